@@ -1,0 +1,1 @@
+/* prefd web client (issue 5) */

@@ -1,0 +1,50 @@
+/*
+ * api.h - the request handlers of the HTTP API, one source file per resource (server/api_*.c);
+ * router.c's table maps them to paths. Each handler validates, starts its work and returns; it
+ * answers exactly once (req.h).
+ */
+#ifndef API_H
+#define API_H
+
+#include "req.h"
+
+/* api_health.c: /healthz, /readyz, /metrics */
+void api_health_live(struct req *r);
+void api_health_ready(struct req *r);
+void api_health_metrics(struct req *r);
+
+/* api_session.c: browser login and the caller's identity */
+void api_session_login(struct req *r);
+void api_session_logout(struct req *r);
+void api_session_me(struct req *r);
+
+/* api_users.c: accounts and API tokens */
+/* INSERT of a user with its first token: $1 name, $2 role, $3 password hash, $4 token hash. */
+extern const char *const api_users_insert_sql;
+/* True for a valid user name: letters, digits, _ . @ - (not first), at most 64. */
+bool api_users_valid_name(const char *s);
+void api_users_create(struct req *r);
+void api_users_list(struct req *r);
+void api_users_update(struct req *r);
+void api_users_token(struct req *r);
+
+/* api_projects.c: projects, their settings and progress */
+void api_projects_create(struct req *r);
+void api_projects_list(struct req *r);
+void api_projects_get(struct req *r);
+void api_projects_update(struct req *r);
+void api_projects_progress(struct req *r);
+
+/* api_items.c: streamed upload of prompts and responses */
+void api_items_upload(struct req *r);
+
+/* api_rating.c: the rater's loop */
+void api_rating_next(struct req *r);
+void api_rating_vote(struct req *r);
+void api_rating_skip(struct req *r);
+
+/* api_web.c: the web client's pages and assets */
+void api_web_page(struct req *r);
+void api_web_asset(struct req *r);
+
+#endif

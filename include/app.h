@@ -1,0 +1,31 @@
+/*
+ * app.h - the process-wide context every handler reaches through req->app: settings, the event
+ * base, the database pool, the worker threads, the HTTP server and the process's counters.
+ * One instance, made in main.c; modules receive it, none keeps a global copy.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include "prefd.h"
+
+struct event_base;
+struct config;
+struct db;
+struct work;
+struct http_server;
+struct metrics;
+struct auth_limiter;
+
+struct app {
+        struct event_base *base;
+        const struct config *cfg;
+        struct db *db;
+        struct work *work;
+        struct http_server *http;
+        struct metrics *metrics;
+        struct auth_limiter *limiter; /* failed-login counting (auth.c) */
+        bool schema_ok;               /* migrations are applied: the API may use the database */
+        bool shutting_down;           /* SIGTERM received */
+};
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * httpparse.h - pure parsing of HTTP/1.x request heads and the pieces of URLs and headers the
+ * server reads (percent-decoding, query parameters, cookies, media types). No I/O, no allocation:
+ * everything points into the caller's buffer, which the parser NUL-terminates in place.
+ */
+#ifndef HTTPPARSE_H
+#define HTTPPARSE_H
+
+#include "prefd.h"
+
+#define HTTPPARSE_MAX_HEADERS 64
+
+struct http_header {
+        const char *name;  /* as sent; compare case-insensitively */
+        const char *value; /* leading and trailing blanks removed */
+};
+
+struct http_head {
+        const char *method; /* token, e.g. "GET" */
+        const char *target; /* request-target as sent, e.g. "/api/v1/projects?limit=5" */
+        const char *path;   /* target up to '?', still percent-encoded */
+        const char *query;  /* after '?', or "" */
+        int minor;          /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+        size_t nheaders;
+        struct http_header headers[HTTPPARSE_MAX_HEADERS];
+};
+
+/*
+ * Parses a request head of len bytes (request line and headers, through the blank line) in
+ * place. Returns 0, or -1 with *reason set to a static description of what is malformed.
+ */
+int httpparse_head(char *buf, size_t len, struct http_head *h, const char **reason) PREFD_MUSTCHECK;
+
+/* Value of the first header named `name` (case-insensitive), or NULL. */
+const char *httpparse_header(const struct http_head *h, const char *name);
+
+/*
+ * Percent-decodes len bytes of `in` into out (at least len+1 bytes), '+' as space when asked.
+ * Returns the decoded length, or -1 for a malformed escape or a decoded NUL byte.
+ */
+long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space);
+
+/*
+ * Finds parameter `name` in a query string and decodes its value into out. Returns 1 when found,
+ * 0 when absent, -1 when malformed or longer than outlen-1.
+ */
+int httpparse_query(const char *query, const char *name, char *out, size_t outlen);
+
+/* Calls fn for every parameter name (raw) of a query string; stops when fn returns false. */
+void httpparse_query_names(const char *query, bool (*fn)(const char *name, size_t len, void *arg),
+                           void *arg);
+
+/* Finds cookie `name` in a Cookie header value. 1 found, 0 absent, -1 too long. */
+int httpparse_cookie(const char *header, const char *name, char *out, size_t outlen);
+
+/* True when a Content-Type value names media type `type` (parameters such as charset ignored). */
+bool httpparse_media_type(const char *content_type, const char *type);
+
+#endif

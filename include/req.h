@@ -1,0 +1,207 @@
+/*
+ * req.h - one HTTP request as handlers see it, and the ways to answer it.
+ *
+ * Life of a request: http.c parses the head and hands the request to the router; the router
+ * matches a route, authenticates, reads the body and calls the handler; the handler starts its
+ * queries and returns; the last continuation answers with exactly one req_reply_* (or a
+ * req_stream_begin ... req_stream_end sequence). After that call the handler must not touch the
+ * request again: it is freed by http.c once the reply is written, or at once when the client
+ * has gone away (req->conn == NULL), so a late answer is always safe.
+ *
+ * Everything allocated for a request belongs to it: the parsed head, the decoded path and
+ * parameters, the body and its JSON, and the handler's state (req_set_state) are freed together
+ * in req_free, after the one reply.
+ */
+#ifndef REQ_H
+#define REQ_H
+
+#include "prefd.h"
+#include "httpparse.h"
+
+#include <jansson.h>
+#include <time.h>
+
+struct app;
+struct evbuffer;
+struct http_conn;
+struct route;
+struct db_res;
+struct req;
+
+enum req_method {
+        REQ_GET,
+        REQ_HEAD,
+        REQ_POST,
+        REQ_PUT,
+        REQ_PATCH,
+        REQ_DELETE,
+        REQ_OPTIONS,
+        REQ_OTHER,
+};
+
+enum user_role {
+        ROLE_RATER,   /* rates and reviews; never sees model names or rankings */
+        ROLE_ANALYST, /* reads projects, rankings, exports, rater statistics */
+        ROLE_ADMIN,   /* everything */
+};
+
+/* The authenticated caller. */
+struct req_user {
+        int64_t id;
+        char name[72];
+        enum user_role role;
+        bool via_cookie; /* a browser session: state changes need the CSRF token */
+        char csrf[64];   /* the session's CSRF token (cookie sessions only) */
+};
+
+/* How the body ended, for req_body_end_fn. */
+enum req_body_status {
+        REQ_BODY_OK,        /* all of it arrived */
+        REQ_BODY_TOO_LARGE, /* more than the route's limit; the connection will close */
+        REQ_BODY_ABORTED,   /* the client went away, timed out or sent malformed chunks */
+};
+
+typedef void (*req_fn)(struct req *req);
+/* Called with new body bytes in req->body; consume what you can, leave a partial record. */
+typedef void (*req_body_data_fn)(struct req *req);
+typedef void (*req_body_end_fn)(struct req *req, enum req_body_status status);
+typedef void (*req_db_fn)(struct req *req, const struct db_res *res);
+
+struct req {
+        struct app *app;        /* borrowed: the process-wide context */
+        struct http_conn *conn; /* NULL once the connection is gone */
+        char id[24];            /* request id, in logs and the X-Request-Id header */
+        enum req_method method;
+        const char *method_name; /* as sent */
+        struct http_head head;   /* parsed head; strings point into head_buf */
+        char *head_buf;          /* owned */
+        char *path;              /* percent-decoded path, owned */
+        const char *query;       /* raw query string (points into head_buf), "" if none */
+        int64_t content_length;  /* -1 when absent (or chunked) */
+        bool chunked;            /* Transfer-Encoding: chunked */
+        bool tls;                /* arrived over HTTPS */
+        char peer[64];           /* client address */
+
+        const struct route *route; /* matched route, NULL before routing */
+        char *params[4];           /* decoded {parameters} of the route's path, owned */
+        size_t nparams;
+
+        bool authed;
+        struct req_user user;
+
+        struct evbuffer *body; /* body bytes received and not consumed, owned */
+        json_t *json;          /* parsed JSON body of JSON routes, owned */
+
+        /* Reply bookkeeping (http.c and req.c) */
+        bool replied;             /* the one reply has started */
+        bool finished;            /* the reply is complete (stream ended) */
+        bool streaming;           /* a chunked reply is in progress */
+        int status;               /* status sent */
+        uint64_t bytes_out;       /* body bytes sent */
+        struct evbuffer *headers; /* extra response headers, owned */
+        struct timespec start;    /* when the head arrived */
+        double db_ms;             /* time spent waiting for the database */
+        unsigned pending_db;      /* queries in flight for this request */
+
+        /* Body reading (http.c) */
+        req_body_data_fn on_body;
+        req_body_end_fn on_body_end;
+        int64_t body_limit;
+        uint64_t body_received;
+        bool body_reading, body_paused, body_done;
+
+        /* Streaming replies (http.c) */
+        req_fn on_drain;
+
+        /* The router's continuation after an asynchronous step (authentication). */
+        req_fn next;
+
+        /* The handler's own state, freed by state_free in req_free. */
+        void *state;
+        void (*state_free)(void *state);
+};
+
+/* --- reading the request --- */
+
+const char *req_header(const struct req *r, const char *name);
+/* Query parameter decoded into out: 1 found, 0 absent, -1 malformed or too long. */
+int req_query(const struct req *r, const char *name, char *out, size_t outlen);
+/* Path parameter i of the route (decoded), or "" when absent. */
+const char *req_param(const struct req *r, size_t i);
+/*
+ * Reads the list parameters ?limit= (1..1000, default 100) and ?cursor= (the next_cursor of the
+ * previous page; 0 when absent). Replies 400 and returns -1 when they are malformed.
+ */
+int req_page(struct req *r, long *limit, long long *after) PREFD_MUSTCHECK;
+/* Attaches handler state, freed with `fn` when the request is freed (steals). */
+void req_set_state(struct req *r, void *state, void (*fn)(void *state));
+
+/*
+ * Starts reading the body, at most `limit` bytes. With on_data NULL the whole body is collected
+ * in r->body and on_end runs once it is complete; otherwise on_data runs as bytes arrive (it may
+ * call req_body_pause) and on_end once at the end. A 100 Continue goes out first when the client
+ * asked for it.
+ */
+void req_body_read(struct req *r, int64_t limit, req_body_data_fn on_data, req_body_end_fn on_end);
+/* Stops reading the socket until req_body_resume (back-pressure while the database works). */
+void req_body_pause(struct req *r);
+void req_body_resume(struct req *r);
+
+/* --- replying (exactly one of these per request) --- */
+
+/* Adds a response header to the coming reply (Set-Cookie, Allow, Location, ...). */
+void req_add_header(struct req *r, const char *name, const char *value);
+/* A JSON reply; steals body. */
+void req_reply_json(struct req *r, int status, json_t *body);
+/* A reply whose JSON text is already rendered (for example by PostgreSQL). */
+void req_reply_json_text(struct req *r, int status, const char *json, size_t len);
+/* A bodiless reply (204, 304). */
+void req_reply_empty(struct req *r, int status);
+/* Any body with a content type. */
+void req_reply_raw(struct req *r, int status, const char *content_type, const void *data,
+                   size_t len);
+/*
+ * The error shape of the API: {"error": {"code", "message", "details"?}}. Steals details (may be
+ * NULL). The message is printf-formatted.
+ */
+void req_reply_error(struct req *r, int status, const char *code, json_t *details, const char *fmt,
+                     ...) PREFD_PRINTF(5, 6);
+
+/* Streaming replies: a chunked body written piece by piece. */
+void req_stream_begin(struct req *r, int status, const char *content_type);
+/* Queues bytes; -1 when the client is gone (stop producing and call req_stream_end). */
+int req_stream_write(struct req *r, const void *data, size_t len);
+/* True while the unsent output is above the high-water mark: wait for on_drain before more. */
+bool req_stream_congested(const struct req *r);
+/* Calls fn once the unsent output falls below the low-water mark (or the client is gone). */
+void req_stream_on_drain(struct req *r, req_fn fn);
+void req_stream_end(struct req *r);
+
+/* --- database access tied to the request --- */
+
+/*
+ * Runs one parameterised statement for the request; `fn` gets the result (borrowed) and the
+ * request. The time waited is added to r->db_ms for the access log.
+ */
+void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn);
+
+/*
+ * When `res` failed, replies the matching error (503 unavailable, 409 conflict for unique
+ * violations, 500 internal otherwise, logged with the request id) and returns true.
+ */
+bool req_db_failed(struct req *r, const struct db_res *res);
+
+/* --- used by http.c --- */
+
+struct req *req_new(struct app *app, struct http_conn *conn);
+/* Frees the request and everything it owns; NULL is a no-op. */
+void req_free(struct req *r);
+/* The one access-log line, when the reply is complete. */
+void req_log_access(const struct req *r);
+/* Parses the method name into enum req_method. */
+enum req_method req_method_parse(const char *name);
+const char *req_role_name(enum user_role role);
+/* -1 when unknown */
+int req_role_parse(const char *name);
+
+#endif

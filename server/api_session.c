@@ -1,0 +1,167 @@
+/*
+ * api_session.c - password login into a browser session, logout, and GET /me.
+ *
+ * Login checks the password on a worker thread (scrypt), counts failures per user name and
+ * client address (429 after PREFD_LOGIN_ATTEMPTS a minute), and answers with an HttpOnly,
+ * SameSite=Strict cookie (Secure over TLS) and the session's CSRF token.
+ */
+#include "api.h"
+
+#include "app.h"
+#include "auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "jsonv.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct login {
+        char name[72];
+        char *password;
+        int64_t user_id;
+        char role[16];
+        char cookie[AUTH_TOKEN_MAX];
+        char csrf[64];
+};
+
+static void login_free(void *p)
+{
+        struct login *l = p;
+        if (l->password) {
+                explicit_bzero(l->password, strlen(l->password));
+                free(l->password);
+        }
+        free(l);
+}
+
+static void login_stored(struct req *r, const struct db_res *res)
+{
+        struct login *l = r->state;
+        if (req_db_failed(r, res))
+                return;
+        char max_age[32];
+        snprintf(max_age, sizeof(max_age), "%ld", (long)r->app->cfg->session_ttl);
+        char cookie[AUTH_TOKEN_MAX + 128];
+        snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%s; HttpOnly; SameSite=Strict%s",
+                 AUTH_COOKIE, l->cookie, max_age, r->tls ? "; Secure" : "");
+        req_add_header(r, "Set-Cookie", cookie);
+        log_info(r->id, "msg=login user=%s", LOGQ(l->name));
+        req_reply_json(r, 200,
+                       json_pack("{s:{s:I, s:s, s:s}, s:s}", "user", "id", (json_int_t)l->user_id,
+                                 "name", l->name, "role", l->role, "csrf_token", l->csrf));
+}
+
+static void login_checked(struct req *r, int match)
+{
+        struct login *l = r->state;
+        if (!match) {
+                auth_limiter_failed(r->app->limiter, l->name, r->peer);
+                log_warn(r->id, "msg=login_failed user=%s peer=%s", LOGQ(l->name), r->peer);
+                req_reply_error(r, 401, "unauthorized", NULL, "wrong user name or password");
+                return;
+        }
+        auth_limiter_clear(r->app->limiter, l->name, r->peer);
+        char hash[65], ttl[32], uid[32];
+        if (crypto_token(l->cookie, sizeof(l->cookie), "pfs_", 32) != 0 ||
+            crypto_token(l->csrf, sizeof(l->csrf), "", 32) != 0) {
+                req_reply_error(r, 500, "internal", NULL, "no random numbers available");
+                return;
+        }
+        auth_hash_token(l->cookie, hash);
+        snprintf(ttl, sizeof(ttl), "%ld", (long)r->app->cfg->session_ttl);
+        snprintf(uid, sizeof(uid), "%lld", (long long)l->user_id);
+        const char *params[] = { hash, uid, l->csrf, ttl };
+        /* Expired sessions are cleared on the way, so the table does not grow without bound. */
+        req_db(r,
+               "WITH gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day') "
+               "INSERT INTO sessions (hash, user_id, csrf, expires_at) "
+               "VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(secs => $4::double "
+               "precision))",
+               4, params, login_stored);
+}
+
+static void login_user(struct req *r, const struct db_res *res)
+{
+        struct login *l = r->state;
+        if (req_db_failed(r, res))
+                return;
+        const char *stored = NULL;
+        if (db_res_nrows(res) == 1 && !db_res_isnull(res, 0, 3)) {
+                l->user_id = db_res_int(res, 0, 0);
+                snprintf(l->role, sizeof(l->role), "%s", db_res_value(res, 0, 2));
+                stored = db_res_value(res, 0, 3);
+        }
+        auth_verify_password(r, l->password, stored, login_checked);
+}
+
+void api_session_login(struct req *r)
+{
+        struct jv v = JV_INIT(r->json);
+        jv_keys(&v, (const char *const[]){ "username", "password", NULL });
+        const char *name = jv_string(&v, "username", JV_REQUIRED, 1, 64);
+        const char *password = jv_string(&v, "password", JV_REQUIRED, 1, AUTH_PASSWORD_MAX);
+        if (v.failed) {
+                jv_reply(r, &v);
+                return;
+        }
+        int wait = auth_limiter_check(r->app->limiter, name, r->peer, r->app->cfg->login_attempts);
+        if (wait > 0) {
+                char ra[16];
+                snprintf(ra, sizeof(ra), "%d", wait);
+                req_add_header(r, "Retry-After", ra);
+                req_reply_error(r, 429, "rate_limited", NULL,
+                                "too many failed logins for this user; try again in %d seconds",
+                                wait);
+                return;
+        }
+        struct login *l = calloc(1, sizeof(*l));
+        if (!l || !(l->password = strdup(password))) {
+                free(l);
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        snprintf(l->name, sizeof(l->name), "%s", name);
+        req_set_state(r, l, login_free);
+        const char *params[] = { name };
+        req_db(r,
+               "SELECT id, name, role, password_hash FROM users WHERE name = $1 AND NOT disabled",
+               1, params, login_user);
+}
+
+static void logout_done(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        req_add_header(r, "Set-Cookie",
+                       AUTH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+        req_reply_empty(r, 204);
+}
+
+void api_session_logout(struct req *r)
+{
+        char value[AUTH_TOKEN_MAX], hash[65];
+        const char *cookies = req_header(r, "Cookie");
+        if (!r->user.via_cookie || !cookies ||
+            httpparse_cookie(cookies, AUTH_COOKIE, value, sizeof(value)) != 1) {
+                /* A token caller has no session; tokens are revoked by issuing a new one. */
+                req_reply_empty(r, 204);
+                return;
+        }
+        auth_hash_token(value, hash);
+        const char *params[] = { hash };
+        req_db(r, "DELETE FROM sessions WHERE hash = decode($1, 'hex')", 1, params, logout_done);
+}
+
+void api_session_me(struct req *r)
+{
+        json_t *me = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)r->user.id, "name",
+                               r->user.name, "role", req_role_name(r->user.role));
+        /* A page reloaded in the browser recovers its CSRF token here. */
+        if (me && r->user.via_cookie)
+                json_object_set_new(me, "csrf_token", json_string(r->user.csrf));
+        req_reply_json(r, 200, me);
+}

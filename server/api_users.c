@@ -1,0 +1,272 @@
+/*
+ * api_users.c - accounts: create (with a first API token), list, change, and new tokens.
+ */
+#include "api.h"
+
+#include "app.h"
+#include "auth.h"
+#include "db.h"
+#include "jsonv.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[] = { "admin", "analyst", "rater", NULL };
+
+/* Shared with the command line (`prefd user add`): $1 name, $2 role, $3 hash, $4 token hash. */
+const char *const api_users_insert_sql =
+    "WITH u AS (INSERT INTO users (name, role, password_hash) VALUES ($1, $2, $3) "
+    "RETURNING id, name, role), "
+    "t AS (INSERT INTO api_tokens (hash, user_id) SELECT decode($4, 'hex'), id FROM u) "
+    "SELECT id, name, role FROM u";
+
+bool api_users_valid_name(const char *s)
+{
+        size_t n = strlen(s);
+        if (n < 1 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                bool alnum =
+                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                if (!alnum && (i == 0 || !strchr("_.@-", c)))
+                        return false;
+        }
+        return true;
+}
+
+struct user_new {
+        char name[72];
+        char role[16];
+        char token[AUTH_TOKEN_MAX];
+        char token_hash[65];
+};
+
+static void created(struct req *r, const struct db_res *res)
+{
+        struct user_new *u = r->state;
+        if (db_res_status(res) == DB_FAILED &&
+            strcmp(db_res_sqlstate(res), DB_UNIQUE_VIOLATION) == 0) {
+                req_reply_error(r, 409, "conflict", NULL, "a user named \"%s\" already exists",
+                                u->name);
+                return;
+        }
+        if (req_db_failed(r, res))
+                return;
+        log_info(r->id, "msg=user_created name=%s role=%s by=%s", LOGQ(u->name), u->role,
+                 LOGQ(r->user.name));
+        req_reply_json(r, 201,
+                       json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)db_res_int(res, 0, 0),
+                                 "name", u->name, "role", u->role, "token", u->token));
+}
+
+static void insert_user(struct req *r, const char *hash)
+{
+        struct user_new *u = r->state;
+        const char *params[] = { u->name, u->role, hash, u->token_hash };
+        req_db(r, api_users_insert_sql, 4, params, created);
+}
+
+static void hashed(struct req *r, const char *hash)
+{
+        if (!hash) {
+                req_reply_error(r, 500, "internal", NULL, "the password could not be hashed");
+                return;
+        }
+        insert_user(r, hash);
+}
+
+void api_users_create(struct req *r)
+{
+        struct jv v = JV_INIT(r->json);
+        jv_keys(&v, (const char *const[]){ "name", "role", "password", NULL });
+        const char *name = jv_string(&v, "name", JV_REQUIRED, 1, 64);
+        const char *role = jv_enum(&v, "role", JV_REQUIRED, role_names);
+        const char *password =
+            jv_string(&v, "password", JV_OPTIONAL, AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+        if (name && !api_users_valid_name(name))
+                jv_fail(&v, "name",
+                        "\"name\" may hold letters, digits and _ . @ - (starting with a letter or "
+                        "digit), up to 64");
+        if (v.failed) {
+                jv_reply(r, &v);
+                return;
+        }
+        struct user_new *u = calloc(1, sizeof(*u));
+        if (!u) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        snprintf(u->name, sizeof(u->name), "%s", name);
+        snprintf(u->role, sizeof(u->role), "%s", role);
+        req_set_state(r, u, free);
+        if (auth_new_token(u->token, u->token_hash) != 0) {
+                req_reply_error(r, 500, "internal", NULL, "no random numbers available");
+                return;
+        }
+        if (password)
+                auth_hash_password(r, password, hashed);
+        else
+                insert_user(r, NULL);
+}
+
+static void listed(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        long limit = (long)(intptr_t)r->state;
+        json_t *items = json_array();
+        int n = db_res_nrows(res);
+        for (int i = 0; i < n && i < limit; i++)
+                json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:b, s:s}", "id",
+                                                       (json_int_t)db_res_int(res, i, 0), "name",
+                                                       db_res_value(res, i, 1), "role",
+                                                       db_res_value(res, i, 2), "disabled",
+                                                       db_res_bool(res, i, 3), "created_at",
+                                                       db_res_value(res, i, 4)));
+        json_t *next = n > limit ? json_string(db_res_value(res, limit - 1, 0)) : json_null();
+        req_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+}
+
+void api_users_list(struct req *r)
+{
+        long limit;
+        long long after;
+        if (req_page(r, &limit, &after) != 0)
+                return;
+        char a[32], l[32];
+        snprintf(a, sizeof(a), "%lld", after);
+        snprintf(l, sizeof(l), "%ld", limit + 1);
+        r->state = (void *)(intptr_t)limit;
+        const char *params[] = { a, l };
+        req_db(r,
+               "SELECT id, name, role, disabled, prefd_ts(created_at) FROM users WHERE id > $1 "
+               "ORDER BY id LIMIT $2",
+               2, params, listed);
+}
+
+struct user_patch {
+        char name[72];
+        const char *role;
+        int disabled; /* -1 unchanged */
+};
+
+static void updated(struct req *r, const struct db_res *res)
+{
+        struct user_patch *p = r->state;
+        if (req_db_failed(r, res))
+                return;
+        const char *status = db_res_value(res, 0, 0);
+        if (strcmp(status, "not_found") == 0) {
+                req_reply_error(r, 404, "not_found", NULL, "no user named \"%s\"", p->name);
+                return;
+        }
+        if (strcmp(status, "last_admin") == 0) {
+                req_reply_error(r, 409, "conflict", NULL,
+                                "\"%s\" is the last enabled admin; make another admin first",
+                                p->name);
+                return;
+        }
+        log_info(r->id, "msg=user_updated name=%s by=%s", LOGQ(p->name), LOGQ(r->user.name));
+        req_reply_json(r, 200,
+                       json_pack("{s:I, s:s, s:s, s:b, s:s}", "id",
+                                 (json_int_t)db_res_int(res, 0, 1), "name", db_res_value(res, 0, 2),
+                                 "role", db_res_value(res, 0, 3), "disabled",
+                                 db_res_bool(res, 0, 4), "created_at", db_res_value(res, 0, 5)));
+}
+
+static void update_user(struct req *r, const char *hash)
+{
+        struct user_patch *p = r->state;
+        const char *disabled = p->disabled < 0 ? NULL : p->disabled ? "true" : "false";
+        const char *params[] = { p->name, p->role, hash, disabled };
+        req_db(r, "SELECT * FROM prefd_user_update($1, $2, $3, $4)", 4, params, updated);
+}
+
+static void patch_hashed(struct req *r, const char *hash)
+{
+        if (!hash) {
+                req_reply_error(r, 500, "internal", NULL, "the password could not be hashed");
+                return;
+        }
+        update_user(r, hash);
+}
+
+void api_users_update(struct req *r)
+{
+        struct jv v = JV_INIT(r->json);
+        jv_keys(&v, (const char *const[]){ "role", "password", "disabled", NULL });
+        const char *role = jv_enum(&v, "role", JV_OPTIONAL, role_names);
+        const char *password =
+            jv_string(&v, "password", JV_OPTIONAL, AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+        bool disabled = false;
+        bool has_disabled = jv_bool(&v, "disabled", JV_OPTIONAL, &disabled);
+        if (v.failed) {
+                jv_reply(r, &v);
+                return;
+        }
+        struct user_patch *p = calloc(1, sizeof(*p));
+        if (!p) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        snprintf(p->name, sizeof(p->name), "%s", req_param(r, 0));
+        p->role = role; /* borrowed from r->json, which lives as long as the request */
+        p->disabled = has_disabled ? disabled : -1;
+        req_set_state(r, p, free);
+        if (password)
+                auth_hash_password(r, password, patch_hashed);
+        else
+                update_user(r, NULL);
+}
+
+struct token_new {
+        char name[72];
+        char token[AUTH_TOKEN_MAX];
+};
+
+static void token_stored(struct req *r, const struct db_res *res)
+{
+        struct token_new *t = r->state;
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no user named \"%s\"", t->name);
+                return;
+        }
+        log_info(r->id, "msg=token_issued name=%s by=%s", LOGQ(t->name), LOGQ(r->user.name));
+        req_reply_json(r, 201, json_pack("{s:s}", "token", t->token));
+}
+
+void api_users_token(struct req *r)
+{
+        const char *name = req_param(r, 0);
+        struct jv v = JV_INIT(r->json);
+        jv_keys(&v, (const char *const[]){ NULL });
+        if (v.failed) {
+                jv_reply(r, &v);
+                return;
+        }
+        if (r->user.role != ROLE_ADMIN && strcmp(name, r->user.name) != 0) {
+                req_reply_error(r, 403, "forbidden", NULL,
+                                "only an admin may issue tokens for other users");
+                return;
+        }
+        struct token_new *t = calloc(1, sizeof(*t));
+        char hash[65];
+        if (!t || auth_new_token(t->token, hash) != 0) {
+                free(t);
+                req_reply_error(r, 500, "internal", NULL, "no random numbers available");
+                return;
+        }
+        snprintf(t->name, sizeof(t->name), "%s", name);
+        req_set_state(r, t, free);
+        const char *params[] = { name, hash };
+        req_db(r,
+               "INSERT INTO api_tokens (hash, user_id) SELECT decode($2, 'hex'), id FROM users "
+               "WHERE name = $1 ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, "
+               "created_at = now() RETURNING user_id",
+               2, params, token_stored);
+}

@@ -1,0 +1,295 @@
+/*
+ * auth.c - tokens, sessions, password hashing on workers and the login limiter; see auth.h.
+ */
+#include "auth.h"
+
+#include "app.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "work.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int auth_new_token(char token[AUTH_TOKEN_MAX], char hash_hex[65])
+{
+        if (crypto_token(token, AUTH_TOKEN_MAX, AUTH_TOKEN_PREFIX, 32) != 0)
+                return -1;
+        auth_hash_token(token, hash_hex);
+        return 0;
+}
+
+void auth_hash_token(const char *token, char hash_hex[65])
+{
+        unsigned char h[CRYPTO_SHA256_LEN];
+        crypto_sha256(token, strlen(token), h);
+        crypto_hex(h, sizeof(h), hash_hex);
+}
+
+static void unauthorized(struct req *r, const char *message)
+{
+        req_add_header(r, "WWW-Authenticate", "Bearer realm=\"prefd\"");
+        req_reply_error(r, 401, "unauthorized", NULL, "%s", message);
+}
+
+static void auth_found(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                unauthorized(r, r->user.via_cookie ? "the session has expired; log in again"
+                                                   : "unknown or revoked API token");
+                return;
+        }
+        r->user.id = db_res_int(res, 0, 0);
+        snprintf(r->user.name, sizeof(r->user.name), "%s", db_res_value(res, 0, 1));
+        int role = req_role_parse(db_res_value(res, 0, 2));
+        if (role < 0) {
+                unauthorized(r, "the account has an unknown role");
+                return;
+        }
+        r->user.role = (enum user_role)role;
+        if (r->user.via_cookie)
+                snprintf(r->user.csrf, sizeof(r->user.csrf), "%s", db_res_value(res, 0, 3));
+        r->authed = true;
+        req_fn next = r->next;
+        r->next = NULL;
+        next(r);
+}
+
+void auth_request(struct req *r, req_fn next)
+{
+        char hash[65];
+        const char *h = req_header(r, "Authorization");
+        r->next = next;
+        if (h) {
+                if (strncasecmp(h, "Bearer ", 7) != 0) {
+                        unauthorized(r, "the Authorization header must be \"Bearer <token>\"");
+                        return;
+                }
+                const char *token = h + 7;
+                while (*token == ' ')
+                        token++;
+                if (!*token || strlen(token) >= AUTH_TOKEN_MAX) {
+                        unauthorized(r, "unknown or revoked API token");
+                        return;
+                }
+                auth_hash_token(token, hash);
+                const char *params[] = { hash };
+                req_db(r,
+                       "SELECT u.id, u.name, u.role FROM api_tokens t JOIN users u ON u.id = "
+                       "t.user_id WHERE t.hash = decode($1, 'hex') AND NOT u.disabled",
+                       1, params, auth_found);
+                return;
+        }
+        const char *cookies = req_header(r, "Cookie");
+        char value[AUTH_TOKEN_MAX];
+        if (cookies && httpparse_cookie(cookies, AUTH_COOKIE, value, sizeof(value)) == 1 &&
+            value[0]) {
+                r->user.via_cookie = true;
+                auth_hash_token(value, hash);
+                const char *params[] = { hash };
+                req_db(r,
+                       "SELECT u.id, u.name, u.role, s.csrf FROM sessions s JOIN users u ON u.id "
+                       "= s.user_id WHERE s.hash = decode($1, 'hex') AND s.expires_at > now() "
+                       "AND NOT u.disabled",
+                       1, params, auth_found);
+                return;
+        }
+        unauthorized(r, "authentication required: send \"Authorization: Bearer <token>\" or log "
+                        "in at POST /api/v1/session");
+}
+
+bool auth_csrf_ok(const struct req *r, const char *csrf)
+{
+        return r->user.via_cookie && r->user.csrf[0] && crypto_equal(r->user.csrf, csrf);
+}
+
+/* --- passwords on workers --- */
+
+struct pw_job {
+        struct req *req;
+        char *password;
+        char *stored;
+        long cost;
+        char hash[160];
+        int result;
+        auth_hash_fn hash_fn;
+        auth_verify_fn verify_fn;
+};
+
+static void pw_job_free(struct pw_job *j)
+{
+        if (!j)
+                return;
+        if (j->password) {
+                explicit_bzero(j->password, strlen(j->password));
+                free(j->password);
+        }
+        free(j->stored);
+        free(j);
+}
+
+static void hash_run(void *arg)
+{
+        struct pw_job *j = arg;
+        j->result = crypto_password_hash(j->password, j->cost, j->hash, sizeof(j->hash));
+}
+
+static void hash_done(void *arg)
+{
+        struct pw_job *j = arg;
+        struct req *r = j->req;
+        auth_hash_fn fn = j->hash_fn;
+        char hash[160];
+        bool ok = j->result == 0;
+        if (ok)
+                memcpy(hash, j->hash, sizeof(hash));
+        pw_job_free(j);
+        if (!ok)
+                log_error(r->id, "msg=password_hash_failed");
+        fn(r, ok ? hash : NULL);
+}
+
+void auth_hash_password(struct req *r, const char *password, auth_hash_fn fn)
+{
+        struct pw_job *j = calloc(1, sizeof(*j));
+        if (j && (j->password = strdup(password))) {
+                j->req = r;
+                j->cost = r->app->cfg->scrypt_n;
+                j->hash_fn = fn;
+                if (work_submit(r->app->work, hash_run, hash_done, j) == 0)
+                        return;
+        }
+        pw_job_free(j);
+        fn(r, NULL);
+}
+
+static void verify_run(void *arg)
+{
+        struct pw_job *j = arg;
+        if (j->stored) {
+                j->result = crypto_password_verify(j->password, j->stored);
+        } else {
+                /* Same work as a real check, so that response times do not reveal names. */
+                if (crypto_password_hash(j->password, j->cost, j->hash, sizeof(j->hash)) != 0)
+                        log_warn(NULL, "msg=password_hash_failed");
+                j->result = 0;
+        }
+}
+
+static void verify_done(void *arg)
+{
+        struct pw_job *j = arg;
+        struct req *r = j->req;
+        auth_verify_fn fn = j->verify_fn;
+        int result = j->result;
+        if (result < 0)
+                log_warn(r->id, "msg=malformed_password_hash");
+        pw_job_free(j);
+        fn(r, result == 1);
+}
+
+void auth_verify_password(struct req *r, const char *password, const char *stored,
+                          auth_verify_fn fn)
+{
+        struct pw_job *j = calloc(1, sizeof(*j));
+        if (j && (j->password = strdup(password)) && (!stored || (j->stored = strdup(stored)))) {
+                j->req = r;
+                j->cost = r->app->cfg->scrypt_n;
+                j->verify_fn = fn;
+                if (work_submit(r->app->work, verify_run, verify_done, j) == 0)
+                        return;
+        }
+        pw_job_free(j);
+        fn(r, 0);
+}
+
+/* --- failed-login limiter --- */
+
+#define LIMITER_SLOTS 4096
+
+struct limiter_slot {
+        uint64_t key;
+        time_t window; /* start of the counting minute */
+        unsigned failures;
+};
+
+struct auth_limiter {
+        struct limiter_slot slots[LIMITER_SLOTS];
+};
+
+static uint64_t limiter_key(const char *name, const char *peer)
+{
+        /* FNV-1a over "name\0peer" */
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = name; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+        for (const char *p = peer; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        return h | 1; /* 0 marks an empty slot */
+}
+
+static struct limiter_slot *limiter_slot(struct auth_limiter *l, uint64_t key, bool create)
+{
+        time_t now = time(NULL);
+        size_t i = key % LIMITER_SLOTS;
+        struct limiter_slot *victim = NULL; /* an empty slot, else the stalest one */
+        for (size_t probe = 0; probe < 8; probe++, i = (i + 1) % LIMITER_SLOTS) {
+                struct limiter_slot *s = &l->slots[i];
+                if (s->key == key) {
+                        if (now - s->window >= 60) {
+                                s->window = now;
+                                s->failures = 0;
+                        }
+                        return s;
+                }
+                if (s->key == 0) {
+                        if (!victim || victim->key != 0)
+                                victim = s;
+                } else if (!victim || (victim->key != 0 && s->window < victim->window)) {
+                        victim = s;
+                }
+        }
+        if (!create)
+                return NULL;
+        *victim = (struct limiter_slot){ .key = key, .window = now };
+        return victim;
+}
+
+struct auth_limiter *auth_limiter_new(void)
+{
+        return calloc(1, sizeof(struct auth_limiter));
+}
+
+void auth_limiter_free(struct auth_limiter *l)
+{
+        free(l);
+}
+
+int auth_limiter_check(struct auth_limiter *l, const char *name, const char *peer, long max)
+{
+        struct limiter_slot *s = limiter_slot(l, limiter_key(name, peer), false);
+        if (!s || s->failures < (unsigned long)max)
+                return 0;
+        long wait = 60 - (long)(time(NULL) - s->window);
+        return wait > 0 ? (int)wait : 1;
+}
+
+void auth_limiter_failed(struct auth_limiter *l, const char *name, const char *peer)
+{
+        struct limiter_slot *s = limiter_slot(l, limiter_key(name, peer), true);
+        s->failures++;
+}
+
+void auth_limiter_clear(struct auth_limiter *l, const char *name, const char *peer)
+{
+        struct limiter_slot *s = limiter_slot(l, limiter_key(name, peer), false);
+        if (s)
+                s->failures = 0;
+}

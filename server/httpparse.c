@@ -1,0 +1,242 @@
+/*
+ * httpparse.c - request heads, percent-decoding, query strings and cookies; see httpparse.h.
+ */
+#include "httpparse.h"
+
+#include <string.h>
+#include <strings.h>
+
+static bool is_tchar(unsigned char c)
+{
+        /* RFC 9110 token characters */
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Returns the end of the line starting at p (pointing at '\n' or '\r\n'), NULL if none. */
+static char *line_end(char *p, char *end)
+{
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+                return NULL;
+        return (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+}
+
+static char *next_line(char *eol)
+{
+        return *eol == '\r' ? eol + 2 : eol + 1;
+}
+
+int httpparse_head(char *buf, size_t len, struct http_head *h, const char **reason)
+{
+        char *p = buf, *end = buf + len;
+        memset(h, 0, sizeof(*h));
+        *reason = "malformed request line";
+        /* Tolerate empty lines before the request line (RFC 9112 2.2). */
+        while (p < end && (*p == '\r' || *p == '\n'))
+                p++;
+        char *eol = line_end(p, end);
+        if (!eol)
+                return -1;
+        char *sp1 = memchr(p, ' ', (size_t)(eol - p));
+        if (!sp1 || sp1 == p)
+                return -1;
+        for (char *q = p; q < sp1; q++)
+                if (!is_tchar((unsigned char)*q))
+                        return -1;
+        char *target = sp1 + 1;
+        char *sp2 = memchr(target, ' ', (size_t)(eol - target));
+        if (!sp2 || sp2 == target)
+                return -1;
+        for (char *q = target; q < sp2; q++)
+                if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f)
+                        return -1;
+        char *version = sp2 + 1;
+        if ((size_t)(eol - version) != 8 || memcmp(version, "HTTP/1.", 7) != 0 ||
+            (version[7] != '0' && version[7] != '1')) {
+                *reason = "unsupported HTTP version";
+                return -1;
+        }
+        if (*target != '/' && !(sp2 - target == 1 && *target == '*')) {
+                *reason = "request target must be an absolute path";
+                return -1;
+        }
+        h->minor = version[7] - '0';
+        *sp1 = *sp2 = '\0';
+        h->method = p;
+        h->target = target;
+        char *qm = strchr(target, '?');
+        h->path = target;
+        h->query = "";
+        p = next_line(eol);
+        *eol = '\0';
+
+        for (;;) {
+                eol = line_end(p, end);
+                if (!eol) {
+                        *reason = "headers not terminated";
+                        return -1;
+                }
+                if (eol == p)
+                        break; /* the blank line */
+                if (*p == ' ' || *p == '\t') {
+                        *reason = "folded header lines are not allowed";
+                        return -1;
+                }
+                char *colon = memchr(p, ':', (size_t)(eol - p));
+                if (!colon || colon == p) {
+                        *reason = "malformed header line";
+                        return -1;
+                }
+                for (char *q = p; q < colon; q++)
+                        if (!is_tchar((unsigned char)*q)) {
+                                *reason = "malformed header name";
+                                return -1;
+                        }
+                char *v = colon + 1, *ve = eol;
+                while (v < ve && (*v == ' ' || *v == '\t'))
+                        v++;
+                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                        ve--;
+                for (char *q = v; q < ve; q++)
+                        if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f) {
+                                *reason = "control character in a header value";
+                                return -1;
+                        }
+                if (h->nheaders == HTTPPARSE_MAX_HEADERS) {
+                        *reason = "too many headers";
+                        return -1;
+                }
+                char *nextp = next_line(eol);
+                *colon = '\0';
+                *ve = '\0';
+                h->headers[h->nheaders].name = p;
+                h->headers[h->nheaders].value = v;
+                h->nheaders++;
+                p = nextp;
+        }
+        /* Split the query only now: the path string must stay intact until here. */
+        if (qm) {
+                *qm = '\0';
+                h->query = qm + 1;
+        }
+        return 0;
+}
+
+const char *httpparse_header(const struct http_head *h, const char *name)
+{
+        for (size_t i = 0; i < h->nheaders; i++)
+                if (strcasecmp(h->headers[i].name, name) == 0)
+                        return h->headers[i].value;
+        return NULL;
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space)
+{
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+                char c = in[i];
+                if (c == '%') {
+                        if (i + 2 >= len)
+                                return -1;
+                        int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+                        if (hi < 0 || lo < 0)
+                                return -1;
+                        c = (char)(hi * 16 + lo);
+                        if (c == '\0')
+                                return -1;
+                        i += 2;
+                } else if (c == '+' && plus_is_space) {
+                        c = ' ';
+                }
+                out[o++] = c;
+        }
+        out[o] = '\0';
+        return (long)o;
+}
+
+int httpparse_query(const char *query, const char *name, char *out, size_t outlen)
+{
+        size_t nlen = strlen(name);
+        const char *p = query;
+        while (p && *p) {
+                const char *amp = strchr(p, '&');
+                const char *e = amp ? amp : p + strlen(p);
+                const char *eq = memchr(p, '=', (size_t)(e - p));
+                const char *ke = eq ? eq : e;
+                if ((size_t)(ke - p) == nlen && memcmp(p, name, nlen) == 0) {
+                        const char *v = eq ? eq + 1 : e;
+                        size_t vlen = (size_t)(e - v);
+                        if (vlen >= outlen)
+                                return -1;
+                        return httpparse_decode(v, vlen, out, true) < 0 ? -1 : 1;
+                }
+                p = amp ? amp + 1 : NULL;
+        }
+        return 0;
+}
+
+void httpparse_query_names(const char *query, bool (*fn)(const char *name, size_t len, void *arg),
+                           void *arg)
+{
+        const char *p = query;
+        while (p && *p) {
+                const char *amp = strchr(p, '&');
+                const char *e = amp ? amp : p + strlen(p);
+                const char *eq = memchr(p, '=', (size_t)(e - p));
+                const char *ke = eq ? eq : e;
+                if (ke > p && !fn(p, (size_t)(ke - p), arg))
+                        return;
+                p = amp ? amp + 1 : NULL;
+        }
+}
+
+int httpparse_cookie(const char *header, const char *name, char *out, size_t outlen)
+{
+        size_t nlen = strlen(name);
+        const char *p = header;
+        while (p && *p) {
+                while (*p == ' ' || *p == ';')
+                        p++;
+                const char *semi = strchr(p, ';');
+                const char *e = semi ? semi : p + strlen(p);
+                const char *eq = memchr(p, '=', (size_t)(e - p));
+                if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
+                        const char *v = eq + 1;
+                        size_t vlen = (size_t)(e - v);
+                        if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"')
+                                v++, vlen -= 2;
+                        if (vlen >= outlen)
+                                return -1;
+                        memcpy(out, v, vlen);
+                        out[vlen] = '\0';
+                        return 1;
+                }
+                p = semi;
+        }
+        return 0;
+}
+
+bool httpparse_media_type(const char *content_type, const char *type)
+{
+        if (!content_type)
+                return false;
+        size_t n = strlen(type);
+        if (strncasecmp(content_type, type, n) != 0)
+                return false;
+        const char *rest = content_type + n;
+        while (*rest == ' ' || *rest == '\t')
+                rest++;
+        return *rest == '\0' || *rest == ';';
+}

@@ -1,0 +1,12 @@
+/*
+ * markdown.c - safe Markdown rendering with libcmark; see markdown.h.
+ */
+#include "markdown.h"
+
+#include <cmark.h>
+
+char *markdown_to_html(const char *text, size_t len)
+{
+        /* CMARK_OPT_UNSAFE is not given: raw HTML and unsafe URLs are left out. */
+        return cmark_markdown_to_html(text, len, CMARK_OPT_HARDBREAKS | CMARK_OPT_VALIDATE_UTF8);
+}

@@ -1,0 +1,380 @@
+/*
+ * req.c - the request object, its replies and its database access; see req.h.
+ */
+#include "req.h"
+
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct req *req_new(struct app *app, struct http_conn *conn)
+{
+        struct req *r = calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        r->app = app;
+        r->conn = conn;
+        r->content_length = -1;
+        r->body_limit = -1;
+        r->body = evbuffer_new();
+        r->headers = evbuffer_new();
+        r->method_name = "-";
+        r->query = "";
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        if (!r->body || !r->headers) {
+                req_free(r);
+                return NULL;
+        }
+        return r;
+}
+
+void req_free(struct req *r)
+{
+        if (!r)
+                return;
+        if (r->state_free)
+                r->state_free(r->state);
+        for (size_t i = 0; i < r->nparams; i++)
+                free(r->params[i]);
+        if (r->json)
+                json_decref(r->json);
+        if (r->body)
+                evbuffer_free(r->body);
+        if (r->headers)
+                evbuffer_free(r->headers);
+        free(r->path);
+        free(r->head_buf);
+        free(r);
+}
+
+const char *req_header(const struct req *r, const char *name)
+{
+        return httpparse_header(&r->head, name);
+}
+
+int req_query(const struct req *r, const char *name, char *out, size_t outlen)
+{
+        return httpparse_query(r->query, name, out, outlen);
+}
+
+const char *req_param(const struct req *r, size_t i)
+{
+        return i < r->nparams ? r->params[i] : "";
+}
+
+static bool parse_long(const char *s, long long min, long long max, long long *out)
+{
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (!*s || *end || errno || v < min || v > max)
+                return false;
+        *out = v;
+        return true;
+}
+
+int req_page(struct req *r, long *limit, long long *after)
+{
+        char buf[32];
+        long long v;
+        *limit = 100;
+        *after = 0;
+        int q = req_query(r, "limit", buf, sizeof(buf));
+        if (q < 0 || (q == 1 && !parse_long(buf, 1, 1000, &v))) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "limit must be a number from 1 to 1000");
+                return -1;
+        }
+        if (q == 1)
+                *limit = (long)v;
+        q = req_query(r, "cursor", buf, sizeof(buf));
+        if (q < 0 || (q == 1 && !parse_long(buf, 0, INT64_MAX, &v))) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "cursor must be the next_cursor of an earlier page");
+                return -1;
+        }
+        if (q == 1)
+                *after = v;
+        return 0;
+}
+
+void req_set_state(struct req *r, void *state, void (*fn)(void *state))
+{
+        if (r->state_free)
+                r->state_free(r->state);
+        r->state = state;
+        r->state_free = fn;
+}
+
+void req_body_read(struct req *r, int64_t limit, req_body_data_fn on_data, req_body_end_fn on_end)
+{
+        r->body_limit = limit;
+        r->on_body = on_data;
+        r->on_body_end = on_end;
+        if (!r->conn) {
+                r->body_done = true;
+                on_end(r, REQ_BODY_ABORTED);
+                return;
+        }
+        http_conn_body_start(r);
+}
+
+void req_body_pause(struct req *r)
+{
+        http_conn_body_pause(r, true);
+}
+
+void req_body_resume(struct req *r)
+{
+        http_conn_body_pause(r, false);
+}
+
+/* --- replies --- */
+
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+        evbuffer_add_printf(r->headers, "%s: %s\r\n", name, value);
+}
+
+static double elapsed_ms(const struct req *r)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
+               (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
+}
+
+void req_log_access(const struct req *r)
+{
+        double ms = elapsed_ms(r);
+        if (r->app && r->app->metrics)
+                metrics_request(r->app->metrics, r->route, r->status, ms);
+        char path[256];
+        log_info(r->id,
+                 "msg=access method=%s path=%s status=%d bytes=%llu ms=%.2f db_ms=%.2f user=%s "
+                 "peer=%s%s",
+                 LOGQ(r->method_name), log_quote(path, sizeof(path), r->path ? r->path : "-"),
+                 r->status, (unsigned long long)r->bytes_out, ms, r->db_ms,
+                 r->authed ? r->user.name : "-", r->peer[0] ? r->peer : "-",
+                 r->conn ? "" : " client=gone");
+}
+
+/* The reply is complete: log it and let the connection move on (or free an orphan). */
+static void finish(struct req *r)
+{
+        r->finished = true;
+        req_log_access(r);
+        http_conn_reply_done(r); /* frees r */
+}
+
+static bool begin_reply(struct req *r, int status)
+{
+        if (r->replied) {
+                log_error(r->id, "msg=double_reply status=%d first=%d", status, r->status);
+                return false;
+        }
+        r->replied = true;
+        r->status = status;
+        return true;
+}
+
+void req_reply_raw(struct req *r, int status, const char *content_type, const void *data,
+                   size_t len)
+{
+        if (!begin_reply(r, status))
+                return;
+        http_conn_send_head(r, status, content_type, (int64_t)len);
+        if (len && http_conn_send_body(r, data, len) == 0)
+                r->bytes_out += len;
+        finish(r);
+}
+
+void req_reply_json_text(struct req *r, int status, const char *json, size_t len)
+{
+        if (!begin_reply(r, status))
+                return;
+        req_add_header(r, "Cache-Control", "no-store");
+        http_conn_send_head(r, status, "application/json", (int64_t)len + 1);
+        if (http_conn_send_body(r, json, len) == 0 && http_conn_send_body(r, "\n", 1) == 0)
+                r->bytes_out += len + 1;
+        finish(r);
+}
+
+void req_reply_json(struct req *r, int status, json_t *body)
+{
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        if (!text) {
+                static const char oom[] =
+                    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+                req_reply_json_text(r, 500, oom, sizeof(oom) - 1);
+                return;
+        }
+        req_reply_json_text(r, status, text, strlen(text));
+        free(text);
+}
+
+void req_reply_empty(struct req *r, int status)
+{
+        if (!begin_reply(r, status))
+                return;
+        req_add_header(r, "Cache-Control", "no-store");
+        http_conn_send_head(r, status, NULL, status == 204 || status == 304 ? -1 : 0);
+        finish(r);
+}
+
+void req_reply_error(struct req *r, int status, const char *code, json_t *details, const char *fmt,
+                     ...)
+{
+        char message[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+        if (err && details)
+                json_object_set_new(err, "details", details);
+        else if (details)
+                json_decref(details);
+        if (status >= 500)
+                log_warn(r->id, "msg=error_reply status=%d code=%s message=%s", status, code,
+                         LOGQ(message));
+        req_reply_json(r, status, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+void req_stream_begin(struct req *r, int status, const char *content_type)
+{
+        if (!begin_reply(r, status))
+                return;
+        r->streaming = true;
+        req_add_header(r, "Cache-Control", "no-store");
+        http_conn_send_head(r, status, content_type, -1);
+}
+
+int req_stream_write(struct req *r, const void *data, size_t len)
+{
+        if (!r->streaming || http_conn_send_body(r, data, len) != 0)
+                return -1;
+        r->bytes_out += len;
+        return 0;
+}
+
+bool req_stream_congested(const struct req *r)
+{
+        return http_conn_output_len(r) > 1024 * 1024;
+}
+
+void req_stream_on_drain(struct req *r, req_fn fn)
+{
+        if (!r->conn) {
+                fn(r);
+                return;
+        }
+        r->on_drain = fn;
+}
+
+void req_stream_end(struct req *r)
+{
+        if (!r->streaming)
+                return;
+        r->streaming = false;
+        finish(r);
+}
+
+/* --- database --- */
+
+struct req_query {
+        struct req *req;
+        req_db_fn fn;
+};
+
+static void req_db_done(const struct db_res *res, void *arg)
+{
+        struct req_query *q = arg;
+        struct req *r = q->req;
+        req_db_fn fn = q->fn;
+        free(q);
+        r->pending_db--;
+        r->db_ms += db_res_ms(res);
+        fn(r, res);
+}
+
+void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn)
+{
+        struct req_query *q = malloc(sizeof(*q));
+        if (!q) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        q->req = r;
+        q->fn = fn;
+        r->pending_db++;
+        db_query(r->app->db, sql, nparams, params, req_db_done, q);
+}
+
+bool req_db_failed(struct req *r, const struct db_res *res)
+{
+        switch (db_res_status(res)) {
+        case DB_OK:
+                return false;
+        case DB_UNAVAILABLE:
+                req_reply_error(r, 503, "unavailable", NULL,
+                                "the database is unavailable, try again shortly");
+                return true;
+        case DB_FAILED:
+                break;
+        }
+        const char *state = db_res_sqlstate(res);
+        if (strcmp(state, DB_UNIQUE_VIOLATION) == 0) {
+                req_reply_error(r, 409, "conflict", NULL, "%s", db_res_message(res));
+        } else if (strcmp(state, "57014") == 0) {
+                req_reply_error(r, 503, "unavailable", NULL,
+                                "the database took too long to answer, try again");
+        } else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+                req_reply_error(r, 503, "unavailable", NULL,
+                                "the database is unavailable, try again shortly");
+        } else {
+                log_error(r->id, "msg=db_error sqlstate=%s detail=%s", state,
+                          LOGQ(db_res_message(res)));
+                req_reply_error(r, 500, "internal", NULL,
+                                "internal error (request %s); the server log has details", r->id);
+        }
+        return true;
+}
+
+/* --- names --- */
+
+enum req_method req_method_parse(const char *name)
+{
+        static const char *const names[] = { "GET",   "HEAD",   "POST",   "PUT",
+                                             "PATCH", "DELETE", "OPTIONS" };
+        for (size_t i = 0; i < ARRAY_LEN(names); i++)
+                if (strcmp(name, names[i]) == 0)
+                        return (enum req_method)i;
+        return REQ_OTHER;
+}
+
+static const char *const role_names[] = { "rater", "analyst", "admin" };
+
+const char *req_role_name(enum user_role role)
+{
+        return (unsigned)role < ARRAY_LEN(role_names) ? role_names[role] : "?";
+}
+
+int req_role_parse(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_LEN(role_names); i++)
+                if (name && strcmp(name, role_names[i]) == 0)
+                        return (int)i;
+        return -1;
+}

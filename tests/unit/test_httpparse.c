@@ -1,0 +1,148 @@
+/* test_httpparse.c - request heads, percent-decoding, queries, cookies, media types. */
+#include "httpparse.h"
+#include "t.h"
+
+static int parse(const char *text, struct http_head *h, char *buf, const char **reason)
+{
+        size_t n = strlen(text);
+        memcpy(buf, text, n + 1);
+        return httpparse_head(buf, n, h, reason);
+}
+
+static void test_request_line(void)
+{
+        char buf[1024];
+        struct http_head h;
+        const char *why;
+        REQUIRE(parse("GET /api/v1/projects?limit=5&x=1 HTTP/1.1\r\nHost: a\r\n\r\n", &h, buf,
+                      &why) == 0);
+        CHECK_STR(h.method, "GET");
+        CHECK_STR(h.path, "/api/v1/projects");
+        CHECK_STR(h.query, "limit=5&x=1");
+        CHECK_INT(h.minor, 1);
+        CHECK_INT(h.nheaders, 1);
+        CHECK_STR(httpparse_header(&h, "host"), "a");
+        CHECK(httpparse_header(&h, "missing") == NULL);
+
+        REQUIRE(parse("POST / HTTP/1.0\n\n", &h, buf, &why) == 0); /* bare LF accepted */
+        CHECK_INT(h.minor, 0);
+        CHECK_STR(h.query, "");
+        /* empty lines before the request line are skipped */
+        REQUIRE(parse("\r\nGET /x HTTP/1.1\r\n\r\n", &h, buf, &why) == 0);
+        CHECK_STR(h.path, "/x");
+}
+
+static void test_malformed(void)
+{
+        char buf[1024];
+        struct http_head h;
+        const char *why = NULL;
+        const char *bad[] = {
+                "GET\r\n\r\n",
+                "GET /x\r\n\r\n",
+                "GET /x HTTP/2.0\r\n\r\n",
+                "GET x HTTP/1.1\r\n\r\n",
+                "G(T /x HTTP/1.1\r\n\r\n",
+                "GET /x HTTP/1.1\r\nNo colon here\r\n\r\n",
+                "GET /x HTTP/1.1\r\n: empty name\r\n\r\n",
+                "GET /x HTTP/1.1\r\nBad Name: v\r\n\r\n",
+                "GET /x HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+                "GET /x HTTP/1.1\r\nA: b\x01\r\n\r\n",
+                "GET /a b HTTP/1.1\r\n\r\n",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                why = NULL;
+                int rc = parse(bad[i], &h, buf, &why);
+                CHECK(rc == -1);
+                CHECK(why != NULL);
+                if (rc != -1)
+                        fprintf(stderr, "  accepted: %s\n", bad[i]);
+        }
+}
+
+static void test_header_values(void)
+{
+        char buf[1024];
+        struct http_head h;
+        const char *why;
+        REQUIRE(
+            parse("GET / HTTP/1.1\r\nX-A:   spaced  \t\r\nx-b:\r\nCookie: a=1; b=\"two\"\r\n\r\n",
+                  &h, buf, &why) == 0);
+        CHECK_STR(httpparse_header(&h, "X-A"), "spaced");
+        CHECK_STR(httpparse_header(&h, "X-B"), "");
+        char out[16];
+        const char *c = httpparse_header(&h, "cookie");
+        CHECK_INT(httpparse_cookie(c, "a", out, sizeof(out)), 1);
+        CHECK_STR(out, "1");
+        CHECK_INT(httpparse_cookie(c, "b", out, sizeof(out)), 1);
+        CHECK_STR(out, "two");
+        CHECK_INT(httpparse_cookie(c, "c", out, sizeof(out)), 0);
+        CHECK_INT(httpparse_cookie("a=0123456789abcdefghij", "a", out, sizeof(out)), -1);
+}
+
+static void test_too_many_headers(void)
+{
+        char buf[8192];
+        char text[8192] = "GET / HTTP/1.1\r\n";
+        for (int i = 0; i < HTTPPARSE_MAX_HEADERS + 1; i++)
+                snprintf(text + strlen(text), sizeof(text) - strlen(text), "H%d: v\r\n", i);
+        strcat(text, "\r\n");
+        struct http_head h;
+        const char *why;
+        CHECK(parse(text, &h, buf, &why) == -1);
+}
+
+static void test_decode(void)
+{
+        char out[64];
+        CHECK_INT(httpparse_decode("a%20b+c", 7, out, false), 5);
+        CHECK_STR(out, "a b+c");
+        CHECK_INT(httpparse_decode("a%20b+c", 7, out, true), 5);
+        CHECK_STR(out, "a b c");
+        CHECK_INT(httpparse_decode("%e4%B8%AD", 9, out, false), 3);
+        CHECK_STR(out, "\xe4\xb8\xad");
+        CHECK_INT(httpparse_decode("%", 1, out, false), -1);
+        CHECK_INT(httpparse_decode("%2", 2, out, false), -1);
+        CHECK_INT(httpparse_decode("%zz", 3, out, false), -1);
+        CHECK_INT(httpparse_decode("a%00b", 5, out, false), -1);
+}
+
+static void test_query(void)
+{
+        char out[32];
+        const char *q = "a=1&limit=50&name=J%C3%B6rg+M&flag&empty=";
+        CHECK_INT(httpparse_query(q, "limit", out, sizeof(out)), 1);
+        CHECK_STR(out, "50");
+        CHECK_INT(httpparse_query(q, "name", out, sizeof(out)), 1);
+        CHECK_STR(out, "J\xc3\xb6rg M");
+        CHECK_INT(httpparse_query(q, "flag", out, sizeof(out)), 1);
+        CHECK_STR(out, "");
+        CHECK_INT(httpparse_query(q, "empty", out, sizeof(out)), 1);
+        CHECK_INT(httpparse_query(q, "lim", out, sizeof(out)), 0);
+        CHECK_INT(httpparse_query(q, "missing", out, sizeof(out)), 0);
+        CHECK_INT(httpparse_query("x=%zz", "x", out, sizeof(out)), -1);
+        CHECK_INT(httpparse_query("x=0123456789012345678901234567890123", "x", out, sizeof(out)),
+                  -1);
+        CHECK_INT(httpparse_query("", "x", out, sizeof(out)), 0);
+}
+
+static void test_media_type(void)
+{
+        CHECK(httpparse_media_type("application/json", "application/json"));
+        CHECK(httpparse_media_type("Application/JSON; charset=utf-8", "application/json"));
+        CHECK(!httpparse_media_type("application/jsonx", "application/json"));
+        CHECK(!httpparse_media_type("text/plain", "application/json"));
+        CHECK(!httpparse_media_type(NULL, "application/json"));
+}
+
+int main(void)
+{
+        RUN(request_line);
+        RUN(malformed);
+        RUN(header_values);
+        RUN(too_many_headers);
+        RUN(decode);
+        RUN(query);
+        RUN(media_type);
+        T_DONE();
+}

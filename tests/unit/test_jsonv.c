@@ -1,0 +1,91 @@
+/* test_jsonv.c - field validation of JSON bodies and its messages. */
+#include "jsonv.h"
+#include "t.h"
+
+static json_t *parse(const char *s)
+{
+        return json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+}
+
+static void test_fields(void)
+{
+        json_t *o =
+            parse("{\"name\":\"ann\",\"n\":3,\"ok\":true,\"x\":0.5,\"tags\":[\"a\",\"b_1\"]}");
+        struct jv v = JV_INIT(o);
+        long long n = 0;
+        bool ok = false;
+        double x = 0;
+        jv_keys(&v, (const char *const[]){ "name", "n", "ok", "x", "tags", NULL });
+        CHECK_STR(jv_string(&v, "name", JV_REQUIRED, 1, 10), "ann");
+        CHECK(jv_int(&v, "n", JV_REQUIRED, 0, 5, &n));
+        CHECK_INT(n, 3);
+        CHECK(jv_bool(&v, "ok", JV_REQUIRED, &ok));
+        CHECK(ok);
+        CHECK(jv_number(&v, "x", JV_REQUIRED, 0, 1, &x));
+        CHECK_NEAR(x, 0.5, 0);
+        CHECK(jv_string_array(&v, "tags", JV_REQUIRED, 5, true, 0) != NULL);
+        CHECK(jv_string(&v, "absent", JV_OPTIONAL, 0, 10) == NULL);
+        CHECK(!v.failed);
+        json_decref(o);
+}
+
+static void expect(const char *body, void (*read)(struct jv *), const char *field,
+                   const char *needle)
+{
+        json_t *o = parse(body);
+        struct jv v = JV_INIT(o);
+        read(&v);
+        CHECK(v.failed);
+        CHECK_STR(v.field, field);
+        if (!strstr(v.message, needle)) {
+                t_failures++;
+                fprintf(stderr, "%s: message \"%s\" lacks \"%s\"\n", body, v.message, needle);
+        }
+        json_decref(o);
+}
+
+static void read_name(struct jv *v)
+{
+        jv_keys(v, (const char *const[]){ "name", NULL });
+        jv_string(v, "name", JV_REQUIRED, 2, 5);
+}
+
+static void read_n(struct jv *v)
+{
+        long long n;
+        jv_int(v, "n", JV_REQUIRED, 1, 10, &n);
+}
+
+static void read_tags(struct jv *v)
+{
+        jv_string_array(v, "tags", JV_REQUIRED, 3, true, 0);
+}
+
+static void read_choice(struct jv *v)
+{
+        jv_enum(v, "c", JV_REQUIRED, (const char *const[]){ "a", "b", NULL });
+}
+
+static void test_failures(void)
+{
+        expect("{}", read_name, "name", "required");
+        expect("{\"name\":1}", read_name, "name", "must be a string, not an integer");
+        expect("{\"name\":\"x\"}", read_name, "name", "shorter than 2");
+        expect("{\"name\":\"xxxxxx\"}", read_name, "name", "longer than 5");
+        expect("{\"name\":\"xx\",\"nme\":1}", read_name, "nme", "unknown field");
+        expect("{\"n\":1.5}", read_n, "n", "must be an integer");
+        expect("{\"n\":11}", read_n, "n", "between 1 and 10");
+        expect("{\"n\":\"3\"}", read_n, "n", "not a string");
+        expect("{\"tags\":\"a\"}", read_tags, "tags", "array of strings");
+        expect("{\"tags\":[\"a\",\"a\"]}", read_tags, "tags", "twice");
+        expect("{\"tags\":[\"A\"]}", read_tags, "tags", "not a valid name");
+        expect("{\"tags\":[\"a\",\"b\",\"c\",\"d\"]}", read_tags, "tags", "more than 3");
+        expect("{\"c\":\"z\"}", read_choice, "c", "one of: a, b");
+}
+
+int main(void)
+{
+        RUN(fields);
+        RUN(failures);
+        T_DONE();
+}
