@@ -7,12 +7,13 @@
 #   make bench      ranking and import/leaderboard/export benchmarks (prints figures)
 #   make format     clang-format every C file
 #
-# Switches: SAN=address,undefined (sanitizers), WERROR=1 (warnings are errors), O=0 (no optimising).
+# Switches: SAN=address,undefined (sanitizers), WERROR=1 (warnings are errors), O=0 (no optimising),
+# BUILD=dir (build elsewhere than ./build, e.g. to keep a sanitizer build beside the normal one).
 
 CC      ?= cc
 O       ?= 2
 PKGS    := libevent libevent_openssl libevent_pthreads libpq jansson openssl libcmark
-BUILD   := build
+BUILD   ?= build
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O$(O) -g \
 	-Wall -Wextra -Wpedantic -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
@@ -98,16 +99,16 @@ run: deps all
 	@sh tests/lib/run.sh
 
 test: deps all
-	@sh tests/run.sh all
+	@BUILD=$(BUILD) sh tests/run.sh all
 
 test-unit: all
-	@sh tests/run.sh unit
+	@BUILD=$(BUILD) sh tests/run.sh unit
 test-db: all
-	@sh tests/run.sh db
+	@BUILD=$(BUILD) sh tests/run.sh db
 test-e2e: all
-	@sh tests/run.sh e2e
+	@BUILD=$(BUILD) sh tests/run.sh e2e
 test-browser: all
-	@sh tests/run.sh browser
+	@BUILD=$(BUILD) sh tests/run.sh browser
 
 bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh

@@ -36,7 +36,8 @@ const char *httpparse_header(const struct http_head *h, const char *name);
 
 /*
  * Percent-decodes len bytes of `in` into out (at least len+1 bytes), '+' as space when asked.
- * Returns the decoded length, or -1 for a malformed escape or a decoded NUL byte.
+ * Returns the decoded length, or -1 for a malformed escape or a decoded NUL byte (out then holds
+ * the part decoded before it, NUL-terminated).
  */
 long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space);
 

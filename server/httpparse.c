@@ -145,17 +145,18 @@ static int hexval(char c)
 long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space)
 {
         size_t o = 0;
+        out[0] = '\0'; /* a string even when the input is malformed */
         for (size_t i = 0; i < len; i++) {
                 char c = in[i];
                 if (c == '%') {
                         if (i + 2 >= len)
-                                return -1;
+                                goto bad;
                         int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
                         if (hi < 0 || lo < 0)
-                                return -1;
+                                goto bad;
                         c = (char)(hi * 16 + lo);
                         if (c == '\0')
-                                return -1;
+                                goto bad;
                         i += 2;
                 } else if (c == '+' && plus_is_space) {
                         c = ' ';
@@ -164,6 +165,9 @@ long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space)
         }
         out[o] = '\0';
         return (long)o;
+bad:
+        out[o] = '\0';
+        return -1;
 }
 
 int httpparse_query(const char *query, const char *name, char *out, size_t outlen)

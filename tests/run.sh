@@ -10,6 +10,7 @@ set -eu
 
 suite=${1:-all}
 top=$(pwd)
+build=$top/${BUILD:-build}
 tmp=$(mktemp -d /tmp/prefd-test.XXXXXX)
 chmod 755 "$tmp"
 pgdir=$tmp/pg
@@ -42,7 +43,7 @@ need_pg() {
 
 run_unit() {
 	section "unit tests"
-	for t in "$top"/build/tests/test_*; do
+	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		if ! "$t"; then
 			echo "FAILED: $t" >&2
@@ -54,7 +55,7 @@ run_unit() {
 run_db() {
 	section "database tests"
 	need_pg
-	for t in "$top"/build/tests/dbtest_*; do
+	for t in "$build"/tests/dbtest_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		sh "$top/tests/lib/pg.sh" createdb "$pgdir" "$name"
@@ -68,7 +69,7 @@ run_db() {
 run_e2e() {
 	section "end-to-end tests"
 	need_pg
-	if ! PREFD_BIN="$top/build/prefd" PREFCTL_BIN="$top/build/prefctl" PREFD_TEST_TMP="$tmp" \
+	if ! PREFD_BIN="$build/prefd" PREFCTL_BIN="$build/prefctl" PREFD_TEST_TMP="$tmp" \
 		python3 -m unittest discover -s "$top/tests/e2e" -p 'test_*.py' -t "$top/tests/e2e" -v; then
 		failed=1
 	fi
@@ -82,7 +83,7 @@ run_browser() {
 	fi
 	need_pg
 	sh "$top/tests/lib/node_deps.sh"
-	if ! PREFD_BIN="$top/build/prefd" PREFD_TEST_TMP="$tmp" NODE_PATH="$top/node_modules" \
+	if ! PREFD_BIN="$build/prefd" PREFD_TEST_TMP="$tmp" NODE_PATH="$top/node_modules" \
 		node "$top/tests/e2e/browser/run.mjs"; then
 		failed=1
 	fi

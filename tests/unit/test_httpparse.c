@@ -105,6 +105,9 @@ static void test_decode(void)
         CHECK_INT(httpparse_decode("%2", 2, out, false), -1);
         CHECK_INT(httpparse_decode("%zz", 3, out, false), -1);
         CHECK_INT(httpparse_decode("a%00b", 5, out, false), -1);
+        CHECK_STR(out, "a"); /* still a string */
+        CHECK_INT(httpparse_decode("%", 1, out, false), -1);
+        CHECK_STR(out, "");
 }
 
 static void test_query(void)
