@@ -38,6 +38,13 @@ void api_projects_progress(struct req *r);
 /* api_items.c: streamed upload of prompts and responses */
 void api_items_upload(struct req *r);
 
+/* api_votes.c: votes in bulk */
+void api_votes_import(struct req *r);
+
+/* api_rankings.c: Bradley-Terry leaderboard and win-rate matrix */
+void api_rankings_leaderboard(struct req *r);
+void api_rankings_matrix(struct req *r);
+
 /* api_rating.c: the rater's loop */
 void api_rating_next(struct req *r);
 void api_rating_vote(struct req *r);

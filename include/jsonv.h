@@ -66,4 +66,10 @@ void jv_reply(struct req *r, const struct jv *v);
 /* True for a label: [a-z][a-z0-9_]{0,31}. */
 bool jv_is_label(const char *s);
 
+/*
+ * True for an RFC 3339 timestamp (2024-05-01T12:00:00Z, with optional fraction and a Z or
+ * +hh:mm offset) or, when date_ok, a plain date (2024-05-01, meaning its UTC midnight).
+ */
+bool jv_is_timestamp(const char *s, bool date_ok);
+
 #endif

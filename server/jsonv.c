@@ -177,6 +177,45 @@ bool jv_is_label(const char *s)
         return true;
 }
 
+/* Reads n digits into *out; false when they are not all digits. */
+static bool digits(const char *s, int n, int *out)
+{
+        int v = 0;
+        for (int i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (s[i] - '0');
+        }
+        *out = v;
+        return true;
+}
+
+bool jv_is_timestamp(const char *s, bool date_ok)
+{
+        int y, mo, d, h, mi, sec, oh, om;
+        if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+            !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1)
+                return false;
+        if (s[10] == '\0')
+                return date_ok;
+        if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+            s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) ||
+            h > 23 || mi > 59 || sec > 60)
+                return false;
+        const char *p = s + 19;
+        if (*p == '.') {
+                p++;
+                if (*p < '0' || *p > '9')
+                        return false;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+        }
+        if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0')
+                return true;
+        return (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+               digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 23 && om <= 59;
+}
+
 json_t *jv_string_array(struct jv *v, const char *key, bool required, size_t maxitems, bool labels,
                         size_t maxlen)
 {

@@ -212,7 +212,8 @@ void req_reply_json_text(struct req *r, int status, const char *json, size_t len
 
 void req_reply_json(struct req *r, int status, json_t *body)
 {
-        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        /* 12 significant digits: exact for counts, ample for ratings and rates. */
+        char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
         json_decref(body);
         if (!text) {
                 static const char oom[] =

@@ -42,6 +42,13 @@ static const struct route routes[] = {
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
 
+        /* Rankings and data */
+        { REQ_GET, "/api/v1/projects/{slug}/leaderboard", api_rankings_leaderboard, ROLES_STAFF,
+          0 },
+        { REQ_GET, "/api/v1/projects/{slug}/matrix", api_rankings_matrix, ROLES_STAFF, 0 },
+        { REQ_POST, "/api/v1/projects/{slug}/votes/import", api_votes_import, ROLES_ADMIN,
+          ROUTE_BODY_STREAM },
+
         /* Rating */
         { REQ_GET, "/api/v1/projects/{slug}/next", api_rating_next, ROLES_RATING, 0 },
         { REQ_POST, "/api/v1/assignments/{id}/vote", api_rating_vote, ROLES_RATING,

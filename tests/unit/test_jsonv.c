@@ -83,8 +83,26 @@ static void test_failures(void)
         expect("{\"c\":\"z\"}", read_choice, "c", "one of: a, b");
 }
 
+static void test_timestamps(void)
+{
+        CHECK(jv_is_timestamp("2024-05-01T12:00:00Z", false));
+        CHECK(jv_is_timestamp("2024-05-01t12:00:00.123456z", false));
+        CHECK(jv_is_timestamp("2024-05-01 12:00:00+08:00", false));
+        CHECK(jv_is_timestamp("2024-05-01T23:59:60-05:30", false));
+        CHECK(jv_is_timestamp("2024-05-01", true));
+        CHECK(!jv_is_timestamp("2024-05-01", false));
+        CHECK(!jv_is_timestamp("2024-13-01T00:00:00Z", false));
+        CHECK(!jv_is_timestamp("2024-05-01T24:00:00Z", false));
+        CHECK(!jv_is_timestamp("2024-05-01T12:00:00", false)); /* an offset is required */
+        CHECK(!jv_is_timestamp("2024-05-01T12:00:00.Z", false));
+        CHECK(!jv_is_timestamp("2024-05-01T12:00:00+0800", false));
+        CHECK(!jv_is_timestamp("yesterday", true));
+        CHECK(!jv_is_timestamp("", true));
+}
+
 int main(void)
 {
+        RUN(timestamps);
         RUN(fields);
         RUN(failures);
         T_DONE();

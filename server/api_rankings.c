@@ -1,0 +1,590 @@
+/*
+ * api_rankings.c - GET .../leaderboard and GET .../matrix: Bradley-Terry ratings with intervals
+ * and ranks, and the win-rate matrix, from the outcome counts the vote transactions keep
+ * (prefd_pair_counts), never from a scan of all votes.
+ *
+ * The counts are read in one statement; the fit (rank.h) runs on a worker thread, since a
+ * bootstrap can take a while; the reply is built back on the loop.
+ *
+ * A model is listed when it has at least one counted vote (and min_votes). win_rate is
+ * (wins + ties / 2) / votes, a "both bad" vote counting as neither a win nor a tie.
+ */
+#include "api.h"
+
+#include "app.h"
+#include "db.h"
+#include "jsonv.h"
+#include "log.h"
+#include "rank.h"
+#include "work.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The query options of both endpoints. */
+struct lb_params {
+        struct rank_opts opts;
+        const char *ties, *both_bad, *ci; /* names as given (static strings) */
+        char anchor[256];
+        char category[128], language[64], since[64], until[64];
+        long long min_votes;
+};
+
+struct lb_job {
+        struct req *req;
+        bool matrix;
+        struct lb_params p;
+        size_t n;     /* models in the fit */
+        int64_t *ids; /* per model index */
+        char **names; /* per model index */
+        struct rank_pair *pairs;
+        size_t npairs;
+        double left, right, tied, votes;
+        int rc;
+        char err[256];
+        struct rank_result result;
+};
+
+static void job_free(void *p)
+{
+        struct lb_job *j = p;
+        for (size_t i = 0; j->names && i < j->n; i++)
+                free(j->names[i]);
+        free(j->names);
+        free(j->ids);
+        free(j->pairs);
+        rank_result_fini(&j->result);
+        free(j);
+}
+
+/* --- options --- */
+
+static const char *const known_params[] = {
+        "ties",  "both_bad", "ci",     "rounds",        "seed",      "category", "language",
+        "since", "until",    "anchor", "anchor_rating", "min_votes", NULL
+};
+
+struct unknown {
+        char name[64];
+};
+
+static bool check_name(const char *name, size_t len, void *arg)
+{
+        struct unknown *u = arg;
+        for (const char *const *k = known_params; *k; k++)
+                if (strlen(*k) == len && memcmp(*k, name, len) == 0)
+                        return true;
+        snprintf(u->name, sizeof(u->name), "%.*s", (int)(len < 60 ? len : 60), name);
+        return false;
+}
+
+/* Reads option `name` as one of choices (names[i] maps to values[i]). 0, or -1 after a reply. */
+static int choice_param(struct req *r, const char *name, const char *const *names,
+                        const int *values, int *out, const char **out_name)
+{
+        char buf[32];
+        int q = req_query(r, name, buf, sizeof(buf));
+        if (q == 0)
+                return 0;
+        for (size_t i = 0; q == 1 && names[i]; i++) {
+                if (strcmp(names[i], buf) == 0) {
+                        *out = values[i];
+                        *out_name = names[i];
+                        return 0;
+                }
+        }
+        char list[128] = "";
+        for (size_t i = 0; names[i]; i++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+                         names[i]);
+        req_reply_error(r, 400, "bad_request", NULL, "%s must be one of: %s", name, list);
+        return -1;
+}
+
+static int number_param(struct req *r, const char *name, double min, double max, double *out,
+                        bool integer)
+{
+        char buf[64];
+        int q = req_query(r, name, buf, sizeof(buf));
+        if (q == 0)
+                return 0;
+        char *end = NULL;
+        errno = 0;
+        double v = q == 1 ? strtod(buf, &end) : NAN;
+        if (q < 0 || end == buf || *end || errno || !isfinite(v) || v < min || v > max ||
+            (integer && v != floor(v))) {
+                req_reply_error(r, 400, "bad_request", NULL, "%s must be %s from %.15g to %.15g",
+                                name, integer ? "a whole number" : "a number", min, max);
+                return -1;
+        }
+        *out = v;
+        return 1;
+}
+
+static int text_param(struct req *r, const char *name, char *out, size_t len)
+{
+        int q = req_query(r, name, out, len);
+        if (q < 0) {
+                req_reply_error(r, 400, "bad_request", NULL, "%s is malformed or longer than %zu",
+                                name, len - 1);
+                return -1;
+        }
+        if (q == 0)
+                out[0] = '\0';
+        return 0;
+}
+
+static int parse_params(struct req *r, struct lb_params *p)
+{
+        static const char *const ties_names[] = { "half", "davidson", "exclude", NULL };
+        static const int ties_values[] = { RANK_TIES_HALF, RANK_TIES_DAVIDSON, RANK_TIES_EXCLUDE };
+        static const char *const bb_names[] = { "tie", "exclude", NULL };
+        static const int bb_values[] = { RANK_BOTH_BAD_TIE, RANK_BOTH_BAD_EXCLUDE };
+        static const char *const ci_names[] = { "sandwich", "bootstrap", "none", NULL };
+        static const int ci_values[] = { RANK_CI_SANDWICH, RANK_CI_BOOTSTRAP, RANK_CI_NONE };
+        struct unknown u = { "" };
+        httpparse_query_names(r->query, check_name, &u);
+        if (u.name[0]) {
+                req_reply_error(
+                    r, 400, "bad_request", NULL,
+                    "unknown query parameter \"%s\" (known: ties, both_bad, ci, rounds, "
+                    "seed, category, language, since, until, anchor, anchor_rating, "
+                    "min_votes)",
+                    u.name);
+                return -1;
+        }
+        rank_opts_default(&p->opts);
+        p->ties = "half";
+        p->both_bad = "tie";
+        p->ci = "sandwich";
+        int ties = (int)p->opts.ties, bb = (int)p->opts.both_bad, ci = (int)p->opts.ci;
+        double rounds = p->opts.rounds, seed = (double)p->opts.seed, rating = 1000, minv = 0;
+        if (choice_param(r, "ties", ties_names, ties_values, &ties, &p->ties) < 0 ||
+            choice_param(r, "both_bad", bb_names, bb_values, &bb, &p->both_bad) < 0 ||
+            choice_param(r, "ci", ci_names, ci_values, &ci, &p->ci) < 0 ||
+            number_param(r, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds, true) < 0 ||
+            number_param(r, "seed", 0, 9007199254740991.0, &seed, true) < 0 ||
+            number_param(r, "anchor_rating", -1e9, 1e9, &rating, false) < 0 ||
+            number_param(r, "min_votes", 0, 1e12, &minv, true) < 0 ||
+            text_param(r, "anchor", p->anchor, sizeof(p->anchor)) < 0 ||
+            text_param(r, "category", p->category, sizeof(p->category)) < 0 ||
+            text_param(r, "language", p->language, sizeof(p->language)) < 0 ||
+            text_param(r, "since", p->since, sizeof(p->since)) < 0 ||
+            text_param(r, "until", p->until, sizeof(p->until)) < 0)
+                return -1;
+        const char *bad = p->since[0] && !jv_is_timestamp(p->since, true)   ? "since"
+                          : p->until[0] && !jv_is_timestamp(p->until, true) ? "until"
+                                                                            : NULL;
+        if (bad) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "%s must be an RFC 3339 timestamp (2024-05-01T12:00:00Z) or a date "
+                                "(2024-05-01)",
+                                bad);
+                return -1;
+        }
+        p->opts.ties = (enum rank_ties)ties;
+        p->opts.both_bad = (enum rank_both_bad)bb;
+        p->opts.ci = (enum rank_ci)ci;
+        p->opts.rounds = (unsigned)rounds;
+        p->opts.seed = (uint64_t)seed;
+        p->opts.anchor_rating = rating;
+        p->min_votes = (long long)minv;
+        return 0;
+}
+
+/* --- the fit --- */
+
+static void fit_run(void *arg)
+{
+        struct lb_job *j = arg;
+        j->rc = rank_fit(j->n, j->pairs, j->npairs, &j->p.opts, &j->result, j->err, sizeof(j->err));
+}
+
+static double round_to(double x, double unit)
+{
+        return round(x / unit) * unit;
+}
+
+static void now_rfc3339(char *out, size_t len)
+{
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+struct order_key {
+        unsigned rank;
+        double rating;
+        const char *name;
+        size_t index;
+};
+
+static int by_rank(const void *a, const void *b)
+{
+        const struct order_key *x = a, *y = b;
+        if (x->rank != y->rank)
+                return x->rank < y->rank ? -1 : 1;
+        if (x->rating != y->rating)
+                return x->rating > y->rating ? -1 : 1;
+        return strcmp(x->name, y->name);
+}
+
+/* Model indices in leaderboard order: rank, then rating (descending), then name. */
+static size_t *leaderboard_order(const struct lb_job *j)
+{
+        struct order_key *keys = malloc(j->n * sizeof(*keys) + 1);
+        size_t *order = malloc(j->n * sizeof(size_t) + 1);
+        if (keys && order) {
+                for (size_t i = 0; i < j->n; i++)
+                        keys[i] = (struct order_key){ j->result.models[i].rank,
+                                                      j->result.models[i].rating, j->names[i], i };
+                qsort(keys, j->n, sizeof(*keys), by_rank);
+                for (size_t i = 0; i < j->n; i++)
+                        order[i] = keys[i].index;
+        } else {
+                free(order);
+                order = NULL;
+        }
+        free(keys);
+        return order;
+}
+
+static json_t *flags_json(unsigned flags)
+{
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } names[] = { { RANK_FLAG_NO_WINS, "no_wins" },
+                      { RANK_FLAG_NO_LOSSES, "no_losses" },
+                      { RANK_FLAG_PRIOR, "prior" },
+                      { RANK_FLAG_ISOLATED, "isolated" },
+                      { RANK_FLAG_ANCHOR, "anchor" } };
+        json_t *a = json_array();
+        for (size_t i = 0; i < ARRAY_LEN(names); i++)
+                if (flags & names[i].bit)
+                        json_array_append_new(a, json_string(names[i].name));
+        return a;
+}
+
+static json_t *method_json(const struct lb_job *j)
+{
+        const struct rank_opts *o = &j->p.opts;
+        bool boot = o->ci == RANK_CI_BOOTSTRAP;
+        json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:f, s:o}", "model",
+                              o->ties == RANK_TIES_DAVIDSON ? "davidson" : "bradley-terry", "ties",
+                              j->p.ties, "both_bad", j->p.both_bad, "ci", j->p.ci, "rounds",
+                              boot ? json_integer(o->rounds) : json_null(), "seed",
+                              boot ? json_integer((json_int_t)o->seed) : json_null(), "scale",
+                              o->scale, "base", o->base, "init", o->init, "anchor",
+                              j->p.anchor[0] ? json_string(j->p.anchor) : json_null());
+        if (j->p.anchor[0])
+                json_object_set_new(m, "anchor_rating", json_real(o->anchor_rating));
+        if (o->ties == RANK_TIES_DAVIDSON)
+                json_object_set_new(m, "tie_strength", json_real(j->result.tie_strength));
+        return m;
+}
+
+static json_t *filters_json(const struct lb_job *j)
+{
+        json_t *f = json_object();
+        const char *const keys[] = { "category", "language", "since", "until" };
+        const char *const vals[] = { j->p.category, j->p.language, j->p.since, j->p.until };
+        for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+                if (vals[i][0])
+                        json_object_set_new(f, keys[i], json_string(vals[i]));
+        if (j->p.min_votes)
+                json_object_set_new(f, "min_votes", json_integer(j->p.min_votes));
+        return f;
+}
+
+static void reply_leaderboard(struct req *r, struct lb_job *j)
+{
+        char now[64];
+        now_rfc3339(now, sizeof(now));
+        size_t *order = leaderboard_order(j);
+        json_t *models = json_array();
+        for (size_t k = 0; order && k < j->n; k++) {
+                size_t i = order[k];
+                const struct rank_model *m = &j->result.models[i];
+                json_t *e = json_pack(
+                    "{s:s, s:i, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f}", "model", j->names[i],
+                    "rank", (int)m->rank, "rating", round_to(m->rating, 1e-4), "ci_low",
+                    round_to(m->ci_low, 1e-4), "ci_high", round_to(m->ci_high, 1e-4), "votes",
+                    (json_int_t)llround(m->n), "wins", (json_int_t)llround(m->wins), "losses",
+                    (json_int_t)llround(m->losses), "ties", (json_int_t)llround(m->ties),
+                    "both_bad", (json_int_t)llround(m->both_bad), "win_rate",
+                    m->n > 0 ? round_to((m->wins + m->ties / 2) / m->n, 1e-6) : 0);
+                if (j->result.components > 1)
+                        json_object_set_new(e, "component", json_integer(m->component));
+                if (m->flags)
+                        json_object_set_new(e, "flags", flags_json(m->flags));
+                json_array_append_new(models, e);
+        }
+        free(order);
+        json_t *body = json_pack(
+            "{s:s, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I}, s:I, s:o, s:i, s:b}", "project",
+            req_param(r, 0), "votes", (json_int_t)llround(j->votes), "computed_at", now, "method",
+            method_json(j), "models", models, "position_bias", "left", (json_int_t)llround(j->left),
+            "right", (json_int_t)llround(j->right), "tie", (json_int_t)llround(j->tied),
+            "components", (json_int_t)j->result.components, "filters", filters_json(j),
+            "iterations", (int)j->result.iterations, "converged", j->result.converged);
+        req_reply_json(r, 200, body);
+}
+
+static void reply_matrix(struct req *r, struct lb_job *j)
+{
+        size_t n = j->n;
+        size_t *order = leaderboard_order(j);
+        double *wins = calloc(n * n + 1, sizeof(double)); /* wins[i*n+j]: i over j, ties half */
+        double *count = calloc(n * n + 1, sizeof(double));
+        if (!order || !wins || !count) {
+                free(order);
+                free(wins);
+                free(count);
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        bool bb_tie = j->p.opts.both_bad == RANK_BOTH_BAD_TIE;
+        for (size_t k = 0; k < j->npairs; k++) {
+                const struct rank_pair *p = &j->pairs[k];
+                double t = p->ties + (bb_tie ? p->both_bad : 0);
+                double total = p->a_wins + p->b_wins + t;
+                wins[p->a * n + p->b] += p->a_wins + t / 2;
+                wins[p->b * n + p->a] += p->b_wins + t / 2;
+                count[p->a * n + p->b] += total;
+                count[p->b * n + p->a] += total;
+        }
+        json_t *names = json_array(), *counts = json_array(), *observed = json_array(),
+               *predicted = json_array();
+        for (size_t a = 0; a < n; a++) {
+                size_t i = order[a];
+                json_array_append_new(names, json_string(j->names[i]));
+                json_t *cr = json_array(), *orow = json_array(), *prow = json_array();
+                for (size_t b = 0; b < n; b++) {
+                        size_t k = order[b];
+                        double c = count[i * n + k];
+                        json_array_append_new(cr, json_integer((json_int_t)llround(c)));
+                        json_array_append_new(
+                            orow, i != k && c > 0 ? json_real(round_to(wins[i * n + k] / c, 1e-6))
+                                                  : json_null());
+                        bool comparable = i != k && j->result.models[i].component ==
+                                                        j->result.models[k].component;
+                        json_array_append_new(
+                            prow, comparable
+                                      ? json_real(round_to(rank_predict(&j->result, i, k), 1e-6))
+                                      : json_null());
+                }
+                json_array_append_new(counts, cr);
+                json_array_append_new(observed, orow);
+                json_array_append_new(predicted, prow);
+        }
+        free(order);
+        free(wins);
+        free(count);
+        req_reply_json(r, 200,
+                       json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "project", req_param(r, 0),
+                                 "models", names, "counts", counts, "observed", observed,
+                                 "predicted", predicted, "filters", filters_json(j)));
+}
+
+static void fit_done(void *arg)
+{
+        struct lb_job *j = arg;
+        struct req *r = j->req;
+        if (j->rc != 0) {
+                log_error(r->id, "msg=rank_fit_failed detail=%s", LOGQ(j->err));
+                req_reply_error(r, 500, "internal", NULL, "the ranking could not be computed: %s",
+                                j->err);
+                return;
+        }
+        if (!j->result.converged)
+                log_warn(r->id, "msg=rank_fit_not_converged iterations=%u detail=%s",
+                         j->result.iterations, LOGQ(j->err));
+        if (j->matrix)
+                reply_matrix(r, j);
+        else
+                reply_leaderboard(r, j);
+}
+
+/* --- the counts --- */
+
+enum counts_col { C_KIND, C_A, C_B, C_LO, C_HI, C_TIES, C_BB, C_LEFT, C_RIGHT, C_NAME };
+
+static int find_id(const int64_t *ids, size_t n, int64_t id)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ids[mid] == id)
+                        return (int)mid;
+                if (ids[mid] < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -1;
+}
+
+/*
+ * Builds the fit's input from the rows: kind 0 rows are the project's models (ordered by id),
+ * kind 1 rows the pair counts. Keeps the models with counted votes (and min_votes).
+ */
+static int build_input(struct lb_job *j, const struct db_res *res)
+{
+        int rows = db_res_nrows(res);
+        size_t nm = 0, np = 0;
+        for (int i = 0; i < rows; i++) {
+                int64_t kind = db_res_int(res, i, C_KIND);
+                nm += kind == 0;
+                np += kind == 1;
+        }
+        int64_t *all_ids = calloc(nm + 1, sizeof(int64_t));
+        int *name_row = calloc(nm + 1, sizeof(int));
+        double *total = calloc(nm + 1, sizeof(double));
+        int *keep = calloc(nm + 1, sizeof(int));
+        j->pairs = calloc(np + 1, sizeof(struct rank_pair));
+        j->ids = calloc(nm + 1, sizeof(int64_t));
+        j->names = calloc(nm + 1, sizeof(char *));
+        int rc = -1;
+        if (!all_ids || !name_row || !total || !keep || !j->pairs || !j->ids || !j->names)
+                goto out;
+        size_t m = 0;
+        for (int i = 0; i < rows; i++) {
+                if (db_res_int(res, i, C_KIND) == 0) {
+                        name_row[m] = i;
+                        all_ids[m++] = db_res_int(res, i, C_A);
+                }
+        }
+        for (int i = 0; i < rows; i++) {
+                if (db_res_int(res, i, C_KIND) != 1)
+                        continue;
+                int a = find_id(all_ids, nm, db_res_int(res, i, C_A));
+                int b = find_id(all_ids, nm, db_res_int(res, i, C_B));
+                if (a < 0 || b < 0)
+                        continue;
+                double n = 0;
+                for (int c = C_LO; c <= C_BB; c++)
+                        n += db_res_double(res, i, c);
+                total[a] += n;
+                total[b] += n;
+        }
+        /* Models kept, in id order; keep[] maps an id index to a fit index + 1. */
+        for (size_t i = 0, k = 0; i < nm; i++) {
+                if (total[i] <= 0 || total[i] < (double)j->p.min_votes)
+                        continue;
+                keep[i] = (int)++k;
+                j->ids[k - 1] = all_ids[i];
+                if (!(j->names[k - 1] = strdup(db_res_value(res, name_row[i], C_NAME))))
+                        goto out;
+                j->n = k;
+        }
+        for (int i = 0; i < rows; i++) {
+                if (db_res_int(res, i, C_KIND) != 1)
+                        continue;
+                int a = find_id(all_ids, nm, db_res_int(res, i, C_A));
+                int b = find_id(all_ids, nm, db_res_int(res, i, C_B));
+                if (a < 0 || b < 0 || !keep[a] || !keep[b])
+                        continue;
+                struct rank_pair *p = &j->pairs[j->npairs++];
+                p->a = (uint32_t)(keep[a] - 1);
+                p->b = (uint32_t)(keep[b] - 1);
+                p->a_wins = db_res_double(res, i, C_LO);
+                p->b_wins = db_res_double(res, i, C_HI);
+                p->ties = db_res_double(res, i, C_TIES);
+                p->both_bad = db_res_double(res, i, C_BB);
+                j->left += db_res_double(res, i, C_LEFT);
+                j->right += db_res_double(res, i, C_RIGHT);
+                j->tied += p->ties + p->both_bad;
+                j->votes += p->a_wins + p->b_wins + p->ties + p->both_bad;
+        }
+        rc = 0;
+out:
+        free(all_ids);
+        free(name_row);
+        free(total);
+        free(keep);
+        return rc;
+}
+
+static void counts_read(struct req *r, const struct db_res *res)
+{
+        struct lb_job *j = r->state;
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) == 0 || db_res_int(res, 0, C_KIND) != -1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        if (build_input(j, res) != 0) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        j->p.opts.anchor = -1;
+        if (j->p.anchor[0]) {
+                for (size_t i = 0; i < j->n; i++)
+                        if (strcmp(j->names[i], j->p.anchor) == 0)
+                                j->p.opts.anchor = (long)i;
+                if (j->p.opts.anchor < 0) {
+                        req_reply_error(r, 400, "bad_request", NULL,
+                                        "anchor \"%s\" is not a model with counted votes here",
+                                        j->p.anchor);
+                        return;
+                }
+        }
+        if (j->n == 0) {
+                /* Nothing to fit yet: an empty ranking. */
+                j->result.components = 0;
+                j->result.converged = true;
+                fit_done(j);
+                return;
+        }
+        if (work_submit(r->app->work, fit_run, fit_done, j) != 0)
+                req_reply_error(r, 503, "unavailable", NULL, "the server is shutting down");
+}
+
+static void start(struct req *r, bool matrix)
+{
+        struct lb_job *j = calloc(1, sizeof(*j));
+        if (!j) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        j->req = r;
+        j->matrix = matrix;
+        req_set_state(r, j, job_free);
+        if (parse_params(r, &j->p) != 0)
+                return;
+        if (matrix)
+                j->p.opts.ci = RANK_CI_NONE; /* the matrix needs no intervals */
+        const char *params[] = { req_param(r, 0), j->p.category[0] ? j->p.category : NULL,
+                                 j->p.language[0] ? j->p.language : NULL,
+                                 j->p.since[0] ? j->p.since : NULL,
+                                 j->p.until[0] ? j->p.until : NULL };
+        req_db(r,
+               "WITH p AS (SELECT id FROM projects WHERE slug = $1) "
+               "SELECT -1, p.id, 0, 0, 0, 0, 0, 0, 0, NULL FROM p "
+               "UNION ALL SELECT 0, m.id, 0, 0, 0, 0, 0, 0, 0, m.name FROM models m, p "
+               "WHERE m.project_id = p.id "
+               "UNION ALL SELECT 1, c.model_lo, c.model_hi, c.lo_wins, c.hi_wins, c.ties, "
+               "c.both_bad, c.left_wins, c.right_wins, NULL "
+               "FROM p, prefd_pair_counts(p.id, $2, $3, $4::timestamptz, $5::timestamptz) c "
+               "ORDER BY 1, 2",
+               5, params, counts_read);
+}
+
+void api_rankings_leaderboard(struct req *r)
+{
+        start(r, false);
+}
+
+void api_rankings_matrix(struct req *r)
+{
+        start(r, true);
+}

@@ -1,0 +1,1911 @@
+/*
+ * rank.c - Bradley-Terry ratings: aggregation of the counts, connected components, Newton fit
+ * (with the prior where the MLE does not exist), model-based and sandwich standard errors, and
+ * the threaded multinomial bootstrap. rank.h states the model and every convention.
+ *
+ * Parameters. The state vector x has n + 1 entries: x[i] = theta_i, x[n] = log nu (Davidson).
+ * A layout says which entries are free: in a component fitted by maximum likelihood its reference
+ * model is held fixed (the likelihood only sees differences), in a component under the prior all
+ * its models are free, an isolated model is fixed; log nu is free when it is estimated. The
+ * Hessians below are of the negative log-posterior over the free parameters, stored row-major,
+ * lower triangle only unless said otherwise.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "rank.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIT_TOL   1e-9 /* converged when the largest Newton step is below this (log units) */
+#define FIT_ITER  100  /* Newton iterations before giving up */
+#define BOOT_TOL  1e-7 /* bootstrap resamples: the same test, 1.7e-5 rating points at scale 400 */
+#define CHORD_MAX 60   /* bootstrap: fixed-Hessian iterations before falling back to Newton */
+#define LFACT_N   1024 /* bootstrap: log k! tabulated for k < LFACT_N */
+#define RIDGE     1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
+#define Z95       1.959963984540054
+
+enum cell_kind { CELL_A, CELL_B, CELL_TIE };
+
+/* The aggregated problem; read-only once built, shared by the bootstrap threads. */
+struct prob {
+        size_t n;            /* models */
+        size_t np;           /* aggregated pairs with a counted outcome; pa < pb, sorted */
+        uint32_t *pa, *pb;   /* the two models of each pair */
+        double *w, *l, *t;   /* counted outcomes: pa won, pb won, ties */
+        enum rank_ties ties; /* tie model */
+        long anchor;         /* anchor model or -1 */
+        size_t *adj_start;   /* CSR: pairs of model i are adj[adj_start[i] .. adj_start[i + 1]) */
+        size_t *adj;         /* pair indices */
+        unsigned *comp;      /* component of each model */
+        size_t ncomp;        /* components */
+        size_t *cstart;      /* members of c are cmem[cstart[c] .. cstart[c + 1]), ascending */
+        size_t *cmem;        /* model indices */
+        uint32_t *cref;      /* per component: the model held fixed in a maximum-likelihood fit */
+        double *ctotal;      /* per component: counted outcomes */
+};
+
+/* Which entries of x are free (see the top of the file). */
+struct layout {
+        int *pidx;      /* n: index of theta_i among the parameters, or -1 when fixed */
+        bool *cprior;   /* ncomp: component fitted under the prior */
+        size_t m;       /* number of free parameters */
+        int didx;       /* parameter index of log nu, or -1 when nu is fixed */
+        bool dprior;    /* log nu under the prior (every counted outcome a tie) */
+        double nu;      /* nu when fixed: 0 (no tie model, or no counted tie) */
+        bool any_prior; /* some component under the prior */
+};
+
+/* Scratch for one solver: main fit or one bootstrap thread. */
+struct work {
+        double *g, *g2;      /* gradients, n + 1 */
+        double *d;           /* Newton step, n + 1 */
+        double *xt;          /* trial point, n + 1 */
+        double *s;           /* per-model exp(theta) or exp(theta / 2), n */
+        double *h, *h2;      /* Hessians, (n + 1)^2 */
+        size_t *stack;       /* graph search, n */
+        unsigned char *seen; /* graph search, n */
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) PREFD_PRINTF(3, 4);
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!err || errlen == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+}
+
+/* ---- random numbers: splitmix64 seeding, xoshiro256**, Poisson (PTRS / inversion), alias ---- */
+
+struct rng {
+        uint64_t s[4];
+};
+
+static uint64_t splitmix64(uint64_t *state)
+{
+        uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        return z ^ (z >> 31);
+}
+
+/* Stream `stream` of seed `seed`: independent of how rounds are spread over threads. */
+static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
+{
+        uint64_t mix = stream;
+        uint64_t state = seed ^ splitmix64(&mix);
+
+        for (int i = 0; i < 4; i++)
+                r->s[i] = splitmix64(&state);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+        return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(struct rng *r)
+{
+        uint64_t *s = r->s;
+        uint64_t result = rotl(s[1] * 5, 7) * 9;
+        uint64_t t = s[1] << 17;
+
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return result;
+}
+
+/* Uniform on the open interval (0, 1). */
+static double rng_unif(struct rng *r)
+{
+        return ((double)(int64_t)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* log(k!) through Stirling's series with Hormann's correction table (exact to ~1e-11). */
+static double log_factorial(double k)
+{
+        static const double tab[10] = {
+                0.08106146679532726,  0.04134069595540929, 0.02767792568499834,
+                0.02079067210376509,  0.01664469118982119, 0.01387612882307075,
+                0.01189670994589177,  0.01041126526197209, 0.009255462182712733,
+                0.008330563433362871,
+        };
+        double fc;
+
+        if (k < 10) {
+                fc = tab[(int)k];
+        } else {
+                double r = 1.0 / (k + 1), r2 = r * r;
+
+                fc = (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 * r2) * r2) * r;
+        }
+        return (k + 0.5) * log(k + 1) - (k + 1) + 0.918938533204672742 + fc;
+}
+
+/* One (pair, outcome) cell of the bootstrap and its Poisson sampler constants, fixed for all
+ * rounds: PTRS (Hormann 1993) when lam >= 10, inversion below. */
+struct cell {
+        double lam;    /* Poisson mean */
+        double a, b;   /* PTRS constants; b = exp(-lam) for inversion */
+        double vr;     /* PTRS: squeeze acceptance bound */
+        double loglam; /* log(lam) */
+        size_t slot;   /* index in the resample's counts: kind * pairs + pair */
+        long tab;      /* inversion table (struct ptab) shared by the cells of equal count, or -1 */
+};
+
+/* Poisson(lam) by table inversion over lo .. lo + len - 1, where the mass outside is below
+ * 1e-20: X = lo + min { i : u <= cdf[i] }, found from guide[floor(u len)] in one or two steps. */
+struct ptab {
+        uint64_t lo;           /* smallest value tabulated */
+        size_t len;            /* number of values */
+        const double *cdf;     /* P(lo <= X <= lo + i), normalised to end at 1 */
+        const uint32_t *guide; /* guide[j] = min { i : cdf[i] >= j / len } */
+};
+
+/* Fills cdf and guide (len entries each) for Poisson(lam), lam > 0, from lo. */
+static void ptab_build(double lam, uint64_t lo, size_t len, double *cdf, uint32_t *guide)
+{
+        double loglam = log(lam), p, sum = 0;
+        size_t i = 0;
+
+        p = exp(-lam + (double)lo * loglam - log_factorial((double)lo));
+        for (size_t k = 0; k < len; k++) {
+                sum += p;
+                cdf[k] = sum;
+                p *= lam / ((double)(lo + k) + 1);
+        }
+        for (size_t k = 0; k < len; k++)
+                cdf[k] /= sum;
+        cdf[len - 1] = 1;
+        for (size_t j = 0; j < len; j++) {
+                while (cdf[i] < (double)j / (double)len)
+                        i++;
+                guide[j] = (uint32_t)i;
+        }
+}
+
+/* The range ptab_build needs for lam: about lam -+ 12 sqrt(lam), plus a margin for small lam. */
+static void ptab_range(double lam, uint64_t *lo, size_t *len)
+{
+        double sd = sqrt(lam), a = floor(lam - 12 * sd - 5), b = ceil(lam + 12 * sd + 12);
+
+        *lo = a > 0 ? (uint64_t)a : 0;
+        *len = (size_t)(b - (double)*lo) + 1;
+}
+
+static uint64_t ptab_draw(struct rng *r, const struct ptab *t)
+{
+        double u = rng_unif(r);
+        size_t j = (size_t)(u * (double)t->len), i;
+
+        if (j >= t->len)
+                j = t->len - 1;
+        i = t->guide[j];
+        i += u > t->cdf[i]; /* usually enough: one or two steps */
+        while (u > t->cdf[i])
+                i++;
+        return t->lo + i;
+}
+
+static void cell_setup(struct cell *c, double lam)
+{
+        c->lam = lam;
+        if (lam < 10) {
+                c->b = exp(-lam);
+                return;
+        }
+        c->b = 0.931 + 2.53 * sqrt(lam);
+        c->a = -0.059 + 0.02483 * c->b;
+        c->vr = 0.9277 - 3.6224 / (c->b - 2);
+        c->loglam = log(lam);
+}
+
+static uint64_t poisson(struct rng *r, const struct cell *c, const double *lfact)
+{
+        if (!(c->lam > 0))
+                return 0;
+        if (c->lam < 10) {
+                for (;;) {
+                        double u = rng_unif(r), p = c->b, f = p;
+                        uint64_t x = 0;
+
+                        while (u > f && p > 1e-300) {
+                                x++;
+                                p *= c->lam / (double)x;
+                                f += p;
+                        }
+                        if (u <= f)
+                                return x;
+                }
+        }
+        for (;;) {
+                double u = rng_unif(r) - 0.5, v = rng_unif(r), us = 0.5 - fabs(u), k, ia;
+
+                /* k = floor(...) by truncation: a negative k is rejected either way (and never
+                 * reaches the quick acceptance when lam >= 10) */
+                k = (2 * c->a / us + c->b) * u + c->lam + 0.43;
+                if (!(k >= 0))
+                        continue;
+                k = (double)(int64_t)k;
+                if (us >= 0.07 && v <= c->vr)
+                        return (uint64_t)k;
+                if (us < 0.013 && v > us)
+                        continue;
+                ia = 1.1239 + 1.1328 / (c->b - 3.4);
+                if (log(v * ia / (c->a / (us * us) + c->b)) <=
+                    -c->lam + k * c->loglam - (k < LFACT_N ? lfact[(int)k] : log_factorial(k)))
+                        return (uint64_t)k;
+        }
+}
+
+/* Walker's alias table (Vose's construction) over weights w[0..k): prob and alias, k each;
+ * work is 2 k scratch. */
+static void alias_build(const double *w, size_t k, double *prob, uint32_t *alias, uint32_t *work)
+{
+        uint32_t *small = work, *large = work + k;
+        size_t ns = 0, nl = 0;
+        double total = 0;
+
+        for (size_t i = 0; i < k; i++)
+                total += w[i];
+        for (size_t i = 0; i < k; i++) {
+                prob[i] = w[i] * (double)k / total;
+                alias[i] = (uint32_t)i;
+                if (prob[i] < 1)
+                        small[ns++] = (uint32_t)i;
+                else
+                        large[nl++] = (uint32_t)i;
+        }
+        while (ns > 0 && nl > 0) {
+                uint32_t s = small[--ns], g = large[nl - 1];
+
+                alias[s] = g;
+                prob[g] -= 1 - prob[s];
+                if (prob[g] < 1) {
+                        nl--;
+                        small[ns++] = g;
+                }
+        }
+        while (nl > 0)
+                prob[large[--nl]] = 1;
+        while (ns > 0)
+                prob[small[--ns]] = 1;
+}
+
+static size_t alias_draw(struct rng *r, const double *prob, const uint32_t *alias, size_t k)
+{
+        size_t i = (size_t)(rng_unif(r) * (double)k);
+
+        if (i >= k)
+                i = k - 1;
+        return rng_unif(r) < prob[i] ? i : alias[i];
+}
+
+/* ---- dense linear algebra on row-major m x m matrices ---- */
+
+static double dot(const double *a, const double *b, size_t len)
+{
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        size_t k = 0;
+
+        for (; k + 4 <= len; k += 4) {
+                s0 += a[k] * b[k];
+                s1 += a[k + 1] * b[k + 1];
+                s2 += a[k + 2] * b[k + 2];
+                s3 += a[k + 3] * b[k + 3];
+        }
+        for (; k < len; k++)
+                s0 += a[k] * b[k];
+        return (s0 + s1) + (s2 + s3);
+}
+
+static void axpy(double *y, double alpha, const double *x, size_t len)
+{
+        for (size_t k = 0; k < len; k++)
+                y[k] += alpha * x[k];
+}
+
+/* In place: lower triangle of a (symmetric positive definite) -> L with a = L L^T. */
+static int chol(double *a, size_t m)
+{
+        for (size_t j = 0; j < m; j++) {
+                double *aj = a + j * m;
+                double s = aj[j] - dot(aj, aj, j), dj;
+
+                if (!(s > 0) || !isfinite(s))
+                        return -1;
+                dj = sqrt(s);
+                aj[j] = dj;
+                for (size_t i = j + 1; i < m; i++) {
+                        double *ai = a + i * m;
+
+                        ai[j] = (ai[j] - dot(ai, aj, j)) / dj;
+                }
+        }
+        return 0;
+}
+
+/* Solve L L^T x = b in place (b becomes x). */
+static void chol_solve(const double *lo, size_t m, double *b)
+{
+        for (size_t i = 0; i < m; i++)
+                b[i] = (b[i] - dot(lo + i * m, b, i)) / lo[i * m + i];
+        for (size_t i = m; i-- > 0;) {
+                b[i] /= lo[i * m + i];
+                axpy(b, -b[i], lo + i * m, i);
+        }
+}
+
+/* x = (L L^T)^-1, full symmetric; tmp is m x m scratch. */
+static void chol_inverse(const double *lo, size_t m, double *x, double *tmp)
+{
+        memset(tmp, 0, m * m * sizeof *tmp);
+        for (size_t i = 0; i < m; i++) {
+                double *row = tmp + i * m;
+
+                row[i] = 1;
+                for (size_t k = 0; k < i; k++)
+                        axpy(row, -lo[i * m + k], tmp + k * m, k + 1);
+                for (size_t k = 0; k <= i; k++)
+                        row[k] /= lo[i * m + i];
+        }
+        memset(x, 0, m * m * sizeof *x);
+        for (size_t k = 0; k < m; k++) {
+                const double *r = tmp + k * m;
+
+                for (size_t j = 0; j <= k; j++)
+                        axpy(x + j * m, r[j], r, j + 1);
+        }
+        for (size_t j = 0; j < m; j++)
+                for (size_t i = 0; i < j; i++)
+                        x[i * m + j] = x[j * m + i];
+}
+
+/* ---- graphs: components and strong connectivity ---- */
+
+/* Is every member of component c reachable from its first member along "beat" edges and back?
+ * A counted tie is an edge both ways. */
+static bool strongly_connected(const struct prob *P, size_t c, const double *w, const double *l,
+                               const double *t, size_t *stack, unsigned char *seen)
+{
+        size_t size = P->cstart[c + 1] - P->cstart[c];
+        const size_t *mem = P->cmem + P->cstart[c];
+
+        if (size <= 1)
+                return true;
+        for (int dir = 0; dir < 2; dir++) {
+                size_t top = 0, count = 1;
+
+                for (size_t k = 0; k < size; k++)
+                        seen[mem[k]] = 0;
+                stack[top++] = mem[0];
+                seen[mem[0]] = 1;
+                while (top > 0) {
+                        size_t u = stack[--top];
+
+                        for (size_t e = P->adj_start[u]; e < P->adj_start[u + 1]; e++) {
+                                size_t p = P->adj[e], v;
+                                bool fwd_ab = w[p] > 0 || t[p] > 0; /* pa -> pb */
+                                bool fwd_ba = l[p] > 0 || t[p] > 0; /* pb -> pa */
+                                bool ok;
+
+                                if (P->pa[p] == u) {
+                                        v = P->pb[p];
+                                        ok = dir == 0 ? fwd_ab : fwd_ba;
+                                } else {
+                                        v = P->pa[p];
+                                        ok = dir == 0 ? fwd_ba : fwd_ab;
+                                }
+                                if (ok && !seen[v]) {
+                                        seen[v] = 1;
+                                        count++;
+                                        stack[top++] = v;
+                                }
+                        }
+                }
+                if (count < size)
+                        return false;
+        }
+        return true;
+}
+
+/* Decide which components need the prior (for these counts) and number the free parameters. */
+static void layout_build(const struct prob *P, const double *w, const double *l, const double *t,
+                         struct layout *L, struct work *W)
+{
+        double ties = 0, decided = 0;
+        size_t m = 0;
+
+        L->any_prior = false;
+        for (size_t c = 0; c < P->ncomp; c++) {
+                L->cprior[c] = !strongly_connected(P, c, w, l, t, W->stack, W->seen);
+                L->any_prior = L->any_prior || L->cprior[c];
+        }
+        for (size_t i = 0; i < P->n; i++) {
+                unsigned c = P->comp[i];
+                size_t size = P->cstart[c + 1] - P->cstart[c];
+
+                if (size <= 1 || (!L->cprior[c] && P->cref[c] == i))
+                        L->pidx[i] = -1;
+                else
+                        L->pidx[i] = (int)m++;
+        }
+        L->didx = -1;
+        L->dprior = false;
+        L->nu = 0;
+        if (P->ties == RANK_TIES_DAVIDSON) {
+                for (size_t p = 0; p < P->np; p++) {
+                        ties += t[p];
+                        decided += w[p] + l[p];
+                }
+                if (ties > 0) {
+                        L->didx = (int)m++;
+                        L->dprior = !(decided > 0);
+                }
+        }
+        L->m = m;
+}
+
+static bool layout_same(const struct layout *a, const struct layout *b, size_t ncomp)
+{
+        if (a->didx != b->didx || a->dprior != b->dprior)
+                return false;
+        for (size_t c = 0; c < ncomp; c++)
+                if (a->cprior[c] != b->cprior[c])
+                        return false;
+        return true;
+}
+
+/* ---- the objective ---- */
+
+/* Per-pair quantities of the Davidson model at x = theta_a - theta_b: the probabilities of
+ * "a wins", "b wins", tie, and log(e^(x/2) + e^(-x/2) + nu), computed without overflow. */
+static void davidson_probs(double x, double nu, double *pa, double *pb, double *pt, double *logd)
+{
+        double ax = fabs(x), e = exp(-0.5 * ax);
+        double dt = 1 + e * e + nu * e;
+        double big = 1 / dt, small = e * e / dt;
+
+        *pa = x >= 0 ? big : small;
+        *pb = x >= 0 ? small : big;
+        *pt = nu * e / dt;
+        if (logd)
+                *logd = 0.5 * ax + log(dt);
+}
+
+/* Log-posterior (log-likelihood plus prior terms) at x; gradient into g and, when h != NULL, the
+ * negative Hessian into the lower triangle of h (m x m). *prior gets the prior part. */
+static double eval(const struct prob *P, const double *w, const double *l, const double *t,
+                   const struct layout *L, const double *x, double *g, double *h, double *prior)
+{
+        size_t m = L->m, n = P->n;
+        int di = L->didx;
+        bool dav = di >= 0;
+        double nu = dav ? exp(x[n]) : L->nu, lognu = dav ? x[n] : 0;
+        double f = 0, pr = 0;
+
+        memset(g, 0, m * sizeof *g);
+        if (h)
+                memset(h, 0, m * m * sizeof *h);
+        for (size_t p = 0; p < P->np; p++) {
+                double na = w[p] + l[p] + t[p], xd, gx, hx, gd = 0, hdd = 0, hxd = 0;
+                int ia, ib;
+
+                if (!(na > 0))
+                        continue;
+                ia = L->pidx[P->pa[p]];
+                ib = L->pidx[P->pb[p]];
+                xd = x[P->pa[p]] - x[P->pb[p]];
+                if (!dav) {
+                        double y = w[p] + 0.5 * t[p], e, q, lg;
+
+                        if (xd >= 0) {
+                                e = exp(-xd);
+                                q = 1 / (1 + e);
+                                lg = xd + log1p(e);
+                        } else {
+                                e = exp(xd);
+                                q = e / (1 + e);
+                                lg = log1p(e);
+                        }
+                        f += y * xd - na * lg;
+                        gx = y - na * q;
+                        hx = na * q * (1 - q);
+                } else {
+                        double qa, qb, qt, logd;
+
+                        davidson_probs(xd, nu, &qa, &qb, &qt, &logd);
+                        f += 0.5 * (w[p] - l[p]) * xd - na * logd;
+                        if (t[p] > 0)
+                                f += t[p] * lognu;
+                        gx = 0.5 * (w[p] - l[p]) - 0.5 * na * (qa - qb);
+                        hx = 0.25 * na * ((qa + qb) * qt + 4 * qa * qb);
+                        gd = t[p] - na * qt;
+                        hdd = na * qt * (qa + qb);
+                        hxd = -0.5 * na * (qa - qb) * qt;
+                }
+                if (ia >= 0)
+                        g[ia] += gx;
+                if (ib >= 0)
+                        g[ib] -= gx;
+                if (dav)
+                        g[di] += gd;
+                if (!h)
+                        continue;
+                if (ia >= 0)
+                        h[(size_t)ia * m + (size_t)ia] += hx;
+                if (ib >= 0)
+                        h[(size_t)ib * m + (size_t)ib] += hx;
+                if (ia >= 0 && ib >= 0) {
+                        if (ia > ib)
+                                h[(size_t)ia * m + (size_t)ib] -= hx;
+                        else
+                                h[(size_t)ib * m + (size_t)ia] -= hx;
+                }
+                if (dav) {
+                        /* di is the last parameter, so its row holds the cross terms */
+                        h[(size_t)di * m + (size_t)di] += hdd;
+                        if (ia >= 0)
+                                h[(size_t)di * m + (size_t)ia] += hxd;
+                        if (ib >= 0)
+                                h[(size_t)di * m + (size_t)ib] -= hxd;
+                }
+        }
+        if (L->any_prior) {
+                for (size_t i = 0; i < n; i++) {
+                        int k = L->pidx[i];
+
+                        if (k < 0 || !L->cprior[P->comp[i]])
+                                continue;
+                        pr -= 0.5 * RANK_PRIOR_PRECISION * x[i] * x[i];
+                        g[k] -= RANK_PRIOR_PRECISION * x[i];
+                        if (h)
+                                h[(size_t)k * m + (size_t)k] += RANK_PRIOR_PRECISION;
+                }
+        }
+        if (L->dprior) {
+                pr -= 0.5 * RANK_PRIOR_PRECISION * x[n] * x[n];
+                g[di] -= RANK_PRIOR_PRECISION * x[n];
+                if (h)
+                        h[(size_t)di * m + (size_t)di] += RANK_PRIOR_PRECISION;
+        }
+        if (prior)
+                *prior = pr;
+        return f + pr;
+}
+
+/* Gradient only, with one exp per model instead of one per pair. Falls back to eval() when the
+ * log-strengths are too spread out for that. */
+static void grad_fast(const struct prob *P, const double *w, const double *l, const double *t,
+                      const struct layout *L, const double *x, double *g, double *s)
+{
+        size_t m = L->m, n = P->n;
+        int di = L->didx;
+        bool dav = di >= 0;
+        double nu = dav ? exp(x[n]) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!(fabs(x[i]) < 300)) {
+                        eval(P, w, l, t, L, x, g, NULL, NULL);
+                        return;
+                }
+                s[i] = dav ? exp(0.5 * x[i]) : exp(x[i]);
+        }
+        memset(g, 0, m * sizeof *g);
+        for (size_t p = 0; p < P->np; p++) {
+                uint32_t a = P->pa[p], b = P->pb[p];
+                double na = w[p] + l[p] + t[p], gx;
+                int ia = L->pidx[a], ib = L->pidx[b];
+
+                if (!(na > 0))
+                        continue;
+                if (!dav) {
+                        gx = w[p] + 0.5 * t[p] - na * s[a] / (s[a] + s[b]);
+                } else {
+                        double sa = s[a] * s[a], sb = s[b] * s[b], st = nu * s[a] * s[b];
+                        double inv = 1 / (sa + sb + st);
+
+                        gx = 0.5 * (w[p] - l[p]) - 0.5 * na * (sa - sb) * inv;
+                        g[di] += t[p] - na * st * inv;
+                }
+                if (ia >= 0)
+                        g[ia] += gx;
+                if (ib >= 0)
+                        g[ib] -= gx;
+        }
+        if (L->any_prior) {
+                for (size_t i = 0; i < n; i++) {
+                        int k = L->pidx[i];
+
+                        if (k >= 0 && L->cprior[P->comp[i]])
+                                g[k] -= RANK_PRIOR_PRECISION * x[i];
+                }
+        }
+        if (L->dprior)
+                g[di] -= RANK_PRIOR_PRECISION * x[n];
+}
+
+/* x += step * d over the free parameters. */
+static void step_apply(const struct prob *P, const struct layout *L, double *x, const double *d,
+                       double step)
+{
+        for (size_t i = 0; i < P->n; i++)
+                if (L->pidx[i] >= 0)
+                        x[i] += step * d[L->pidx[i]];
+        if (L->didx >= 0)
+                x[P->n] += step * d[L->didx];
+}
+
+static double max_abs(const double *v, size_t m)
+{
+        double r = 0;
+
+        for (size_t i = 0; i < m; i++)
+                r = MAX(r, fabs(v[i]));
+        return r;
+}
+
+/* Newton's method with backtracking on the log-posterior, from x. Returns true on convergence;
+ * x always ends finite (the last accepted point). */
+static bool newton(const struct prob *P, const double *w, const double *l, const double *t,
+                   const struct layout *L, double *x, struct work *W, unsigned *iters)
+{
+        size_t m = L->m, n1 = P->n + 1;
+        double f, *tmp;
+        unsigned it;
+        bool ok = false;
+
+        if (m == 0) {
+                *iters = 0;
+                return true;
+        }
+        f = eval(P, w, l, t, L, x, W->g, W->h, NULL);
+        for (it = 0; it < FIT_ITER; it++) {
+                double dmax, step = 1;
+                bool accepted = false;
+
+                if (chol(W->h, m) < 0)
+                        break;
+                memcpy(W->d, W->g, m * sizeof *W->d);
+                chol_solve(W->h, m, W->d);
+                dmax = max_abs(W->d, m);
+                if (!isfinite(dmax))
+                        break;
+                if (dmax < FIT_TOL) {
+                        step_apply(P, L, x, W->d, 1);
+                        it++;
+                        ok = true;
+                        break;
+                }
+                for (int k = 0; k < 60; k++, step *= 0.5) {
+                        double ft;
+
+                        memcpy(W->xt, x, n1 * sizeof *x);
+                        step_apply(P, L, W->xt, W->d, step);
+                        ft = eval(P, w, l, t, L, W->xt, W->g2, W->h2, NULL);
+                        if (isfinite(ft) && ft >= f - 1e-12 * (1 + fabs(f))) {
+                                memcpy(x, W->xt, n1 * sizeof *x);
+                                f = ft;
+                                tmp = W->g, W->g = W->g2, W->g2 = tmp;
+                                tmp = W->h, W->h = W->h2, W->h2 = tmp;
+                                accepted = true;
+                                break;
+                        }
+                }
+                if (!accepted)
+                        break;
+        }
+        *iters = it;
+        return ok;
+}
+
+/* Fixed-Hessian (chord) iterations from x with the factor lo of the full fit's Hessian: cheap
+ * steps for bootstrap resamples, which sit close to the full fit. */
+static bool chord(const struct prob *P, const double *w, const double *l, const double *t,
+                  const struct layout *L, double *x, const double *lo, struct work *W)
+{
+        size_t m = L->m;
+
+        if (m == 0)
+                return true;
+        for (int it = 0; it < CHORD_MAX; it++) {
+                double dmax;
+
+                grad_fast(P, w, l, t, L, x, W->d, W->s);
+                chol_solve(lo, m, W->d);
+                dmax = max_abs(W->d, m);
+                if (!isfinite(dmax) || dmax > 1)
+                        return false;
+                step_apply(P, L, x, W->d, 1);
+                if (dmax < BOOT_TOL)
+                        return true;
+        }
+        return false;
+}
+
+/* Report gauge: mean theta 0 within each component, then theta_anchor 0 in the anchor's. */
+static void gauge(const struct prob *P, double *x)
+{
+        for (size_t c = 0; c < P->ncomp; c++) {
+                size_t lo = P->cstart[c], hi = P->cstart[c + 1];
+                double mean = 0;
+
+                for (size_t k = lo; k < hi; k++)
+                        mean += x[P->cmem[k]];
+                mean /= (double)(hi - lo);
+                for (size_t k = lo; k < hi; k++)
+                        x[P->cmem[k]] -= mean;
+        }
+        if (P->anchor >= 0) {
+                unsigned c = P->comp[P->anchor];
+                double sh = x[P->anchor];
+
+                for (size_t k = P->cstart[c]; k < P->cstart[c + 1]; k++)
+                        x[P->cmem[k]] -= sh;
+        }
+}
+
+/* ---- standard errors ---- */
+
+/* Variances of the reported thetas (gauge() applied) from a covariance C of the free parameters. */
+static void gauge_var(const struct prob *P, const struct layout *L, const double *cv, double *var,
+                      double *rs)
+{
+        size_t m = L->m;
+
+        for (size_t c = 0; c < P->ncomp; c++) {
+                size_t lo = P->cstart[c], hi = P->cstart[c + 1], size = hi - lo;
+                double ss = 0;
+                int ka = -1;
+
+                if (P->anchor >= 0 && P->comp[P->anchor] == c) {
+                        ka = L->pidx[P->anchor];
+                        for (size_t k = lo; k < hi; k++) {
+                                int ki = L->pidx[P->cmem[k]];
+                                double v = 0;
+
+                                if (ki >= 0)
+                                        v += cv[(size_t)ki * m + (size_t)ki];
+                                if (ka >= 0)
+                                        v += cv[(size_t)ka * m + (size_t)ka];
+                                if (ki >= 0 && ka >= 0)
+                                        v -= 2 * cv[(size_t)ki * m + (size_t)ka];
+                                var[P->cmem[k]] = MAX(v, 0);
+                        }
+                        continue;
+                }
+                /* rs = C u, u = indicator of the component's free parameters; ss = u^T C u */
+                memset(rs, 0, m * sizeof *rs);
+                for (size_t k = lo; k < hi; k++) {
+                        int kj = L->pidx[P->cmem[k]];
+
+                        if (kj >= 0)
+                                for (size_t i = 0; i < m; i++)
+                                        rs[i] += cv[i * m + (size_t)kj];
+                }
+                for (size_t k = lo; k < hi; k++) {
+                        int kj = L->pidx[P->cmem[k]];
+
+                        if (kj >= 0)
+                                ss += rs[kj];
+                }
+                for (size_t k = lo; k < hi; k++) {
+                        int ki = L->pidx[P->cmem[k]];
+                        double sz = (double)size, v = ss / (sz * sz);
+
+                        if (ki >= 0)
+                                v += cv[(size_t)ki * m + (size_t)ki] - 2 * rs[ki] / sz;
+                        var[P->cmem[k]] = MAX(v, 0);
+                }
+        }
+}
+
+/* The meat G = sum over (pair, outcome) cells of count * score score^T (likelihood scores
+ * only). A cell's score is sx (e_a - e_b) + sd e_nu, so a pair adds
+ * A v v^T + B (v e_nu^T + e_nu v^T) + C e_nu e_nu^T, v = e_a - e_b, with A = sum count sx^2,
+ * B = sum count sx sd, C = sum count sd^2 over its cells; B = C = 0 without the tie model. */
+static void meat_coefs(const struct prob *P, const struct layout *L, const double *x, double *ca,
+                       double *cb, double *csum)
+{
+        int di = L->didx;
+        bool dav = di >= 0;
+        double nu = dav ? exp(x[P->n]) : L->nu;
+
+        *csum = 0;
+        for (size_t p = 0; p < P->np; p++) {
+                double xd = x[P->pa[p]] - x[P->pb[p]];
+
+                cb[p] = 0;
+                if (!dav) {
+                        double q = 1 / (1 + exp(-xd));
+
+                        ca[p] = P->w[p] * (1 - q) * (1 - q) + P->l[p] * q * q +
+                                P->t[p] * (0.5 - q) * (0.5 - q);
+                } else {
+                        double qa, qb, qt, cnt[3] = { P->w[p], P->l[p], P->t[p] };
+                        double sx[3], sd[3];
+
+                        davidson_probs(xd, nu, &qa, &qb, &qt, NULL);
+                        sx[CELL_A] = 0.5 - 0.5 * (qa - qb);
+                        sx[CELL_B] = -0.5 - 0.5 * (qa - qb);
+                        sx[CELL_TIE] = -0.5 * (qa - qb);
+                        sd[CELL_A] = -qt;
+                        sd[CELL_B] = -qt;
+                        sd[CELL_TIE] = 1 - qt;
+                        ca[p] = 0;
+                        for (int k = 0; k < 3; k++) {
+                                ca[p] += cnt[k] * sx[k] * sx[k];
+                                cb[p] += cnt[k] * sx[k] * sd[k];
+                                *csum += cnt[k] * sd[k] * sd[k];
+                        }
+                }
+        }
+}
+
+/* y = G z over the free parameters. */
+static void meat_apply(const struct prob *P, const struct layout *L, const double *ca,
+                       const double *cb, double csum, const double *z, double *y)
+{
+        int di = L->didx;
+
+        memset(y, 0, L->m * sizeof *y);
+        for (size_t p = 0; p < P->np; p++) {
+                int ia = L->pidx[P->pa[p]], ib = L->pidx[P->pb[p]];
+                double vz = (ia >= 0 ? z[ia] : 0) - (ib >= 0 ? z[ib] : 0);
+                double ya = ca[p] * vz + (di >= 0 ? cb[p] * z[di] : 0);
+
+                if (ia >= 0)
+                        y[ia] += ya;
+                if (ib >= 0)
+                        y[ib] -= ya;
+                if (di >= 0)
+                        y[di] += cb[p] * vz;
+        }
+        if (di >= 0)
+                y[di] += csum * z[di];
+}
+
+/* y = M z, M symmetric m x m. */
+static void sym_apply(const double *mi, size_t m, const double *z, double *y)
+{
+        for (size_t i = 0; i < m; i++)
+                y[i] = dot(mi + i * m, z, m);
+}
+
+/* Sandwich variances of the reported thetas, C = M G M with M = (ridged Hessian)^-1, without
+ * forming C: gauge_var needs its diagonal, C u for each component's indicator u and C e_anchor,
+ * each of which costs O(pairs m) or O(m^2). ws is 3 m + 2 pairs scratch. */
+static void sandwich_var(const struct prob *P, const struct layout *L, const double *x,
+                         const double *mi, double *var, double *ws)
+{
+        size_t m = L->m, np = P->np;
+        int di = L->didx;
+        double *diag = ws, *z = ws + m, *y = ws + 2 * m, *ca = ws + 3 * m, *cb = ca + np, csum;
+
+        meat_coefs(P, L, x, ca, cb, &csum);
+        memset(diag, 0, m * sizeof *diag);
+        for (size_t p = 0; p < np; p++) {
+                int ia = L->pidx[P->pa[p]], ib = L->pidx[P->pb[p]];
+                const double *ma = ia >= 0 ? mi + (size_t)ia * m : NULL;
+                const double *mb = ib >= 0 ? mi + (size_t)ib * m : NULL;
+                const double *md = di >= 0 ? mi + (size_t)di * m : NULL;
+
+                for (size_t i = 0; i < m; i++) {
+                        double v = (ma ? ma[i] : 0) - (mb ? mb[i] : 0);
+
+                        diag[i] += ca[p] * v * v + (md ? 2 * cb[p] * v * md[i] : 0);
+                }
+        }
+        if (di >= 0)
+                for (size_t i = 0; i < m; i++)
+                        diag[i] += csum * mi[(size_t)di * m + i] * mi[(size_t)di * m + i];
+        for (size_t c = 0; c < P->ncomp; c++) {
+                size_t lo = P->cstart[c], hi = P->cstart[c + 1], size = hi - lo;
+                bool anchored = P->anchor >= 0 && P->comp[P->anchor] == c;
+                int ka = anchored ? L->pidx[P->anchor] : -1;
+                double sz = (double)size, ss = 0;
+
+                if (anchored) {
+                        /* var(theta_i - theta_a) = C_ii - 2 C_ia + C_aa */
+                        memset(y, 0, m * sizeof *y);
+                        if (ka >= 0) {
+                                memcpy(z, mi + (size_t)ka * m, m * sizeof *z);
+                                meat_apply(P, L, ca, cb, csum, z, y);
+                                sym_apply(mi, m, y, z); /* z = C e_a */
+                        }
+                        for (size_t k = lo; k < hi; k++) {
+                                int ki = L->pidx[P->cmem[k]];
+                                double v = ka >= 0 ? z[ka] : 0;
+
+                                if (ki >= 0)
+                                        v += diag[ki] - (ka >= 0 ? 2 * z[ki] : 0);
+                                var[P->cmem[k]] = MAX(v, 0);
+                        }
+                        continue;
+                }
+                /* centred: C_ii - 2 (C u)_i / size + u^T C u / size^2 */
+                memset(z, 0, m * sizeof *z);
+                for (size_t k = lo; k < hi; k++) {
+                        int kj = L->pidx[P->cmem[k]];
+
+                        if (kj >= 0)
+                                axpy(z, 1, mi + (size_t)kj * m, m);
+                }
+                meat_apply(P, L, ca, cb, csum, z, y);
+                sym_apply(mi, m, y, z); /* z = C u */
+                for (size_t k = lo; k < hi; k++) {
+                        int kj = L->pidx[P->cmem[k]];
+
+                        if (kj >= 0)
+                                ss += z[kj];
+                }
+                for (size_t k = lo; k < hi; k++) {
+                        int ki = L->pidx[P->cmem[k]];
+                        double v = ss / (sz * sz);
+
+                        if (ki >= 0)
+                                v += diag[ki] - 2 * z[ki] / sz;
+                        var[P->cmem[k]] = MAX(v, 0);
+                }
+        }
+}
+
+/* ---- bootstrap ---- */
+
+struct boot {
+        const struct prob *P;
+        const struct layout *L0;  /* layout of the full fit */
+        const double *x0;         /* full fit, before gauge() (n + 1) */
+        const double *lo0;        /* Cholesky factor of the full fit's Hessian, or NULL */
+        size_t ncell;             /* (pair, outcome) cells with a positive count */
+        const struct cell *cells; /* their Poisson samplers */
+        const struct ptab *tabs;  /* inversion tables the cells point to */
+        const double *aprob;      /* alias table over the cells, weights = counts */
+        const uint32_t *alias;
+        uint64_t total;      /* outcomes drawn per round (N) */
+        uint64_t pois_total; /* the Poisson part's mean: max(0, N - 5 sqrt(N)) */
+        uint64_t seed;
+        const double *base;    /* per model: init or anchor_rating */
+        double k;              /* scale / ln(base) */
+        double lfact[LFACT_N]; /* log k! */
+        double *reps;          /* rounds x n ratings */
+        /* owned by boot_prepare / boot_release */
+        struct cell *m_cells;
+        struct ptab *m_tabs;
+        double *m_cdf, *m_aprob;
+        uint32_t *m_guide, *m_alias;
+};
+
+struct boot_thread {
+        const struct boot *B;
+        unsigned r0, r1; /* rounds [r0, r1) */
+        unsigned prior, failed;
+        pthread_t tid;
+        bool started;
+        double *w, *l, *t; /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
+        double *x;         /* n + 1 */
+        struct layout L;
+        struct work W;
+};
+
+/* One multinomial resample of the N outcomes over the cells, with probabilities count / total.
+ * Exact, by Poissonization: independent X_k ~ Poisson(M p_k), M = N - 5 sqrt(N), are, given
+ * their sum S, Multinomial(S, p); adding N - S independent draws from p (alias table) makes them
+ * Multinomial(N, p) whatever S is. S > N (probability about 3e-7) is redrawn, which conditions
+ * on S only and so keeps the result exact. Unlike a chain of conditional binomials, no draw
+ * depends on the previous one, so every sampler constant is computed once for all rounds. */
+static void resample(struct boot_thread *T, struct rng *rg)
+{
+        const struct boot *B = T->B;
+        size_t np = B->P->np;
+        uint64_t s;
+        int tries = 0;
+
+        do {
+                memset(T->w, 0, 3 * np * sizeof *T->w);
+                s = 0;
+                /* (after many redraws, which cannot happen, plain alias draws: exact as well) */
+                if (B->pois_total > 0 && tries++ < 64) {
+                        for (size_t c = 0; c < B->ncell; c++) {
+                                const struct cell *ce = &B->cells[c];
+                                uint64_t x = ce->tab >= 0 ? ptab_draw(rg, &B->tabs[ce->tab])
+                                                          : poisson(rg, ce, B->lfact);
+
+                                s += x;
+                                T->w[ce->slot] = (double)x;
+                        }
+                }
+        } while (s > B->total);
+        for (uint64_t j = s; j < B->total; j++)
+                T->w[B->cells[alias_draw(rg, B->aprob, B->alias, B->ncell)].slot]++;
+}
+
+/* Did the resample keep every "beat" edge of the full data and the tie/decided status? Then
+ * its layout is the full fit's, with no graph search needed. */
+static bool same_support(const struct prob *P, const double *w, const double *l, const double *t)
+{
+        double ties = 0, decided = 0, ties0 = 0, decided0 = 0;
+
+        for (size_t p = 0; p < P->np; p++) {
+                bool ab = w[p] > 0 || t[p] > 0, ba = l[p] > 0 || t[p] > 0;
+                bool ab0 = P->w[p] > 0 || P->t[p] > 0, ba0 = P->l[p] > 0 || P->t[p] > 0;
+
+                if (ab != ab0 || ba != ba0)
+                        return false;
+                ties += t[p];
+                decided += w[p] + l[p];
+                ties0 += P->t[p];
+                decided0 += P->w[p] + P->l[p];
+        }
+        return (ties > 0) == (ties0 > 0) && (decided > 0) == (decided0 > 0);
+}
+
+static void boot_round(struct boot_thread *T, unsigned round)
+{
+        const struct boot *B = T->B;
+        const struct prob *P = B->P;
+        const struct layout *L = B->L0;
+        size_t n = P->n;
+        struct rng rg;
+        double *row = B->reps + (size_t)round * n;
+        bool ok = false;
+        unsigned iters;
+
+        rng_seed(&rg, B->seed, round);
+        resample(T, &rg);
+        if (!same_support(P, T->w, T->l, T->t)) {
+                layout_build(P, T->w, T->l, T->t, &T->L, &T->W);
+                L = &T->L;
+        }
+        if (L->any_prior || L->dprior)
+                T->prior++;
+        memcpy(T->x, B->x0, (n + 1) * sizeof *T->x);
+        if (B->lo0 && layout_same(L, B->L0, P->ncomp))
+                ok = chord(P, T->w, T->l, T->t, L, T->x, B->lo0, &T->W);
+        if (!ok) {
+                bool finite = true;
+
+                for (size_t i = 0; i <= n; i++)
+                        finite = finite && isfinite(T->x[i]);
+                if (!finite)
+                        memcpy(T->x, B->x0, (n + 1) * sizeof *T->x);
+                ok = newton(P, T->w, T->l, T->t, L, T->x, &T->W, &iters);
+        }
+        if (!ok)
+                T->failed++;
+        gauge(P, T->x);
+        for (size_t i = 0; i < n; i++)
+                row[i] = B->base[i] + B->k * T->x[i];
+}
+
+static void *boot_main(void *arg)
+{
+        struct boot_thread *T = arg;
+
+        for (unsigned r = T->r0; r < T->r1; r++)
+                boot_round(T, r);
+        return NULL;
+}
+
+static void work_free(struct work *W)
+{
+        free(W->g);
+        free(W->g2);
+        free(W->d);
+        free(W->xt);
+        free(W->s);
+        free(W->h);
+        free(W->h2);
+        free(W->stack);
+        free(W->seen);
+        memset(W, 0, sizeof *W);
+}
+
+static int work_init(struct work *W, size_t n)
+{
+        size_t n1 = n + 1;
+
+        memset(W, 0, sizeof *W);
+        W->g = calloc(n1, sizeof *W->g);
+        W->g2 = calloc(n1, sizeof *W->g2);
+        W->d = calloc(n1, sizeof *W->d);
+        W->xt = calloc(n1, sizeof *W->xt);
+        W->s = calloc(n1, sizeof *W->s);
+        W->h = calloc(n1 * n1, sizeof *W->h);
+        W->h2 = calloc(n1 * n1, sizeof *W->h2);
+        W->stack = calloc(n1, sizeof *W->stack);
+        W->seen = calloc(n1, sizeof *W->seen);
+        if (!W->g || !W->g2 || !W->d || !W->xt || !W->s || !W->h || !W->h2 || !W->stack ||
+            !W->seen) {
+                work_free(W);
+                return -1;
+        }
+        return 0;
+}
+
+static void layout_free(struct layout *L)
+{
+        free(L->pidx);
+        free(L->cprior);
+        memset(L, 0, sizeof *L);
+}
+
+static int layout_init(struct layout *L, size_t n, size_t ncomp)
+{
+        memset(L, 0, sizeof *L);
+        L->pidx = calloc(n, sizeof *L->pidx);
+        L->cprior = calloc(ncomp, sizeof *L->cprior);
+        if (!L->pidx || !L->cprior) {
+                layout_free(L);
+                return -1;
+        }
+        return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* numpy's default ("linear") quantile of sorted v[0..len). */
+static double quantile(const double *v, size_t len, double q)
+{
+        double h = (double)(len - 1) * q, fl = floor(h);
+        size_t i = (size_t)fl;
+
+        if (i + 1 >= len)
+                return v[len - 1];
+        return v[i] + (h - fl) * (v[i + 1] - v[i]);
+}
+
+/* Runs the bootstrap and fills ci_low, ci_high and se of every model. */
+/* Table memory cap (entries) for the shared Poisson inversion tables. */
+#define PTAB_MAX (1u << 19)
+
+static void boot_release(struct boot *B)
+{
+        free(B->m_cells);
+        free(B->m_tabs);
+        free(B->m_cdf);
+        free(B->m_guide);
+        free(B->m_aprob);
+        free(B->m_alias);
+        B->m_cells = NULL;
+        B->m_tabs = NULL;
+        B->m_cdf = NULL;
+        B->m_guide = NULL;
+        B->m_aprob = NULL;
+        B->m_alias = NULL;
+}
+
+/* Cells, their samplers, the shared inversion tables (one per distinct count, found with a
+ * small open-addressing hash on the count's bits) and the alias table. */
+static int boot_prepare(struct boot *B)
+{
+        const struct prob *P = B->P;
+        size_t np = P->np, nc = 0, ntab = 0, used = 0, hcap = 64;
+        double *cw = calloc(3 * np + 1, sizeof *cw), ctot = 0, lam;
+        uint32_t *awork = calloc(6 * np + 2, sizeof *awork);
+        uint64_t *hkey = NULL;
+        long *hval = NULL;
+        int rc = -1;
+
+        while (hcap < 6 * np)
+                hcap *= 2;
+        hkey = calloc(hcap, sizeof *hkey);
+        hval = calloc(hcap, sizeof *hval);
+        B->m_cells = calloc(3 * np + 1, sizeof *B->m_cells);
+        B->m_tabs = calloc(3 * np + 1, sizeof *B->m_tabs);
+        B->m_aprob = calloc(3 * np + 1, sizeof *B->m_aprob);
+        B->m_alias = calloc(3 * np + 1, sizeof *B->m_alias);
+        B->m_cdf = calloc(PTAB_MAX, sizeof *B->m_cdf);
+        B->m_guide = calloc(PTAB_MAX, sizeof *B->m_guide);
+        if (!cw || !awork || !hkey || !hval || !B->m_cells || !B->m_tabs || !B->m_aprob ||
+            !B->m_alias || !B->m_cdf || !B->m_guide)
+                goto out;
+        for (size_t p = 0; p < np; p++) {
+                double v[3] = { P->w[p], P->l[p], P->t[p] };
+
+                for (size_t kind = 0; kind < 3; kind++) {
+                        if (!(v[kind] > 0))
+                                continue;
+                        B->m_cells[nc].slot = kind * np + p;
+                        cw[nc++] = v[kind];
+                        ctot += v[kind];
+                }
+        }
+        for (int i = 0; i < LFACT_N; i++)
+                B->lfact[i] = log_factorial(i);
+        B->total = (uint64_t)llround(ctot);
+        lam = (double)B->total - 5 * sqrt((double)B->total);
+        B->pois_total = lam > 0 ? (uint64_t)lam : 0;
+        for (size_t c = 0; c < nc; c++) {
+                struct cell *ce = &B->m_cells[c];
+                uint64_t bits, lo;
+                size_t h, len;
+
+                cell_setup(ce, (double)B->pois_total * cw[c] / ctot);
+                ce->tab = -1;
+                if (!(ce->lam > 0))
+                        continue;
+                memcpy(&bits, &cw[c], sizeof bits);
+                h = (size_t)((bits * 0x9e3779b97f4a7c15u) >> 32) & (hcap - 1);
+                /* hval: 0 empty, -1 no table (no room: PTRS), else table index + 1 */
+                while (hval[h] != 0 && hkey[h] != bits)
+                        h = (h + 1) & (hcap - 1);
+                if (hval[h] != 0) {
+                        ce->tab = hval[h] > 0 ? hval[h] - 1 : -1;
+                        continue;
+                }
+                hkey[h] = bits;
+                ptab_range(ce->lam, &lo, &len);
+                if (used + len > PTAB_MAX) {
+                        hval[h] = -1;
+                        continue;
+                }
+                ptab_build(ce->lam, lo, len, B->m_cdf + used, B->m_guide + used);
+                B->m_tabs[ntab].lo = lo;
+                B->m_tabs[ntab].len = len;
+                B->m_tabs[ntab].cdf = B->m_cdf + used;
+                B->m_tabs[ntab].guide = B->m_guide + used;
+                used += len;
+                ce->tab = (long)ntab;
+                hval[h] = (long)ntab + 1;
+                ntab++;
+        }
+        if (nc > 0)
+                alias_build(cw, nc, B->m_aprob, B->m_alias, awork);
+        B->ncell = nc;
+        B->cells = B->m_cells;
+        B->tabs = B->m_tabs;
+        B->aprob = B->m_aprob;
+        B->alias = B->m_alias;
+        rc = 0;
+out:
+        free(cw);
+        free(awork);
+        free(hkey);
+        free(hval);
+        return rc;
+}
+
+/* Runs the bootstrap and fills ci_low, ci_high and se of every model. */
+static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_result *res, char *err,
+                     size_t errlen)
+{
+        const struct prob *P = B->P;
+        size_t n = P->n, np = P->np;
+        unsigned nt = MIN(o->threads, o->rounds);
+        struct boot_thread *T = calloc(nt, sizeof *T);
+        double *col = calloc(o->rounds, sizeof *col);
+        int rc = -1;
+
+        B->reps = calloc((size_t)o->rounds * n, sizeof *B->reps);
+        if (!T || !col || !B->reps || boot_prepare(B) < 0) {
+                seterr(err, errlen, "out of memory");
+                goto out;
+        }
+        for (unsigned k = 0; k < nt; k++) {
+                T[k].B = B;
+                T[k].r0 = (unsigned)((uint64_t)o->rounds * k / nt);
+                T[k].r1 = (unsigned)((uint64_t)o->rounds * (k + 1) / nt);
+                T[k].w = calloc(3 * np + 1, sizeof *T[k].w);
+                T[k].l = T[k].w + np;
+                T[k].t = T[k].w + 2 * np;
+                T[k].x = calloc(n + 1, sizeof *T[k].x);
+                if (!T[k].w || !T[k].x || layout_init(&T[k].L, n, P->ncomp) < 0 ||
+                    work_init(&T[k].W, n) < 0) {
+                        seterr(err, errlen, "out of memory");
+                        goto out;
+                }
+        }
+        /* Thread 0's share runs here; a thread that cannot start runs here afterwards. */
+        for (unsigned k = 1; k < nt; k++)
+                T[k].started = pthread_create(&T[k].tid, NULL, boot_main, &T[k]) == 0;
+        boot_main(&T[0]);
+        for (unsigned k = 1; k < nt; k++) {
+                if (T[k].started)
+                        pthread_join(T[k].tid, NULL);
+                else
+                        boot_main(&T[k]);
+        }
+        res->rounds = o->rounds;
+        for (unsigned k = 0; k < nt; k++) {
+                res->rounds_prior += T[k].prior;
+                res->rounds_failed += T[k].failed;
+        }
+        for (size_t i = 0; i < n; i++) {
+                double mean = 0, ss = 0;
+
+                for (unsigned r = 0; r < o->rounds; r++)
+                        col[r] = B->reps[(size_t)r * n + i];
+                for (unsigned r = 0; r < o->rounds; r++)
+                        mean += col[r];
+                mean /= o->rounds;
+                for (unsigned r = 0; r < o->rounds; r++)
+                        ss += (col[r] - mean) * (col[r] - mean);
+                qsort(col, o->rounds, sizeof *col, cmp_double);
+                res->models[i].ci_low = quantile(col, o->rounds, 0.025);
+                res->models[i].ci_high = quantile(col, o->rounds, 0.975);
+                res->models[i].se = sqrt(ss / (o->rounds - 1));
+        }
+        rc = 0;
+out:
+        if (T) {
+                for (unsigned k = 0; k < nt; k++) {
+                        free(T[k].w);
+                        free(T[k].x);
+                        layout_free(&T[k].L);
+                        work_free(&T[k].W);
+                }
+        }
+        free(T);
+        free(col);
+        free(B->reps);
+        B->reps = NULL;
+        boot_release(B);
+        return rc;
+}
+
+/* ---- setup ---- */
+
+struct agg {
+        uint32_t a, b; /* a < b */
+        size_t idx;    /* input position, for a deterministic order of the sums */
+        double w, l, t;
+};
+
+static int cmp_agg(const void *x, const void *y)
+{
+        const struct agg *p = x, *q = y;
+
+        if (p->a != q->a)
+                return p->a < q->a ? -1 : 1;
+        if (p->b != q->b)
+                return p->b < q->b ? -1 : 1;
+        return (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+static void prob_free(struct prob *P)
+{
+        free(P->pa);
+        free(P->pb);
+        free(P->w);
+        free(P->l);
+        free(P->t);
+        free(P->adj_start);
+        free(P->adj);
+        free(P->comp);
+        free(P->cstart);
+        free(P->cmem);
+        free(P->cref);
+        free(P->ctotal);
+        memset(P, 0, sizeof *P);
+}
+
+/* Validates the pairs, adds up the raw per-model counts into res, and builds the problem. */
+static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, size_t npairs,
+                      const struct rank_opts *o, struct rank_result *res, char *err, size_t errlen)
+{
+        struct agg *ag = NULL;
+        size_t na = 0, np = 0, *fill = NULL, *qu = NULL;
+        double *mtotal = NULL;
+        int rc = -1;
+
+        memset(P, 0, sizeof *P);
+        P->n = n;
+        P->ties = o->ties;
+        P->anchor = o->anchor;
+        if (npairs > 0 && !pairs) {
+                seterr(err, errlen, "pairs is NULL");
+                goto out;
+        }
+        ag = calloc(npairs + 1, sizeof *ag);
+        if (!ag) {
+                seterr(err, errlen, "out of memory");
+                goto out;
+        }
+        for (size_t i = 0; i < npairs; i++) {
+                const struct rank_pair *q = &pairs[i];
+                double v[4] = { q->a_wins, q->b_wins, q->ties, q->both_bad }, tc;
+                struct rank_model *ma, *mb;
+
+                if (q->a >= n || q->b >= n) {
+                        seterr(err, errlen, "pair %zu: model index %u out of range (n = %zu)", i,
+                               q->a >= n ? q->a : q->b, n);
+                        goto out;
+                }
+                if (q->a == q->b) {
+                        seterr(err, errlen, "pair %zu compares model %u with itself", i, q->a);
+                        goto out;
+                }
+                for (int k = 0; k < 4; k++) {
+                        if (!isfinite(v[k]) || v[k] < 0) {
+                                seterr(err, errlen, "pair %zu: count %g is negative or not finite",
+                                       i, v[k]);
+                                goto out;
+                        }
+                }
+                ma = &res->models[q->a];
+                mb = &res->models[q->b];
+                ma->wins += q->a_wins;
+                ma->losses += q->b_wins;
+                mb->wins += q->b_wins;
+                mb->losses += q->a_wins;
+                ma->ties += q->ties;
+                mb->ties += q->ties;
+                ma->both_bad += q->both_bad;
+                mb->both_bad += q->both_bad;
+                tc = o->ties == RANK_TIES_EXCLUDE
+                         ? 0
+                         : q->ties + (o->both_bad == RANK_BOTH_BAD_TIE ? q->both_bad : 0);
+                if (!(q->a_wins + q->b_wins + tc > 0))
+                        continue;
+                ag[na].idx = i;
+                ag[na].t = tc;
+                if (q->a < q->b) {
+                        ag[na].a = q->a, ag[na].b = q->b;
+                        ag[na].w = q->a_wins, ag[na].l = q->b_wins;
+                } else {
+                        ag[na].a = q->b, ag[na].b = q->a;
+                        ag[na].w = q->b_wins, ag[na].l = q->a_wins;
+                }
+                na++;
+        }
+        qsort(ag, na, sizeof *ag, cmp_agg);
+        for (size_t i = 0; i < na; i++) {
+                if (np > 0 && ag[np - 1].a == ag[i].a && ag[np - 1].b == ag[i].b) {
+                        ag[np - 1].w += ag[i].w;
+                        ag[np - 1].l += ag[i].l;
+                        ag[np - 1].t += ag[i].t;
+                } else {
+                        ag[np++] = ag[i];
+                }
+        }
+        P->np = np;
+        P->pa = calloc(np + 1, sizeof *P->pa);
+        P->pb = calloc(np + 1, sizeof *P->pb);
+        P->w = calloc(np + 1, sizeof *P->w);
+        P->l = calloc(np + 1, sizeof *P->l);
+        P->t = calloc(np + 1, sizeof *P->t);
+        P->adj_start = calloc(n + 1, sizeof *P->adj_start);
+        P->adj = calloc(2 * np + 1, sizeof *P->adj);
+        P->comp = calloc(n, sizeof *P->comp);
+        P->cstart = calloc(n + 1, sizeof *P->cstart);
+        P->cmem = calloc(n, sizeof *P->cmem);
+        P->cref = calloc(n, sizeof *P->cref);
+        P->ctotal = calloc(n, sizeof *P->ctotal);
+        fill = calloc(n + 1, sizeof *fill);
+        qu = calloc(n + 1, sizeof *qu);
+        mtotal = calloc(n, sizeof *mtotal);
+        if (!P->pa || !P->pb || !P->w || !P->l || !P->t || !P->adj_start || !P->adj || !P->comp ||
+            !P->cstart || !P->cmem || !P->cref || !P->ctotal || !fill || !qu || !mtotal) {
+                seterr(err, errlen, "out of memory");
+                goto out;
+        }
+        for (size_t p = 0; p < np; p++) {
+                double tot = ag[p].w + ag[p].l + ag[p].t;
+
+                if (!isfinite(tot)) {
+                        seterr(err, errlen, "counts too large");
+                        goto out;
+                }
+                P->pa[p] = ag[p].a;
+                P->pb[p] = ag[p].b;
+                P->w[p] = ag[p].w;
+                P->l[p] = ag[p].l;
+                P->t[p] = ag[p].t;
+                P->adj_start[ag[p].a + 1]++;
+                P->adj_start[ag[p].b + 1]++;
+                mtotal[ag[p].a] += tot;
+                mtotal[ag[p].b] += tot;
+        }
+        for (size_t i = 0; i < n; i++)
+                P->adj_start[i + 1] += P->adj_start[i];
+        for (size_t p = 0; p < np; p++) {
+                P->adj[P->adj_start[P->pa[p]] + fill[P->pa[p]]++] = p;
+                P->adj[P->adj_start[P->pb[p]] + fill[P->pb[p]]++] = p;
+        }
+        /* components, numbered in order of their lowest model index */
+        for (size_t i = 0; i < n; i++)
+                P->comp[i] = UINT32_MAX;
+        for (size_t s = 0; s < n; s++) {
+                size_t head = 0, tail = 0;
+
+                if (P->comp[s] != UINT32_MAX)
+                        continue;
+                P->comp[s] = (unsigned)P->ncomp;
+                qu[tail++] = s;
+                while (head < tail) {
+                        size_t u = qu[head++];
+
+                        for (size_t e = P->adj_start[u]; e < P->adj_start[u + 1]; e++) {
+                                size_t p = P->adj[e], v = P->pa[p] == u ? P->pb[p] : P->pa[p];
+
+                                if (P->comp[v] == UINT32_MAX) {
+                                        P->comp[v] = (unsigned)P->ncomp;
+                                        qu[tail++] = v;
+                                }
+                        }
+                }
+                P->ncomp++;
+        }
+        for (size_t i = 0; i < n; i++)
+                P->cstart[P->comp[i] + 1]++;
+        for (size_t c = 0; c < P->ncomp; c++)
+                P->cstart[c + 1] += P->cstart[c];
+        memset(fill, 0, (n + 1) * sizeof *fill);
+        for (size_t i = 0; i < n; i++) {
+                unsigned c = P->comp[i];
+
+                P->cmem[P->cstart[c] + fill[c]++] = i;
+        }
+        /* reference: the member with the most counted outcomes (best conditioned) */
+        for (size_t c = 0; c < P->ncomp; c++) {
+                size_t best = P->cmem[P->cstart[c]];
+
+                for (size_t k = P->cstart[c]; k < P->cstart[c + 1]; k++) {
+                        size_t i = P->cmem[k];
+
+                        if (mtotal[i] > mtotal[best])
+                                best = i;
+                        P->ctotal[c] += mtotal[i];
+                }
+                P->ctotal[c] /= 2;
+                P->cref[c] = (uint32_t)best;
+        }
+        rc = 0;
+out:
+        free(ag);
+        free(fill);
+        free(qu);
+        free(mtotal);
+        return rc;
+}
+
+static int check_opts(size_t n, const struct rank_opts *o, char *err, size_t errlen)
+{
+        if (n == 0 || n > RANK_MODELS_MAX) {
+                seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
+                return -1;
+        }
+        if ((unsigned)o->ties > RANK_TIES_EXCLUDE) {
+                seterr(err, errlen, "unknown ties mode %d", (int)o->ties);
+                return -1;
+        }
+        if ((unsigned)o->both_bad > RANK_BOTH_BAD_EXCLUDE) {
+                seterr(err, errlen, "unknown both_bad mode %d", (int)o->both_bad);
+                return -1;
+        }
+        if ((unsigned)o->ci > RANK_CI_NONE) {
+                seterr(err, errlen, "unknown ci mode %d", (int)o->ci);
+                return -1;
+        }
+        if (o->anchor < -1 || (o->anchor >= 0 && (size_t)o->anchor >= n)) {
+                seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
+                return -1;
+        }
+        if (!isfinite(o->scale) || !(o->scale > 0) || !isfinite(o->base) || !(o->base > 1) ||
+            !isfinite(o->init) || !isfinite(o->anchor_rating)) {
+                seterr(err, errlen, "scale must be > 0, base > 1, init and anchor_rating finite");
+                return -1;
+        }
+        if (o->ci == RANK_CI_BOOTSTRAP) {
+                if (o->rounds < RANK_ROUNDS_MIN || o->rounds > RANK_ROUNDS_MAX) {
+                        seterr(err, errlen, "rounds %u not in %d..%d", o->rounds, RANK_ROUNDS_MIN,
+                               RANK_ROUNDS_MAX);
+                        return -1;
+                }
+                if (o->threads < 1 || o->threads > RANK_THREADS_MAX) {
+                        seterr(err, errlen, "threads %u not in 1..%d", o->threads,
+                               RANK_THREADS_MAX);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* ---- public ---- */
+
+void rank_opts_default(struct rank_opts *o)
+{
+        memset(o, 0, sizeof *o);
+        o->ties = RANK_TIES_HALF;
+        o->both_bad = RANK_BOTH_BAD_TIE;
+        o->ci = RANK_CI_SANDWICH;
+        o->rounds = 1000;
+        o->seed = 42;
+        o->threads = 2;
+        o->anchor = -1;
+        o->anchor_rating = 1000;
+        o->scale = 400;
+        o->base = 10;
+        o->init = 1000;
+}
+
+void rank_result_fini(struct rank_result *r)
+{
+        if (!r)
+                return;
+        free(r->models);
+        memset(r, 0, sizeof *r);
+}
+
+double rank_predict(const struct rank_result *r, size_t i, size_t j)
+{
+        double x, qa, qb, qt;
+
+        if (!r || !r->models || i >= r->n || j >= r->n || i == j ||
+            r->models[i].component != r->models[j].component)
+                return 0.5;
+        x = r->models[i].theta - r->models[j].theta;
+        if (r->ties == RANK_TIES_DAVIDSON && r->tie_strength > 0) {
+                davidson_probs(x, r->tie_strength, &qa, &qb, &qt, NULL);
+                return qa + 0.5 * qt;
+        }
+        return 1 / (1 + exp(-x));
+}
+
+int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struct rank_opts *opts,
+             struct rank_result *out, char *err, size_t errlen)
+{
+        struct rank_opts def;
+        const struct rank_opts *o = opts;
+        struct prob P;
+        struct layout L;
+        struct work W;
+        struct rank_result res;
+        double *x = NULL, *xs = NULL, *lo = NULL, *mi = NULL, *gm = NULL, *ws = NULL, *var = NULL,
+               *base = NULL, *tmp = NULL;
+        double k, prior = 0;
+        size_t m, n1 = n + 1;
+        bool have_lo = false;
+        int rc = -1;
+
+        memset(&P, 0, sizeof P);
+        memset(&L, 0, sizeof L);
+        memset(&W, 0, sizeof W);
+        memset(&res, 0, sizeof res);
+        if (err && errlen > 0)
+                err[0] = '\0';
+        if (!out) {
+                seterr(err, errlen, "out is NULL");
+                return -1;
+        }
+        memset(out, 0, sizeof *out);
+        if (!o) {
+                rank_opts_default(&def);
+                o = &def;
+        }
+        if (check_opts(n, o, err, errlen) < 0)
+                return -1;
+        res.n = n;
+        res.ties = o->ties;
+        res.models = calloc(n, sizeof *res.models);
+        if (!res.models) {
+                seterr(err, errlen, "out of memory");
+                goto out;
+        }
+        if (prob_build(&P, n, pairs, npairs, o, &res, err, errlen) < 0)
+                goto out;
+        if (layout_init(&L, n, P.ncomp) < 0 || work_init(&W, n) < 0)
+                goto oom;
+        x = calloc(n1, sizeof *x);
+        xs = calloc(n1, sizeof *xs);
+        var = calloc(n1, sizeof *var);
+        base = calloc(n1, sizeof *base);
+        tmp = calloc(n1 * n1, sizeof *tmp);
+        lo = calloc(n1 * n1, sizeof *lo);
+        mi = calloc(n1 * n1, sizeof *mi);
+        if (!x || !xs || !var || !base || !tmp || !lo || !mi)
+                goto oom;
+
+        /* the fit */
+        layout_build(&P, P.w, P.l, P.t, &L, &W);
+        m = L.m;
+        res.converged = newton(&P, P.w, P.l, P.t, &L, x, &W, &res.iterations);
+        memcpy(xs, x, n1 * sizeof *x);
+        res.loglik = eval(&P, P.w, P.l, P.t, &L, x, W.g, W.h, &prior) - prior;
+        for (size_t p = 0; p < P.np; p++)
+                res.counted += P.w[p] + P.l[p] + P.t[p];
+        if (o->ties == RANK_TIES_DAVIDSON) {
+                res.tie_strength = L.didx >= 0 ? exp(x[n]) : 0;
+                res.tie_prior = L.dprior;
+        }
+        gauge(&P, x);
+        k = o->scale / log(o->base);
+        for (size_t i = 0; i < n; i++) {
+                bool anch = o->anchor >= 0 && P.comp[i] == P.comp[o->anchor];
+
+                base[i] = anch ? o->anchor_rating : o->init;
+        }
+
+        /* model-based standard errors: the Hessian at the fit (in W.h, lower) */
+        memcpy(lo, W.h, m * m * sizeof *lo);
+        if (m > 0 && chol(lo, m) == 0) {
+                have_lo = true;
+                chol_inverse(lo, m, mi, tmp);
+                gauge_var(&P, &L, mi, var, W.g2);
+                for (size_t i = 0; i < n; i++)
+                        res.models[i].se_model = k * sqrt(var[i]);
+        } else if (m > 0) {
+                res.converged = false;
+        }
+
+        if (o->ci == RANK_CI_SANDWICH && have_lo) {
+                gm = calloc(n1 * n1, sizeof *gm);
+                ws = calloc(3 * n1 + 2 * P.np + 1, sizeof *ws);
+                if (!gm || !ws)
+                        goto oom;
+                /* arena-rank's ridge on each maximum-likelihood component, expressed on its free
+                 * parameters: eps (I - J / size) is what eps I becomes once the reference is
+                 * held fixed and the sum-to-zero direction projected out */
+                memcpy(gm, W.h, m * m * sizeof *gm);
+                for (size_t c = 0; c < P.ncomp; c++) {
+                        size_t size = P.cstart[c + 1] - P.cstart[c];
+                        double eps = RIDGE * P.ctotal[c];
+
+                        if (size <= 1 || L.cprior[c])
+                                continue;
+                        for (size_t a = P.cstart[c]; a < P.cstart[c + 1]; a++) {
+                                int ia = L.pidx[P.cmem[a]];
+
+                                if (ia < 0)
+                                        continue;
+                                gm[(size_t)ia * m + (size_t)ia] += eps;
+                                for (size_t b = P.cstart[c]; b < P.cstart[c + 1]; b++) {
+                                        int ib = L.pidx[P.cmem[b]];
+
+                                        if (ib >= 0 && ib <= ia)
+                                                gm[(size_t)ia * m + (size_t)ib] -=
+                                                    eps / (double)size;
+                                }
+                        }
+                }
+                if (chol(gm, m) < 0) {
+                        res.converged = false;
+                } else {
+                        chol_inverse(gm, m, mi, tmp);
+                        sandwich_var(&P, &L, xs, mi, var, ws);
+                        for (size_t i = 0; i < n; i++)
+                                res.models[i].se = k * sqrt(var[i]);
+                }
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                struct rank_model *md = &res.models[i];
+                unsigned c = P.comp[i];
+                size_t size = P.cstart[c + 1] - P.cstart[c];
+                double won = 0, lost = 0;
+
+                for (size_t e = P.adj_start[i]; e < P.adj_start[i + 1]; e++) {
+                        size_t p = P.adj[e];
+
+                        won += (P.pa[p] == i ? P.w[p] : P.l[p]) + P.t[p];
+                        lost += (P.pa[p] == i ? P.l[p] : P.w[p]) + P.t[p];
+                }
+                md->theta = x[i];
+                md->rating = base[i] + k * x[i];
+                md->ci_low = md->rating - Z95 * md->se;
+                md->ci_high = md->rating + Z95 * md->se;
+                md->component = c;
+                md->n = md->wins + md->losses + md->ties + md->both_bad;
+                if (size <= 1)
+                        md->flags |= RANK_FLAG_ISOLATED;
+                else if (!(won > 0))
+                        md->flags |= RANK_FLAG_NO_WINS;
+                else if (!(lost > 0))
+                        md->flags |= RANK_FLAG_NO_LOSSES;
+                if (L.cprior[c])
+                        md->flags |= RANK_FLAG_PRIOR;
+                if (o->anchor >= 0 && (size_t)o->anchor == i)
+                        md->flags |= RANK_FLAG_ANCHOR;
+        }
+
+        if (o->ci == RANK_CI_BOOTSTRAP) {
+                struct boot B;
+
+                if (!(res.counted < 1e15)) {
+                        seterr(err, errlen, "too many outcomes (%g) for the bootstrap",
+                               res.counted);
+                        goto out;
+                }
+                memset(&B, 0, sizeof B);
+                B.P = &P;
+                B.L0 = &L;
+                B.x0 = xs;
+                B.lo0 = have_lo ? lo : NULL;
+                B.seed = o->seed;
+                B.base = base;
+                B.k = k;
+                if (bootstrap(&B, o, &res, err, errlen) < 0)
+                        goto out;
+                if (res.rounds_failed > 0)
+                        res.converged = false;
+        }
+
+        /* ranks, and a last guard: everything finite */
+        for (size_t i = 0; i < n; i++) {
+                struct rank_model *md = &res.models[i];
+                unsigned above = 0;
+
+                for (size_t j = 0; j < n; j++)
+                        if (res.models[j].component == md->component &&
+                            res.models[j].ci_low > md->ci_high)
+                                above++;
+                md->rank = 1 + above;
+                if (!isfinite(md->theta) || !isfinite(md->rating) || !isfinite(md->ci_low) ||
+                    !isfinite(md->ci_high) || !isfinite(md->se) || !isfinite(md->se_model)) {
+                        seterr(err, errlen, "numerical failure (model %zu)", i);
+                        goto out;
+                }
+        }
+        if (!isfinite(res.loglik) || !isfinite(res.tie_strength)) {
+                seterr(err, errlen, "numerical failure");
+                goto out;
+        }
+        res.components = P.ncomp;
+        if (!res.converged && res.rounds_failed > 0)
+                seterr(err, errlen, "did not converge: %u of %u bootstrap rounds failed",
+                       res.rounds_failed, res.rounds);
+        else if (!res.converged)
+                seterr(err, errlen, "did not converge (stopped after %u Newton iterations)",
+                       res.iterations);
+        *out = res;
+        memset(&res, 0, sizeof res);
+        rc = 0;
+        goto out;
+oom:
+        seterr(err, errlen, "out of memory");
+out:
+        rank_result_fini(&res);
+        prob_free(&P);
+        layout_free(&L);
+        work_free(&W);
+        free(x);
+        free(xs);
+        free(var);
+        free(base);
+        free(tmp);
+        free(lo);
+        free(mi);
+        free(gm);
+        free(ws);
+        return rc;
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# run.sh - `make bench`: the ranking module's own benchmark, then the service benchmark
+# (tests/bench/bench.py) against a private PostgreSQL made for the run. Prints figures; asserts
+# nothing about time.
+set -eu
+top=$(pwd)
+build=$top/${BUILD:-build}
+tmp=$(mktemp -d /tmp/prefd-bench.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+	sh "$top/tests/lib/pg.sh" stop "$tmp/pg" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+if [ -x "$build/bench/bench_rank" ]; then
+	echo "== ranking module (tests/bench/bench_rank.c)"
+	"$build/bench/bench_rank"
+	echo
+fi
+echo "== service (tests/bench/bench.py)"
+sh "$top/tests/lib/pg.sh" start "$tmp/pg"
+PREFD_TEST_PGDIR="$tmp/pg" PREFD_TEST_TMP="$tmp" PREFD_BIN="$build/prefd" PREFD_BUILD="$build" \
+	python3 "$top/tests/bench/bench.py"
