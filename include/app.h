@@ -15,6 +15,7 @@ struct work;
 struct http_server;
 struct metrics;
 struct auth_limiter;
+struct tally;
 
 struct app {
         struct event_base *base;
@@ -24,6 +25,7 @@ struct app {
         struct http_server *http;
         struct metrics *metrics;
         struct auth_limiter *limiter; /* failed-login counting (auth.c) */
+        struct tally *tally;          /* vote index for filtered rankings (tally.c) */
         bool schema_ok;               /* migrations are applied: the API may use the database */
         bool shutting_down;           /* SIGTERM received */
 };

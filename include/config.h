@@ -24,11 +24,12 @@ struct config {
         long max_conns;      /* open client connections */
         long login_attempts; /* failed logins per user name and address per minute */
 
-        long max_header; /* bytes of request line and headers */
-        long max_body;   /* bytes of a JSON request body */
-        long max_upload; /* bytes of a streamed JSON Lines upload */
-        long max_line;   /* bytes of one JSON Lines record */
-        long max_text;   /* bytes of one prompt or response text */
+        long max_header;   /* bytes of request line and headers */
+        long max_body;     /* bytes of a JSON request body */
+        long max_upload;   /* bytes of a streamed JSON Lines upload */
+        long max_line;     /* bytes of one JSON Lines record */
+        long max_text;     /* bytes of one prompt or response text */
+        long index_memory; /* bytes of the vote index behind filtered rankings (tally.h) */
 
         double db_timeout;     /* seconds a statement may run */
         double db_wait;        /* seconds a query may wait for a free connection */

@@ -77,6 +77,11 @@ void db_pin_query(struct db_pin *pin, const char *sql, int nparams, const char *
                   db_fn fn, void *arg);
 /* Several statements without parameters in one round trip (migrations only). */
 void db_pin_script(struct db_pin *pin, const char *sql, db_fn fn, void *arg);
+/*
+ * COPY ... FROM STDIN: sends `sql`, then len bytes of COPY text-format rows (steals data, a
+ * malloc'd buffer), then the end of data; fn gets the statement's result. Bulk loading only.
+ */
+void db_pin_copy(struct db_pin *pin, const char *sql, char *data, size_t len, db_fn fn, void *arg);
 /* Gives the connection back, rolling back an open transaction. Only between statements. */
 void db_unpin(struct db_pin *pin);
 

@@ -71,5 +71,7 @@ bool jv_is_label(const char *s);
  * +hh:mm offset) or, when date_ok, a plain date (2024-05-01, meaning its UTC midnight).
  */
 bool jv_is_timestamp(const char *s, bool date_ok);
+/* The same, also giving the instant in microseconds since 1970 (UTC) in *us. */
+bool jv_parse_timestamp(const char *s, bool date_ok, int64_t *us);
 
 #endif

@@ -190,8 +190,9 @@ static json_t *item_of(struct jv *v, json_t *o, unsigned long line, const struct
                          gold_reason, "digest", digest, "responses", responses);
 }
 
-static void items_stored(struct bulk *b, const struct db_res *res)
+static void items_stored(const struct db_res *res, void *arg)
 {
+        struct bulk *b = arg;
         for (int i = 0; i < db_res_nrows(res); i++) {
                 const char *status = db_res_value(res, i, 2);
                 if (strcmp(status, "accepted") == 0) {
@@ -208,14 +209,28 @@ static void items_stored(struct bulk *b, const struct db_res *res)
                                     db_res_value(res, i, 1), "conflict", msg);
                 }
         }
+        bulk_step_done(b, res);
+}
+
+static void items_store(struct bulk *b, json_t *batch)
+{
+        char *text = json_dumps(batch, JSON_COMPACT);
+        if (!text) {
+                bulk_step_failed(b, 503, "unavailable", "out of memory");
+                bulk_step_done(b, NULL);
+                return;
+        }
+        const char *params[] = { bulk_project_id(b), text };
+        db_pin_query(bulk_pin(b), "SELECT line, item, status FROM prefd_items_put($1, $2::jsonb)",
+                     2, params, items_stored, b);
+        free(text);
 }
 
 static const struct bulk_kind items = {
         .what = "items",
-        .check = item_of,
-        .batch_sql = "SELECT line, item, status FROM prefd_items_put($1, $2::jsonb)",
-        .result = items_stored,
         .batch_records = 500,
+        .check = item_of,
+        .store = items_store,
 };
 
 void api_items_upload(struct req *r)

@@ -1,10 +1,13 @@
 /*
  * api_rankings.c - GET .../leaderboard and GET .../matrix: Bradley-Terry ratings with intervals
- * and ranks, and the win-rate matrix, from the outcome counts the vote transactions keep
- * (prefd_pair_counts), never from a scan of all votes.
+ * and ranks, and the win-rate matrix, from maintained outcome counts, never from a scan of all
+ * votes.
  *
- * The counts are read in one statement; the fit (rank.h) runs on a worker thread, since a
- * bootstrap can take a while; the reply is built back on the loop.
+ * The counts come from the process's vote index (tally.h), brought up to date first (one indexed
+ * query when nothing changed). A process whose index for the project is not loaded yet answers an
+ * unfiltered ranking from the pair totals the vote transactions keep, and loads the index in the
+ * background; a filtered ranking waits for the load. The fit (rank.h) runs on a worker thread,
+ * since a bootstrap can take a while; the reply is built back on the loop.
  *
  * A model is listed when it has at least one counted vote (and min_votes). win_rate is
  * (wins + ties / 2) / votes, a "both bad" vote counting as neither a win nor a tie.
@@ -16,6 +19,7 @@
 #include "jsonv.h"
 #include "log.h"
 #include "rank.h"
+#include "tally.h"
 #include "work.h"
 
 #include <errno.h>
@@ -34,13 +38,21 @@ struct lb_params {
         long long min_votes;
 };
 
+struct model_list {
+        int64_t *ids;
+        char **names;
+        size_t n;
+};
+
 struct lb_job {
         struct req *req;
         bool matrix;
         struct lb_params p;
-        size_t n;     /* models in the fit */
-        int64_t *ids; /* per model index */
-        char **names; /* per model index */
+        int64_t project_id;
+        struct model_list models; /* the project's models, until the counts arrive */
+        size_t n;                 /* models in the fit */
+        int64_t *ids;             /* per model index */
+        char **names;             /* per model index */
         struct rank_pair *pairs;
         size_t npairs;
         double left, right, tied, votes;
@@ -49,9 +61,12 @@ struct lb_job {
         struct rank_result result;
 };
 
+static void models_free(struct model_list *m);
+
 static void job_free(void *p)
 {
         struct lb_job *j = p;
+        models_free(&j->models);
         for (size_t i = 0; j->names && i < j->n; i++)
                 free(j->names[i]);
         free(j->names);
@@ -415,7 +430,10 @@ static void fit_done(void *arg)
 
 /* --- the counts --- */
 
-enum counts_col { C_KIND, C_A, C_B, C_LO, C_HI, C_TIES, C_BB, C_LEFT, C_RIGHT, C_NAME };
+static bool filtered(const struct lb_params *p)
+{
+        return p->category[0] || p->language[0] || p->since[0] || p->until[0];
+}
 
 static int find_id(const int64_t *ids, size_t n, int64_t id)
 {
@@ -433,47 +451,28 @@ static int find_id(const int64_t *ids, size_t n, int64_t id)
 }
 
 /*
- * Builds the fit's input from the rows: kind 0 rows are the project's models (ordered by id),
- * kind 1 rows the pair counts. Keeps the models with counted votes (and min_votes).
+ * Builds the fit's input from the project's models (ids ascending, names) and the counts per
+ * pair: keeps the models with counted votes (and min_votes), indexes them densely.
  */
-static int build_input(struct lb_job *j, const struct db_res *res)
+static int build_input(struct lb_job *j, const int64_t *all_ids, char *const *all_names, size_t nm,
+                       const struct tally_pair *counts, size_t nc)
 {
-        int rows = db_res_nrows(res);
-        size_t nm = 0, np = 0;
-        for (int i = 0; i < rows; i++) {
-                int64_t kind = db_res_int(res, i, C_KIND);
-                nm += kind == 0;
-                np += kind == 1;
-        }
-        int64_t *all_ids = calloc(nm + 1, sizeof(int64_t));
-        int *name_row = calloc(nm + 1, sizeof(int));
         double *total = calloc(nm + 1, sizeof(double));
         int *keep = calloc(nm + 1, sizeof(int));
-        j->pairs = calloc(np + 1, sizeof(struct rank_pair));
+        j->pairs = calloc(nc + 1, sizeof(struct rank_pair));
         j->ids = calloc(nm + 1, sizeof(int64_t));
         j->names = calloc(nm + 1, sizeof(char *));
         int rc = -1;
-        if (!all_ids || !name_row || !total || !keep || !j->pairs || !j->ids || !j->names)
+        if (!total || !keep || !j->pairs || !j->ids || !j->names)
                 goto out;
-        size_t m = 0;
-        for (int i = 0; i < rows; i++) {
-                if (db_res_int(res, i, C_KIND) == 0) {
-                        name_row[m] = i;
-                        all_ids[m++] = db_res_int(res, i, C_A);
+        for (size_t i = 0; i < nc; i++) {
+                int a = find_id(all_ids, nm, counts[i].lo), b = find_id(all_ids, nm, counts[i].hi);
+                double n =
+                    counts[i].lo_wins + counts[i].hi_wins + counts[i].ties + counts[i].both_bad;
+                if (a >= 0 && b >= 0) {
+                        total[a] += n;
+                        total[b] += n;
                 }
-        }
-        for (int i = 0; i < rows; i++) {
-                if (db_res_int(res, i, C_KIND) != 1)
-                        continue;
-                int a = find_id(all_ids, nm, db_res_int(res, i, C_A));
-                int b = find_id(all_ids, nm, db_res_int(res, i, C_B));
-                if (a < 0 || b < 0)
-                        continue;
-                double n = 0;
-                for (int c = C_LO; c <= C_BB; c++)
-                        n += db_res_double(res, i, c);
-                total[a] += n;
-                total[b] += n;
         }
         /* Models kept, in id order; keep[] maps an id index to a fit index + 1. */
         for (size_t i = 0, k = 0; i < nm; i++) {
@@ -481,51 +480,37 @@ static int build_input(struct lb_job *j, const struct db_res *res)
                         continue;
                 keep[i] = (int)++k;
                 j->ids[k - 1] = all_ids[i];
-                if (!(j->names[k - 1] = strdup(db_res_value(res, name_row[i], C_NAME))))
+                if (!(j->names[k - 1] = strdup(all_names[i])))
                         goto out;
                 j->n = k;
         }
-        for (int i = 0; i < rows; i++) {
-                if (db_res_int(res, i, C_KIND) != 1)
-                        continue;
-                int a = find_id(all_ids, nm, db_res_int(res, i, C_A));
-                int b = find_id(all_ids, nm, db_res_int(res, i, C_B));
+        for (size_t i = 0; i < nc; i++) {
+                const struct tally_pair *c = &counts[i];
+                int a = find_id(all_ids, nm, c->lo), b = find_id(all_ids, nm, c->hi);
                 if (a < 0 || b < 0 || !keep[a] || !keep[b])
                         continue;
                 struct rank_pair *p = &j->pairs[j->npairs++];
-                p->a = (uint32_t)(keep[a] - 1);
-                p->b = (uint32_t)(keep[b] - 1);
-                p->a_wins = db_res_double(res, i, C_LO);
-                p->b_wins = db_res_double(res, i, C_HI);
-                p->ties = db_res_double(res, i, C_TIES);
-                p->both_bad = db_res_double(res, i, C_BB);
-                j->left += db_res_double(res, i, C_LEFT);
-                j->right += db_res_double(res, i, C_RIGHT);
-                j->tied += p->ties + p->both_bad;
-                j->votes += p->a_wins + p->b_wins + p->ties + p->both_bad;
+                *p = (struct rank_pair){ .a = (uint32_t)(keep[a] - 1),
+                                         .b = (uint32_t)(keep[b] - 1),
+                                         .a_wins = c->lo_wins,
+                                         .b_wins = c->hi_wins,
+                                         .ties = c->ties,
+                                         .both_bad = c->both_bad };
+                j->left += c->left_wins;
+                j->right += c->right_wins;
+                j->tied += c->ties + c->both_bad;
+                j->votes += c->lo_wins + c->hi_wins + c->ties + c->both_bad;
         }
         rc = 0;
 out:
-        free(all_ids);
-        free(name_row);
         free(total);
         free(keep);
         return rc;
 }
 
-static void counts_read(struct req *r, const struct db_res *res)
+/* Resolves the anchor and runs the fit on a worker (or answers an empty ranking). */
+static void fit(struct req *r, struct lb_job *j)
 {
-        struct lb_job *j = r->state;
-        if (req_db_failed(r, res))
-                return;
-        if (db_res_nrows(res) == 0 || db_res_int(res, 0, C_KIND) != -1) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-                return;
-        }
-        if (build_input(j, res) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
-                return;
-        }
         j->p.opts.anchor = -1;
         if (j->p.anchor[0]) {
                 for (size_t i = 0; i < j->n; i++)
@@ -540,13 +525,191 @@ static void counts_read(struct req *r, const struct db_res *res)
         }
         if (j->n == 0) {
                 /* Nothing to fit yet: an empty ranking. */
-                j->result.components = 0;
                 j->result.converged = true;
                 fit_done(j);
                 return;
         }
         if (work_submit(r->app->work, fit_run, fit_done, j) != 0)
                 req_reply_error(r, 503, "unavailable", NULL, "the server is shutting down");
+}
+
+static void models_free(struct model_list *m)
+{
+        for (size_t i = 0; i < m->n; i++)
+                free(m->names[i]);
+        free(m->names);
+        free(m->ids);
+        memset(m, 0, sizeof(*m));
+}
+
+static void counted(struct req *r, struct lb_job *j, const struct tally_pair *counts, size_t nc)
+{
+        int rc = build_input(j, j->models.ids, j->models.names, j->models.n, counts, nc);
+        models_free(&j->models);
+        if (rc != 0) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        fit(r, j);
+}
+
+static void synced(int status, const char *message, void *arg)
+{
+        struct lb_job *j = arg;
+        struct req *r = j->req;
+        if (status != 0) {
+                req_reply_error(r, 503, "unavailable", NULL,
+                                "the vote index could not be brought up to date: %s", message);
+                return;
+        }
+        struct tally_filter f = { .category = j->p.category[0] ? j->p.category : NULL,
+                                  .language = j->p.language[0] ? j->p.language : NULL,
+                                  .has_since = j->p.since[0] != '\0',
+                                  .has_until = j->p.until[0] != '\0' };
+        if ((f.has_since && !jv_parse_timestamp(j->p.since, true, &f.since_us)) ||
+            (f.has_until && !jv_parse_timestamp(j->p.until, true, &f.until_us))) {
+                req_reply_error(r, 400, "bad_request", NULL, "since or until is malformed");
+                return;
+        }
+        struct tally_pair *counts;
+        size_t nc;
+        if (tally_count(r->app->tally, j->project_id, &f, &counts, &nc) != 0) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        counted(r, j, counts, nc);
+        free(counts);
+}
+
+struct model_key {
+        int64_t id;
+        char *name;
+};
+
+static int by_id(const void *a, const void *b)
+{
+        int64_t x = ((const struct model_key *)a)->id, y = ((const struct model_key *)b)->id;
+        return x < y ? -1 : x > y;
+}
+
+/* Models by ascending id, for find_id. */
+static int sort_models(struct model_list *m)
+{
+        struct model_key *keys = malloc(m->n * sizeof(*keys) + 1);
+        if (!keys)
+                return -1;
+        for (size_t i = 0; i < m->n; i++)
+                keys[i] = (struct model_key){ m->ids[i], m->names[i] };
+        qsort(keys, m->n, sizeof(*keys), by_id);
+        for (size_t i = 0; i < m->n; i++) {
+                m->ids[i] = keys[i].id;
+                m->names[i] = keys[i].name;
+        }
+        free(keys);
+        return 0;
+}
+
+static void warmed(int status, const char *message, void *arg)
+{
+        /* The background load's outcome is logged by tally.c; nobody waits for it. */
+}
+
+/* "lo,hi,lo_wins,hi_wins,ties,both_bad,left_wins,right_wins;..." into counts (malloc'd). */
+static int parse_totals(const char *text, struct tally_pair **out, size_t *n)
+{
+        size_t cap = 1;
+        for (const char *p = text; *p; p++)
+                cap += *p == ';';
+        struct tally_pair *c = calloc(cap, sizeof(*c));
+        if (!c)
+                return -1;
+        size_t k = 0;
+        const char *p = text;
+        while (*p && k < cap) {
+                long long v[8];
+                char *end;
+                for (int f = 0; f < 8; f++) {
+                        v[f] = strtoll(p, &end, 10);
+                        p = *end ? end + 1 : end;
+                }
+                c[k++] = (struct tally_pair){ .lo = v[0],
+                                              .hi = v[1],
+                                              .lo_wins = (double)v[2],
+                                              .hi_wins = (double)v[3],
+                                              .ties = (double)v[4],
+                                              .both_bad = (double)v[5],
+                                              .left_wins = (double)v[6],
+                                              .right_wins = (double)v[7] };
+        }
+        *out = c;
+        *n = k;
+        return 0;
+}
+
+static void totals_read(struct req *r, const struct db_res *res)
+{
+        struct lb_job *j = r->state;
+        if (req_db_failed(r, res))
+                return;
+        struct tally_pair *counts;
+        size_t nc;
+        if (parse_totals(db_res_value(res, 0, 0), &counts, &nc) != 0) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        counted(r, j, counts, nc);
+        free(counts);
+}
+
+/* Rows: kind -1 the project, kind 0 its models (in no order). */
+static void models_read(struct req *r, const struct db_res *res)
+{
+        struct lb_job *j = r->state;
+        if (req_db_failed(r, res))
+                return;
+        int rows = db_res_nrows(res), prow = -1;
+        for (int i = 0; i < rows && prow < 0; i++)
+                if (db_res_int(res, i, 0) == -1)
+                        prow = i;
+        if (prow < 0) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        j->project_id = db_res_int(res, prow, 1);
+        j->models.ids = calloc((size_t)rows + 1, sizeof(int64_t));
+        j->models.names = calloc((size_t)rows + 1, sizeof(char *));
+        if (!j->models.ids || !j->models.names) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        for (int i = 0; i < rows; i++) {
+                if (db_res_int(res, i, 0) != 0)
+                        continue;
+                j->models.ids[j->models.n] = db_res_int(res, i, 1);
+                if (!(j->models.names[j->models.n++] = strdup(db_res_value(res, i, 2)))) {
+                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                        return;
+                }
+        }
+        if (sort_models(&j->models) != 0) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        struct tally *t = r->app->tally;
+        if (filtered(&j->p) || tally_ready(t, j->project_id)) {
+                tally_sync(t, j->project_id, synced, j);
+                return;
+        }
+        /* A cold process: the totals the vote transactions keep, while the index loads. */
+        tally_sync(t, j->project_id, warmed, NULL);
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", (long long)j->project_id);
+        const char *params[] = { id };
+        req_db(r,
+               "SELECT coalesce(string_agg(concat_ws(',', model_lo, model_hi, lo_wins, hi_wins, "
+               "ties, both_bad, left_wins, right_wins), ';'), '') FROM pair_totals "
+               "WHERE project_id = $1",
+               1, params, totals_read);
 }
 
 static void start(struct req *r, bool matrix)
@@ -563,20 +726,12 @@ static void start(struct req *r, bool matrix)
                 return;
         if (matrix)
                 j->p.opts.ci = RANK_CI_NONE; /* the matrix needs no intervals */
-        const char *params[] = { req_param(r, 0), j->p.category[0] ? j->p.category : NULL,
-                                 j->p.language[0] ? j->p.language : NULL,
-                                 j->p.since[0] ? j->p.since : NULL,
-                                 j->p.until[0] ? j->p.until : NULL };
+        const char *params[] = { req_param(r, 0) };
         req_db(r,
-               "WITH p AS (SELECT id FROM projects WHERE slug = $1) "
-               "SELECT -1, p.id, 0, 0, 0, 0, 0, 0, 0, NULL FROM p "
-               "UNION ALL SELECT 0, m.id, 0, 0, 0, 0, 0, 0, 0, m.name FROM models m, p "
-               "WHERE m.project_id = p.id "
-               "UNION ALL SELECT 1, c.model_lo, c.model_hi, c.lo_wins, c.hi_wins, c.ties, "
-               "c.both_bad, c.left_wins, c.right_wins, NULL "
-               "FROM p, prefd_pair_counts(p.id, $2, $3, $4::timestamptz, $5::timestamptz) c "
-               "ORDER BY 1, 2",
-               5, params, counts_read);
+               "SELECT -1, p.id, NULL FROM projects p WHERE p.slug = $1 "
+               "UNION ALL SELECT 0, m.id, m.name FROM models m JOIN projects p "
+               "ON p.id = m.project_id WHERE p.slug = $1",
+               1, params, models_read);
 }
 
 void api_rankings_leaderboard(struct req *r)

@@ -13,8 +13,10 @@
 #include "bulk.h"
 #include "db.h"
 #include "jsonv.h"
+#include "u64map.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -60,8 +62,8 @@ static json_t *vote_of(struct jv *v, json_t *o, unsigned long line, const struct
         const char *winner = jv_string(v, "winner", JV_REQUIRED, 1, 64);
         const char *prompt = either(v, "prompt_id", "question_id", 200);
         const char *rater = either(v, "rater", "judge", 200);
-        const char *category = jv_string(v, "category", JV_OPTIONAL, 0, 100);
-        const char *language = jv_string(v, "language", JV_OPTIONAL, 0, 35);
+        jv_string(v, "category", JV_OPTIONAL, 0, 100);
+        jv_string(v, "language", JV_OPTIONAL, 0, 35);
         const char *created = jv_string(v, "created_at", JV_OPTIONAL, 1, 64);
         double tstamp = 0;
         bool has_tstamp = jv_number(v, "tstamp", JV_OPTIONAL, 0, 32503680000.0, &tstamp);
@@ -106,23 +108,404 @@ static json_t *vote_of(struct jv *v, json_t *o, unsigned long line, const struct
                          tm.tm_sec, (int)((tstamp - floor(tstamp)) * 1e6) % 1000000);
                 created = when;
         }
-        return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "model_a", ma, "model_b",
-                         mb, "choice", choice, "prompt_id", prompt, "rater", rater, "created_at",
-                         created, "category", category, "language", language);
+        /* The record goes to the batch as parsed, with canonical names added. */
+        if (json_object_set_new(o, "choice", json_string(choice)) != 0 ||
+            (has_tstamp && json_object_set_new(o, "created_at", json_string(created)) != 0) ||
+            (jv_has(v, "question_id") &&
+             json_object_set_new(o, "prompt_id", json_string(prompt)) != 0) ||
+            (jv_has(v, "judge") && json_object_set_new(o, "rater", json_string(rater)) != 0)) {
+                jv_fail(v, NULL, "out of memory");
+                return NULL;
+        }
+        return json_incref(o);
 }
 
-static void votes_stored(struct bulk *b, const struct db_res *res)
+/* --- storing: COPY into imported_votes --- */
+
+/* Outcome counts of one model pair over the whole import (lower model id first). */
+struct pair_tally {
+        int64_t lo, hi;
+        long lo_wins, hi_wins, ties, both_bad, left_wins, right_wins;
+};
+
+struct import {
+        char id[24];         /* the imports row */
+        json_t *models;      /* model name -> id */
+        json_t *items;       /* item ext_id -> [id, category, language] */
+        struct u64map dense; /* model id -> dense index */
+        size_t ndense;
+        struct u64map pair_index; /* dense lo << 32 | dense hi -> index in pairs */
+        struct pair_tally *pairs;
+        size_t npairs, cap;
+        int64_t first_id, last_id;
+        long votes;
+        json_t *batch; /* borrowed: the batch being stored */
+};
+
+static void import_free(void *p)
 {
-        bulk_accepted(b, (long)db_res_int(res, 0, 0));
+        struct import *im = p;
+        json_decref(im->models);
+        json_decref(im->items);
+        u64map_fini(&im->dense);
+        u64map_fini(&im->pair_index);
+        free(im->pairs);
+        free(im);
+}
+
+/* A growable byte buffer for the COPY rows. */
+struct buf {
+        char *data;
+        size_t len, cap;
+        bool oom;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+        if (b->oom)
+                return;
+        if (b->len + n + 1 > b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 1 << 20;
+                while (cap < b->len + n + 1)
+                        cap *= 2;
+                char *d = realloc(b->data, cap);
+                if (!d) {
+                        b->oom = true;
+                        return;
+                }
+                b->data = d;
+                b->cap = cap;
+        }
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+        put(b, s, strlen(s));
+}
+
+/* A COPY text field: NULL as \N, backslash, tab and line breaks escaped. */
+static void put_field(struct buf *b, const char *s)
+{
+        if (!s) {
+                put(b, "\\N", 2);
+                return;
+        }
+        const char *run = s;
+        for (const char *p = s; *p; p++) {
+                const char *esc = *p == '\\'   ? "\\\\"
+                                  : *p == '\t' ? "\\t"
+                                  : *p == '\n' ? "\\n"
+                                  : *p == '\r' ? "\\r"
+                                               : NULL;
+                if (esc) {
+                        put(b, run, (size_t)(p - run));
+                        put(b, esc, 2);
+                        run = p + 1;
+                }
+        }
+        put_str(b, run);
+}
+
+static int dense_of(struct import *im, int64_t id, uint32_t *out)
+{
+        if (u64map_get(&im->dense, (uint64_t)id, out))
+                return 0;
+        *out = (uint32_t)im->ndense++;
+        return u64map_put(&im->dense, (uint64_t)id, *out);
+}
+
+static struct pair_tally *pair_of(struct import *im, int64_t lo, int64_t hi)
+{
+        uint32_t a, b, at;
+        if (dense_of(im, lo, &a) != 0 || dense_of(im, hi, &b) != 0)
+                return NULL;
+        uint64_t key = (uint64_t)a << 32 | b;
+        if (u64map_get(&im->pair_index, key, &at))
+                return &im->pairs[at];
+        if (im->npairs == im->cap) {
+                size_t cap = im->cap ? im->cap * 2 : 256;
+                struct pair_tally *p = realloc(im->pairs, cap * sizeof(*p));
+                if (!p)
+                        return NULL;
+                im->pairs = p;
+                im->cap = cap;
+        }
+        if (u64map_put(&im->pair_index, key, (uint32_t)im->npairs) != 0)
+                return NULL;
+        struct pair_tally *t = &im->pairs[im->npairs++];
+        *t = (struct pair_tally){ .lo = lo, .hi = hi };
+        return t;
+}
+
+static void count(struct pair_tally *t, int64_t left, int64_t right, const char *choice)
+{
+        bool left_lo = left < right;
+        if (strcmp(choice, "a") == 0) {
+                t->left_wins++;
+                *(left_lo ? &t->lo_wins : &t->hi_wins) += 1;
+        } else if (strcmp(choice, "b") == 0) {
+                t->right_wins++;
+                *(left_lo ? &t->hi_wins : &t->lo_wins) += 1;
+        } else if (strcmp(choice, "tie") == 0) {
+                t->ties++;
+        } else {
+                t->both_bad++;
+        }
+}
+
+static void copied(const struct db_res *res, void *arg)
+{
+        struct bulk *b = arg;
+        struct import *im = bulk_state(b);
+        if (db_res_status(res) == DB_OK) {
+                long n = (long)json_array_size(im->batch);
+                im->votes += n;
+                bulk_accepted(b, n);
+        }
+        im->batch = NULL;
+        bulk_step_done(b, res);
+}
+
+/* The batch's rows, with model ids, item links and ids from the vote sequence. */
+static void got_ids(const struct db_res *res, void *arg)
+{
+        struct bulk *b = arg;
+        struct import *im = bulk_state(b);
+        if (bulk_failed(b) || db_res_status(res) != DB_OK) {
+                bulk_step_done(b, res);
+                return;
+        }
+        char now[40];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        struct buf out = { 0 };
+        size_t i;
+        json_t *v;
+        json_array_foreach(im->batch, i, v)
+        {
+                const char *id = db_res_value(res, (int)i, 0);
+                int64_t vid = strtoll(id, NULL, 10);
+                if (!im->first_id || vid < im->first_id)
+                        im->first_id = vid;
+                if (vid > im->last_id)
+                        im->last_id = vid;
+                int64_t left = json_integer_value(
+                    json_object_get(im->models, json_string_value(json_object_get(v, "model_a"))));
+                int64_t right = json_integer_value(
+                    json_object_get(im->models, json_string_value(json_object_get(v, "model_b"))));
+                const char *choice = json_string_value(json_object_get(v, "choice"));
+                const char *prompt = json_string_value(json_object_get(v, "prompt_id"));
+                json_t *item = prompt ? json_object_get(im->items, prompt) : NULL;
+                const char *category = json_string_value(json_object_get(v, "category"));
+                const char *language = json_string_value(json_object_get(v, "language"));
+                const char *created = json_string_value(json_object_get(v, "created_at"));
+                char nums[96];
+                snprintf(nums, sizeof(nums), "%s\t%s\t%s\t%lld\t%lld\t", id, bulk_project_id(b),
+                         im->id, (long long)left, (long long)right);
+                put_str(&out, nums);
+                put_field(&out, choice);
+                put(&out, "\t", 1);
+                put_field(&out, prompt);
+                put(&out, "\t", 1);
+                put_field(&out, item ? json_string_value(json_array_get(item, 0)) : NULL);
+                put(&out, "\t", 1);
+                put_field(&out, json_string_value(json_object_get(v, "rater")));
+                put(&out, "\t", 1);
+                put_field(&out, category ? category
+                                : item   ? json_string_value(json_array_get(item, 1))
+                                         : "");
+                put(&out, "\t", 1);
+                put_field(&out, language ? language
+                                : item   ? json_string_value(json_array_get(item, 2))
+                                         : "");
+                put(&out, "\t", 1);
+                put_field(&out, created ? created : now);
+                put(&out, "\n", 1);
+                struct pair_tally *pt =
+                    pair_of(im, left < right ? left : right, left < right ? right : left);
+                if (!pt || !left || !right) {
+                        out.oom = true;
+                        break;
+                }
+                count(pt, left, right, choice);
+        }
+        if (out.oom) {
+                free(out.data);
+                bulk_step_failed(b, 503, "unavailable", "out of memory");
+                bulk_step_done(b, NULL);
+                return;
+        }
+        db_pin_copy(bulk_pin(b),
+                    "COPY imported_votes (id, project_id, import_id, model_left, model_right, "
+                    "choice, prompt_ext, item_id, rater_label, category, language, created_at) "
+                    "FROM STDIN",
+                    out.data, out.len, copied, b);
+}
+
+static void take_ids(struct bulk *b)
+{
+        struct import *im = bulk_state(b);
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", json_array_size(im->batch));
+        const char *params[] = { n };
+        db_pin_query(bulk_pin(b), "SELECT nextval('votes_id_seq') FROM generate_series(1, $1)", 1,
+                     params, got_ids, b);
+}
+
+static void models_made(const struct db_res *res, void *arg)
+{
+        struct bulk *b = arg;
+        struct import *im = bulk_state(b);
+        if (bulk_failed(b) || db_res_status(res) != DB_OK) {
+                bulk_step_done(b, res);
+                return;
+        }
+        for (int i = 0; i < db_res_nrows(res); i++)
+                json_object_set_new(im->models, db_res_value(res, i, 1),
+                                    json_integer((json_int_t)db_res_int(res, i, 0)));
+        take_ids(b);
+}
+
+static void import_store(struct bulk *b, json_t *batch)
+{
+        struct import *im = bulk_state(b);
+        im->batch = batch;
+        json_t *missing = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(batch, i, v)
+        {
+                const char *names[] = { json_string_value(json_object_get(v, "model_a")),
+                                        json_string_value(json_object_get(v, "model_b")) };
+                for (int k = 0; k < 2; k++)
+                        if (!json_object_get(im->models, names[k])) {
+                                json_object_set_new(im->models, names[k], json_integer(0));
+                                json_array_append_new(missing, json_string(names[k]));
+                        }
+        }
+        if (json_array_size(missing) == 0) {
+                json_decref(missing);
+                take_ids(b);
+                return;
+        }
+        /* Models seen for the first time are made now (their ids come back). */
+        char *names = json_dumps(missing, JSON_COMPACT);
+        json_decref(missing);
+        const char *params[] = { bulk_project_id(b), names };
+        db_pin_query(bulk_pin(b), "SELECT id, name FROM prefd_models_ensure($1, $2::jsonb)", 2,
+                     params, models_made, b);
+        free(names);
+}
+
+static void items_known(const struct db_res *res, void *arg)
+{
+        struct bulk *b = arg;
+        struct import *im = bulk_state(b);
+        for (int i = 0; i < db_res_nrows(res); i++)
+                json_object_set_new(im->items, db_res_value(res, i, 1),
+                                    json_pack("[s, s, s]", db_res_value(res, i, 0),
+                                              db_res_value(res, i, 2), db_res_value(res, i, 3)));
+        bulk_step_done(b, res);
+}
+
+static void models_known(const struct db_res *res, void *arg)
+{
+        struct bulk *b = arg;
+        struct import *im = bulk_state(b);
+        if (bulk_failed(b) || db_res_status(res) != DB_OK) {
+                bulk_step_done(b, res);
+                return;
+        }
+        for (int i = 0; i < db_res_nrows(res); i++)
+                json_object_set_new(im->models, db_res_value(res, i, 1),
+                                    json_integer((json_int_t)db_res_int(res, i, 0)));
+        const char *params[] = { bulk_project_id(b) };
+        db_pin_query(bulk_pin(b),
+                     "SELECT id, ext_id, category, language FROM items WHERE project_id = $1", 1,
+                     params, items_known, b);
+}
+
+static void import_made(const struct db_res *res, void *arg)
+{
+        struct bulk *b = arg;
+        struct import *im = bulk_state(b);
+        if (bulk_failed(b) || db_res_status(res) != DB_OK) {
+                bulk_step_done(b, res);
+                return;
+        }
+        snprintf(im->id, sizeof(im->id), "%s", db_res_value(res, 0, 0));
+        const char *params[] = { bulk_project_id(b) };
+        db_pin_query(bulk_pin(b), "SELECT id, name FROM models WHERE project_id = $1", 1, params,
+                     models_known, b);
+}
+
+/* Opens the import: its row, and the project's models and items by name. */
+static void import_open(struct bulk *b)
+{
+        struct import *im = calloc(1, sizeof(*im));
+        if (im) {
+                im->models = json_object();
+                im->items = json_object();
+        }
+        if (!im || !im->models || !im->items) {
+                if (im)
+                        import_free(im);
+                bulk_step_failed(b, 503, "unavailable", "out of memory");
+                bulk_step_done(b, NULL);
+                return;
+        }
+        bulk_set_state(b, im);
+        const char *params[] = { bulk_project_id(b), bulk_user_id(b) };
+        db_pin_query(bulk_pin(b),
+                     "INSERT INTO imports (project_id, user_id) VALUES ($1, $2) RETURNING id", 2,
+                     params, import_made, b);
+}
+
+static void finished(const struct db_res *res, void *arg)
+{
+        bulk_step_done(arg, res);
+}
+
+/* Records the import's id range and adds its pair totals, once. */
+static void import_close(struct bulk *b)
+{
+        struct import *im = bulk_state(b);
+        json_t *pairs = json_array();
+        for (size_t i = 0; i < im->npairs; i++) {
+                const struct pair_tally *t = &im->pairs[i];
+                json_array_append_new(
+                    pairs,
+                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "lo", (json_int_t)t->lo,
+                              "hi", (json_int_t)t->hi, "lo_wins", (json_int_t)t->lo_wins, "hi_wins",
+                              (json_int_t)t->hi_wins, "ties", (json_int_t)t->ties, "both_bad",
+                              (json_int_t)t->both_bad, "left_wins", (json_int_t)t->left_wins,
+                              "right_wins", (json_int_t)t->right_wins));
+        }
+        char *text = json_dumps(pairs, JSON_COMPACT);
+        json_decref(pairs);
+        char first[24], last[24], votes[24];
+        snprintf(first, sizeof(first), "%lld", (long long)im->first_id);
+        snprintf(last, sizeof(last), "%lld", (long long)im->last_id);
+        snprintf(votes, sizeof(votes), "%ld", im->votes);
+        const char *params[] = { im->id, im->votes ? first : NULL, im->votes ? last : NULL, votes,
+                                 text ? text : "[]" };
+        db_pin_query(bulk_pin(b), "SELECT prefd_import_finish($1, $2, $3, $4, $5::jsonb)", 5,
+                     params, finished, b);
+        free(text);
 }
 
 static const struct bulk_kind imports = {
         .what = "votes",
+        .batch_records = 2000, /* smaller: freeing a big batch makes malloc consolidate */
         .check = vote_of,
-        .open_sql = "INSERT INTO imports (project_id, user_id) VALUES ($1, $2) RETURNING id",
-        .batch_sql = "SELECT prefd_votes_import($1, $3, $2::jsonb)",
-        .result = votes_stored,
-        .batch_records = 5000,
+        .open = import_open,
+        .store = import_store,
+        .close = import_close,
+        .state_free = import_free,
 };
 
 void api_votes_import(struct req *r)

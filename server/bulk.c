@@ -1,12 +1,15 @@
 /*
  * bulk.c - streamed JSON Lines uploads into one transaction; see bulk.h.
  *
- * Flow: project lookup -> pin a connection -> BEGIN [-> open_sql] -> read the body, check each
- * record, send full batches (pausing the socket meanwhile) -> at the end of the body the last
- * batch -> COMMIT (no rejection, or partial) or ROLLBACK -> the report.
+ * Flow: project lookup -> pin a connection -> BEGIN -> open -> read the body, check each record,
+ * store full batches -> at the end of the body the last batch -> close (when committing) ->
+ * COMMIT, or ROLLBACK when a line was rejected and partial is off -> the report. One step is in
+ * the database at a time (b->step); while a batch is being stored the next one is parsed, and the
+ * socket is paused only when that one is full too.
  *
- * Lifetime: the upload outlives its request when the reply goes out while a statement is still
- * in the database; every entry point holds it, and it is freed once replied, idle and unheld.
+ * Lifetime: the upload outlives its request when the reply goes out while a step is still in the
+ * database; every entry point holds it, and it is freed once replied, idle and unheld. After an
+ * error reply the pin is kept until the running step ends, then rolled back.
  */
 #include "bulk.h"
 
@@ -21,25 +24,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_BYTES (8 * 1024 * 1024) /* a batch is sent at batch_records or this much text */
+#define BATCH_BYTES (8 * 1024 * 1024) /* a batch is stored at batch_records or this much text */
+
+enum bulk_step {
+        STEP_NONE,  /* nothing in the database */
+        STEP_BEGIN, /* BEGIN */
+        STEP_OPEN,  /* kind->open */
+        STEP_STORE, /* kind->store of b->sending */
+        STEP_CLOSE, /* kind->close */
+        STEP_END,   /* COMMIT or ROLLBACK */
+};
 
 struct bulk {
         const struct bulk_kind *kind;
+        void *state;     /* the kind's, freed with kind->state_free */
         struct req *req; /* NULL once replied */
         int holds;       /* entry points running */
         bool replied;
+        bool failed; /* an error reply was sent: stop everything */
         char project_id[24];
         char user_id[24];
-        char open_value[24]; /* first value of kind->open_sql: $3 of every batch */
         bool partial;
         struct db_pin *pin;
+        enum bulk_step step;
         struct jsonl jl;
-        json_t *batch; /* checked records waiting to be sent */
+        json_t *batch;   /* checked records accumulating */
+        json_t *sending; /* the batch being stored */
         size_t batch_bytes;
-        bool in_flight;  /* a statement is in the database */
         bool body_ended; /* the whole body arrived */
-        bool finishing;  /* COMMIT or ROLLBACK under way */
-        bool failed;     /* an error reply was sent: stop everything */
         long records;    /* records read (valid or not) */
         long accepted, unchanged, rejected;
         json_t *errors;
@@ -50,7 +62,10 @@ static void bulk_free(struct bulk *b)
 {
         if (b->pin)
                 db_unpin(b->pin);
+        if (b->state && b->kind->state_free)
+                b->kind->state_free(b->state);
         json_decref(b->batch);
+        json_decref(b->sending);
         json_decref(b->errors);
         free(b);
 }
@@ -62,8 +77,35 @@ static void hold(struct bulk *b)
 
 static void drop(struct bulk *b)
 {
-        if (--b->holds == 0 && b->replied && !b->in_flight)
+        if (--b->holds == 0 && b->replied && b->step == STEP_NONE)
                 bulk_free(b);
+}
+
+struct db_pin *bulk_pin(const struct bulk *b)
+{
+        return b->pin;
+}
+
+const char *bulk_project_id(const struct bulk *b)
+{
+        return b->project_id;
+}
+
+const char *bulk_user_id(const struct bulk *b)
+{
+        return b->user_id;
+}
+
+void *bulk_state(const struct bulk *b)
+{
+        return b->state;
+}
+
+void bulk_set_state(struct bulk *b, void *state)
+{
+        if (b->state && b->kind->state_free)
+                b->kind->state_free(b->state);
+        b->state = state;
 }
 
 void bulk_accepted(struct bulk *b, long n)
@@ -110,24 +152,34 @@ static struct req *take_req(struct bulk *b)
         return r;
 }
 
-/* Ends the upload with an error reply; the pin's transaction is rolled back. */
+/* Ends the upload with an error reply; the transaction is rolled back once no step runs. */
 static void fail(struct bulk *b, int status, const char *code, const char *message)
 {
         if (b->failed)
                 return;
         b->failed = true;
-        if (b->pin) {
+        if (b->pin && b->step == STEP_NONE) {
                 db_unpin(b->pin);
                 b->pin = NULL;
         }
         req_reply_error(take_req(b), status, code, NULL, "%s", message);
 }
 
+bool bulk_failed(const struct bulk *b)
+{
+        return b->failed;
+}
+
+void bulk_step_failed(struct bulk *b, int status, const char *code, const char *message)
+{
+        fail(b, status, code, message);
+}
+
 static bool db_failed(struct bulk *b, const struct db_res *res)
 {
         if (b->failed)
                 return true;
-        if (db_res_status(res) == DB_OK)
+        if (!res || db_res_status(res) == DB_OK)
                 return false;
         if (db_res_status(res) == DB_UNAVAILABLE) {
                 fail(b, 503, "unavailable", "the database became unavailable; nothing was stored");
@@ -171,46 +223,47 @@ static void take_record(struct bulk *b, const char *text, size_t len, unsigned l
 
 static void process(struct bulk *b);
 static void finish(struct bulk *b);
+static void on_end(struct req *r, enum req_body_status status);
 
-static void batch_done(const struct db_res *res, void *arg)
+static bool batch_full(const struct bulk *b)
 {
-        struct bulk *b = arg;
-        b->in_flight = false;
-        hold(b);
-        if (!db_failed(b, res)) {
-                b->kind->result(b, res);
-                if (b->body_ended)
-                        finish(b);
-                else
-                        req_body_resume(b->req); /* may call process() at once */
-        }
-        drop(b);
+        return json_array_size(b->batch) >= b->kind->batch_records || b->batch_bytes >= BATCH_BYTES;
 }
 
-static void send_batch(struct bulk *b)
+/* Hands the accumulated batch to the kind (no step may be running). */
+static void store_batch(struct bulk *b)
 {
         if (json_array_size(b->batch) == 0 || b->failed)
                 return;
-        char *text = json_dumps(b->batch, JSON_COMPACT);
-        json_array_clear(b->batch);
-        b->batch_bytes = 0;
-        if (!text) {
+        json_t *fresh = json_array();
+        if (!fresh) {
                 fail(b, 503, "unavailable", "out of memory");
                 return;
         }
-        const char *params[] = { b->project_id, text, b->open_value };
-        b->in_flight = true;
-        req_body_pause(b->req);
-        db_pin_query(b->pin, b->kind->batch_sql, b->kind->open_sql ? 3 : 2, params, batch_done, b);
-        free(text);
+        b->sending = b->batch;
+        b->batch = fresh;
+        b->batch_bytes = 0;
+        b->step = STEP_STORE;
+        b->kind->store(b, b->sending);
 }
 
-/* Takes every complete record in the buffered body; sends full batches. */
+/*
+ * Takes every complete record in the buffered body into the batch; stores a full batch when no
+ * step runs, else pauses the socket until the running one ends.
+ */
 static void process(struct bulk *b)
 {
         struct req *r = b->req;
         const struct config *cfg = r->app->cfg;
-        while (!b->in_flight && !b->failed) {
+        while (!b->failed) {
+                if (batch_full(b)) {
+                        if (b->step != STEP_NONE) {
+                                req_body_pause(r);
+                                return;
+                        }
+                        store_batch(b);
+                        continue;
+                }
                 size_t len = evbuffer_get_length(r->body), start = 0, rlen = 0, used = 0;
                 const char *buf = len ? (const char *)evbuffer_pullup(r->body, -1) : "";
                 enum jsonl_status st =
@@ -228,9 +281,6 @@ static void process(struct bulk *b)
                                 fail(b, 400, "invalid_json", msg);
                         return;
                 }
-                if (json_array_size(b->batch) >= b->kind->batch_records ||
-                    b->batch_bytes >= BATCH_BYTES)
-                        send_batch(b);
                 if (st != JSONL_RECORD)
                         break;
         }
@@ -244,16 +294,13 @@ static void on_data(struct req *r)
         drop(b);
 }
 
-static void ended(const struct db_res *res, void *arg)
+static bool committing(const struct bulk *b)
 {
-        struct bulk *b = arg;
-        bool commit = b->rejected == 0 || b->partial;
-        b->in_flight = false;
-        hold(b);
-        if (db_failed(b, res)) {
-                drop(b);
-                return;
-        }
+        return b->rejected == 0 || b->partial;
+}
+
+static void reply_report(struct bulk *b)
+{
         db_unpin(b->pin);
         b->pin = NULL;
         struct req *r = take_req(b);
@@ -261,44 +308,53 @@ static void ended(const struct db_res *res, void *arg)
                  "msg=uploaded kind=%s project=%s accepted=%ld unchanged=%ld rejected=%ld "
                  "stored=%s",
                  b->kind->what, b->project_id, b->accepted, b->unchanged, b->rejected,
-                 commit ? "yes" : "no");
+                 committing(b) ? "yes" : "no");
         json_t *body = report(b);
-        if (commit) {
+        if (committing(b)) {
                 req_reply_json(r, 200, body);
-        } else {
-                char msg[200];
-                snprintf(msg, sizeof(msg), "%ld of %ld lines were rejected; nothing was stored",
-                         b->rejected, b->records);
-                json_object_set_new(
-                    body, "error",
-                    json_pack("{s:s, s:s}", "code", "validation_failed", "message", msg));
-                req_reply_json(r, 422, body);
+                return;
         }
-        drop(b);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%ld of %ld lines were rejected; nothing was stored",
+                 b->rejected, b->records);
+        json_object_set_new(body, "error",
+                            json_pack("{s:s, s:s}", "code", "validation_failed", "message", msg));
+        req_reply_json(r, 422, body);
 }
 
-/* The body is complete and every batch is back: commit or roll back, then reply. */
+static void end_done(const struct db_res *res, void *arg)
+{
+        bulk_step_done(arg, res);
+}
+
+static void end_transaction(struct bulk *b)
+{
+        b->step = STEP_END;
+        db_pin_script(b->pin, committing(b) ? "COMMIT" : "ROLLBACK", end_done, b);
+}
+
+/* The body is complete and no step runs: the last batches, close, then COMMIT or ROLLBACK. */
 static void finish(struct bulk *b)
 {
-        if (b->failed || b->finishing)
+        if (b->failed || b->step != STEP_NONE)
                 return;
         process(b);
-        if (b->failed)
+        if (b->failed || b->step != STEP_NONE)
                 return;
         if (json_array_size(b->batch) > 0) {
-                send_batch(b); /* batch_done calls finish again */
+                store_batch(b); /* bulk_step_done calls finish again */
                 return;
         }
-        if (b->in_flight)
-                return;
         if (b->records == 0) {
                 fail(b, 400, "bad_request", "the upload has no lines");
                 return;
         }
-        b->finishing = true;
-        b->in_flight = true;
-        bool commit = b->rejected == 0 || b->partial;
-        db_pin_script(b->pin, commit ? "COMMIT" : "ROLLBACK", ended, b);
+        if (committing(b) && b->kind->close) {
+                b->step = STEP_CLOSE;
+                b->kind->close(b);
+                return;
+        }
+        end_transaction(b);
 }
 
 static void on_end(struct req *r, enum req_body_status status)
@@ -315,39 +371,63 @@ static void on_end(struct req *r, enum req_body_status status)
                      "the upload did not arrive completely; nothing was stored");
         } else {
                 b->body_ended = true;
-                if (!b->in_flight)
-                        finish(b);
+                finish(b);
         }
         drop(b);
 }
 
-static void opened(const struct db_res *res, void *arg)
+void bulk_step_done(struct bulk *b, const struct db_res *res)
 {
-        struct bulk *b = arg;
-        b->in_flight = false;
+        enum bulk_step step = b->step;
+        b->step = STEP_NONE;
         hold(b);
-        if (!db_failed(b, res)) {
-                snprintf(b->open_value, sizeof(b->open_value), "%s", db_res_value(res, 0, 0));
-                req_body_read(b->req, b->req->app->cfg->max_upload, on_data, on_end);
+        if (step == STEP_STORE) {
+                json_decref(b->sending);
+                b->sending = NULL;
+        }
+        if (db_failed(b, res)) {
+                /* Replied already (now or earlier): roll back and let go. */
+                if (b->pin) {
+                        db_unpin(b->pin);
+                        b->pin = NULL;
+                }
+        } else {
+                switch (step) {
+                case STEP_BEGIN:
+                        if (b->kind->open) {
+                                b->step = STEP_OPEN;
+                                b->kind->open(b);
+                                break;
+                        }
+                        /* fall through */
+                case STEP_OPEN:
+                        req_body_read(b->req, b->req->app->cfg->max_upload, on_data, on_end);
+                        break;
+                case STEP_STORE:
+                        if (b->body_ended) {
+                                finish(b);
+                        } else {
+                                if (batch_full(b))
+                                        store_batch(b);
+                                req_body_resume(b->req); /* may call process() at once */
+                        }
+                        break;
+                case STEP_CLOSE:
+                        end_transaction(b);
+                        break;
+                case STEP_END:
+                        reply_report(b);
+                        break;
+                case STEP_NONE:
+                        break;
+                }
         }
         drop(b);
 }
 
 static void begun(const struct db_res *res, void *arg)
 {
-        struct bulk *b = arg;
-        b->in_flight = false;
-        hold(b);
-        if (!db_failed(b, res)) {
-                if (b->kind->open_sql) {
-                        const char *params[] = { b->project_id, b->user_id };
-                        b->in_flight = true;
-                        db_pin_query(b->pin, b->kind->open_sql, 2, params, opened, b);
-                } else {
-                        req_body_read(b->req, b->req->app->cfg->max_upload, on_data, on_end);
-                }
-        }
-        drop(b);
+        bulk_step_done(arg, res);
 }
 
 static void pinned(struct db_pin *pin, void *arg)
@@ -358,7 +438,7 @@ static void pinned(struct db_pin *pin, void *arg)
                 fail(b, 503, "unavailable", "the database is unavailable, try again shortly");
         } else {
                 b->pin = pin;
-                b->in_flight = true;
+                b->step = STEP_BEGIN;
                 db_pin_script(pin, "BEGIN", begun, b);
         }
         drop(b);

@@ -68,6 +68,8 @@ static const struct config_setting settings[] = {
           "size of one JSON Lines record" },
         { "max_text", "PREFD_MAX_TEXT", CONFIG_SIZE, F(max_text), "256k", 1 * KiB, 64 * MiB,
           "size of one prompt or response text" },
+        { "index_memory", "PREFD_INDEX_MEMORY", CONFIG_SIZE, F(index_memory), "512M", 1 * MiB,
+          1024 * GiB, "memory for the vote index behind filtered rankings (least used dropped)" },
         { "read_timeout", "PREFD_READ_TIMEOUT", CONFIG_DURATION, F(read_timeout), "30s", 0.05, 3600,
           "silence allowed while a request is being read" },
         { "idle_timeout", "PREFD_IDLE_TIMEOUT", CONFIG_DURATION, F(idle_timeout), "60s", 0.05, 3600,

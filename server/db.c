@@ -28,6 +28,7 @@ enum db_kind {
         DB_KIND_QUERY,  /* parameterised statement */
         DB_KIND_SCRIPT, /* several statements, no parameters */
         DB_KIND_PIN,    /* a request for a pinned connection */
+        DB_KIND_COPY,   /* COPY FROM STDIN with its data */
 };
 
 struct db_query {
@@ -38,6 +39,10 @@ struct db_query {
         db_fn fn;
         db_pin_fn pin_fn;
         void *arg;
+        char *copy_data; /* DB_KIND_COPY: the rows, owned */
+        size_t copy_len;
+        size_t copy_sent;
+        bool copying; /* the server accepted the COPY: data is being sent */
         struct timespec queued_at;
         struct db_query *next;
 };
@@ -123,6 +128,7 @@ static void query_free(struct db_query *q)
                 free(q->params[i]);
         free(q->params);
         free(q->sql);
+        free(q->copy_data);
         free(q);
 }
 
@@ -308,6 +314,22 @@ void db_pin_script(struct db_pin *pin, const char *sql, db_fn fn, void *arg)
 }
 
 /* The pin is done with and its connection idle: share the connection again. */
+void db_pin_copy(struct db_pin *pin, const char *sql, char *data, size_t len, db_fn fn, void *arg)
+{
+        struct db_query *q = query_new(DB_KIND_COPY, sql, 0, NULL);
+        if (!q) {
+                free(data);
+                struct db_res res = { .status = DB_UNAVAILABLE, .message = "out of memory" };
+                fn(&res, arg);
+                return;
+        }
+        q->copy_data = data;
+        q->copy_len = len;
+        q->fn = fn;
+        q->arg = arg;
+        pin_submit(pin, q);
+}
+
 static void pin_release(struct db_conn *c)
 {
         free(c->pin);
@@ -452,7 +474,7 @@ static void conn_send(struct db_conn *c, struct db_query *q)
 {
         c->cur = q;
         c->state = DB_BUSY;
-        int ok = q->kind == DB_KIND_SCRIPT
+        int ok = q->kind == DB_KIND_SCRIPT || q->kind == DB_KIND_COPY
                      ? PQsendQuery(c->pg, q->sql)
                      : PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
                                          (const char *const *)q->params, NULL, NULL, 0);
@@ -518,6 +540,40 @@ static void conn_next(struct db_conn *c)
         conn_send(c, q);
 }
 
+/* Sends the rows of a COPY in pieces as the socket takes them, then the end of data. */
+static void conn_copy_send(struct db_conn *c)
+{
+        struct db_query *q = c->cur;
+        while (q->copy_sent < q->copy_len) {
+                size_t n = q->copy_len - q->copy_sent;
+                if (n > 256 * 1024)
+                        n = 256 * 1024;
+                int rc = PQputCopyData(c->pg, q->copy_data + q->copy_sent, (int)n);
+                if (rc < 0) {
+                        conn_broken(c, "copy_failed");
+                        return;
+                }
+                if (rc == 0) {
+                        conn_arm(c, EV_READ | EV_WRITE, 0); /* buffers full: wait */
+                        return;
+                }
+                q->copy_sent += n;
+        }
+        if (q->copying) {
+                if (PQputCopyEnd(c->pg, NULL) != 1) {
+                        conn_broken(c, "copy_end_failed");
+                        return;
+                }
+                q->copying = false;
+        }
+        int f = PQflush(c->pg);
+        if (f < 0) {
+                conn_broken(c, "flush_failed");
+                return;
+        }
+        conn_arm(c, f ? EV_READ | EV_WRITE : EV_READ, 0);
+}
+
 static void conn_read_results(struct db_conn *c)
 {
         if (!PQconsumeInput(c->pg)) {
@@ -544,6 +600,16 @@ static void conn_read_results(struct db_conn *c)
                         if (c->result)
                                 PQclear(c->result);
                         c->result = r;
+                }
+                if (st == PGRES_COPY_IN && c->cur && c->cur->kind == DB_KIND_COPY) {
+                        /* The server waits for the rows (again, while they are being sent). */
+                        PQclear(r);
+                        if (c->result == r)
+                                c->result = NULL;
+                        if (c->cur->copy_sent == 0)
+                                c->cur->copying = true;
+                        conn_copy_send(c);
+                        return;
                 }
                 if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
                         conn_broken(c, "unexpected_copy");
@@ -623,6 +689,10 @@ static void socket_cb(evutil_socket_t fd, short what, void *arg)
                 break;
         case DB_SETUP:
         case DB_BUSY:
+                if ((what & EV_WRITE) && c->cur && c->cur->copying) {
+                        conn_copy_send(c);
+                        return;
+                }
                 if (what & EV_WRITE) {
                         int f = PQflush(c->pg);
                         if (f < 0) {

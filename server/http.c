@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #define STREAM_LOW_WATER  (256 * 1024)  /* a streaming handler is asked for more below this */
@@ -743,6 +745,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         }
         c->srv = s;
         evutil_make_socket_nonblocking(fd);
+        /* Replies go out whole: without this, Nagle's algorithm holds a reply's last segment until
+         * the client's delayed ACK (up to 40 ms) whenever a reply spans several segments. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (s->ssl) {
                 SSL *ssl = SSL_new(s->ssl);
                 c->bev = ssl ? bufferevent_openssl_socket_new(s->base, fd, ssl,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void jv_fail(struct jv *v, const char *key, const char *fmt, ...)
 {
@@ -190,30 +191,58 @@ static bool digits(const char *s, int n, int *out)
         return true;
 }
 
-bool jv_is_timestamp(const char *s, bool date_ok)
+bool jv_parse_timestamp(const char *s, bool date_ok, int64_t *us)
 {
-        int y, mo, d, h, mi, sec, oh, om;
+        int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
+        int64_t micros = 0;
         if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
             !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1)
                 return false;
-        if (s[10] == '\0')
-                return date_ok;
-        if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
-            s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) ||
-            h > 23 || mi > 59 || sec > 60)
-                return false;
-        const char *p = s + 19;
-        if (*p == '.') {
-                p++;
-                if (*p < '0' || *p > '9')
+        int sign = 0;
+        if (s[10] == '\0') {
+                if (!date_ok)
                         return false;
-                while (*p >= '0' && *p <= '9')
+        } else {
+                if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+                    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+                    !digits(s + 17, 2, &sec) || h > 23 || mi > 59 || sec > 60)
+                        return false;
+                const char *p = s + 19;
+                if (*p == '.') {
                         p++;
+                        if (*p < '0' || *p > '9')
+                                return false;
+                        int k = 0;
+                        for (; *p >= '0' && *p <= '9'; p++, k++)
+                                if (k < 6) /* beyond microseconds: truncated */
+                                        micros = micros * 10 + (*p - '0');
+                        for (; k < 6; k++)
+                                micros *= 10;
+                }
+                if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+                        sign = 0;
+                } else if ((p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+                           digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 23 && om <= 59) {
+                        sign = p[0] == '+' ? 1 : -1;
+                } else {
+                        return false;
+                }
         }
-        if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0')
-                return true;
-        return (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
-               digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 23 && om <= 59;
+        struct tm tm = { .tm_year = y - 1900,
+                         .tm_mon = mo - 1,
+                         .tm_mday = d,
+                         .tm_hour = h,
+                         .tm_min = mi,
+                         .tm_sec = sec };
+        int64_t secs = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+        *us = secs * 1000000 + micros;
+        return true;
+}
+
+bool jv_is_timestamp(const char *s, bool date_ok)
+{
+        int64_t us;
+        return jv_parse_timestamp(s, date_ok, &us);
 }
 
 json_t *jv_string_array(struct jv *v, const char *key, bool required, size_t maxitems, bool labels,

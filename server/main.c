@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "router.h"
+#include "tally.h"
 #include "work.h"
 
 #include <event2/event.h>
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
                                .statement_timeout = cfg.db_timeout };
         if (!s.app.base || !(s.app.db = db_new(s.app.base, &dbo)) ||
             !(s.app.metrics = metrics_new()) || !(s.app.limiter = auth_limiter_new()) ||
+            !(s.app.tally = tally_new(s.app.db, (size_t)cfg.index_memory)) ||
             !(s.app.work = work_new(s.app.base, (int)cfg.workers))) {
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
                 goto out;
@@ -216,8 +218,11 @@ int main(int argc, char **argv)
         else
                 status = cli_user(&s.app, argc - 2, argv + 2);
 out:
+        /* Workers first (their callbacks may query), then the pool (failing what is queued,
+         * which the index's syncs hear about), then the index. */
         work_free(s.app.work);
         db_free(s.app.db);
+        tally_free(s.app.tally);
         auth_limiter_free(s.app.limiter);
         metrics_free(s.app.metrics);
         if (s.sigterm)

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static struct event_base *base;
@@ -203,6 +204,50 @@ static void test_pins(void)
         db_free(db);
 }
 
+static struct got pin_copy(struct db_pin *pin, const char *sql, const char *rows, size_t len)
+{
+        struct got g = { 0 };
+        char *data = malloc(len + 1);
+        memcpy(data, rows, len);
+        db_pin_copy(pin, sql, data, len, capture, &g);
+        run_until(&g.done, 30);
+        return g;
+}
+
+static void test_copy(void)
+{
+        struct db *db = open_db(1);
+        REQUIRE(db_available(db));
+        struct pin_test t = { 0 };
+        db_pin(db, got_pin, &t);
+        REQUIRE(run_until(&t.pinned, 10) && t.pin);
+        CHECK_INT(pin_query(t.pin, "CREATE TEMP TABLE copy_t (n int, s text)").status, DB_OK);
+        const char rows[] = "1\tone\n2\t\\N\n3\ttab\\there\n";
+        struct got g = pin_copy(t.pin, "COPY copy_t FROM STDIN", rows, sizeof(rows) - 1);
+        CHECK_INT(g.status, DB_OK);
+        g = pin_query(t.pin, "SELECT string_agg(coalesce(s, 'NULL'), '|' ORDER BY n) FROM copy_t");
+        CHECK_STR(g.value, "one|NULL|tab\there");
+        /* Several megabytes: more than the socket takes at once. */
+        size_t n = 400000, len = 0;
+        char *big = malloc(n * 16);
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)sprintf(big + len, "%zu\tx%zu\n", i, i % 1000);
+        g = pin_copy(t.pin, "COPY copy_t FROM STDIN", big, len);
+        free(big);
+        CHECK_INT(g.status, DB_OK);
+        g = pin_query(t.pin, "SELECT count(*) FROM copy_t");
+        CHECK_STR(g.value, "400003");
+        /* A malformed row fails the COPY; the connection stays usable. */
+        const char bad[] = "-7\tok\nnot-a-number\tx\n";
+        g = pin_copy(t.pin, "COPY copy_t FROM STDIN", bad, sizeof(bad) - 1);
+        CHECK_INT(g.status, DB_FAILED);
+        CHECK_STR(g.sqlstate, "22P02");
+        g = pin_query(t.pin, "SELECT count(*) FROM copy_t WHERE n = -7");
+        CHECK_STR(g.value, "0");
+        db_unpin(t.pin);
+        db_free(db);
+}
+
 struct mig {
         int done;
         int status;
@@ -304,6 +349,7 @@ int main(void)
         RUN(params_and_errors);
         RUN(queueing);
         RUN(pins);
+        RUN(copy);
         RUN(migrations);
         RUN(restart);
         event_base_free(base);

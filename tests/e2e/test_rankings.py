@@ -43,6 +43,7 @@ class RankingsTest(PrefdCase):
     def test_a_vicuna_matches_bradleyterry2(self):
         r = import_vicuna(self, "vicuna")
         self.assertEqual(r, {"accepted": 7040, "unchanged": 0, "rejected": 0, "errors": []})
+        self.assertEqual(self.admin.get("/api/v1/projects/vicuna/progress").json["imported_votes"], 7040)
         lb = self.leaderboard()
         self.assertEqual(lb["votes"], 7040)
         self.assertEqual(lb["components"], 1)
@@ -226,9 +227,19 @@ class RankingsTest(PrefdCase):
             for i in range(3):
                 a = rater.get("/api/v1/projects/live/next").json
                 self.assertEqual(rater.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a"}).status, 201)
-                # the vote went through the other process; this one sees it at the next request
+                # the vote went through the other process; this one sees it at the next request,
+                # from the pair totals (unfiltered) and from its vote index (filtered)
                 lb = self.leaderboard("live")
                 self.assertEqual(lb["votes"], i + 1)
                 self.assertEqual(lb["position_bias"]["left"], i + 1)
+                self.assertEqual(self.leaderboard("live", "?since=2000-01-01")["votes"], i + 1)
+                self.assertEqual(self.leaderboard("live", "?language=")["votes"], i + 1)
+            # an import through the other process, too
+            r = Client(other.url, self.admin_token).post(
+                "/api/v1/projects/live/votes/import", raw=b'{"model_a":"left","model_b":"right","winner":"tie"}',
+                content_type="application/x-ndjson")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(self.leaderboard("live", "?since=2000-01-01")["votes"], 4)
+            self.assertEqual(self.leaderboard("live", "?since=2000-01-01")["position_bias"]["tie"], 1)
         finally:
             self.assertEqual(other.stop(), 0)

@@ -98,6 +98,15 @@ static void test_timestamps(void)
         CHECK(!jv_is_timestamp("2024-05-01T12:00:00+0800", false));
         CHECK(!jv_is_timestamp("yesterday", true));
         CHECK(!jv_is_timestamp("", true));
+        int64_t us = 0;
+        CHECK(jv_parse_timestamp("1970-01-02T00:00:01.5Z", false, &us));
+        CHECK_INT(us, 86401500000LL);
+        CHECK(jv_parse_timestamp("2024-05-01T12:00:00+02:00", false, &us));
+        CHECK_INT(us, 1714557600000000LL); /* 10:00 UTC */
+        CHECK(jv_parse_timestamp("2024-05-01", true, &us));
+        CHECK_INT(us, 1714521600000000LL);
+        CHECK(jv_parse_timestamp("2024-05-01T00:00:00.1234567-00:30", false, &us));
+        CHECK_INT(us, 1714523400123456LL);
 }
 
 int main(void)

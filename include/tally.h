@@ -1,0 +1,78 @@
+/*
+ * tally.h - an in-memory index of each project's counted votes, for rankings filtered by
+ * category, language and time.
+ *
+ * Why: counts per (model pair, category, language, day) kept in PostgreSQL hold about one row per
+ * vote (there are far more such cells than votes), so a filtered ranking read from them costs as
+ * much as a scan of the votes. Here each counted vote (rated, not a control pair, or imported) is
+ * 16 bytes in a time-sorted array, and the index keeps outcome totals per (category, language,
+ * pair): a category/language filter adds up those totals; a time window also walks the votes
+ * inside it (binary search to its ends), never the others.
+ *
+ * Staying current without locks: every rated vote and every import records the transaction that
+ * wrote it (xid8). A sync reads, in one snapshot S, xmin(S) (the oldest transaction still in
+ * progress) and the rows written by transactions >= the previous watermark W, then sets W =
+ * xmin(S). Rows of transactions older than W were all committed before an earlier snapshot and
+ * have been read; rows read twice are recognised by id. So a sync started after a vote's commit
+ * always includes it, whichever process committed it; when nothing changed it costs one small
+ * indexed query. A request arriving during a sync waits for the next one.
+ *
+ * Memory is bounded by PREFD_INDEX_MEMORY: least recently used projects are dropped and rebuilt
+ * when asked for again. Loop thread only.
+ */
+#ifndef TALLY_H
+#define TALLY_H
+
+#include "prefd.h"
+
+struct db;
+struct tally;
+
+/* Counts of one model pair (lower model id first). */
+struct tally_pair {
+        int64_t lo, hi; /* model ids */
+        double lo_wins, hi_wins, ties, both_bad;
+        double left_wins, right_wins; /* decided votes by side shown */
+};
+
+struct tally_filter {
+        const char *category; /* NULL: any */
+        const char *language; /* NULL: any */
+        bool has_since, has_until;
+        int64_t since_us, until_us; /* [since, until) in microseconds since 1970 (UTC) */
+};
+
+/* Outcome codes of tally_add. */
+enum tally_choice { TALLY_LEFT, TALLY_RIGHT, TALLY_TIE, TALLY_BOTH_BAD };
+
+struct tally *tally_new(struct db *db, size_t max_bytes);
+void tally_free(struct tally *t);
+
+typedef void (*tally_done_fn)(int status, const char *message, void *arg);
+
+/*
+ * Brings project `project`'s index up to date with every vote committed before this call, then
+ * calls fn (status 0, or -1 with a message when the database failed) from the loop.
+ */
+void tally_sync(struct tally *t, int64_t project, tally_done_fn fn, void *arg);
+
+/*
+ * The counts of the indexed votes that match f, per model pair: call it right after tally_sync
+ * succeeded. *out is malloc'd (owned by caller), *n its length. Returns 0, or -1 when the project
+ * has no index or memory ran out.
+ */
+int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
+                struct tally_pair **out, size_t *n);
+
+/* True when the project's index has been loaded (and not dropped since). */
+bool tally_ready(const struct tally *t, int64_t project);
+
+/* Adds one vote to a project's index (sync does this; tests feed it directly). */
+int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
+              enum tally_choice choice, const char *category, const char *language,
+              int64_t at_us) PREFD_MUSTCHECK;
+
+/* Bytes the index holds now (all projects). */
+size_t tally_bytes(const struct tally *t);
+
+#endif

@@ -1,0 +1,687 @@
+/*
+ * tally.c - the in-memory index of counted votes per project; see tally.h.
+ */
+#include "tally.h"
+
+#include "db.h"
+#include "log.h"
+#include "u64map.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FEED_CHUNK 100000 /* rows per statement while loading */
+#define EMPTY      UINT64_MAX
+
+/* Grows *arr (of elem bytes) to hold n + 1 elements. */
+static int reserve(void **arr, size_t *cap, size_t n, size_t elem)
+{
+        if (n < *cap)
+                return 0;
+        size_t c = *cap ? *cap * 2 : 64;
+        void *p = realloc(*arr, c * elem);
+        if (!p)
+                return -1;
+        *arr = p;
+        *cap = c;
+        return 0;
+}
+
+/* --- a project's index --- */
+
+struct rec {
+        int64_t at;         /* microseconds since 1970 */
+        uint32_t pair;      /* index into pairs */
+        uint16_t cell;      /* index into cells */
+        uint8_t choice;     /* enum tally_choice */
+        uint8_t left_is_lo; /* the lower model id was shown on the left */
+};
+
+struct cell_pair { /* totals of one (cell, pair) */
+        uint32_t pair;
+        uint16_t cell;
+        uint32_t lo_wins, hi_wins, ties, both_bad, left_wins, right_wins;
+};
+
+struct seen {
+        int64_t id;
+        uint64_t txid;
+};
+
+struct pending_import { /* an import found by the feed, to be read */
+        int64_t id;
+        uint64_t txid;
+        int64_t first_id, last_id;
+};
+
+struct waiter {
+        tally_done_fn fn;
+        void *arg;
+        struct waiter *next;
+};
+
+enum sync_phase { SYNC_IDLE, SYNC_FEED, SYNC_IMPORT };
+
+struct project {
+        struct tally *tally;
+        int64_t id;
+        bool loaded;
+        uint64_t watermark; /* every transaction below it has been read */
+        uint64_t last_used;
+
+        int64_t *models; /* dense index -> model id */
+        size_t nmodels, models_cap;
+        struct u64map model_map; /* model id -> dense index */
+        struct {
+                uint32_t lo, hi;
+        } * pairs; /* dense model indices */
+        size_t npairs, pairs_cap;
+        struct u64map pair_map; /* (lo << 32 | hi) -> pair index */
+        struct cellname {
+                char *category, *language;
+        } * cells;
+        size_t ncells, cells_cap;
+        json_t *cell_map; /* "category\x1flanguage" -> cell index */
+
+        struct rec *recs;
+        size_t nrecs, recs_cap;
+        bool sorted; /* recs by time */
+        struct cell_pair *cps;
+        size_t ncps, cps_cap;
+        struct u64map cp_map; /* (cell << 32 | pair) -> cps index */
+
+        struct seen *seen_votes; /* rated votes read whose transaction is >= watermark */
+        size_t nseen, seen_cap;
+        struct u64map seen_map; /* vote id -> 1 */
+        struct seen *seen_imports;
+        size_t nimports, imports_cap;
+
+        /* the sync in progress */
+        enum sync_phase phase;
+        uint64_t next_watermark;
+        int64_t after_id; /* last rated vote id read by the feed */
+        struct pending_import *todo;
+        size_t ntodo, todo_cap, todo_at;
+        int64_t import_after;   /* last vote id read of todo[todo_at] */
+        struct waiter *waiting; /* served by the sync in progress */
+        struct waiter *queued;  /* arrived during it: served by the next */
+};
+
+struct tally {
+        struct db *db;
+        size_t max_bytes;
+        struct project **projects;
+        size_t nprojects, projects_cap;
+        uint64_t clock;
+};
+
+static size_t project_bytes(const struct project *p)
+{
+        return p->recs_cap * sizeof(struct rec) + p->cps_cap * sizeof(struct cell_pair) +
+               u64map_bytes(&p->cp_map) + u64map_bytes(&p->pair_map) + u64map_bytes(&p->model_map) +
+               u64map_bytes(&p->seen_map) + p->pairs_cap * 8 + p->models_cap * 8 +
+               p->seen_cap * sizeof(struct seen) + 1024;
+}
+
+size_t tally_bytes(const struct tally *t)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < t->nprojects; i++)
+                n += project_bytes(t->projects[i]);
+        return n;
+}
+
+/* Frees everything the index holds; the project's identity and waiters stay. */
+static void project_clear(struct project *p)
+{
+        free(p->models);
+        u64map_fini(&p->model_map);
+        free(p->pairs);
+        u64map_fini(&p->pair_map);
+        for (size_t i = 0; i < p->ncells; i++) {
+                free(p->cells[i].category);
+                free(p->cells[i].language);
+        }
+        free(p->cells);
+        json_object_clear(p->cell_map);
+        free(p->recs);
+        free(p->cps);
+        u64map_fini(&p->cp_map);
+        free(p->seen_votes);
+        u64map_fini(&p->seen_map);
+        free(p->seen_imports);
+        free(p->todo);
+        p->models = NULL;
+        p->pairs = NULL;
+        p->cells = NULL;
+        p->recs = NULL;
+        p->cps = NULL;
+        p->seen_votes = NULL;
+        p->seen_imports = NULL;
+        p->todo = NULL;
+        p->nmodels = p->models_cap = p->npairs = p->pairs_cap = p->ncells = p->cells_cap = 0;
+        p->nrecs = p->recs_cap = p->ncps = p->cps_cap = p->nseen = p->seen_cap = 0;
+        p->nimports = p->imports_cap = p->ntodo = p->todo_cap = p->todo_at = 0;
+        p->sorted = true;
+        p->loaded = false;
+        p->watermark = 0;
+}
+
+static void project_free(struct project *p)
+{
+        if (!p)
+                return;
+        project_clear(p);
+        json_decref(p->cell_map);
+        free(p);
+}
+
+static struct project *find(struct tally *t, int64_t id)
+{
+        for (size_t i = 0; i < t->nprojects; i++)
+                if (t->projects[i]->id == id)
+                        return t->projects[i];
+        return NULL;
+}
+
+static struct project *get(struct tally *t, int64_t id)
+{
+        struct project *p = find(t, id);
+        if (p)
+                return p;
+        if (reserve((void **)&t->projects, &t->projects_cap, t->nprojects, sizeof(p)) != 0)
+                return NULL;
+        p = calloc(1, sizeof(*p));
+        if (!p || !(p->cell_map = json_object())) {
+                free(p);
+                return NULL;
+        }
+        p->tally = t;
+        p->id = id;
+        p->sorted = true;
+        t->projects[t->nprojects++] = p;
+        return p;
+}
+
+static int model_index(struct project *p, int64_t id, uint32_t *out)
+{
+        if (u64map_get(&p->model_map, (uint64_t)id, out))
+                return 0;
+        if (reserve((void **)&p->models, &p->models_cap, p->nmodels, sizeof(int64_t)) != 0)
+                return -1;
+        *out = (uint32_t)p->nmodels;
+        p->models[p->nmodels++] = id;
+        return u64map_put(&p->model_map, (uint64_t)id, *out);
+}
+
+static int cell_index(struct project *p, const char *category, const char *language, uint16_t *out)
+{
+        char key[512];
+        snprintf(key, sizeof(key), "%s\x1f%s", category, language);
+        json_t *at = json_object_get(p->cell_map, key);
+        if (at) {
+                *out = (uint16_t)json_integer_value(at);
+                return 0;
+        }
+        if (p->ncells >= UINT16_MAX ||
+            reserve((void **)&p->cells, &p->cells_cap, p->ncells, sizeof(*p->cells)) != 0)
+                return -1;
+        struct cellname *c = &p->cells[p->ncells];
+        c->category = strdup(category);
+        c->language = strdup(language);
+        if (!c->category || !c->language) {
+                free(c->category);
+                free(c->language);
+                return -1;
+        }
+        *out = (uint16_t)p->ncells;
+        json_object_set_new(p->cell_map, key, json_integer((json_int_t)p->ncells++));
+        return 0;
+}
+
+static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
+               const char *category, const char *language, int64_t at)
+{
+        uint32_t a, b, pair, cp;
+        uint16_t cell;
+        if (left == right || model_index(p, left, &a) != 0 || model_index(p, right, &b) != 0 ||
+            cell_index(p, category, language, &cell) != 0)
+                return -1;
+        bool left_is_lo = left < right;
+        uint32_t lo = left_is_lo ? a : b, hi = left_is_lo ? b : a;
+        uint64_t key = (uint64_t)lo << 32 | hi;
+        if (!u64map_get(&p->pair_map, key, &pair)) {
+                if (reserve((void **)&p->pairs, &p->pairs_cap, p->npairs, sizeof(*p->pairs)) != 0)
+                        return -1;
+                pair = (uint32_t)p->npairs;
+                p->pairs[p->npairs].lo = lo;
+                p->pairs[p->npairs++].hi = hi;
+                if (u64map_put(&p->pair_map, key, pair) != 0)
+                        return -1;
+        }
+        key = (uint64_t)cell << 32 | pair;
+        if (!u64map_get(&p->cp_map, key, &cp)) {
+                if (reserve((void **)&p->cps, &p->cps_cap, p->ncps, sizeof(*p->cps)) != 0)
+                        return -1;
+                cp = (uint32_t)p->ncps;
+                p->cps[p->ncps++] = (struct cell_pair){ .pair = pair, .cell = cell };
+                if (u64map_put(&p->cp_map, key, cp) != 0)
+                        return -1;
+        }
+        if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
+                return -1;
+        if (p->nrecs && at < p->recs[p->nrecs - 1].at)
+                p->sorted = false;
+        p->recs[p->nrecs++] = (struct rec){ .at = at,
+                                            .pair = pair,
+                                            .cell = cell,
+                                            .choice = (uint8_t)choice,
+                                            .left_is_lo = left_is_lo };
+        struct cell_pair *c = &p->cps[cp];
+        switch (choice) {
+        case TALLY_LEFT:
+                c->left_wins++;
+                *(left_is_lo ? &c->lo_wins : &c->hi_wins) += 1;
+                break;
+        case TALLY_RIGHT:
+                c->right_wins++;
+                *(left_is_lo ? &c->hi_wins : &c->lo_wins) += 1;
+                break;
+        case TALLY_TIE:
+                c->ties++;
+                break;
+        case TALLY_BOTH_BAD:
+                c->both_bad++;
+                break;
+        }
+        return 0;
+}
+
+bool tally_ready(const struct tally *t, int64_t project)
+{
+        for (size_t i = 0; i < t->nprojects; i++)
+                if (t->projects[i]->id == project)
+                        return t->projects[i]->loaded;
+        return false;
+}
+
+int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
+              enum tally_choice choice, const char *category, const char *language, int64_t at_us)
+{
+        struct project *p = get(t, project);
+        return p ? add(p, left, right, choice, category, language, at_us) : -1;
+}
+
+/* --- counting --- */
+
+static int by_time(const void *a, const void *b)
+{
+        int64_t x = ((const struct rec *)a)->at, y = ((const struct rec *)b)->at;
+        return x < y ? -1 : x > y;
+}
+
+/* First record at or after `at` (recs sorted). */
+static size_t lower_bound(const struct project *p, int64_t at)
+{
+        size_t lo = 0, hi = p->nrecs;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->recs[mid].at < at)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static void count_rec(struct tally_pair *out, const struct rec *r)
+{
+        struct tally_pair *x = &out[r->pair];
+        switch (r->choice) {
+        case TALLY_LEFT:
+                x->left_wins++;
+                *(r->left_is_lo ? &x->lo_wins : &x->hi_wins) += 1;
+                break;
+        case TALLY_RIGHT:
+                x->right_wins++;
+                *(r->left_is_lo ? &x->hi_wins : &x->lo_wins) += 1;
+                break;
+        case TALLY_TIE:
+                x->ties++;
+                break;
+        default:
+                x->both_bad++;
+                break;
+        }
+}
+
+int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
+                struct tally_pair **out, size_t *n)
+{
+        struct project *p = find(t, project);
+        *out = NULL;
+        *n = 0;
+        if (!p)
+                return -1;
+        p->last_used = ++t->clock;
+        bool *cell_ok = calloc(p->ncells + 1, sizeof(bool));
+        struct tally_pair *sums = calloc(p->npairs + 1, sizeof(*sums));
+        if (!cell_ok || !sums) {
+                free(cell_ok);
+                free(sums);
+                return -1;
+        }
+        for (size_t c = 0; c < p->ncells; c++)
+                cell_ok[c] = (!f->category || strcmp(f->category, p->cells[c].category) == 0) &&
+                             (!f->language || strcmp(f->language, p->cells[c].language) == 0);
+        if (!f->has_since && !f->has_until) {
+                /* Category and language only: the maintained totals. */
+                for (size_t i = 0; i < p->ncps; i++) {
+                        const struct cell_pair *c = &p->cps[i];
+                        if (!cell_ok[c->cell])
+                                continue;
+                        struct tally_pair *x = &sums[c->pair];
+                        x->lo_wins += c->lo_wins;
+                        x->hi_wins += c->hi_wins;
+                        x->ties += c->ties;
+                        x->both_bad += c->both_bad;
+                        x->left_wins += c->left_wins;
+                        x->right_wins += c->right_wins;
+                }
+        } else {
+                /* A time window: the votes inside it. */
+                if (!p->sorted) {
+                        qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
+                        p->sorted = true;
+                }
+                size_t from = f->has_since ? lower_bound(p, f->since_us) : 0;
+                size_t to = f->has_until ? lower_bound(p, f->until_us) : p->nrecs;
+                for (size_t i = from; i < to; i++)
+                        if (cell_ok[p->recs[i].cell])
+                                count_rec(sums, &p->recs[i]);
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < p->npairs; i++) {
+                struct tally_pair *x = &sums[i];
+                if (x->lo_wins + x->hi_wins + x->ties + x->both_bad <= 0)
+                        continue;
+                x->lo = p->models[p->pairs[i].lo];
+                x->hi = p->models[p->pairs[i].hi];
+                sums[k++] = *x;
+        }
+        free(cell_ok);
+        *out = sums;
+        *n = k;
+        return 0;
+}
+
+/* --- keeping current --- */
+
+static void sync_step(struct project *p);
+
+static void finish_sync(struct project *p, int status, const char *message)
+{
+        struct tally *t = p->tally;
+        struct waiter *w = p->waiting;
+        p->waiting = NULL;
+        p->phase = SYNC_IDLE;
+        p->ntodo = p->todo_at = 0;
+        if (status == 0) {
+                /* Forget what the new watermark already covers. */
+                p->watermark = p->next_watermark;
+                size_t k = 0;
+                u64map_fini(&p->seen_map);
+                for (size_t i = 0; i < p->nseen; i++)
+                        if (p->seen_votes[i].txid >= p->watermark) {
+                                p->seen_votes[k++] = p->seen_votes[i];
+                                if (u64map_put(&p->seen_map, (uint64_t)p->seen_votes[i].id, 1) != 0)
+                                        status = -1;
+                        }
+                p->nseen = k;
+                k = 0;
+                for (size_t i = 0; i < p->nimports; i++)
+                        if (p->seen_imports[i].txid >= p->watermark)
+                                p->seen_imports[k++] = p->seen_imports[i];
+                p->nimports = k;
+                p->loaded = status == 0;
+                if (!p->sorted) {
+                        /* Sorted once here, so that no request pays for it. */
+                        qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
+                        p->sorted = true;
+                }
+                if (status != 0)
+                        message = "out of memory";
+        }
+        if (status != 0) {
+                /* A half-read index is worthless: start over next time. */
+                log_warn(NULL, "msg=tally_sync_failed project=%lld detail=%s", (long long)p->id,
+                         LOGQ(message));
+                project_clear(p);
+        }
+        p->last_used = ++t->clock;
+        while (w) {
+                struct waiter *next = w->next;
+                w->fn(status, message, w->arg);
+                free(w);
+                w = next;
+        }
+        /* Requests that came during this sync need one that started after them. */
+        if (p->queued) {
+                p->waiting = p->queued;
+                p->queued = NULL;
+                if (!p->loaded)
+                        p->watermark = 0;
+                sync_step(p);
+                return;
+        }
+        /* Over budget: drop the least recently used idle projects. */
+        while (tally_bytes(t) > t->max_bytes && t->nprojects > 1) {
+                size_t victim = t->nprojects;
+                for (size_t i = 0; i < t->nprojects; i++) {
+                        struct project *q = t->projects[i];
+                        if (q != p && q->phase == SYNC_IDLE && !q->waiting && !q->queued &&
+                            (victim == t->nprojects ||
+                             q->last_used < t->projects[victim]->last_used))
+                                victim = i;
+                }
+                if (victim == t->nprojects)
+                        break;
+                log_info(NULL, "msg=tally_evicted project=%lld",
+                         (long long)t->projects[victim]->id);
+                project_free(t->projects[victim]);
+                t->projects[victim] = t->projects[--t->nprojects];
+        }
+}
+
+static enum tally_choice choice_of(const char *s)
+{
+        return s[0] == 'a'                   ? TALLY_LEFT
+               : s[0] == 'b' && s[1] == '\0' ? TALLY_RIGHT
+               : s[0] == 't'                 ? TALLY_TIE
+                                             : TALLY_BOTH_BAD;
+}
+
+static void imported_read(const struct db_res *res, void *arg)
+{
+        struct project *p = arg;
+        if (db_res_status(res) != DB_OK) {
+                finish_sync(p, -1, db_res_message(res));
+                return;
+        }
+        int rows = db_res_nrows(res);
+        for (int i = 0; i < rows; i++) {
+                if (add(p, db_res_int(res, i, 1), db_res_int(res, i, 2),
+                        choice_of(db_res_value(res, i, 3)), db_res_value(res, i, 4),
+                        db_res_value(res, i, 5), db_res_int(res, i, 6)) != 0) {
+                        finish_sync(p, -1, "out of memory");
+                        return;
+                }
+        }
+        if (rows == FEED_CHUNK) {
+                p->import_after = db_res_int(res, rows - 1, 0);
+        } else {
+                /* This import is in: remember it, go to the next. */
+                const struct pending_import *s = &p->todo[p->todo_at];
+                if (reserve((void **)&p->seen_imports, &p->imports_cap, p->nimports,
+                            sizeof(struct seen)) != 0) {
+                        finish_sync(p, -1, "out of memory");
+                        return;
+                }
+                p->seen_imports[p->nimports++] = (struct seen){ .id = s->id, .txid = s->txid };
+                if (++p->todo_at < p->ntodo)
+                        p->import_after = p->todo[p->todo_at].first_id - 1;
+        }
+        sync_step(p);
+}
+
+static void feed_read(const struct db_res *res, void *arg)
+{
+        struct project *p = arg;
+        if (db_res_status(res) != DB_OK) {
+                finish_sync(p, -1, db_res_message(res));
+                return;
+        }
+        int rows = db_res_nrows(res), votes = 0;
+        for (int i = 0; i < rows; i++) {
+                const char *kind = db_res_value(res, i, 0);
+                if (kind[0] == 'x') {
+                        if (p->after_id == 0)
+                                p->next_watermark = strtoull(db_res_value(res, i, 1), NULL, 10);
+                        continue;
+                }
+                uint64_t txid = strtoull(db_res_value(res, i, 8), NULL, 10);
+                int64_t id = db_res_int(res, i, 1);
+                if (kind[0] == 'i') {
+                        bool known = false;
+                        for (size_t k = 0; k < p->nimports && !known; k++)
+                                known = p->seen_imports[k].id == id;
+                        if (known)
+                                continue;
+                        if (reserve((void **)&p->todo, &p->todo_cap, p->ntodo, sizeof(*p->todo)) !=
+                            0) {
+                                finish_sync(p, -1, "out of memory");
+                                return;
+                        }
+                        p->todo[p->ntodo++] =
+                            (struct pending_import){ .id = id,
+                                                     .txid = txid,
+                                                     .first_id = db_res_int(res, i, 2),
+                                                     .last_id = db_res_int(res, i, 3) };
+                        continue;
+                }
+                votes++;
+                p->after_id = id;
+                uint32_t one;
+                if (u64map_get(&p->seen_map, (uint64_t)id, &one))
+                        continue; /* read by an earlier sync */
+                if (add(p, db_res_int(res, i, 2), db_res_int(res, i, 3),
+                        choice_of(db_res_value(res, i, 4)), db_res_value(res, i, 5),
+                        db_res_value(res, i, 6), db_res_int(res, i, 7)) != 0 ||
+                    reserve((void **)&p->seen_votes, &p->seen_cap, p->nseen, sizeof(struct seen)) !=
+                        0 ||
+                    u64map_put(&p->seen_map, (uint64_t)id, 1) != 0) {
+                        finish_sync(p, -1, "out of memory");
+                        return;
+                }
+                p->seen_votes[p->nseen++] = (struct seen){ .id = id, .txid = txid };
+        }
+        if (votes < FEED_CHUNK) {
+                p->phase = SYNC_IMPORT; /* all rated votes are in */
+                if (p->ntodo)
+                        p->import_after = p->todo[0].first_id - 1;
+        }
+        sync_step(p);
+}
+
+/* Issues the next statement of the sync in progress, or ends it. */
+static void sync_step(struct project *p)
+{
+        char project[24], mark[24], after[24], chunk[24], first[24], last[24], import[24];
+        snprintf(project, sizeof(project), "%lld", (long long)p->id);
+        snprintf(chunk, sizeof(chunk), "%d", FEED_CHUNK);
+        if (p->phase == SYNC_IDLE) {
+                p->phase = SYNC_FEED;
+                p->after_id = 0;
+                p->ntodo = p->todo_at = 0;
+                p->import_after = 0;
+        }
+        if (p->phase == SYNC_FEED) {
+                snprintf(mark, sizeof(mark), "%llu", (unsigned long long)p->watermark);
+                snprintf(after, sizeof(after), "%lld", (long long)p->after_id);
+                const char *params[] = { project, mark, after, chunk };
+                /* One statement, one snapshot: its xmin and the rows written since the mark. */
+                db_query(
+                    p->tally->db,
+                    "(SELECT 'x', pg_snapshot_xmin(pg_current_snapshot())::text, NULL::bigint, "
+                    "NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text) "
+                    "UNION ALL (SELECT 'v', v.id::text, v.model_left, v.model_right, v.choice, "
+                    "v.category, v.language, (extract(epoch FROM v.created_at) * 1000000)::bigint, "
+                    "v.txid::text FROM votes v WHERE v.project_id = $1 AND v.txid >= $2::xid8 "
+                    "AND v.id > $3 AND NOT v.is_gold ORDER BY v.id LIMIT $4) "
+                    "UNION ALL (SELECT 'i', i.id::text, i.first_id, i.last_id, NULL, NULL, NULL, "
+                    "NULL, i.txid::text FROM imports i WHERE i.project_id = $1 AND i.txid >= "
+                    "$2::xid8 AND i.votes > 0 AND $3 = 0)",
+                    4, params, feed_read, p);
+                return;
+        }
+        if (p->todo_at < p->ntodo) {
+                const struct pending_import *s = &p->todo[p->todo_at];
+                snprintf(import, sizeof(import), "%lld", (long long)s->id);
+                snprintf(first, sizeof(first), "%lld", (long long)p->import_after);
+                snprintf(last, sizeof(last), "%lld", (long long)s->last_id);
+                const char *params[] = { project, import, first, last, chunk };
+                db_query(p->tally->db,
+                         "SELECT id, model_left, model_right, choice, category, language, "
+                         "(extract(epoch FROM created_at) * 1000000)::bigint FROM imported_votes "
+                         "WHERE project_id = $1 AND import_id = $2 AND id > $3 AND id <= $4 "
+                         "ORDER BY id LIMIT $5",
+                         5, params, imported_read, p);
+                return;
+        }
+        finish_sync(p, 0, NULL);
+}
+
+void tally_sync(struct tally *t, int64_t project, tally_done_fn fn, void *arg)
+{
+        struct project *p = get(t, project);
+        struct waiter *w = malloc(sizeof(*w));
+        if (!p || !w) {
+                free(w);
+                fn(-1, "out of memory", arg);
+                return;
+        }
+        w->fn = fn;
+        w->arg = arg;
+        if (p->phase != SYNC_IDLE) {
+                w->next = p->queued;
+                p->queued = w;
+                return;
+        }
+        w->next = NULL;
+        p->waiting = w;
+        if (!p->loaded)
+                p->watermark = 0;
+        sync_step(p);
+}
+
+struct tally *tally_new(struct db *db, size_t max_bytes)
+{
+        struct tally *t = calloc(1, sizeof(*t));
+        if (t) {
+                t->db = db;
+                t->max_bytes = max_bytes;
+        }
+        return t;
+}
+
+void tally_free(struct tally *t)
+{
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->nprojects; i++)
+                project_free(t->projects[i]);
+        free(t->projects);
+        free(t);
+}

@@ -1,0 +1,139 @@
+/* test_tally.c - the vote index's counts under filters, fed directly (no database). */
+#include "t.h"
+#include "tally.h"
+
+#include <stdlib.h>
+
+#define DAY 86400000000LL
+
+static const struct tally_pair *pair(const struct tally_pair *p, size_t n, int64_t lo, int64_t hi)
+{
+        for (size_t i = 0; i < n; i++)
+                if (p[i].lo == lo && p[i].hi == hi)
+                        return &p[i];
+        return NULL;
+}
+
+static double total(const struct tally_pair *p, size_t n)
+{
+        double t = 0;
+        for (size_t i = 0; i < n; i++)
+                t += p[i].lo_wins + p[i].hi_wins + p[i].ties + p[i].both_bad;
+        return t;
+}
+
+static void test_counts(void)
+{
+        struct tally *t = tally_new(NULL, 1 << 30);
+        REQUIRE(t != NULL);
+        /* model 7 on the left beats 3 on day 1 (en, math); 3 on the left beats 7 (zh) on day 2...
+         */
+        CHECK_INT(tally_add(t, 1, 7, 3, TALLY_LEFT, "math", "en", 1 * DAY), 0);
+        CHECK_INT(tally_add(t, 1, 3, 7, TALLY_LEFT, "math", "zh", 2 * DAY), 0);
+        CHECK_INT(tally_add(t, 1, 3, 7, TALLY_TIE, "code", "en", 3 * DAY), 0);
+        CHECK_INT(tally_add(t, 1, 7, 9, TALLY_RIGHT, "code", "en", 3 * DAY + 5), 0);
+        CHECK_INT(tally_add(t, 1, 9, 3, TALLY_BOTH_BAD, "math", "en", 0), 0); /* out of order */
+        CHECK_INT(tally_add(t, 1, 5, 5, TALLY_LEFT, "x", "y", 0), -1);        /* same model */
+        CHECK_INT(tally_add(t, 2, 1, 2, TALLY_LEFT, "", "", 0), 0);           /* another project */
+
+        struct tally_pair *p;
+        size_t n;
+        struct tally_filter f = { 0 };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_INT(n, 3);
+        CHECK_NEAR(total(p, n), 5, 0);
+        const struct tally_pair *x = pair(p, n, 3, 7);
+        REQUIRE(x != NULL);
+        CHECK_NEAR(x->hi_wins, 1, 0); /* 7 beat 3 on the left */
+        CHECK_NEAR(x->lo_wins, 1, 0); /* 3 beat 7 on the left */
+        CHECK_NEAR(x->ties, 1, 0);
+        CHECK_NEAR(x->left_wins, 2, 0);
+        x = pair(p, n, 7, 9);
+        REQUIRE(x != NULL);
+        CHECK_NEAR(x->hi_wins, 1, 0); /* 9 on the right won */
+        CHECK_NEAR(x->right_wins, 1, 0);
+        CHECK_NEAR(pair(p, n, 3, 9)->both_bad, 1, 0);
+        free(p);
+
+        f = (struct tally_filter){ .language = "en" };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 4, 0);
+        free(p);
+        f = (struct tally_filter){ .category = "math", .language = "en" };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 2, 0);
+        free(p);
+        f = (struct tally_filter){ .category = "nothing" };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_INT(n, 0);
+        free(p);
+
+        /* Time windows [since, until), to the microsecond, also after an out-of-order add. */
+        f = (struct tally_filter){ .has_since = true, .since_us = 1 * DAY };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 4, 0);
+        free(p);
+        f = (struct tally_filter){ .has_since = true, .since_us = 1 * DAY + 1 };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 3, 0);
+        free(p);
+        f = (struct tally_filter){ .has_until = true, .until_us = 3 * DAY + 5 };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 4, 0);
+        free(p);
+        f = (struct tally_filter){ .has_since = true,
+                                   .since_us = 2 * DAY,
+                                   .has_until = true,
+                                   .until_us = 4 * DAY,
+                                   .language = "en" };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 2, 0);
+        free(p);
+        /* Projects are apart. */
+        f = (struct tally_filter){ 0 };
+        REQUIRE(tally_count(t, 2, &f, &p, &n) == 0);
+        CHECK_INT(n, 1);
+        CHECK_NEAR(p[0].lo_wins, 1, 0);
+        free(p);
+        CHECK_INT(tally_count(t, 3, &f, &p, &n), -1);
+        CHECK(tally_bytes(t) > 0);
+        tally_free(t);
+}
+
+static void test_many(void)
+{
+        /* A hundred thousand votes over 20 models, counted whole and by window. */
+        struct tally *t = tally_new(NULL, 1 << 30);
+        REQUIRE(t != NULL);
+        long in_window = 0, failed = 0;
+        for (long i = 0; i < 100000; i++) {
+                int64_t a = i % 20, b = (i * 7 + 3) % 20;
+                if (a == b)
+                        b = (b + 1) % 20;
+                int64_t at = (i * 7919) % 1000 * DAY / 10;
+                in_window += at >= 10 * DAY && at < 50 * DAY;
+                failed += tally_add(t, 9, a + 1, b + 1, (enum tally_choice)(i % 4),
+                                    i % 3 ? "c1" : "c2", "en", at) != 0;
+        }
+        CHECK_INT(failed, 0);
+        struct tally_pair *p;
+        size_t n;
+        struct tally_filter f = { 0 };
+        REQUIRE(tally_count(t, 9, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), 100000, 0);
+        free(p);
+        f = (struct tally_filter){
+                .has_since = true, .since_us = 10 * DAY, .has_until = true, .until_us = 50 * DAY
+        };
+        REQUIRE(tally_count(t, 9, &f, &p, &n) == 0);
+        CHECK_NEAR(total(p, n), (double)in_window, 0);
+        free(p);
+        tally_free(t);
+}
+
+int main(void)
+{
+        RUN(counts);
+        RUN(many);
+        T_DONE();
+}
