@@ -5,6 +5,7 @@
 #                   migrate, load the Vicuna80 demo and serve on http://127.0.0.1:8080
 #   make test       the same set-up, then unit, database, end-to-end and browser tests
 #   make bench      ranking and import/leaderboard/export benchmarks (prints figures)
+#   make screenshots  refresh client/web/screenshots (the README's pictures of the pages)
 #   make format     clang-format every C file
 #
 # Switches: SAN=address,undefined (sanitizers), WERROR=1 (warnings are errors), O=0 (no optimising),
@@ -37,7 +38,8 @@ SERVER_SRC  := $(wildcard server/*.c)
 SERVER_OBJ  := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ     := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 # Files compiled into the binary: migrations and the web client.
-EMBED_SRC   := $(sort $(wildcard sql/*.sql)) $(sort $(shell find client/web -type f 2>/dev/null))
+# One sorted list (embedded_find searches it by path); screenshots are for the README only.
+EMBED_SRC   := $(sort $(wildcard sql/*.sql) $(shell find client/web -type f -not -path 'client/web/screenshots/*' 2>/dev/null))
 EMBED_OBJ   := $(BUILD)/gen/embedded.o
 
 CLIENT_SRC  := $(wildcard client/prefctl/*.c)
@@ -50,7 +52,8 @@ DBTEST_BIN  := $(DBTEST_SRC:tests/db/%.c=$(BUILD)/tests/%)
 BENCH_SRC   := $(wildcard tests/bench/*.c)
 BENCH_BIN   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps run test test-unit test-db test-e2e test-browser bench format clean distclean
+.PHONY: all deps run test test-unit test-db test-e2e test-browser screenshots bench format clean \
+	distclean
 
 all: $(BUILD)/prefd $(if $(CLIENT_SRC),$(BUILD)/prefctl) $(UNIT_BIN) $(DBTEST_BIN)
 
@@ -109,6 +112,10 @@ test-e2e: all
 	@BUILD=$(BUILD) sh tests/run.sh e2e
 test-browser: all
 	@BUILD=$(BUILD) sh tests/run.sh browser
+
+# Refreshes the README's pictures of the rating, leaderboard and admin pages.
+screenshots: all
+	@PREFD_SCREENSHOTS=$(CURDIR)/client/web/screenshots BUILD=$(BUILD) sh tests/run.sh browser
 
 bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh

@@ -83,7 +83,9 @@ run_browser() {
 	fi
 	need_pg
 	sh "$top/tests/lib/node_deps.sh"
-	if ! PREFD_BIN="$build/prefd" PREFD_TEST_TMP="$tmp" NODE_PATH="$top/node_modules" \
+	# Screenshots go to the run's directory unless `make screenshots` asks for the README's.
+	if ! PREFD_BIN="$build/prefd" PREFD_TEST_TMP="$tmp" \
+		PREFD_SCREENSHOTS="${PREFD_SCREENSHOTS:-$tmp/screenshots}" \
 		node "$top/tests/e2e/browser/run.mjs"; then
 		failed=1
 	fi

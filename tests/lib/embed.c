@@ -13,6 +13,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: embed OUT.c FILE...\n");
                 return 2;
         }
+        /* embedded_find() searches by path: refuse a list that is not sorted. */
+        for (int i = 3; i < argc; i++) {
+                if (strcmp(argv[i - 1], argv[i]) >= 0) {
+                        fprintf(stderr, "embed: files not sorted: %s before %s\n", argv[i - 1],
+                                argv[i]);
+                        return 2;
+                }
+        }
         FILE *out = fopen(argv[1], "w");
         if (!out) {
                 perror(argv[1]);

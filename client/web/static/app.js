@@ -1,1 +1,0 @@
-/* prefd web client (issue 5) */

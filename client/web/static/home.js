@@ -1,0 +1,51 @@
+// home.js - where a logged-in user lands at /: the projects open to them. Raters get "start
+// rating" links; admins and analysts the leaderboards (and admins the rating and admin pages).
+import { get } from './api.js';
+import { h, replace } from './dom.js';
+import { label } from './i18n.js';
+
+/** Every project visible to the caller (follows next_cursor). */
+export async function allProjects() {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 20; page++) {
+    const { body } = await get('/projects', { limit: 1000, cursor });
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+export async function render(main, { user, setTitle }) {
+  setTitle('home.title');
+  const list = h('div', { class: 'project-list' }, h('p', { class: 'loading', t: 'common.loading' }));
+  replace(main,
+    h('div', { class: 'page-head' },
+      h('h1', { t: 'home.title' }),
+      user.role === 'admin' ? h('a', { class: 'btn', href: '/admin', t: 'home.manage' }) : null),
+    h('p', { class: 'muted', t: user.role === 'rater' ? 'home.intro_rater' : 'home.intro_staff' }),
+    list);
+  const projects = await allProjects();
+  if (!projects.length) {
+    replace(list, h('p', { class: 'notice', t: user.role === 'admin' ? 'home.none_admin' : 'home.none' }));
+    return;
+  }
+  const canRate = user.role === 'rater' || user.role === 'admin';
+  const staff = user.role !== 'rater';
+  replace(list, projects.map((p) => {
+    const rate = encodeURIComponent(p.slug);
+    return h('article', { class: 'card project-card', dataset: { slug: p.slug } },
+      h('div', { class: 'project-card-head' },
+        h('h2', null, p.title),
+        h('span', { class: `badge badge-${p.status}`, t: [`status.${p.status}`] })),
+      h('p', { class: 'muted mono' }, p.slug),
+      h('div', { class: 'actions' },
+        canRate && p.status === 'active'
+          ? h('a', { class: 'btn btn-primary', href: `/rate/${rate}`, t: 'home.rate' }) : null,
+        canRate && p.status !== 'active'
+          ? h('span', { class: 'muted', t: ['home.not_active', { status: label('status', p.status) }] }) : null,
+        staff ? h('a', { class: 'btn', href: `/leaderboard/${rate}`, t: 'home.leaderboard' }) : null,
+        user.role === 'admin' ? h('a', { class: 'btn btn-quiet', href: `/admin#project=${rate}`, t: 'home.edit' }) : null));
+  }));
+}

@@ -1,0 +1,393 @@
+// i18n.js - every interface string in English and Simplified Chinese, in one table, and the
+// language switch. The choice is kept in localStorage ("prefd.lang") and <html lang> follows.
+// Elements made with bind()/bindAttr() (or h()'s `t`/`tAttrs`) carry their key in data-i18n
+// attributes, so switching the language re-translates the page in place; pages that draw more
+// (charts) listen for the window event "langchange". Texts written by people (guidelines,
+// prompts, answers, project titles) are never translated.
+
+export const LANGS = ['en', 'zh-CN'];
+const STORE_KEY = 'prefd.lang';
+
+// key: [English, 简体中文]. {name} marks a value filled in at run time.
+const STRINGS = {
+  // shell
+  'shell.skip': ['Skip to content', '跳到主要内容'],
+  'shell.nav': ['Main', '主导航'],
+  'shell.language': ['Language', '语言'],
+  'shell.logout': ['Log out', '退出登录'],
+  'nav.projects': ['Projects', '项目'],
+  'nav.admin': ['Admin', '管理'],
+  'role.admin': ['admin', '管理员'],
+  'role.analyst': ['analyst', '分析员'],
+  'role.rater': ['rater', '评审员'],
+  'status.active': ['active', '进行中'],
+  'status.paused': ['paused', '已暂停'],
+  'status.closed': ['closed', '已关闭'],
+  'rationale.off': ['off', '不需要'],
+  'rationale.optional': ['optional', '可选'],
+  'rationale.required': ['required', '必填'],
+  'outcome.a': ['A is better', 'A 更好'],
+  'outcome.b': ['B is better', 'B 更好'],
+  'outcome.tie': ['Tie', '平局'],
+  'outcome.both_bad': ['Both bad', '都不好'],
+  'flag.unsafe': ['unsafe', '不安全'],
+  'flag.factually_wrong': ['factually wrong', '事实错误'],
+  'flag.biased': ['biased', '有偏见'],
+  'flag.off_topic': ['off topic', '答非所问'],
+  'flag.refusal': ['refusal', '拒绝回答'],
+
+  // common
+  'common.loading': ['Loading…', '加载中…'],
+  'common.retry': ['Try again', '重试'],
+  'common.cancel': ['Cancel', '取消'],
+  'common.error': ['Error', '错误'],
+  'common.not_found_title': ['Page not found', '找不到页面'],
+  'common.not_found_text': ['There is no page at this address.', '此地址没有页面。'],
+
+  // errors
+  'err.network': ['The server cannot be reached. Check your connection and try again.', '无法连接服务器。请检查网络后重试。'],
+  'err.session': ['Your session has expired. Log in again to continue.', '登录已过期，请重新登录后继续。'],
+  'err.forbidden': ['You are not allowed to do this.', '你没有执行此操作的权限。'],
+  'err.not_found': ['Not found: {detail}', '未找到：{detail}'],
+  'err.conflict': ['Conflict: {detail}', '冲突：{detail}'],
+  'err.gone': ['This has expired.', '已过期。'],
+  'err.too_large': ['Too large: {detail}', '内容过大：{detail}'],
+  'err.invalid': ['Not accepted: {detail}', '未被接受：{detail}'],
+  'err.rate_limited': ['Too many attempts. Try again in {seconds} seconds.', '尝试次数过多，请在 {seconds} 秒后重试。'],
+  'err.unavailable': ['The server is unavailable right now. Try again in a moment.', '服务器暂时不可用，请稍后重试。'],
+  'err.server': ['The server answered with an error ({status}): {detail}', '服务器返回错误（{status}）：{detail}'],
+  'err.unexpected': ['Something went wrong: {detail}', '出现问题：{detail}'],
+
+  // login
+  'login.title': ['Log in', '登录'],
+  'login.intro': ['Log in to rate answers, follow rankings or run projects.', '登录后即可评审回答、查看排名或管理项目。'],
+  'login.username': ['User name', '用户名'],
+  'login.password': ['Password', '密码'],
+  'login.submit': ['Log in', '登录'],
+  'login.missing': ['Enter your user name and password.', '请输入用户名和密码。'],
+  'login.wrong': ['Wrong user name or password.', '用户名或密码错误。'],
+
+  // home
+  'home.title': ['Your projects', '我的项目'],
+  'home.intro_rater': ['Pick a project and start rating. Which model wrote which answer is hidden.', '选择一个项目开始评审。回答出自哪个模型是隐藏的。'],
+  'home.intro_staff': ['Projects, their leaderboards and exports.', '项目及其排行榜和数据导出。'],
+  'home.none': ['No projects are open to you yet.', '目前还没有向你开放的项目。'],
+  'home.none_admin': ['There are no projects yet. Create one on the admin page.', '还没有项目。请在管理页面创建。'],
+  'home.rate': ['Start rating', '开始评审'],
+  'home.not_active': ['This project is {status}.', '此项目{status}。'],
+  'home.leaderboard': ['Leaderboard', '排行榜'],
+  'home.edit': ['Settings', '设置'],
+  'home.manage': ['Manage projects and users', '管理项目和用户'],
+
+  // rating
+  'rate.title': ['Rating', '评审'],
+  'rate.page_title': ['Rate: {title}', '评审：{title}'],
+  'rate.progress': ['{done} done · {remaining} left', '已完成 {done} · 剩余 {remaining}'],
+  'rate.progress_done': ['all done', '全部完成'],
+  'rate.guidelines': ['Guidelines', '评审指南'],
+  'rate.version': ['(version {v})', '（第 {v} 版）'],
+  'rate.no_guidelines': ['This project has no written guidelines.', '此项目没有书面指南。'],
+  'rate.prompt': ['Prompt', '问题'],
+  'rate.answer_a': ['Answer A', '回答 A'],
+  'rate.answer_b': ['Answer B', '回答 B'],
+  'rate.empty_answer': ['(This answer is empty.)', '（此回答为空。）'],
+  'rate.flags_a': ['Flags for answer A', '标记回答 A'],
+  'rate.flags_b': ['Flags for answer B', '标记回答 B'],
+  'rate.flag': ['{flag}', '{flag}'],
+  'rate.rationale_optional': ['Why? (optional)', '理由（可选）'],
+  'rate.rationale_required': ['Why? (required)', '理由（必填）'],
+  'rate.rationale_hint': ['Press Esc to leave the text box and use the keys again.', '按 Esc 离开文本框后即可继续使用快捷键。'],
+  'rate.rationale_missing': ['This project asks for a rationale: write a few words before choosing.', '此项目要求填写理由：请先写几句话再做选择。'],
+  'rate.choices': ['Your judgement', '你的判断'],
+  'rate.skip': ['Skip', '跳过'],
+  'rate.keys': ['Keys: 1 A is better · 2 B is better · 3 tie · 4 both bad · S skip · G guidelines', '快捷键：1 A 更好 · 2 B 更好 · 3 平局 · 4 都不好 · S 跳过 · G 评审指南'],
+  'rate.saved': ['Vote saved.', '投票已保存。'],
+  'rate.skipped': ['Skipped.', '已跳过。'],
+  'rate.done': ['Nothing is left for you to rate in this project. Thank you!', '此项目中已没有需要你评审的内容。谢谢！'],
+  'rate.back': ['Back to projects', '返回项目列表'],
+  'rate.expired': ['That comparison expired before your vote arrived, so it was not counted. Here is a new one.', '该对比在你的投票送达前已过期，未被计入。这是一组新的对比。'],
+  'rate.conflict': ['A different vote was already recorded for that comparison. Here is the next one.', '该对比已记录了另一个投票。这是下一组。'],
+  'rate.not_yours': ['That comparison is no longer assigned to you. Here is the next one.', '该对比已不再分配给你。这是下一组。'],
+  'rate.unavailable': ['The server is unavailable, so nothing was saved. Check your connection, then try again.', '服务器不可用，未保存任何内容。请检查网络后重试。'],
+  'rate.unavailable_next': ['The server is unavailable, so the next comparison could not be loaded. Try again in a moment.', '服务器不可用，无法加载下一组对比。请稍后重试。'],
+  'rate.inactive': ['This project is paused or closed: it gives out no work right now.', '此项目已暂停或关闭，目前没有可评审的内容。'],
+  'rate.no_project': ['There is no project “{slug}” open to you.', '没有向你开放的项目“{slug}”。'],
+  'rate.gold_title': ['Control question', '检验题'],
+  'rate.gold_expected': ['You chose “{chosen}”; the expected answer was “{expected}”.', '你选择了“{chosen}”，正确答案是“{expected}”。'],
+  'rate.gold_reason': ['Why:', '原因：'],
+  'rate.continue': ['Continue', '继续'],
+
+  // leaderboard
+  'lb.title': ['Leaderboard', '排行榜'],
+  'lb.page_title': ['Leaderboard: {title}', '排行榜：{title}'],
+  'lb.staff_only': ['Leaderboards are for admins and analysts.', '排行榜仅对管理员和分析员开放。'],
+  'lb.filters': ['Filters', '筛选'],
+  'lb.filters_active': ['({n} set)', '（已设 {n} 项）'],
+  'lb.filters_none': ['(none set: defaults)', '（未设置，使用默认值）'],
+  'lb.apply': ['Apply', '应用'],
+  'lb.reset': ['Reset', '重置'],
+  'lb.default': ['default', '默认'],
+  'lb.no_anchor': ['none', '无'],
+  'lb.f.ties': ['Ties', '平局处理'],
+  'lb.f.both_bad': ['Both bad', '都不好'],
+  'lb.f.ci': ['Interval', '置信区间'],
+  'lb.f.rounds': ['Bootstrap rounds', 'Bootstrap 轮数'],
+  'lb.f.seed': ['Seed', '随机种子'],
+  'lb.f.category': ['Category', '类别'],
+  'lb.f.language': ['Language', '语言'],
+  'lb.f.since': ['Since', '起始日期'],
+  'lb.f.until': ['Until', '截止日期'],
+  'lb.f.min_votes': ['Minimum votes', '最少票数'],
+  'lb.f.anchor': ['Anchor model', '锚定模型'],
+  'lb.f.anchor_rating': ['Anchor rating', '锚定分数'],
+  'lb.opt.ties.half': ['half a win each', '各算半胜'],
+  'lb.opt.ties.davidson': ['Davidson model', 'Davidson 模型'],
+  'lb.opt.ties.exclude': ['left out', '不计入'],
+  'lb.opt.both_bad.tie': ['count as tie', '算作平局'],
+  'lb.opt.both_bad.exclude': ['left out', '不计入'],
+  'lb.opt.ci.sandwich': ['sandwich (fast)', '三明治估计（快）'],
+  'lb.opt.ci.bootstrap': ['bootstrap', 'bootstrap 重抽样'],
+  'lb.opt.ci.none': ['none', '无'],
+  'lb.model.bradley-terry': ['Bradley-Terry', 'Bradley-Terry'],
+  'lb.summary': ['{votes} votes, {models} models.', '共 {votes} 票，{models} 个模型。'],
+  'lb.computed': ['Computed {at}.', '计算于 {at}。'],
+  'lb.method': ['Method: {model}; ties: {ties}; interval: {ci}.', '方法：{model}；平局：{ties}；区间：{ci}。'],
+  'lb.bias': ['Position: left chosen {left} times, right {right}, ties {tie}.', '位置偏好：选左 {left} 次，选右 {right} 次，平局 {tie} 次。'],
+  'lb.components': ['The comparisons form {n} separate groups: ratings are comparable only within a group.', '对比数据分成 {n} 个互不相连的组：只有同组内的分数可以比较。'],
+  'lb.table': ['Ranking', '排名'],
+  'lb.col.rank': ['Rank', '名次'],
+  'lb.col.model': ['Model', '模型'],
+  'lb.col.rating': ['Rating', '分数'],
+  'lb.col.ci': ['95% interval', '95% 区间'],
+  'lb.col.votes': ['Votes', '票数'],
+  'lb.col.win_rate': ['Win rate', '胜率'],
+  'lb.col.wltb': ['W / L / T / BB', '胜 / 负 / 平 / 都差'],
+  'lb.chart': ['Ratings with intervals', '分数及置信区间'],
+  'lb.chart_title': ['Ratings with their 95% intervals', '各模型分数及 95% 置信区间'],
+  'lb.chart_hint': ['Dot: rating. Bar: interval. Models whose bars do not overlap differ clearly.', '圆点为分数，横条为区间。横条不重叠的模型差异明显。'],
+  'lb.heatmap': ['Win rates, model against model', '模型两两胜率'],
+  'lb.heat_observed': ['observed', '实际'],
+  'lb.heat_predicted': ['predicted by the model', '模型预测'],
+  'lb.heat_hint': ['Each cell: how often the row model beats the column model (a tie counts half). Blue: row wins more; red: row loses more.', '每格表示行模型战胜列模型的比例（平局算一半）。蓝色：行模型胜多；红色：行模型负多。'],
+  'lb.heat_caption': ['Observed win rate of the row model over the column model', '行模型对列模型的实际胜率'],
+  'lb.heat_caption_predicted': ['Predicted win rate of the row model over the column model', '行模型对列模型的预测胜率'],
+  'lb.heat_corner': ['row beats column', '行胜列'],
+  'lb.heat_none': ['–', '–'],
+  'lb.heat_cell': ['{row} over {col}: {rate} ({n} comparisons)', '{row} 对 {col}：{rate}（{n} 次对比）'],
+  'lb.heat_cell_none': ['{row} and {col} were not compared', '{row} 与 {col} 未曾对比'],
+  'lb.empty': ['No votes match these filters yet.', '暂无符合这些筛选条件的投票。'],
+  'lb.downloads': ['Download the votes', '下载投票数据'],
+  'lb.export.jsonl': ['JSON Lines', 'JSON Lines'],
+  'lb.export.csv': ['CSV', 'CSV'],
+  'lb.export.arena': ['Chatbot Arena', 'Chatbot Arena'],
+  'lb.export.dpo': ['DPO pairs', 'DPO 偏好对'],
+  'lb.export_hint.jsonl': ['every vote, one JSON object per line', '全部投票，每行一个 JSON 对象'],
+  'lb.export_hint.csv': ['the same columns, for spreadsheets', '相同字段，适合电子表格'],
+  'lb.export_hint.arena': ['the Chatbot Arena battle layout', 'Chatbot Arena 对战格式'],
+  'lb.export_hint.dpo': ['prompt, chosen and rejected texts for preference training', '问题及被选中/被拒绝的回答，用于偏好训练'],
+
+  // admin
+  'admin.title': ['Administration', '管理'],
+  'admin.only': ['This page is for admins.', '此页面仅对管理员开放。'],
+  'admin.tab_projects': ['Projects', '项目'],
+  'admin.tab_users': ['Users', '用户'],
+  'admin.projects': ['Projects', '项目'],
+  'admin.new_project': ['New project', '新建项目'],
+  'admin.no_projects': ['No projects yet.', '还没有项目。'],
+  'admin.col.project': ['Project', '项目'],
+  'admin.col.status': ['Status', '状态'],
+  'admin.col.progress': ['Votes', '投票进度'],
+  'admin.col.prompts': ['Prompts', '问题数'],
+  'admin.col.comparisons': ['Comparisons', '对比数'],
+  'admin.col.active': ['Open now', '进行中'],
+  'admin.col.raters': ['Raters', '评审员'],
+  'admin.col.actions': ['Actions', '操作'],
+  'admin.progress_of': ['Votes collected for {title}', '{title} 已收集的投票'],
+  'admin.votes_of': ['{votes} of {target} ({pct})', '{votes} / {target}（{pct}）'],
+  'admin.edit': ['Edit', '编辑'],
+  'admin.edit_project': ['Edit “{title}”', '编辑“{title}”'],
+  'admin.create_project': ['Create project', '创建项目'],
+  'admin.save': ['Save', '保存'],
+  'admin.nothing_changed': ['Nothing changed.', '没有修改。'],
+  'admin.project_created': ['Project “{title}” created.', '项目“{title}”已创建。'],
+  'admin.project_saved': ['Project “{title}” saved.', '项目“{title}”已保存。'],
+  'admin.f.slug': ['Short name (in addresses)', '短名称（用于网址）'],
+  'admin.h.slug': ['Lower-case letters, digits, - and _. Cannot be changed later.', '小写字母、数字、- 和 _，创建后不可修改。'],
+  'admin.f.title': ['Title', '标题'],
+  'admin.f.status': ['Status', '状态'],
+  'admin.f.rationale': ['Rationale from raters', '评审理由'],
+  'admin.f.overlap': ['Raters per comparison', '每组对比的评审人数'],
+  'admin.h.overlap': ['How many different raters judge each comparison.', '每组对比由多少位不同的评审员评判。'],
+  'admin.f.lease': ['Time to answer (seconds)', '作答时限（秒）'],
+  'admin.h.lease': ['After this a comparison goes back to the pool.', '超时后该对比将重新分配。'],
+  'admin.f.gold_rate': ['Share of control pairs', '检验题比例'],
+  'admin.h.gold_rate': ['0 to 1: how often a known-answer pair is shown.', '0 到 1：显示已知答案对比的频率。'],
+  'admin.f.outcomes': ['Choices raters get', '评审可选项'],
+  'admin.f.flags': ['Flags', '标记'],
+  'admin.h.flags': ['Separated by commas, e.g. unsafe, factually_wrong.', '用逗号分隔，例如 unsafe, factually_wrong。'],
+  'admin.f.raters': ['Who may rate', '谁可以评审'],
+  'admin.raters_all': ['every rater', '所有评审员'],
+  'admin.raters_some': ['only these users:', '仅以下用户：'],
+  'admin.f.raters_list': ['User names of the raters, separated by commas', '评审员用户名，用逗号分隔'],
+  'admin.f.reviewers': ['Reviewers', '复核员'],
+  'admin.h.reviewers': ['User names, separated by commas. Admins may always review.', '用户名，用逗号分隔。管理员始终可以复核。'],
+  'admin.f.guidelines': ['Guidelines (Markdown)', '评审指南（Markdown）'],
+  'admin.h.guidelines': ['A changed text becomes a new version; each vote records its version.', '修改后的文本会成为新版本，每次投票都会记录所依据的版本。'],
+  'admin.preview': ['Preview', '预览'],
+  'admin.preview_empty': ['Nothing to preview.', '没有可预览的内容。'],
+  'admin.upload_to': ['Upload prompts and answers to “{title}”', '向“{title}”上传问题和回答'],
+  'admin.upload_hint': ['A JSON Lines file: one prompt per line with two or more answers (see the API description). A line seen before with the same content is left unchanged.', 'JSON Lines 文件：每行一个问题及两个或以上的回答（见 API 说明）。内容相同的重复行不会改变。'],
+  'admin.f.file': ['File', '文件'],
+  'admin.choose_file_btn': ['Choose a file…', '选择文件…'],
+  'admin.no_file': ['no file chosen', '未选择文件'],
+  'admin.partial': ['Store the valid lines even if some lines are invalid', '即使部分行无效，也保存有效的行'],
+  'admin.upload': ['Upload', '上传'],
+  'admin.upload_progress': ['Upload progress', '上传进度'],
+  'admin.uploading': ['Uploading… {pct}', '上传中… {pct}'],
+  'admin.upload_done': ['Uploaded.', '上传完成。'],
+  'admin.choose_file': ['Choose a file first.', '请先选择文件。'],
+  'admin.upload_counts': ['Accepted {accepted}, unchanged {unchanged}, rejected {rejected}.', '接受 {accepted} 行，未变 {unchanged} 行，拒绝 {rejected} 行。'],
+  'admin.upload_nothing': ['Nothing was stored: fix the lines below, or tick “store the valid lines”.', '未保存任何内容：请修正以下各行，或勾选“保存有效的行”。'],
+  'admin.line_errors': ['Problems, line by line', '逐行问题'],
+  'admin.col.line': ['Line', '行号'],
+  'admin.col.id': ['Item id', '条目 ID'],
+  'admin.col.code': ['Code', '错误代码'],
+  'admin.col.message': ['Problem', '问题说明'],
+  'admin.errors_truncated': ['Only the first 1,000 problems are listed.', '仅列出前 1,000 个问题。'],
+  'admin.users': ['Users', '用户'],
+  'admin.new_user': ['New user', '新建用户'],
+  'admin.f.name': ['User name', '用户名'],
+  'admin.f.role': ['Role', '角色'],
+  'admin.f.password': ['Password', '密码'],
+  'admin.h.password': ['At least 8 characters. Leave empty for a user who only uses an API token.', '至少 8 个字符。仅使用 API 令牌的用户可留空。'],
+  'admin.create_user': ['Create user', '创建用户'],
+  'admin.token_for': ['API token for {name}', '{name} 的 API 令牌'],
+  'admin.token_once': ['Copy it now: it is shown only once, and only its hash is stored.', '请立即复制：令牌只显示这一次，服务器仅保存其哈希值。'],
+  'admin.copy': ['Copy', '复制'],
+  'admin.copied': ['Copied.', '已复制。'],
+  'admin.copy_manual': ['Selected: press Ctrl+C to copy.', '已选中：按 Ctrl+C 复制。'],
+  'admin.col.user': ['User', '用户'],
+  'admin.col.role': ['Role', '角色'],
+  'admin.col.state': ['State', '状态'],
+  'admin.col.created': ['Created', '创建时间'],
+  'admin.you': [' (you)', '（你）'],
+  'admin.role_of': ['Role of {name}', '{name} 的角色'],
+  'admin.enabled': ['enabled', '已启用'],
+  'admin.disabled': ['disabled', '已停用'],
+  'admin.enable': ['Enable', '启用'],
+  'admin.disable': ['Disable', '停用'],
+  'admin.reset_password': ['Reset password', '重置密码'],
+  'admin.new_password_for': ['New password for {name}', '{name} 的新密码'],
+  'admin.new_token': ['New API token', '新 API 令牌'],
+  'admin.new_token_confirm': ['Click again: the old token stops working', '再次点击确认：旧令牌将失效'],
+  'admin.role_changed': ['{name} has a new role.', '{name} 的角色已更改。'],
+  'admin.user_enabled': ['{name} is enabled.', '{name} 已启用。'],
+  'admin.user_disabled': ['{name} is disabled and logged out.', '{name} 已停用并被登出。'],
+  'admin.password_reset': ['The password of {name} was changed; their sessions ended.', '{name} 的密码已更改，其登录会话已结束。'],
+};
+
+function initial() {
+  let stored = null;
+  try { stored = localStorage.getItem(STORE_KEY); } catch (_) { /* storage disabled */ }
+  if (LANGS.includes(stored)) return stored;
+  const nav = (navigator.languages && navigator.languages[0]) || navigator.language || '';
+  return nav.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
+}
+
+let current = initial();
+document.documentElement.lang = current;
+
+export function getLang() {
+  return current;
+}
+
+/** True when the table has this key. */
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(STRINGS, key);
+}
+
+function resolve(v) {
+  if (v && typeof v === 'object' && typeof v.t === 'string') return t(v.t, v.vars);
+  if (typeof v === 'number') return fmtNumber(v);
+  return v === undefined || v === null ? '' : String(v);
+}
+
+/**
+ * The string for key in the current language, with {name} replaced from vars. A var may itself
+ * be {t: key, vars} (translated too) or a number (formatted for the language).
+ */
+export function t(key, vars) {
+  const entry = STRINGS[key];
+  if (!entry) {
+    console.error(`i18n: no string "${key}"`); // eslint-disable-line no-console
+    return key;
+  }
+  const s = entry[current === 'zh-CN' ? 1 : 0];
+  if (!vars) return s;
+  return s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? resolve(vars[name]) : m));
+}
+
+/** A translated label of a known value (role, status, flag, outcome...), else the value itself. */
+export function label(kind, value) {
+  const key = `${kind}.${value}`;
+  return has(key) ? { t: key } : String(value).replace(/_/g, ' ');
+}
+
+/** Sets el's text to key's string and remembers key (and vars) for a language switch. */
+export function bind(el, key, vars) {
+  el.dataset.i18n = key;
+  if (vars) el.dataset.i18nArgs = JSON.stringify(vars);
+  else delete el.dataset.i18nArgs;
+  el.textContent = t(key, vars);
+  return el;
+}
+
+/** The same for an attribute (placeholder, aria-label, title...). */
+export function bindAttr(el, attr, key, vars) {
+  const all = el.dataset.i18nAttrs ? JSON.parse(el.dataset.i18nAttrs) : {};
+  all[attr] = vars ? [key, vars] : [key];
+  el.dataset.i18nAttrs = JSON.stringify(all);
+  el.setAttribute(attr, t(key, vars));
+  return el;
+}
+
+/** Re-translates every bound element under root. */
+export function translate(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) {
+    const vars = el.dataset.i18nArgs ? JSON.parse(el.dataset.i18nArgs) : undefined;
+    el.textContent = t(el.dataset.i18n, vars);
+  }
+  for (const el of root.querySelectorAll('[data-i18n-attrs]')) {
+    for (const [attr, [key, vars]] of Object.entries(JSON.parse(el.dataset.i18nAttrs))) {
+      el.setAttribute(attr, t(key, vars));
+    }
+  }
+}
+
+/** Switches the language of the page and remembers it. */
+export function setLang(lang) {
+  if (!LANGS.includes(lang)) return;
+  current = lang;
+  try { localStorage.setItem(STORE_KEY, lang); } catch (_) { /* storage disabled */ }
+  document.documentElement.lang = lang;
+  translate(document);
+  window.dispatchEvent(new CustomEvent('langchange', { detail: { lang } }));
+}
+
+export function fmtNumber(n, opts) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '–';
+  return new Intl.NumberFormat(current, opts).format(n);
+}
+
+export function fmtPercent(x, digits = 0) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  return new Intl.NumberFormat(current, { style: 'percent', maximumFractionDigits: digits,
+    minimumFractionDigits: digits }).format(x);
+}
+
+export function fmtDate(s) {
+  if (!s) return '–';
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return String(s);
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}

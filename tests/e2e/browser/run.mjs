@@ -1,0 +1,753 @@
+// run.mjs - prefd's web client in a real browser (headless Debian Chromium via playwright-core):
+// login, rating with the keyboard (votes checked in the database), hostile answers rendered inert,
+// the messages of every failure, both languages, the leaderboard picture, the admin page with an
+// upload that has a bad line, a 360 px screen, no console error or CSP violation anywhere, and
+// screenshots of the three main pages into client/web/screenshots/.
+//
+//   PREFD_BIN=build/prefd PREFD_TEST_PGDIR=... PREFD_TEST_TMP=... node tests/e2e/browser/run.mjs [scenario...]
+//
+// Run by `sh tests/run.sh browser` (part of `make test`), which starts the PostgreSQL cluster.
+// Exit status 0 when every scenario passed, 1 otherwise (each failure printed with its reason).
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { Api, Browser, DATA, PGDIR, Prefd, TMP, TOP, cli, newDatabase, psql } from './harness.mjs';
+
+const SHOTS = process.env.PREFD_SCREENSHOTS || path.join(TOP, 'client', 'web', 'screenshots');
+const MODELS = ['bard', 'claude-v1', 'gpt-3.5-turbo', 'gpt-4', 'vicuna-13b'];
+const PASSWORDS = { admin: 'admin-password', rater: 'rater-password', analyst: 'analyst-password', rater2: 'rater2-password' };
+const T = 10000; // default wait for one step
+
+// ---------------------------------------------------------------- small helpers
+
+class Failure extends Error {}
+
+function check(cond, message) {
+  if (!cond) throw new Failure(message);
+}
+
+function eq(actual, expected, message) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Failure(`${message}: expected ${e}, got ${a}`);
+}
+
+const env = {}; // filled by setup(): server, api, db, browser, page
+
+async function login(name) {
+  const { page } = env;
+  await page.goto(`${env.server.url}/`);
+  const current = await page.evaluate(() => fetch('/api/v1/me').then((r) => (r.ok ? r.json() : null)));
+  if (current && current.name === name) return;
+  if (current) {
+    await page.click('#logout');
+    await page.waitForSelector('input[name=username]', { timeout: T });
+  }
+  await page.waitForSelector('input[name=username]', { timeout: T });
+  await page.fill('input[name=username]', name);
+  await page.fill('input[name=password]', PASSWORDS[name]);
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForSelector('.who-name', { timeout: T });
+  eq(await page.textContent('.who-name'), name, 'logged-in user shown in the header');
+}
+
+/** The assignment id on screen (data-assignment of the comparison). */
+async function assignmentId() {
+  return env.page.getAttribute('.comparison', 'data-assignment', { timeout: T });
+}
+
+/** Waits until the comparison on screen is a different one than `before`. */
+async function nextShown(before) {
+  await env.page.waitForFunction((id) => {
+    const c = document.querySelector('.comparison');
+    return c && c.dataset.assignment !== id && !c.closest('[aria-busy=true]');
+  }, before, { timeout: T });
+}
+
+async function shot(name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await env.page.mouse.move(1, 799); // no hover effects
+  await env.page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+/** The votes of one rater in one project, oldest first. */
+function votesOf(rater, slug) {
+  return psql(env.db, `SELECT v.choice, v.elapsed_ms, array_to_string(v.flags_left, ','),
+      array_to_string(v.flags_right, ','), v.rationale
+    FROM votes v JOIN users u ON u.id = v.rater_id JOIN projects p ON p.id = v.project_id
+    WHERE u.name = '${rater}' AND p.slug = '${slug}' ORDER BY v.id`);
+}
+
+// ---------------------------------------------------------------- set-up
+
+const HOSTILE_GUIDELINES = [
+  '## Rules',
+  '',
+  '- Judge **correctness** first.',
+  '- <script>window.__pwned = "guidelines"</script> is text here.',
+  '- [a bad link](javascript:window.__pwned="link") stays inert.',
+  '',
+  '```',
+  'code <b>stays</b> code',
+  '```',
+].join('\n');
+
+const HOSTILE_ITEM = {
+  id: 'hostile-1',
+  prompt: 'Show me <script>window.__pwned = "prompt"</script> a table',
+  model_a: 'model-x',
+  response_a: [
+    'Here: <img src=x onerror="window.__pwned=\'img\'"> and <script>alert(1)</script>',
+    '',
+    '[click me](javascript:alert(document.cookie)) and <a href="javascript:alert(2)">raw</a>',
+    '',
+    '| name | value |',
+    '|------|-------|',
+    '| `a`  | **1** |',
+    '| b    | 2     |',
+    '',
+    '```python',
+    'print("<script>")',
+    '```',
+  ].join('\n'),
+  model_b: 'model-y',
+  response_b: '<svg onload="window.__pwned=\'svg\'"></svg><iframe src="javascript:alert(3)"></iframe>\n\n1. one\n2. two\n\n![pixel](http://example.invalid/p.png)',
+};
+
+async function setup() {
+  const db = newDatabase('browser');
+  env.db = db.name;
+  const tokens = {};
+  for (const [name, role] of [['admin', 'admin'], ['rater', 'rater'], ['analyst', 'analyst'], ['rater2', 'rater']]) {
+    tokens[name] = cli(db.url, ['user', 'add', name, '--role', role, '--password-stdin'], `${PASSWORDS[name]}\n`);
+  }
+  env.server = await new Prefd(db.url).start();
+  env.api = new Api(env.server.url, tokens.admin);
+  env.raterApi = new Api(env.server.url, tokens.rater2);
+  const { api } = env;
+
+  const demo = JSON.parse(fs.readFileSync(path.join(DATA, 'project.json'), 'utf8'));
+  await api.must(201, 'POST', '/api/v1/projects', { json: { ...demo, overlap: 3 } });
+  await api.must(200, 'POST', `/api/v1/projects/${demo.slug}/items`, { raw: fs.readFileSync(path.join(DATA, 'items.jsonl')) });
+  env.demo = demo.slug;
+
+  await api.must(201, 'POST', '/api/v1/projects', { json: {
+    slug: 'hostile', title: 'Hostile answers', guidelines: HOSTILE_GUIDELINES, outcomes: ['a', 'b'],
+    flags: ['unsafe'], rationale: 'required' } });
+  await api.must(200, 'POST', '/api/v1/projects/hostile/items', { raw: JSON.stringify(HOSTILE_ITEM) });
+
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'gold', title: 'Control pairs', gold_rate: 1, rationale: 'off' } });
+  await api.must(200, 'POST', '/api/v1/projects/gold/items', { raw: JSON.stringify({
+    id: 'gold-1', prompt: 'What is 2 + 2?', model_a: 'm1', response_a: '4', model_b: 'm2', response_b: '5',
+    gold: 'model_a', gold_reason: 'Two plus two is four.' }) });
+
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'errors', title: 'Failure messages', rationale: 'off' } });
+  await api.must(200, 'POST', '/api/v1/projects/errors/items', { raw: fs.readFileSync(path.join(DATA, 'items.jsonl')).toString().split('\n').slice(0, 3).join('\n') });
+
+  // Historical votes make a real leaderboard, when the import endpoint exists.
+  const imp = await api.request('POST', `/api/v1/projects/${demo.slug}/votes/import`, { raw: fs.readFileSync(path.join(DATA, 'votes.jsonl')) });
+  env.imported = imp.status === 200;
+
+  env.browser = await new Browser().launch();
+  env.page = env.browser.page;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+const scenarios = {};
+
+scenarios.login = async () => {
+  const { page, server } = env;
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('form.login-form input[name=username]', { timeout: T });
+  check(await page.$('input[name=password][type=password]'), 'a password input');
+  await page.fill('input[name=username]', 'rater');
+  await page.fill('input[name=password]', 'not-the-password');
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForSelector('.form-msg:not(:empty)', { timeout: T });
+  check(/wrong/i.test(await page.textContent('.form-msg')), 'a wrong password says so');
+  await page.fill('input[name=password]', PASSWORDS.rater);
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForSelector('.project-card', { timeout: T });
+  const slugs = await page.$$eval('.project-card', (els) => els.map((e) => e.dataset.slug));
+  check(slugs.includes(env.demo), `the rater lands on their projects (saw ${slugs})`);
+  check(await page.$(`.project-card[data-slug="${env.demo}"] a[href="/rate/${env.demo}"]`), 'a start-rating link');
+  check(!(await page.$('a[href^="/leaderboard/"]')), 'no leaderboard link for a rater');
+  // After a reload the page recovers the CSRF token from GET /me: a state change works.
+  await page.reload();
+  await page.waitForSelector('.project-card', { timeout: T });
+  const csrf = await page.evaluate(async () => {
+    const m = await (await fetch('/api/v1/me')).json();
+    return m.csrf_token;
+  });
+  check(csrf && csrf.length > 10, 'GET /me gives the csrf_token after a reload');
+};
+
+scenarios.rating = async () => {
+  const { page, server, demo } = env;
+  await login('rater');
+  await page.goto(`${server.url}/rate/${demo}`);
+  await page.waitForSelector('.comparison [data-side="left"] .answer-body', { timeout: T });
+  check(await page.$('[data-side="right"] .answer-body'), 'the right answer');
+  eq(await page.$$eval('[data-choice]', (b) => b.map((x) => x.dataset.choice)), ['a', 'b', 'tie', 'both_bad'], 'choice buttons');
+  check((await page.textContent('.guidelines-body')).includes('How to judge'), 'the guidelines are shown');
+  check(await page.$('.guidelines-body h4'), 'guidelines Markdown rendered (a heading)');
+  check(await page.$('.guidelines-body strong'), 'guidelines Markdown rendered (bold)');
+  const text = await page.textContent('body');
+  for (const m of MODELS) check(!text.includes(m), `no model name on the page (found ${m})`);
+  const progress0 = await page.textContent('#rate-progress-text');
+  check(/0 done/.test(progress0), `progress starts at 0 (${progress0})`);
+  await page.keyboard.press('g'); // close the guidelines
+  check(!(await page.$eval('#guidelines', (d) => d.open)), 'G toggles the guidelines');
+
+  // 1: left better, after a short wait so that elapsed_ms is measurable
+  await page.waitForTimeout(150);
+  let id = await assignmentId();
+  await page.keyboard.press('1');
+  await nextShown(id);
+  // 2 with a flag on the right answer
+  id = await assignmentId();
+  await page.check('[data-side="right"] input[data-flag="factually_wrong"]');
+  await page.keyboard.press('2');
+  await nextShown(id);
+  // 3 with a rationale: typing digits in the box does not vote; Esc leaves it
+  id = await assignmentId();
+  await page.check('[data-side="left"] input[data-flag="unsafe"]');
+  await page.fill('#rationale', 'Both 3 fine');
+  await page.focus('#rationale');
+  await page.keyboard.type(' 1234');
+  eq(await assignmentId(), id, 'keys typed in the rationale do not vote');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('3');
+  await nextShown(id);
+  // 4, then s skips
+  id = await assignmentId();
+  await page.keyboard.press('4');
+  await nextShown(id);
+  id = await assignmentId();
+  await page.keyboard.press('s');
+  await nextShown(id);
+  const progress = await page.textContent('#rate-progress-text');
+  check(/^4 done/.test(progress), `progress after 4 votes (${progress})`);
+
+  const votes = votesOf('rater', demo);
+  eq(votes.map((v) => v[0]), ['a', 'b', 'tie', 'both_bad'], 'the stored choices');
+  check(Number(votes[0][1]) >= 100, `elapsed_ms measured (${votes[0][1]})`);
+  eq([votes[1][2], votes[1][3]], ['', 'factually_wrong'], 'flags of the second vote');
+  eq([votes[2][2], votes[2][3], votes[2][4]], ['unsafe', '', 'Both 3 fine 1234'], 'flags and rationale of the third vote');
+  eq(psql(env.db, "SELECT count(*) FROM assignments a JOIN users u ON u.id = a.rater_id WHERE u.name = 'rater' AND a.state = 'skipped'"),
+    [['1']], 'one skipped assignment');
+  const prog = await env.api.must(200, 'GET', `/api/v1/projects/${demo}/progress`);
+  check(prog.votes >= 4, `progress counts the votes (${prog.votes})`);
+
+  await page.reload(); // the same comparison, without the last vote's status message
+  await page.waitForSelector('.comparison [data-side="left"] .answer-body', { timeout: T });
+  await shot('rating');
+};
+
+scenarios.hostile = async () => {
+  const { page, server, browser } = env;
+  await login('rater');
+  const dialogs = browser.dialogs.length;
+  await page.goto(`${server.url}/rate/hostile`);
+  await page.waitForSelector('.comparison [data-side="left"] .answer-body', { timeout: T });
+  await page.waitForTimeout(300); // give any injected handler a chance to fire
+  eq(browser.dialogs.length, dialogs, 'no dialog fired');
+  eq(await page.evaluate(() => window.__pwned === undefined), true, 'no injected code ran');
+  const bad = await page.evaluate(() => {
+    const out = [];
+    const roots = document.querySelectorAll('.comparison, .guidelines');
+    for (const root of roots) {
+      for (const el of root.querySelectorAll('*')) {
+        if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'IMG', 'svg'].includes(el.tagName)) out.push(`<${el.tagName}>`);
+        for (const a of el.attributes) {
+          if (/^on/i.test(a.name)) out.push(`${el.tagName}[${a.name}]`);
+          if (/^\s*javascript:/i.test(a.value)) out.push(`${el.tagName}[${a.name}=${a.value}]`);
+        }
+      }
+    }
+    return out;
+  });
+  eq(bad, [], 'no script, iframe, image, handler or javascript: URL in the answers or guidelines');
+  check((await page.textContent('.guidelines-body')).includes('<script>'), 'guidelines show <script> as text');
+  check(await page.$('.guidelines-body .inert-link'), 'the javascript: link in the guidelines is inert');
+  // which answer is left is random
+  check(await page.$('.answer .inert-link'), 'the javascript: link in the answer is inert');
+  check(await page.$('.answer table th'), 'a Markdown table in an answer becomes a table');
+  check(await page.$('.answer pre code'), 'a code block in an answer');
+  check(await page.$('.answer ol li'), 'a numbered list in an answer');
+  check(await page.$('.answer .img-note'), 'a remote image becomes its alternative text');
+  check((await page.textContent('.prompt-body')).includes('a table'), 'the prompt is shown');
+
+  // Only the project's outcomes; rationale required.
+  eq(await page.$$eval('[data-choice]', (b) => b.map((x) => x.dataset.choice)), ['a', 'b'], 'only the project outcomes');
+  const id = await assignmentId();
+  await page.keyboard.press('3');
+  await page.keyboard.press('4');
+  await page.keyboard.press('1');
+  await page.waitForSelector('[data-kind="rate.rationale_missing"]', { timeout: T });
+  eq(await assignmentId(), id, 'no vote without the required rationale');
+  eq(await page.evaluate(() => document.activeElement.id), 'rationale', 'focus moves to the rationale');
+  await page.keyboard.type('Left is readable.');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('1');
+  await page.waitForSelector('[data-kind="rate.done"]', { timeout: T });
+  const v = votesOf('rater', 'hostile');
+  eq(v.map((x) => [x[0], x[4]]), [['a', 'Left is readable.']], 'the hostile vote with its rationale');
+  check((await page.textContent('.rate-notice')).includes('Nothing is left'), 'the 204 message');
+};
+
+scenarios.gold = async () => {
+  const { page, server } = env;
+  await login('rater');
+  await page.goto(`${server.url}/rate/gold`);
+  await page.waitForSelector('.comparison [data-side="left"]', { timeout: T });
+  await page.keyboard.press('3'); // a tie misses the known answer
+  await page.waitForSelector('[data-kind="gold"]', { timeout: T });
+  const text = await page.textContent('[data-kind="gold"]');
+  check(/expected answer was “(A|B) is better”/.test(text), `the expected answer is shown (${text})`);
+  check(text.includes('Two plus two is four.'), 'the reason is shown');
+  check(await page.$('.comparison'), 'the comparison stays visible with the feedback');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-kind="rate.done"]', { timeout: T });
+};
+
+scenarios.failures = async () => {
+  const { page, server } = env;
+  await login('rater');
+  await page.goto(`${server.url}/rate/errors`);
+  await page.waitForSelector('.comparison', { timeout: T });
+
+  // 503 and network failure: a message, nothing saved, the retry works
+  let id = await assignmentId();
+  await page.route('**/api/v1/assignments/*/vote', (route) => route.fulfill({
+    status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"db down"}}' }));
+  await page.keyboard.press('1');
+  await page.waitForSelector('[data-kind="rate.unavailable"]', { timeout: T });
+  await page.unroute('**/api/v1/assignments/*/vote');
+  await page.route('**/api/v1/assignments/*/vote', (route) => route.abort('connectionrefused'));
+  await page.click('[data-kind="rate.unavailable"] button');
+  await page.waitForSelector('[data-kind="rate.unavailable"]', { timeout: T });
+  eq(votesOf('rater', 'errors').length, 0, 'nothing stored while the server is away');
+  await page.unroute('**/api/v1/assignments/*/vote');
+  await page.click('[data-kind="rate.unavailable"] button');
+  await nextShown(id);
+  eq(votesOf('rater', 'errors').map((v) => v[0]), ['a'], 'the retried vote is stored once');
+
+  // the vote is saved but the next comparison cannot be loaded: a different message
+  id = await assignmentId();
+  await page.route('**/api/v1/projects/errors/next', (route) => route.fulfill({
+    status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"db down"}}' }));
+  await page.keyboard.press('3');
+  await page.waitForSelector('[data-kind="rate.unavailable_next"]', { timeout: T });
+  await page.unroute('**/api/v1/projects/errors/next');
+  await page.click('[data-kind="rate.unavailable_next"] button');
+  await nextShown(id);
+  eq(votesOf('rater', 'errors').map((v) => v[0]), ['a', 'tie'], 'the vote before the failed load is stored');
+
+  // 410: the assignment expired meanwhile
+  id = await assignmentId();
+  psql(env.db, `UPDATE assignments SET expires_at = issued_at + interval '1 millisecond' WHERE token = '${id}'`);
+  await page.keyboard.press('2');
+  await page.waitForSelector('[data-kind="rate.expired"]', { timeout: T });
+  await nextShown(id);
+  eq(votesOf('rater', 'errors').length, 2, 'the expired vote is not stored');
+
+  // 401: the session ended; the login form comes back and so does the page
+  psql(env.db, "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = 'rater')");
+  await page.keyboard.press('1');
+  await page.waitForSelector('.login .notice-warn', { timeout: T });
+  check((await page.textContent('.login .notice-warn')).includes('session has expired'), 'the expired session is explained');
+  await page.fill('input[name=username]', 'rater');
+  await page.fill('input[name=password]', PASSWORDS.rater);
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForSelector('.comparison', { timeout: T });
+  id = await assignmentId();
+  await page.keyboard.press('1');
+  await nextShown(id);
+  eq(votesOf('rater', 'errors').length, 3, 'voting works again after logging in');
+
+  // 409 on next: a paused project (the comparison already on screen may still be answered)
+  await env.api.must(200, 'PATCH', '/api/v1/projects/errors', { json: { status: 'paused' } });
+  await page.keyboard.press('1');
+  await page.waitForSelector('[data-kind="rate.inactive"]', { timeout: T });
+  check(!(await page.$('.comparison')), 'no comparison while the project is paused');
+  await env.api.must(200, 'PATCH', '/api/v1/projects/errors', { json: { status: 'active' } });
+
+  // 404: no such project
+  await page.goto(`${server.url}/rate/no-such-project`);
+  await page.waitForSelector('[data-kind="rate.no_project"]', { timeout: T });
+};
+
+scenarios.language = async () => {
+  const { page, server, demo } = env;
+  await login('rater');
+  await page.goto(`${server.url}/rate/${demo}`);
+  await page.waitForSelector('[data-choice="a"]', { timeout: T });
+  eq(await page.getAttribute('html', 'lang'), 'en', 'lang starts English');
+  check((await page.textContent('[data-choice="a"]')).includes('A is better'), 'English button');
+  const prompt = await page.textContent('.prompt-body');
+  await page.selectOption('#lang', 'zh-CN');
+  eq(await page.getAttribute('html', 'lang'), 'zh-CN', 'lang follows the switch');
+  check((await page.textContent('[data-choice="a"]')).includes('A 更好'), 'the buttons are in Chinese');
+  check((await page.textContent('#logout')).includes('退出'), 'the header is in Chinese');
+  check((await page.textContent('#rate-progress-text')).includes('已完成'), 'the progress is in Chinese');
+  eq(await page.textContent('.prompt-body'), prompt, 'the prompt is shown as written');
+  await page.reload();
+  await page.waitForSelector('[data-choice="a"]', { timeout: T });
+  eq(await page.getAttribute('html', 'lang'), 'zh-CN', 'the language is remembered after a reload');
+  check((await page.textContent('[data-choice="b"]')).includes('B 更好'), 'still Chinese after the reload');
+  eq(await page.inputValue('#lang'), 'zh-CN', 'the switch shows the language');
+  // every page has the switch; the home page too
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('.project-card', { timeout: T });
+  check((await page.textContent('h1')).includes('我的项目'), 'the home page is in Chinese');
+  await page.selectOption('#lang', 'en');
+  check((await page.textContent('h1')).includes('Your projects'), 'back to English');
+  eq(await page.getAttribute('html', 'lang'), 'en', 'lang back to en');
+};
+
+// The client's own Markdown renderer (guidelines) and the string table, run in the page.
+scenarios.modules = async () => {
+  const { page, server } = env;
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('#lang', { timeout: T });
+  const out = await page.evaluate(async () => {
+    const { markdown } = await import('/static/md.js');
+    const render = (text) => {
+      const div = document.createElement('div');
+      div.append(markdown(text));
+      return div.innerHTML;
+    };
+    return {
+      heading: render('# Title\n\ntext'),
+      list: render('- one\n- **two**\n  - nested\n\n1. first\n2. second'),
+      code: render('```js\nlet a = "<b>";\n```'),
+      table: render('| a | b |\n|---|:-:|\n| `x` | 2 |'),
+      links: render('[ok](https://example.com/x) [bad](javascript:alert(1)) [data](data:text/html,hi) <https://a.example>'),
+      html: render('<script>alert(1)</script> <img src=x onerror=alert(1)> & "quotes"'),
+      inline: render('snake_case_name and *em* and _em_ and ~~gone~~ and \\*not em\\*'),
+      quote: render('> quoted\n> more'),
+    };
+  });
+  eq(out.heading, '<h1>Title</h1><p>text</p>', 'heading');
+  eq(out.list, '<ul><li>one</li><li><strong>two</strong><ul><li>nested</li></ul></li></ul><ol><li>first</li><li>second</li></ol>', 'lists');
+  eq(out.code, '<pre tabindex="0"><code class="language-js">let a = "&lt;b&gt;";</code></pre>', 'fenced code');
+  eq(out.table, '<div class="table-wrap"><table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td><code>x</code></td><td>2</td></tr></tbody></table></div>', 'table');
+  eq(out.links, '<p><a href="https://example.com/x" target="_blank" rel="noopener noreferrer nofollow">ok</a> ' +
+    '<span class="inert-link">bad</span> <span class="inert-link">data</span> ' +
+    '<a href="https://a.example" target="_blank" rel="noopener noreferrer nofollow">https://a.example</a></p>', 'links');
+  eq(out.html, '<p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &amp; "quotes"</p>', 'HTML stays text');
+  eq(out.inline, '<p>snake_case_name and <em>em</em> and <em>em</em> and <del>gone</del> and *not em*</p>', 'inline');
+  eq(out.quote, '<blockquote><p>quoted<br>more</p></blockquote>', 'block quote');
+
+  // every string in both languages, with the same {placeholders}
+  const src = fs.readFileSync(path.join(TOP, 'client', 'web', 'static', 'i18n.js'), 'utf8');
+  const table = src.slice(src.indexOf('const STRINGS = {'), src.indexOf('\n};\n') + 3);
+  const STRINGS = new Function(`${table}; return STRINGS;`)(); // eslint-disable-line no-new-func
+  const bad = [];
+  for (const [k, v] of Object.entries(STRINGS)) {
+    if (!Array.isArray(v) || v.length !== 2 || !v[0] || !v[1]) bad.push(`${k}: not two strings`);
+    else {
+      const ph = (x) => (x.match(/\{\w+\}/g) || []).sort().join();
+      if (ph(v[0]) !== ph(v[1])) bad.push(`${k}: placeholders differ`);
+    }
+  }
+  check(Object.keys(STRINGS).length > 200, `the string table was read (${Object.keys(STRINGS).length} strings)`);
+  eq(bad, [], 'the string table');
+};
+
+/** API.md-shaped leaderboard and matrix from votes.jsonl, for when the endpoints are missing. */
+function fixtures() {
+  const votes = fs.readFileSync(path.join(DATA, 'votes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const fit = fs.readFileSync(path.join(TOP, 'tests', 'fixtures', 'bt', 'vicuna80-bradleyterry2.csv'), 'utf8').trim().split('\n').slice(1)
+    .map((l) => l.split(','));
+  const models = fit.map((r) => r[0]);
+  const idx = Object.fromEntries(models.map((m, i) => [m, i]));
+  const n = models.length;
+  const counts = models.map(() => Array(n).fill(0));
+  const wins = models.map(() => Array(n).fill(0));
+  const per = models.map(() => ({ votes: 0, wins: 0, losses: 0, ties: 0 }));
+  for (const v of votes) {
+    const a = idx[v.model_a];
+    const b = idx[v.model_b];
+    counts[a][b] += 1; counts[b][a] += 1;
+    per[a].votes += 1; per[b].votes += 1;
+    if (v.winner === 'model_a') { wins[a][b] += 1; per[a].wins += 1; per[b].losses += 1; }
+    else if (v.winner === 'model_b') { wins[b][a] += 1; per[b].wins += 1; per[a].losses += 1; }
+    else { wins[a][b] += 0.5; wins[b][a] += 0.5; per[a].ties += 1; per[b].ties += 1; }
+  }
+  const rating = fit.map((r) => Number(r[2]));
+  const se = fit.map((r) => Number(r[3]) * 400 / Math.LN10);
+  const lb = {
+    project: env.demo, votes: votes.length, computed_at: '2026-01-01T00:00:00Z',
+    method: { model: 'bradley-terry', ties: 'half', ci: 'sandwich', rounds: null, scale: 400, base: 10, init: 1000, anchor: null },
+    models: models.map((m, i) => ({ model: m, rank: 0, rating: rating[i], ci_low: rating[i] - 1.96 * se[i], ci_high: rating[i] + 1.96 * se[i],
+      votes: per[i].votes, wins: per[i].wins, losses: per[i].losses, ties: per[i].ties, both_bad: 0,
+      win_rate: (per[i].wins + per[i].ties / 2) / per[i].votes })),
+    position_bias: { left: 3211, right: 3025, tie: 804 },
+    components: 1,
+  };
+  for (const m of lb.models) m.rank = 1 + lb.models.filter((o) => o.ci_low > m.ci_high).length;
+  const matrix = {
+    models,
+    counts,
+    observed: counts.map((row, i) => row.map((c, j) => (c ? wins[i][j] / c : null))),
+    predicted: models.map((_, i) => models.map((__, j) => 1 / (1 + 10 ** ((rating[j] - rating[i]) / 400)))),
+  };
+  return { lb, matrix };
+}
+
+scenarios.leaderboard = async () => {
+  const { page, server, demo } = env;
+  await login('analyst');
+  const real = await env.api.get(`/api/v1/projects/${demo}/leaderboard`);
+  const realMatrix = await env.api.get(`/api/v1/projects/${demo}/matrix`);
+  let expected;
+  if (real.status === 200 && realMatrix.status === 200 && env.imported) {
+    expected = real.body;
+  } else {
+    console.log(`    PENDING: leaderboard ${real.status}, matrix ${realMatrix.status}, vote import ${env.imported ? 'ok' : 'missing'}: ` +
+      'the page is checked against API.md-shaped fixtures');
+    const fx = fixtures();
+    expected = fx.lb;
+    await page.route('**/api/v1/projects/*/leaderboard*', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(fx.lb) }));
+    await page.route('**/api/v1/projects/*/matrix*', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(fx.matrix) }));
+  }
+  const n = expected.models.length;
+  check(n >= 2, `the leaderboard has models (${n})`);
+  await page.goto(`${server.url}/leaderboard/${demo}`);
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: 30000 });
+  eq(await page.$$eval('table.leaderboard tbody tr', (r) => r.length), n, 'one table row per model');
+  eq(await page.$$eval('table.leaderboard tbody tr', (r) => r.map((x) => x.dataset.model)), expected.models.map((m) => m.model), 'models in rank order');
+  eq(await page.$$eval('svg.rating-chart .ci-bar', (r) => r.length), n, 'one interval bar per model in the SVG chart');
+  eq(await page.$$eval('svg.rating-chart .point', (r) => r.length), n, 'one rating dot per model');
+  // bars are ordered like the ratings: the best model's dot is furthest right
+  const xs = await page.$$eval('svg.rating-chart .point', (c) => c.map((x) => Number(x.getAttribute('cx'))));
+  check(xs[0] >= Math.max(...xs) - 0.01, 'the first model has the highest rating in the chart');
+  await page.waitForSelector('table.heatmap td.cell', { timeout: T });
+  eq(await page.$$eval('table.heatmap td.cell', (c) => c.length), n * n, 'an n × n heatmap');
+  const filled = await page.$$eval('table.heatmap td.cell:not(.diag):not(.empty)', (c) => c.length);
+  check(filled > 0, 'heatmap cells with win rates');
+  await page.check('input[value=predicted]');
+  eq(await page.$$eval('table.heatmap td.cell:not(.diag):not(.empty)', (c) => c.length), n * n - n, 'predicted cells fill the matrix');
+  await page.check('input[value=observed]');
+
+  // downloads: every format, with the cookie session
+  const links = await page.$$eval('.downloads a', (a) => a.map((x) => x.getAttribute('href')));
+  eq(links, ['jsonl', 'csv', 'arena', 'dpo'].map((f) => `/api/v1/projects/${demo}/votes?format=${f}`), 'export links');
+  const exp = await page.request.get(`${server.url}${links[1]}`);
+  if (exp.status() === 404) console.log('    PENDING: GET .../votes?format= answers 404');
+  else eq(exp.status(), 200, 'the CSV export downloads with the cookie session');
+
+  // a filter goes to the API and into the address
+  const asked = page.waitForRequest((r) => r.url().includes('/leaderboard?') && r.url().includes('ties=exclude'), { timeout: T });
+  await page.click('details.filters summary');
+  await page.selectOption('#f-ties', 'exclude');
+  await page.fill('#f-min_votes', '10');
+  await page.click('form.filters-form button[type=submit]');
+  await asked;
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  check(page.url().includes('ties=exclude') && page.url().includes('min_votes=10'), `filters kept in the address (${page.url()})`);
+  await page.reload();
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  eq(await page.inputValue('#f-ties'), 'exclude', 'filters restored from the address');
+  await page.click('form.filters-form button.btn-quiet'); // reset
+  await page.waitForFunction(() => !location.search, null, { timeout: T });
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  await page.click('details.filters summary'); // closed again for the screenshot
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('leaderboard');
+  await page.unroute('**/api/v1/projects/*/leaderboard*');
+  await page.unroute('**/api/v1/projects/*/matrix*');
+};
+
+scenarios.admin = async () => {
+  const { page, server } = env;
+  await login('admin');
+  await page.goto(`${server.url}/admin`);
+  await page.waitForSelector('.projects-table tbody tr', { timeout: T });
+  check(await page.$(`.projects-table tr[data-slug="${env.demo}"] progress`), 'project progress bars');
+
+  // create a project through the form, with a guidelines preview
+  await page.click('a[href="#new"]');
+  await page.waitForSelector('form.project-form[data-mode=create]', { timeout: T });
+  await page.fill('input[name=slug]', 'webadmin');
+  await page.fill('input[name=title]', 'Made in the browser');
+  await page.fill('textarea[name=guidelines]', '# Be fair\n\n- **read** both\n- <script>x</script>');
+  await page.waitForSelector('.preview h3', { timeout: T });
+  check((await page.textContent('.preview')).includes('<script>'), 'the preview shows raw HTML as text');
+  eq(await page.$$eval('.preview script', (s) => s.length), 0, 'no script in the preview');
+  await page.uncheck('input[name=outcomes][value=both_bad]');
+  await page.fill('input[name=overlap]', '2');
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForSelector('form.project-form[data-mode=edit]', { timeout: T });
+  const p = await env.api.must(200, 'GET', '/api/v1/projects/webadmin');
+  eq([p.title, p.overlap, p.outcomes, p.guidelines.startsWith('# Be fair')], ['Made in the browser', 2, ['a', 'b', 'tie'], true], 'the created project');
+
+  // edit: status and gold rate (PATCH sends only what changed)
+  await page.selectOption('select[name=status]', 'paused');
+  await page.fill('input[name=gold_rate]', '0.1');
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForSelector('form.project-form .notice-ok', { timeout: T });
+  const p2 = await env.api.must(200, 'GET', '/api/v1/projects/webadmin');
+  eq([p2.status, p2.gold_rate, p2.guidelines_version], ['paused', 0.1, 1], 'the edited project (guidelines version unchanged)');
+
+  // a validation error names its field
+  await page.fill('input[name=overlap]', '0');
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForSelector('form.project-form input[name=overlap][aria-invalid=true]', { timeout: T });
+
+  // upload with one bad line: all-or-nothing 422 with the line's error, then partial
+  const lines = [
+    JSON.stringify({ id: 'w1', prompt: 'One?', responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] }),
+    JSON.stringify({ id: 'w2', prompt: '', responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] }),
+    JSON.stringify({ id: 'w3', prompt: 'Three?', responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] }),
+  ].join('\n');
+  const file = { name: 'items.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines) };
+  await page.setInputFiles('form.upload-form input[type=file]', file);
+  await page.click('form.upload-form button[type=submit]');
+  await page.waitForSelector('.upload-report [data-result=rejected]', { timeout: T });
+  eq(await page.$$eval('.errors-table tbody tr', (r) => r.map((x) => x.dataset.line)), ['2'], 'the bad line is reported');
+  check((await page.textContent('.errors-table tbody')).includes('w2'), 'with its id');
+  await page.check('form.upload-form input[name=partial]');
+  await page.click('form.upload-form button[type=submit]');
+  await page.waitForSelector('.upload-report [data-result=stored]', { timeout: T });
+  check((await page.textContent('.upload-report')).includes('Accepted 2'), 'partial upload stores the good lines');
+  eq(await page.$eval('.upload-progress', (p) => p.value), 1, 'the progress bar is full');
+  await page.waitForSelector('.projects-table tr[data-slug="webadmin"]', { timeout: T });
+  await page.goto(`${server.url}/admin#project=${env.demo}`);
+  await page.waitForSelector('form.project-form[data-mode=edit]', { timeout: T });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('admin');
+
+  // users: create (token shown once), role, disable/enable, password, new token
+  await page.click('#tab-users');
+  await page.waitForSelector('.users-table tbody tr', { timeout: T });
+  await page.fill('form.user-form input[name=name]', 'newrater');
+  await page.selectOption('form.user-form select[name=role]', 'rater');
+  await page.fill('form.user-form input[name=password]', 'newrater-pass');
+  await page.click('form.user-form button[type=submit]');
+  await page.waitForSelector('.token-box input[data-token]', { timeout: T });
+  const token = await page.inputValue('.token-box input[data-token]');
+  const asNew = new Api(server.url, token);
+  eq((await asNew.get('/api/v1/me')).body.name, 'newrater', 'the shown token works');
+  const row = '.users-table tr[data-user="newrater"]';
+  await page.waitForSelector(row, { timeout: T });
+  await page.selectOption(`${row} select[name=role]`, 'analyst');
+  await page.waitForFunction(() => document.body.textContent.includes('has a new role'), null, { timeout: T });
+  eq((await asNew.get('/api/v1/me')).body.role, 'analyst', 'the role changed');
+  await page.click(`${row} button[data-action=toggle]`);
+  await page.waitForFunction(() => document.body.textContent.includes('is disabled'), null, { timeout: T });
+  eq((await asNew.get('/api/v1/me')).status, 401, 'a disabled user is locked out');
+  await page.click(`${row} button[data-action=toggle]`);
+  await page.waitForFunction(() => document.body.textContent.includes('is enabled'), null, { timeout: T });
+  await page.click(`${row} button[data-action=password]`);
+  await page.fill(`${row} input[name=password]`, 'another-pass-1');
+  await page.press(`${row} input[name=password]`, 'Enter');
+  await page.waitForFunction(() => document.body.textContent.includes('password of newrater was changed'), null, { timeout: T });
+  await page.click(`${row} button[data-action=token]`);
+  await page.click(`${row} button[data-action=token]`);
+  await page.waitForFunction((old) => {
+    const i = document.querySelector('.token-box input[data-token]');
+    return i && i.value !== old;
+  }, token, { timeout: T });
+  eq((await asNew.get('/api/v1/me')).status, 401, 'the old token stopped working');
+  const login2 = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'newrater', password: 'another-pass-1' }) });
+  eq(login2.status, 200, 'the reset password works');
+};
+
+scenarios.narrow = async () => {
+  const { page, server, demo } = env;
+  await login('rater');
+  await page.setViewportSize({ width: 360, height: 740 });
+  try {
+    for (const url of [`/rate/${demo}`, '/']) {
+      await page.goto(server.url + url);
+      await page.waitForSelector(url === '/' ? '.project-card' : '[data-side="right"]', { timeout: T });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 360, `no sideways scrolling at 360 px on ${url} (page is ${width} px wide)`);
+    }
+    await page.goto(`${server.url}/rate/${demo}`);
+    await page.waitForSelector('[data-side="right"]', { timeout: T });
+    const left = await page.$eval('[data-side="left"]', (e) => e.getBoundingClientRect().toJSON());
+    const right = await page.$eval('[data-side="right"]', (e) => e.getBoundingClientRect().toJSON());
+    check(right.top >= left.bottom - 1, 'the answers are stacked on a narrow screen');
+    await login('admin');
+    await page.goto(`${server.url}/admin`);
+    await page.waitForSelector('.projects-table tbody tr', { timeout: T });
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 360, `no sideways scrolling at 360 px on /admin (${w} px)`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+};
+
+scenarios.logout = async () => {
+  const { page, server } = env;
+  await login('rater');
+  await page.click('#logout');
+  await page.waitForSelector('input[name=username]', { timeout: T });
+  eq(await page.evaluate(() => fetch('/api/v1/me').then((r) => r.status)), 401, 'the session is gone after logging out');
+  await page.goto(`${server.url}/admin`);
+  await page.waitForSelector('input[name=username]', { timeout: T });
+};
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  if (!PGDIR) {
+    console.error('run.mjs: PREFD_TEST_PGDIR is not set; run it through `sh tests/run.sh browser` (or make test)');
+    process.exit(2);
+  }
+  const wanted = process.argv.slice(2);
+  const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'admin', 'narrow', 'logout'];
+  const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
+  const t0 = Date.now();
+  let passed = 0;
+  let failed = 0;
+  try {
+    await setup();
+  } catch (err) {
+    console.error(`browser tests: set-up failed: ${err.stack || err}`);
+    if (env.server) console.error(env.server.log().slice(-3000));
+    await env.browser?.close().catch(() => {});
+    await env.server?.stop();
+    process.exit(1);
+  }
+  console.log(`  set-up ${((Date.now() - t0) / 1000).toFixed(1)} s (prefd on ${env.server.url}, database ${env.db})`);
+  for (const name of names) {
+    const s0 = Date.now();
+    const before = env.browser.problems.length;
+    try {
+      await scenarios[name]();
+      const csp = await env.browser.cspViolations();
+      const problems = env.browser.problems.slice(before).concat(csp.map((c) => `CSP violation: ${c}`));
+      check(problems.length === 0, `console errors or CSP violations:\n      ${problems.join('\n      ')}`);
+      passed += 1;
+      console.log(`  ok    ${name} (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      failed += 1;
+      console.log(`  FAIL  ${name} (${((Date.now() - s0) / 1000).toFixed(1)} s): ${err instanceof Failure ? err.message : err.stack || err}`);
+      const file = path.join(TMP, `browser-fail-${name}.png`);
+      await env.page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      console.log(`        page ${env.page.url()}, screenshot ${file}`);
+      for (const pr of env.browser.problems.slice(before)) console.log(`        ${pr}`);
+    }
+  }
+  await env.browser.close();
+  const code = await env.server.stop();
+  if (code !== 0) {
+    failed += 1;
+    console.log(`  FAIL  prefd exited with ${code}:\n${env.server.log().slice(-3000)}`);
+  }
+  console.log(`  browser tests took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
