@@ -40,6 +40,7 @@ void api_items_upload(struct req *r);
 
 /* api_votes.c: votes in bulk */
 void api_votes_import(struct req *r);
+void api_votes_export(struct req *r);
 
 /* api_rankings.c: Bradley-Terry leaderboard and win-rate matrix */
 void api_rankings_leaderboard(struct req *r);

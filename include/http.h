@@ -63,6 +63,8 @@ void http_conn_send_head(struct req *r, int status, const char *content_type, in
 int http_conn_send_body(struct req *r, const void *data, size_t len);
 /* The reply is complete: finishes chunking, then the next request or close. */
 void http_conn_reply_done(struct req *r);
+/* The reply cannot be completed: closes the connection at once and frees r. */
+void http_conn_abort(struct req *r);
 /* Bytes written but not yet sent to the client. */
 size_t http_conn_output_len(const struct req *r);
 void http_conn_body_start(struct req *r);

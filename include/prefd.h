@@ -19,9 +19,11 @@
 #define PREFD_NORETURN     __attribute__((noreturn))
 #define PREFD_UNUSED       __attribute__((unused))
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b)    ((a) < (b) ? (a) : (b))
-#define MAX(a, b)    ((a) > (b) ? (a) : (b))
+#define ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
+#define PREFD_STR_(x) #x
+#define PREFD_STR(x)  PREFD_STR_(x) /* a macro's value as a string literal */
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
 
 /* container_of: the struct that holds member `m` at address `p`. */
 #define container_of(p, type, m) ((type *)((char *)(p)-offsetof(type, m)))

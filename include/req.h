@@ -176,6 +176,11 @@ bool req_stream_congested(const struct req *r);
 /* Calls fn once the unsent output falls below the low-water mark (or the client is gone). */
 void req_stream_on_drain(struct req *r, req_fn fn);
 void req_stream_end(struct req *r);
+/*
+ * Ends a stream that cannot be completed (the database failed half-way): the connection closes
+ * without the final chunk, so that the client sees the body is incomplete.
+ */
+void req_stream_abort(struct req *r);
 
 /* --- database access tied to the request --- */
 

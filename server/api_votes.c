@@ -10,8 +10,10 @@
  */
 #include "api.h"
 
+#include "app.h"
 #include "bulk.h"
 #include "db.h"
+#include "log.h"
 #include "jsonv.h"
 #include "u64map.h"
 
@@ -56,6 +58,16 @@ static const char *either(struct jv *v, const char *a, const char *b, size_t max
 
 static json_t *vote_of(struct jv *v, json_t *o, unsigned long line, const struct config *cfg)
 {
+        /* An optional field given as null is absent (the arena layout writes null judges). */
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(o, tmp, key, val)
+        {
+                if (json_is_null(val) && strcmp(key, "model_a") != 0 &&
+                    strcmp(key, "model_b") != 0 && strcmp(key, "winner") != 0)
+                        json_object_del(o, key);
+        }
         jv_keys(v, import_fields);
         const char *ma = jv_string(v, "model_a", JV_REQUIRED, 1, 200);
         const char *mb = jv_string(v, "model_b", JV_REQUIRED, 1, 200);
@@ -511,4 +523,378 @@ static const struct bulk_kind imports = {
 void api_votes_import(struct req *r)
 {
         bulk_run(r, &imports);
+}
+
+/* --- export: GET .../votes?format=jsonl|csv|arena|dpo --- */
+
+/*
+ * Every counted vote (rated votes on ordinary comparisons and imported votes; not control pairs),
+ * oldest id first, filtered like the leaderboard. The rows come from a cursor inside a
+ * repeatable-read, read-only transaction (one consistent snapshot however long the download),
+ * EXPORT_FETCH at a time, and each fetch is written only once the client has taken the previous
+ * ones: memory stays the same whatever the number of votes.
+ */
+
+enum export_format { EXPORT_JSONL, EXPORT_CSV, EXPORT_ARENA, EXPORT_DPO };
+
+#define EXPORT_FETCH 2000
+
+static const char *const format_names[] = { "jsonl", "csv", "arena", "dpo", NULL };
+
+struct export
+{
+        struct req *req;
+        enum export_format format;
+        struct db_pin *pin;
+        char slug[72];
+        char category[128], language[64], since[64], until[64];
+        unsigned long rows;
+        bool streaming; /* the reply has begun */
+        struct buf out; /* one fetch's formatted rows */
+};
+
+enum export_col {
+        X_ID,
+        X_CREATED,
+        X_PROMPT_ID,
+        X_CATEGORY,
+        X_LANGUAGE,
+        X_MODEL_A,
+        X_MODEL_B,
+        X_CHOICE,
+        X_FLAGS_A, /* labels joined by ';' */
+        X_FLAGS_B,
+        X_RATIONALE,
+        X_ELAPSED,
+        X_RATER,
+        X_GUIDELINES,
+        X_SOURCE,
+        X_EPOCH, /* created_at in Unix seconds */
+        X_PROMPT,
+        X_TEXT_A,
+        X_TEXT_B,
+};
+
+static const char *const csv_header =
+    "vote_id,created_at,prompt_id,category,language,model_a,model_b,winner,flags_a,flags_b,"
+    "rationale,elapsed_ms,rater,guidelines_version,source\r\n";
+
+static void export_free(void *p)
+{
+        struct export *x = p;
+        if (x->pin)
+                db_unpin(x->pin); /* rolls back the read-only transaction */
+        free(x->out.data);
+        free(x);
+}
+
+/* A CSV field per RFC 4180: quoted when it holds a comma, quote or line break. */
+static void put_csv(struct buf *b, const char *s)
+{
+        if (!strpbrk(s, ",\"\r\n")) {
+                put_str(b, s);
+                return;
+        }
+        put(b, "\"", 1);
+        for (const char *p = s; *p; p++) {
+                if (*p == '"')
+                        put(b, "\"", 1);
+                put(b, p, 1);
+        }
+        put(b, "\"", 1);
+}
+
+static const char *winner_of(const char *choice, bool arena)
+{
+        if (strcmp(choice, "a") == 0)
+                return "model_a";
+        if (strcmp(choice, "b") == 0)
+                return "model_b";
+        if (strcmp(choice, "tie") == 0)
+                return "tie";
+        return arena ? "tie (bothbad)" : "both_bad";
+}
+
+static json_t *text_or_null(const struct db_res *r, int row, int col)
+{
+        return db_res_isnull(r, row, col) ? json_null() : json_string(db_res_value(r, row, col));
+}
+
+static json_t *int_or_null(const struct db_res *r, int row, int col)
+{
+        return db_res_isnull(r, row, col) ? json_null()
+                                          : json_integer((json_int_t)db_res_int(r, row, col));
+}
+
+static json_t *flags_array(const char *joined)
+{
+        json_t *a = json_array();
+        const char *p = joined;
+        while (*p) {
+                const char *end = strchr(p, ';');
+                size_t n = end ? (size_t)(end - p) : strlen(p);
+                json_array_append_new(a, json_stringn(p, n));
+                p += n + (end ? 1 : 0);
+        }
+        return a;
+}
+
+/* One row in the export's format (DPO rows without both texts or without a winner are left out). */
+static void format_row(struct export *x, const struct db_res *r, int i)
+{
+        const char *choice = db_res_value(r, i, X_CHOICE);
+        json_t *o = NULL;
+        if (x->format == EXPORT_CSV) {
+                for (int c = X_ID; c <= X_SOURCE; c++) {
+                        if (c > X_ID)
+                                put(&x->out, ",", 1);
+                        put_csv(&x->out,
+                                c == X_CHOICE ? winner_of(choice, false) : db_res_value(r, i, c));
+                }
+                put(&x->out, "\r\n", 2);
+                x->rows++;
+                return;
+        }
+        if (x->format == EXPORT_JSONL) {
+                o = json_pack(
+                    "{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, "
+                    "s:o, s:s}",
+                    "vote_id", (json_int_t)db_res_int(r, i, X_ID), "created_at",
+                    db_res_value(r, i, X_CREATED), "prompt_id", text_or_null(r, i, X_PROMPT_ID),
+                    "category", db_res_value(r, i, X_CATEGORY), "language",
+                    db_res_value(r, i, X_LANGUAGE), "model_a", db_res_value(r, i, X_MODEL_A),
+                    "model_b", db_res_value(r, i, X_MODEL_B), "winner", winner_of(choice, false),
+                    "flags_a", flags_array(db_res_value(r, i, X_FLAGS_A)), "flags_b",
+                    flags_array(db_res_value(r, i, X_FLAGS_B)), "rationale",
+                    db_res_value(r, i, X_RATIONALE), "elapsed_ms", int_or_null(r, i, X_ELAPSED),
+                    "rater", text_or_null(r, i, X_RATER), "guidelines_version",
+                    int_or_null(r, i, X_GUIDELINES), "source", db_res_value(r, i, X_SOURCE));
+        } else if (x->format == EXPORT_ARENA) {
+                o = json_pack(
+                    "{s:s, s:s, s:s, s:f, s:o, s:o, s:s}", "model_a", db_res_value(r, i, X_MODEL_A),
+                    "model_b", db_res_value(r, i, X_MODEL_B), "winner", winner_of(choice, true),
+                    "tstamp", db_res_double(r, i, X_EPOCH), "judge", text_or_null(r, i, X_RATER),
+                    "question_id", text_or_null(r, i, X_PROMPT_ID), "language",
+                    db_res_value(r, i, X_LANGUAGE));
+        } else {
+                bool decided = strcmp(choice, "a") == 0 || strcmp(choice, "b") == 0;
+                if (!decided || db_res_isnull(r, i, X_PROMPT) || db_res_isnull(r, i, X_TEXT_A) ||
+                    db_res_isnull(r, i, X_TEXT_B))
+                        return;
+                bool a = choice[0] == 'a';
+                o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "prompt", db_res_value(r, i, X_PROMPT),
+                              "chosen", db_res_value(r, i, a ? X_TEXT_A : X_TEXT_B), "rejected",
+                              db_res_value(r, i, a ? X_TEXT_B : X_TEXT_A), "chosen_model",
+                              db_res_value(r, i, a ? X_MODEL_A : X_MODEL_B), "rejected_model",
+                              db_res_value(r, i, a ? X_MODEL_B : X_MODEL_A));
+        }
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
+        json_decref(o);
+        if (!line) {
+                x->out.oom = true;
+                return;
+        }
+        put_str(&x->out, line);
+        put(&x->out, "\n", 1);
+        free(line);
+        x->rows++;
+}
+
+static void fetch(struct export *x);
+
+/* The connection is dead or the database failed after the stream began: cut it short. */
+static void export_abort(struct export *x, const char *why)
+{
+        log_warn(x->req->id, "msg=export_aborted rows=%lu reason=%s", x->rows, LOGQ(why));
+        req_stream_abort(x->req);
+}
+
+static void drained(struct req *r)
+{
+        fetch(r->state);
+}
+
+static void fetched(const struct db_res *res, void *arg)
+{
+        struct export *x = arg;
+        struct req *r = x->req;
+        if (db_res_status(res) != DB_OK) {
+                if (x->streaming)
+                        export_abort(x, db_res_message(res));
+                else if (!req_db_failed(r, res))
+                        req_reply_error(r, 500, "internal", NULL, "the export failed");
+                return;
+        }
+        if (!x->streaming) {
+                static const char *const types[] = { "application/x-ndjson",
+                                                     "text/csv; charset=utf-8",
+                                                     "application/x-ndjson",
+                                                     "application/x-ndjson" };
+                char disposition[160];
+                snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s-%s.%s\"",
+                         x->slug, format_names[x->format],
+                         x->format == EXPORT_CSV ? "csv" : "jsonl");
+                req_add_header(r, "Content-Disposition", disposition);
+                req_stream_begin(r, 200, types[x->format]);
+                x->streaming = true;
+                if (x->format == EXPORT_CSV)
+                        put_str(&x->out, csv_header);
+        }
+        int rows = db_res_nrows(res);
+        for (int i = 0; i < rows && !x->out.oom; i++)
+                format_row(x, res, i);
+        if (x->out.oom) {
+                export_abort(x, "out of memory");
+                return;
+        }
+        if (x->out.len && req_stream_write(r, x->out.data, x->out.len) != 0) {
+                export_abort(x, "the client went away");
+                return;
+        }
+        x->out.len = 0;
+        if (rows < EXPORT_FETCH) {
+                log_info(r->id, "msg=exported format=%s votes=%lu", format_names[x->format],
+                         x->rows);
+                req_stream_end(r);
+                return;
+        }
+        /* Fetch more once the client has taken most of what is queued. */
+        if (req_stream_congested(r))
+                req_stream_on_drain(r, drained);
+        else
+                fetch(x);
+}
+
+static void fetch(struct export *x)
+{
+        if (!x->req->conn) {
+                export_abort(x, "the client went away");
+                return;
+        }
+        db_pin_query(x->pin, "FETCH FORWARD " PREFD_STR(EXPORT_FETCH) " FROM export", 0, NULL,
+                     fetched, x);
+}
+
+static void declared(const struct db_res *res, void *arg)
+{
+        struct export *x = arg;
+        if (req_db_failed(x->req, res))
+                return;
+        fetch(x);
+}
+
+static void export_begun(const struct db_res *res, void *arg)
+{
+        struct export *x = arg;
+        if (req_db_failed(x->req, res))
+                return;
+        bool dpo = x->format == EXPORT_DPO;
+        const char *params[] = { x->slug,
+                                 x->category[0] ? x->category : NULL,
+                                 x->language[0] ? x->language : NULL,
+                                 x->since[0] ? x->since : NULL,
+                                 x->until[0] ? x->until : NULL,
+                                 dpo ? "true" : "false" };
+        db_pin_query(
+            x->pin,
+            "DECLARE export NO SCROLL CURSOR FOR "
+            "SELECT v.id, prefd_ts(v.created_at), v.prompt_ext, v.category, v.language, "
+            "ml.name, mr.name, v.choice, array_to_string(v.flags_left, ';'), "
+            "array_to_string(v.flags_right, ';'), v.rationale, v.elapsed_ms, "
+            "coalesce(u.pseudonym, 'x-' || substr(md5(v.project_id || ':' || v.rater_label), "
+            "1, 12)), v.guidelines_version, v.source, extract(epoch FROM v.created_at), "
+            "i.prompt, ra.text, rb.text "
+            "FROM prefd_all_votes v "
+            "JOIN models ml ON ml.id = v.model_left JOIN models mr ON mr.id = v.model_right "
+            "LEFT JOIN users u ON u.id = v.rater_id "
+            "LEFT JOIN items i ON $6 AND i.id = v.item_id "
+            "LEFT JOIN responses ra ON $6 AND ra.item_id = v.item_id AND ra.model_id = "
+            "v.model_left "
+            "LEFT JOIN responses rb ON $6 AND rb.item_id = v.item_id AND rb.model_id = "
+            "v.model_right "
+            "WHERE v.project_id = (SELECT id FROM projects WHERE slug = $1) AND NOT v.is_gold "
+            "AND ($2::text IS NULL OR v.category = $2) AND ($3::text IS NULL OR v.language = "
+            "$3) AND ($4::timestamptz IS NULL OR v.created_at >= $4) "
+            "AND ($5::timestamptz IS NULL OR v.created_at < $5) "
+            "ORDER BY v.id",
+            6, params, declared, x);
+}
+
+static void export_pinned(struct db_pin *pin, void *arg)
+{
+        struct export *x = arg;
+        if (!pin) {
+                req_reply_error(x->req, 503, "unavailable", NULL,
+                                "the database is unavailable, try again shortly");
+                return;
+        }
+        x->pin = pin;
+        db_pin_script(pin, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", export_begun, x);
+}
+
+static void export_project(struct req *r, const struct db_res *res)
+{
+        struct export *x = r->state;
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", x->slug);
+                return;
+        }
+        db_pin(r->app->db, export_pinned, x);
+}
+
+void api_votes_export(struct req *r)
+{
+        struct export *x = calloc(1, sizeof(*x));
+        if (!x) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        x->req = r;
+        req_set_state(r, x, export_free);
+        snprintf(x->slug, sizeof(x->slug), "%s", req_param(r, 0));
+        char format[16] = "jsonl";
+        struct {
+                const char *name;
+                char *out;
+                size_t len;
+        } text[] = { { "category", x->category, sizeof(x->category) },
+                     { "language", x->language, sizeof(x->language) },
+                     { "since", x->since, sizeof(x->since) },
+                     { "until", x->until, sizeof(x->until) } };
+        for (size_t i = 0; i < ARRAY_LEN(text); i++) {
+                if (req_query(r, text[i].name, text[i].out, text[i].len) < 0) {
+                        req_reply_error(r, 400, "bad_request", NULL, "%s is malformed or too long",
+                                        text[i].name);
+                        return;
+                }
+        }
+        if (req_query(r, "format", format, sizeof(format)) < 0) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "format must be jsonl, csv, arena or dpo");
+                return;
+        }
+        int f = -1;
+        for (int i = 0; format_names[i]; i++)
+                if (strcmp(format, format_names[i]) == 0)
+                        f = i;
+        if (f < 0) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "format must be jsonl, csv, arena or dpo");
+                return;
+        }
+        x->format = (enum export_format)f;
+        const char *bad = x->since[0] && !jv_is_timestamp(x->since, true)   ? "since"
+                          : x->until[0] && !jv_is_timestamp(x->until, true) ? "until"
+                                                                            : NULL;
+        if (bad) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "%s must be an RFC 3339 timestamp (2024-05-01T12:00:00Z) or a date "
+                                "(2024-05-01)",
+                                bad);
+                return;
+        }
+        const char *params[] = { x->slug };
+        req_db(r, "SELECT 1 FROM projects WHERE slug = $1", 1, params, export_project);
 }

@@ -618,6 +618,16 @@ void http_conn_reply_done(struct req *r)
                 conn_next_request(c);
 }
 
+void http_conn_abort(struct req *r)
+{
+        struct http_conn *c = r->conn;
+        if (c) {
+                c->req = NULL;
+                conn_free(c);
+        }
+        req_free(r);
+}
+
 /* --- bufferevent callbacks --- */
 
 static void read_cb(struct bufferevent *bev, void *arg)

@@ -292,6 +292,15 @@ void req_stream_end(struct req *r)
         finish(r);
 }
 
+void req_stream_abort(struct req *r)
+{
+        r->streaming = false;
+        r->finished = true;
+        r->status = 599; /* in the access log only: the client saw a cut connection */
+        req_log_access(r);
+        http_conn_abort(r); /* frees r */
+}
+
 /* --- database --- */
 
 struct req_query {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - `make run`: a private PostgreSQL under ./var/pg, migrations, the demo accounts and the
-# Vicuna80 demo project (loaded once), then prefd in the foreground until Ctrl-C.
+# Vicuna80 demo project (prompts, answers and the 7,040 published judgements, loaded once), then
+# prefd in the foreground until Ctrl-C.
 #
 # PREFD_LISTEN (default 127.0.0.1:8080) and PREFD_PG_PORT (default 54329, fixed when ./var/pg is
 # first made) choose the ports. The demo passwords below are for a local demo only.
@@ -59,6 +60,9 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$url/api/v1/projects/
 		--data-binary @tests/data/vicuna80/project.json "$url/api/v1/projects" >/dev/null
 	curl -fsS -H "$auth" -H 'Content-Type: application/x-ndjson' \
 		--data-binary @tests/data/vicuna80/items.jsonl "$url/api/v1/projects/vicuna80/items" >/dev/null
+	# The published human judgements, so that the leaderboard has data from the start.
+	curl -fsS -H "$auth" -H 'Content-Type: application/x-ndjson' \
+		--data-binary @tests/data/vicuna80/votes.jsonl "$url/api/v1/projects/vicuna80/votes/import" >/dev/null
 fi
 
 cat <<BANNER
