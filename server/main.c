@@ -161,6 +161,12 @@ static int serve(struct server *s)
         /* Migrations run as soon as the database answers; until then the API says 503. */
         db_when_up(s->app.db, start_migration, s);
         event_base_dispatch(s->app.base);
+        /* The loop is over: a late signal must not kill the short teardown that follows. */
+        event_free(s->sigterm);
+        event_free(s->sigint);
+        s->sigterm = s->sigint = NULL;
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
         http_server_free(s->app.http);
         s->app.http = NULL;
         return s->exit_status;
