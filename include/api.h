@@ -46,6 +46,22 @@ void api_votes_export(struct req *r);
 void api_rankings_leaderboard(struct req *r);
 void api_rankings_matrix(struct req *r);
 
+/* api_quality.c: quality control */
+struct tally_weight;
+/* Receives reliability weights (status 0) or a failure (-1): w borrowed for the call. */
+typedef void (*api_weights_fn)(struct req *r, void *arg, int status, const struct tally_weight *w,
+                               size_t n);
+/* Computes the reliability weight of every rater of a project (quality.h). */
+void api_quality_weights(struct req *r, int64_t project, api_weights_fn fn, void *arg);
+void api_quality_raters(struct req *r);
+void api_quality_agreement(struct req *r);
+void api_quality_flags(struct req *r);
+void api_quality_exclusions(struct req *r);
+void api_quality_exclude(struct req *r);
+void api_quality_unexclude(struct req *r);
+void api_quality_review_next(struct req *r);
+void api_quality_review(struct req *r);
+
 /* api_rating.c: the rater's loop */
 void api_rating_next(struct req *r);
 void api_rating_vote(struct req *r);

@@ -15,7 +15,11 @@
  * xmin(S). Rows of transactions older than W were all committed before an earlier snapshot and
  * have been read; rows read twice are recognised by id. So a sync started after a vote's commit
  * always includes it, whichever process committed it; when nothing changed it costs one small
- * indexed query. A request arriving during a sync waits for the next one.
+ * indexed query. A request arriving during a sync waits for the next one. Votes that stop or
+ * start counting without being written (exclusions) bump the project's counts_epoch, and a sync
+ * that sees a new epoch reads the project again from the start.
+ *
+ * Weighted counts (rater reliability) walk the votes instead of the totals.
  *
  * Memory is bounded by PREFD_INDEX_MEMORY: least recently used projects are dropped and rebuilt
  * when asked for again. Loop thread only.
@@ -35,11 +39,19 @@ struct tally_pair {
         double left_wins, right_wins; /* decided votes by side shown */
 };
 
+/* A rater's weight (votes of raters not listed, and imported votes, weigh 1). */
+struct tally_weight {
+        int64_t rater; /* user id */
+        double weight;
+};
+
 struct tally_filter {
         const char *category; /* NULL: any */
         const char *language; /* NULL: any */
         bool has_since, has_until;
-        int64_t since_us, until_us; /* [since, until) in microseconds since 1970 (UTC) */
+        int64_t since_us, until_us;         /* [since, until) in microseconds since 1970 (UTC) */
+        const struct tally_weight *weights; /* NULL: every vote weighs 1 */
+        size_t nweights;
 };
 
 /* Outcome codes of tally_add. */
@@ -67,10 +79,13 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
 /* True when the project's index has been loaded (and not dropped since). */
 bool tally_ready(const struct tally *t, int64_t project);
 
-/* Adds one vote to a project's index (sync does this; tests feed it directly). */
+/*
+ * Adds one vote to a project's index (sync does this; tests feed it directly). rater is the
+ * user id of a rated vote, 0 for an imported one.
+ */
 int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
-              enum tally_choice choice, const char *category, const char *language,
-              int64_t at_us) PREFD_MUSTCHECK;
+              enum tally_choice choice, const char *category, const char *language, int64_t at_us,
+              int64_t rater) PREFD_MUSTCHECK;
 
 /* Bytes the index holds now (all projects). */
 size_t tally_bytes(const struct tally *t);

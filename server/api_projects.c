@@ -14,9 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const project_fields[] = { "slug",   "title",     "guidelines", "outcomes",
-                                              "flags",  "rationale", "overlap",    "lease_seconds",
-                                              "raters", "reviewers", "gold_rate",  "status",
+static const char *const project_fields[] = { "slug",
+                                              "title",
+                                              "guidelines",
+                                              "outcomes",
+                                              "flags",
+                                              "rationale",
+                                              "overlap",
+                                              "lease_seconds",
+                                              "raters",
+                                              "reviewers",
+                                              "gold_rate",
+                                              "status",
+                                              "qc_min_seconds",
+                                              "qc_min_gold_accuracy",
                                               NULL };
 static const char *const outcome_names[] = { "a", "b", "tie", "both_bad", NULL };
 static const char *const rationale_names[] = { "off", "optional", "required", NULL };
@@ -79,6 +90,8 @@ static bool validate_fields(struct req *r, bool create)
         jv_int(&v, "overlap", JV_OPTIONAL, 1, 100, &n);
         jv_int(&v, "lease_seconds", JV_OPTIONAL, 10, 86400, &n);
         jv_number(&v, "gold_rate", JV_OPTIONAL, 0, 1, &d);
+        jv_number(&v, "qc_min_seconds", JV_OPTIONAL, 0, 3600, &d);
+        jv_number(&v, "qc_min_gold_accuracy", JV_OPTIONAL, 0, 1, &d);
         jv_enum(&v, "status", JV_OPTIONAL, status_names);
         json_t *raters = json_object_get(r->json, "raters");
         if (raters && !(json_is_string(raters) && strcmp(json_string_value(raters), "all") == 0))
@@ -167,16 +180,19 @@ void api_projects_list(struct req *r)
         snprintf(l, sizeof(l), "%ld", limit);
         snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
         bool staff = r->user.role != ROLE_RATER;
-        const char *params[] = { a, l, uid, staff ? "true" : "false" };
-        /* One page plus one row tells whether another page follows. */
+        const char *params[] = { a, l, uid, staff ? "true" : "false",
+                                 r->user.role == ROLE_ADMIN ? "true" : "false" };
+        /* One page plus one row tells whether another page follows. Raters see the open
+         * projects they may rate or review. */
         req_db(r,
                "WITH page AS (SELECT p.* FROM projects p WHERE p.id > $1 AND ($4 OR (p.status <> "
-               "'closed' AND prefd_may_rate(p, $3))) ORDER BY p.id LIMIT $2 + 1), "
+               "'closed' AND (prefd_may_rate(p, $3) OR prefd_may_review(p, $3, false)))) ORDER BY "
+               "p.id LIMIT $2 + 1), "
                "shown AS (SELECT * FROM page ORDER BY id LIMIT $2) "
-               "SELECT json_build_object('items', coalesce((SELECT json_agg(prefd_project_json(s, "
-               "$4) ORDER BY s.id) FROM shown s), '[]'), 'next_cursor', CASE WHEN (SELECT count(*) "
-               "FROM page) > $2 THEN (SELECT max(id)::text FROM shown) END)",
-               4, params, listed);
+               "SELECT json_build_object('items', coalesce((SELECT json_agg(prefd_project_for(s, "
+               "$3, $4, $5) ORDER BY s.id) FROM shown s), '[]'), 'next_cursor', CASE WHEN (SELECT "
+               "count(*) FROM page) > $2 THEN (SELECT max(id)::text FROM shown) END)",
+               5, params, listed);
 }
 
 static void got(struct req *r, const struct db_res *res)
@@ -195,11 +211,13 @@ void api_projects_get(struct req *r)
         char uid[32];
         snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
         bool staff = r->user.role != ROLE_RATER;
-        const char *params[] = { req_param(r, 0), uid, staff ? "true" : "false" };
+        const char *params[] = { req_param(r, 0), uid, staff ? "true" : "false",
+                                 r->user.role == ROLE_ADMIN ? "true" : "false" };
         req_db(r,
-               "SELECT prefd_project_json(p, $3) FROM projects p WHERE p.slug = $1 AND ($3 OR "
-               "(p.status <> 'closed' AND prefd_may_rate(p, $2)))",
-               3, params, got);
+               "SELECT prefd_project_for(p, $2, $3, $4) FROM projects p WHERE p.slug = $1 AND ($3 "
+               "OR (p.status <> 'closed' AND (prefd_may_rate(p, $2) OR prefd_may_review(p, $2, "
+               "false))))",
+               4, params, got);
 }
 
 void api_projects_progress(struct req *r)

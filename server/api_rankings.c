@@ -36,6 +36,8 @@ struct lb_params {
         char anchor[256];
         char category[128], language[64], since[64], until[64];
         long long min_votes;
+        bool reliability;    /* weights=reliability */
+        const char *weights; /* its name as given (static string) */
 };
 
 struct model_list {
@@ -53,9 +55,13 @@ struct lb_job {
         size_t n;                 /* models in the fit */
         int64_t *ids;             /* per model index */
         char **names;             /* per model index */
-        struct rank_pair *pairs;
+        struct rank_pair *pairs;  /* the fit's input (weighted by reliability when asked) */
         size_t npairs;
+        struct rank_pair *shown; /* weighted fits: the plain counts the reply shows */
+        size_t nshown;
         double left, right, tied, votes;
+        struct tally_weight *weights; /* weights=reliability: per rater */
+        size_t nweights;
         int rc;
         char err[256];
         struct rank_result result;
@@ -72,6 +78,8 @@ static void job_free(void *p)
         free(j->names);
         free(j->ids);
         free(j->pairs);
+        free(j->shown);
+        free(j->weights);
         rank_result_fini(&j->result);
         free(j);
 }
@@ -80,7 +88,7 @@ static void job_free(void *p)
 
 static const char *const known_params[] = {
         "ties",  "both_bad", "ci",     "rounds",        "seed",      "category", "language",
-        "since", "until",    "anchor", "anchor_rating", "min_votes", NULL
+        "since", "until",    "anchor", "anchor_rating", "min_votes", "weights",  NULL
 };
 
 struct unknown {
@@ -161,6 +169,8 @@ static int parse_params(struct req *r, struct lb_params *p)
         static const int bb_values[] = { RANK_BOTH_BAD_TIE, RANK_BOTH_BAD_EXCLUDE };
         static const char *const ci_names[] = { "sandwich", "bootstrap", "none", NULL };
         static const int ci_values[] = { RANK_CI_SANDWICH, RANK_CI_BOOTSTRAP, RANK_CI_NONE };
+        static const char *const weights_names[] = { "none", "reliability", NULL };
+        static const int weights_values[] = { 0, 1 };
         struct unknown u = { "" };
         httpparse_query_names(r->query, check_name, &u);
         if (u.name[0]) {
@@ -168,7 +178,7 @@ static int parse_params(struct req *r, struct lb_params *p)
                     r, 400, "bad_request", NULL,
                     "unknown query parameter \"%s\" (known: ties, both_bad, ci, rounds, "
                     "seed, category, language, since, until, anchor, anchor_rating, "
-                    "min_votes)",
+                    "min_votes, weights)",
                     u.name);
                 return -1;
         }
@@ -176,11 +186,13 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->ties = "half";
         p->both_bad = "tie";
         p->ci = "sandwich";
-        int ties = (int)p->opts.ties, bb = (int)p->opts.both_bad, ci = (int)p->opts.ci;
+        p->weights = "none";
+        int ties = (int)p->opts.ties, bb = (int)p->opts.both_bad, ci = (int)p->opts.ci, w = 0;
         double rounds = p->opts.rounds, seed = (double)p->opts.seed, rating = 1000, minv = 0;
         if (choice_param(r, "ties", ties_names, ties_values, &ties, &p->ties) < 0 ||
             choice_param(r, "both_bad", bb_names, bb_values, &bb, &p->both_bad) < 0 ||
             choice_param(r, "ci", ci_names, ci_values, &ci, &p->ci) < 0 ||
+            choice_param(r, "weights", weights_names, weights_values, &w, &p->weights) < 0 ||
             number_param(r, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds, true) < 0 ||
             number_param(r, "seed", 0, 9007199254740991.0, &seed, true) < 0 ||
             number_param(r, "anchor_rating", -1e9, 1e9, &rating, false) < 0 ||
@@ -208,6 +220,7 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->opts.seed = (uint64_t)seed;
         p->opts.anchor_rating = rating;
         p->min_votes = (long long)minv;
+        p->reliability = w == 1;
         return 0;
 }
 
@@ -303,6 +316,7 @@ static json_t *method_json(const struct lb_job *j)
                 json_object_set_new(m, "anchor_rating", json_real(o->anchor_rating));
         if (o->ties == RANK_TIES_DAVIDSON)
                 json_object_set_new(m, "tie_strength", json_real(j->result.tie_strength));
+        json_object_set_new(m, "weights", json_string(j->p.weights));
         return m;
 }
 
@@ -367,8 +381,10 @@ static void reply_matrix(struct req *r, struct lb_job *j)
                 return;
         }
         bool bb_tie = j->p.opts.both_bad == RANK_BOTH_BAD_TIE;
-        for (size_t k = 0; k < j->npairs; k++) {
-                const struct rank_pair *p = &j->pairs[k];
+        const struct rank_pair *pairs = j->shown ? j->shown : j->pairs;
+        size_t npairs = j->shown ? j->nshown : j->npairs;
+        for (size_t k = 0; k < npairs; k++) {
+                const struct rank_pair *p = &pairs[k];
                 double t = p->ties + (bb_tie ? p->both_bad : 0);
                 double total = p->a_wins + p->b_wins + t;
                 wins[p->a * n + p->b] += p->a_wins + t / 2;
@@ -409,6 +425,31 @@ static void reply_matrix(struct req *r, struct lb_job *j)
                                  "predicted", predicted, "filters", filters_json(j)));
 }
 
+/* A weighted fit reports the plain counts of every model. */
+static void show_plain_counts(struct lb_job *j)
+{
+        for (size_t i = 0; i < j->result.n; i++) {
+                struct rank_model *m = &j->result.models[i];
+                m->wins = m->losses = m->ties = m->both_bad = m->n = 0;
+        }
+        for (size_t k = 0; k < j->nshown; k++) {
+                const struct rank_pair *p = &j->shown[k];
+                struct rank_model *a = &j->result.models[p->a], *b = &j->result.models[p->b];
+                a->wins += p->a_wins;
+                a->losses += p->b_wins;
+                b->wins += p->b_wins;
+                b->losses += p->a_wins;
+                a->ties += p->ties;
+                b->ties += p->ties;
+                a->both_bad += p->both_bad;
+                b->both_bad += p->both_bad;
+        }
+        for (size_t i = 0; i < j->result.n; i++) {
+                struct rank_model *m = &j->result.models[i];
+                m->n = m->wins + m->losses + m->ties + m->both_bad;
+        }
+}
+
 static void fit_done(void *arg)
 {
         struct lb_job *j = arg;
@@ -422,6 +463,8 @@ static void fit_done(void *arg)
         if (!j->result.converged)
                 log_warn(r->id, "msg=rank_fit_not_converged iterations=%u detail=%s",
                          j->result.iterations, LOGQ(j->err));
+        if (j->shown)
+                show_plain_counts(j);
         if (j->matrix)
                 reply_matrix(r, j);
         else
@@ -450,12 +493,42 @@ static int find_id(const int64_t *ids, size_t n, int64_t id)
         return -1;
 }
 
+/* The pairs of counts among the kept models, indexed densely (keep[] maps an id index to a fit
+ * index + 1); adds their votes to the position bias when bias is set. */
+static size_t dense_pairs(struct lb_job *j, const int64_t *all_ids, size_t nm, const int *keep,
+                          const struct tally_pair *counts, size_t nc, struct rank_pair *out,
+                          bool bias)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < nc; i++) {
+                const struct tally_pair *c = &counts[i];
+                int a = find_id(all_ids, nm, c->lo), b = find_id(all_ids, nm, c->hi);
+                if (a < 0 || b < 0 || !keep[a] || !keep[b])
+                        continue;
+                out[k++] = (struct rank_pair){ .a = (uint32_t)(keep[a] - 1),
+                                               .b = (uint32_t)(keep[b] - 1),
+                                               .a_wins = c->lo_wins,
+                                               .b_wins = c->hi_wins,
+                                               .ties = c->ties,
+                                               .both_bad = c->both_bad };
+                if (bias) {
+                        j->left += c->left_wins;
+                        j->right += c->right_wins;
+                        j->tied += c->ties + c->both_bad;
+                        j->votes += c->lo_wins + c->hi_wins + c->ties + c->both_bad;
+                }
+        }
+        return k;
+}
+
 /*
  * Builds the fit's input from the project's models (ids ascending, names) and the counts per
- * pair: keeps the models with counted votes (and min_votes), indexes them densely.
+ * pair: keeps the models with counted votes (and min_votes), indexes them densely. A weighted
+ * fit (counts weighted, shown plain) keeps and reports by the plain counts.
  */
 static int build_input(struct lb_job *j, const int64_t *all_ids, char *const *all_names, size_t nm,
-                       const struct tally_pair *counts, size_t nc)
+                       const struct tally_pair *counts, size_t nc, const struct tally_pair *shown,
+                       size_t ns)
 {
         double *total = calloc(nm + 1, sizeof(double));
         int *keep = calloc(nm + 1, sizeof(int));
@@ -465,16 +538,14 @@ static int build_input(struct lb_job *j, const int64_t *all_ids, char *const *al
         int rc = -1;
         if (!total || !keep || !j->pairs || !j->ids || !j->names)
                 goto out;
-        for (size_t i = 0; i < nc; i++) {
-                int a = find_id(all_ids, nm, counts[i].lo), b = find_id(all_ids, nm, counts[i].hi);
-                double n =
-                    counts[i].lo_wins + counts[i].hi_wins + counts[i].ties + counts[i].both_bad;
+        for (size_t i = 0; i < ns; i++) {
+                int a = find_id(all_ids, nm, shown[i].lo), b = find_id(all_ids, nm, shown[i].hi);
+                double n = shown[i].lo_wins + shown[i].hi_wins + shown[i].ties + shown[i].both_bad;
                 if (a >= 0 && b >= 0) {
                         total[a] += n;
                         total[b] += n;
                 }
         }
-        /* Models kept, in id order; keep[] maps an id index to a fit index + 1. */
         for (size_t i = 0, k = 0; i < nm; i++) {
                 if (total[i] <= 0 || total[i] < (double)j->p.min_votes)
                         continue;
@@ -484,22 +555,11 @@ static int build_input(struct lb_job *j, const int64_t *all_ids, char *const *al
                         goto out;
                 j->n = k;
         }
-        for (size_t i = 0; i < nc; i++) {
-                const struct tally_pair *c = &counts[i];
-                int a = find_id(all_ids, nm, c->lo), b = find_id(all_ids, nm, c->hi);
-                if (a < 0 || b < 0 || !keep[a] || !keep[b])
-                        continue;
-                struct rank_pair *p = &j->pairs[j->npairs++];
-                *p = (struct rank_pair){ .a = (uint32_t)(keep[a] - 1),
-                                         .b = (uint32_t)(keep[b] - 1),
-                                         .a_wins = c->lo_wins,
-                                         .b_wins = c->hi_wins,
-                                         .ties = c->ties,
-                                         .both_bad = c->both_bad };
-                j->left += c->left_wins;
-                j->right += c->right_wins;
-                j->tied += c->ties + c->both_bad;
-                j->votes += c->lo_wins + c->hi_wins + c->ties + c->both_bad;
+        j->npairs = dense_pairs(j, all_ids, nm, keep, counts, nc, j->pairs, shown == counts);
+        if (shown != counts) {
+                if (!(j->shown = calloc(ns + 1, sizeof(struct rank_pair))))
+                        goto out;
+                j->nshown = dense_pairs(j, all_ids, nm, keep, shown, ns, j->shown, true);
         }
         rc = 0;
 out:
@@ -542,9 +602,10 @@ static void models_free(struct model_list *m)
         memset(m, 0, sizeof(*m));
 }
 
-static void counted(struct req *r, struct lb_job *j, const struct tally_pair *counts, size_t nc)
+static void counted(struct req *r, struct lb_job *j, const struct tally_pair *counts, size_t nc,
+                    const struct tally_pair *shown, size_t ns)
 {
-        int rc = build_input(j, j->models.ids, j->models.names, j->models.n, counts, nc);
+        int rc = build_input(j, j->models.ids, j->models.names, j->models.n, counts, nc, shown, ns);
         models_free(&j->models);
         if (rc != 0) {
                 req_reply_error(r, 503, "unavailable", NULL, "out of memory");
@@ -565,20 +626,32 @@ static void synced(int status, const char *message, void *arg)
         struct tally_filter f = { .category = j->p.category[0] ? j->p.category : NULL,
                                   .language = j->p.language[0] ? j->p.language : NULL,
                                   .has_since = j->p.since[0] != '\0',
-                                  .has_until = j->p.until[0] != '\0' };
+                                  .has_until = j->p.until[0] != '\0',
+                                  .weights = j->weights,
+                                  .nweights = j->nweights };
         if ((f.has_since && !jv_parse_timestamp(j->p.since, true, &f.since_us)) ||
             (f.has_until && !jv_parse_timestamp(j->p.until, true, &f.until_us))) {
                 req_reply_error(r, 400, "bad_request", NULL, "since or until is malformed");
                 return;
         }
-        struct tally_pair *counts;
-        size_t nc;
+        struct tally_pair *counts, *shown = NULL;
+        size_t nc, ns = 0;
         if (tally_count(r->app->tally, j->project_id, &f, &counts, &nc) != 0) {
                 req_reply_error(r, 503, "unavailable", NULL, "out of memory");
                 return;
         }
-        counted(r, j, counts, nc);
+        if (f.weights) {
+                f.weights = NULL;
+                f.nweights = 0;
+                if (tally_count(r->app->tally, j->project_id, &f, &shown, &ns) != 0) {
+                        free(counts);
+                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                        return;
+                }
+        }
+        counted(r, j, counts, nc, shown ? shown : counts, shown ? ns : nc);
         free(counts);
+        free(shown);
 }
 
 struct model_key {
@@ -657,8 +730,27 @@ static void totals_read(struct req *r, const struct db_res *res)
                 req_reply_error(r, 503, "unavailable", NULL, "out of memory");
                 return;
         }
-        counted(r, j, counts, nc);
+        counted(r, j, counts, nc, counts, nc);
         free(counts);
+}
+
+/* weights=reliability: keeps the raters' weights, then counts from the index like a filter. */
+static void weighed(struct req *r, void *arg, int status, const struct tally_weight *w, size_t n)
+{
+        struct lb_job *j = arg;
+        if (status != 0) {
+                req_reply_error(r, 503, "unavailable", NULL,
+                                "the raters' reliability could not be computed");
+                return;
+        }
+        if (!(j->weights = malloc(n * sizeof(*w) + 1))) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        if (n)
+                memcpy(j->weights, w, n * sizeof(*w));
+        j->nweights = n;
+        tally_sync(r->app->tally, j->project_id, synced, j);
 }
 
 /* Rows: kind -1 the project, kind 0 its models (in no order). */
@@ -696,6 +788,10 @@ static void models_read(struct req *r, const struct db_res *res)
                 return;
         }
         struct tally *t = r->app->tally;
+        if (j->p.reliability) {
+                api_quality_weights(r, j->project_id, weighed, j);
+                return;
+        }
         if (filtered(&j->p) || tally_ready(t, j->project_id)) {
                 tally_sync(t, j->project_id, synced, j);
                 return;

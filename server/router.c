@@ -50,6 +50,20 @@ static const struct route routes[] = {
         { REQ_POST, "/api/v1/projects/{slug}/votes/import", api_votes_import, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
 
+        /* Quality control */
+        { REQ_GET, "/api/v1/projects/{slug}/raters", api_quality_raters, ROLES_STAFF, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/agreement", api_quality_agreement, ROLES_STAFF, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/flags", api_quality_flags, ROLES_STAFF, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/exclusions", api_quality_exclusions, ROLES_STAFF, 0 },
+        { REQ_POST, "/api/v1/projects/{slug}/exclusions", api_quality_exclude, ROLES_ADMIN,
+          ROUTE_BODY_JSON },
+        { REQ_DELETE, "/api/v1/projects/{slug}/exclusions/{id}", api_quality_unexclude, ROLES_ADMIN,
+          0 },
+        { REQ_GET, "/api/v1/projects/{slug}/review/next", api_quality_review_next, ROLES_RATING,
+          0 },
+        { REQ_POST, "/api/v1/votes/{id}/review", api_quality_review, ROLES_RATING,
+          ROUTE_BODY_JSON },
+
         /* Rating */
         { REQ_GET, "/api/v1/projects/{slug}/next", api_rating_next, ROLES_RATING, 0 },
         { REQ_POST, "/api/v1/assignments/{id}/vote", api_rating_vote, ROLES_RATING,

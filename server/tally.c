@@ -34,6 +34,7 @@ static int reserve(void **arr, size_t *cap, size_t n, size_t elem)
 struct rec {
         int64_t at;         /* microseconds since 1970 */
         uint32_t pair;      /* index into pairs */
+        uint32_t rater;     /* index into raters (0: imported) */
         uint16_t cell;      /* index into cells */
         uint8_t choice;     /* enum tally_choice */
         uint8_t left_is_lo; /* the lower model id was shown on the left */
@@ -69,6 +70,7 @@ struct project {
         int64_t id;
         bool loaded;
         uint64_t watermark; /* every transaction below it has been read */
+        int64_t epoch;      /* the project's counts_epoch when loaded */
         uint64_t last_used;
 
         int64_t *models; /* dense index -> model id */
@@ -84,6 +86,9 @@ struct project {
         } * cells;
         size_t ncells, cells_cap;
         json_t *cell_map; /* "category\x1flanguage" -> cell index */
+        int64_t *raters;  /* rater index -> user id; index 0 is "none" */
+        size_t nraters, raters_cap;
+        struct u64map rater_map; /* user id -> rater index */
 
         struct rec *recs;
         size_t nrecs, recs_cap;
@@ -101,6 +106,7 @@ struct project {
         /* the sync in progress */
         enum sync_phase phase;
         uint64_t next_watermark;
+        int64_t next_epoch;
         int64_t after_id; /* last rated vote id read by the feed */
         struct pending_import *todo;
         size_t ntodo, todo_cap, todo_at;
@@ -138,6 +144,10 @@ static void project_clear(struct project *p)
 {
         free(p->models);
         u64map_fini(&p->model_map);
+        free(p->raters);
+        u64map_fini(&p->rater_map);
+        p->raters = NULL;
+        p->nraters = p->raters_cap = 0;
         free(p->pairs);
         u64map_fini(&p->pair_map);
         for (size_t i = 0; i < p->ncells; i++) {
@@ -216,6 +226,26 @@ static int model_index(struct project *p, int64_t id, uint32_t *out)
         return u64map_put(&p->model_map, (uint64_t)id, *out);
 }
 
+static int rater_index(struct project *p, int64_t id, uint32_t *out)
+{
+        if (id == 0) {
+                *out = 0;
+                return 0;
+        }
+        if (u64map_get(&p->rater_map, (uint64_t)id, out))
+                return 0;
+        if (p->nraters == 0) { /* index 0 stands for imported votes */
+                if (reserve((void **)&p->raters, &p->raters_cap, 0, sizeof(int64_t)) != 0)
+                        return -1;
+                p->raters[p->nraters++] = 0;
+        }
+        if (reserve((void **)&p->raters, &p->raters_cap, p->nraters, sizeof(int64_t)) != 0)
+                return -1;
+        *out = (uint32_t)p->nraters;
+        p->raters[p->nraters++] = id;
+        return u64map_put(&p->rater_map, (uint64_t)id, *out);
+}
+
 static int cell_index(struct project *p, const char *category, const char *language, uint16_t *out)
 {
         char key[512];
@@ -242,12 +272,12 @@ static int cell_index(struct project *p, const char *category, const char *langu
 }
 
 static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
-               const char *category, const char *language, int64_t at)
+               const char *category, const char *language, int64_t at, int64_t rater_id)
 {
-        uint32_t a, b, pair, cp;
+        uint32_t a, b, pair, cp, rater;
         uint16_t cell;
         if (left == right || model_index(p, left, &a) != 0 || model_index(p, right, &b) != 0 ||
-            cell_index(p, category, language, &cell) != 0)
+            cell_index(p, category, language, &cell) != 0 || rater_index(p, rater_id, &rater) != 0)
                 return -1;
         bool left_is_lo = left < right;
         uint32_t lo = left_is_lo ? a : b, hi = left_is_lo ? b : a;
@@ -276,6 +306,7 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
                 p->sorted = false;
         p->recs[p->nrecs++] = (struct rec){ .at = at,
                                             .pair = pair,
+                                            .rater = rater,
                                             .cell = cell,
                                             .choice = (uint8_t)choice,
                                             .left_is_lo = left_is_lo };
@@ -308,10 +339,11 @@ bool tally_ready(const struct tally *t, int64_t project)
 }
 
 int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
-              enum tally_choice choice, const char *category, const char *language, int64_t at_us)
+              enum tally_choice choice, const char *category, const char *language, int64_t at_us,
+              int64_t rater)
 {
         struct project *p = get(t, project);
-        return p ? add(p, left, right, choice, category, language, at_us) : -1;
+        return p ? add(p, left, right, choice, category, language, at_us, rater) : -1;
 }
 
 /* --- counting --- */
@@ -336,23 +368,23 @@ static size_t lower_bound(const struct project *p, int64_t at)
         return lo;
 }
 
-static void count_rec(struct tally_pair *out, const struct rec *r)
+static void count_rec(struct tally_pair *out, const struct rec *r, double w)
 {
         struct tally_pair *x = &out[r->pair];
         switch (r->choice) {
         case TALLY_LEFT:
-                x->left_wins++;
-                *(r->left_is_lo ? &x->lo_wins : &x->hi_wins) += 1;
+                x->left_wins += w;
+                *(r->left_is_lo ? &x->lo_wins : &x->hi_wins) += w;
                 break;
         case TALLY_RIGHT:
-                x->right_wins++;
-                *(r->left_is_lo ? &x->hi_wins : &x->lo_wins) += 1;
+                x->right_wins += w;
+                *(r->left_is_lo ? &x->hi_wins : &x->lo_wins) += w;
                 break;
         case TALLY_TIE:
-                x->ties++;
+                x->ties += w;
                 break;
         default:
-                x->both_bad++;
+                x->both_bad += w;
                 break;
         }
 }
@@ -368,15 +400,24 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
         p->last_used = ++t->clock;
         bool *cell_ok = calloc(p->ncells + 1, sizeof(bool));
         struct tally_pair *sums = calloc(p->npairs + 1, sizeof(*sums));
-        if (!cell_ok || !sums) {
+        double *weight = f->weights ? malloc((p->nraters + 1) * sizeof(double)) : NULL;
+        if (!cell_ok || !sums || (f->weights && !weight)) {
                 free(cell_ok);
                 free(sums);
+                free(weight);
                 return -1;
+        }
+        for (size_t k = 0; weight && k <= p->nraters; k++)
+                weight[k] = 1;
+        for (size_t k = 0; weight && k < f->nweights; k++) {
+                uint32_t at;
+                if (u64map_get(&p->rater_map, (uint64_t)f->weights[k].rater, &at))
+                        weight[at] = f->weights[k].weight;
         }
         for (size_t c = 0; c < p->ncells; c++)
                 cell_ok[c] = (!f->category || strcmp(f->category, p->cells[c].category) == 0) &&
                              (!f->language || strcmp(f->language, p->cells[c].language) == 0);
-        if (!f->has_since && !f->has_until) {
+        if (!f->has_since && !f->has_until && !weight) {
                 /* Category and language only: the maintained totals. */
                 for (size_t i = 0; i < p->ncps; i++) {
                         const struct cell_pair *c = &p->cps[i];
@@ -391,17 +432,18 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
                         x->right_wins += c->right_wins;
                 }
         } else {
-                /* A time window: the votes inside it. */
                 if (!p->sorted) {
                         qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
                         p->sorted = true;
                 }
+                /* A time window or weights: the votes themselves (inside the window). */
                 size_t from = f->has_since ? lower_bound(p, f->since_us) : 0;
                 size_t to = f->has_until ? lower_bound(p, f->until_us) : p->nrecs;
                 for (size_t i = from; i < to; i++)
                         if (cell_ok[p->recs[i].cell])
-                                count_rec(sums, &p->recs[i]);
+                                count_rec(sums, &p->recs[i], weight ? weight[p->recs[i].rater] : 1);
         }
+        free(weight);
         size_t k = 0;
         for (size_t i = 0; i < p->npairs; i++) {
                 struct tally_pair *x = &sums[i];
@@ -431,6 +473,7 @@ static void finish_sync(struct project *p, int status, const char *message)
         if (status == 0) {
                 /* Forget what the new watermark already covers. */
                 p->watermark = p->next_watermark;
+                p->epoch = p->next_epoch;
                 size_t k = 0;
                 u64map_fini(&p->seen_map);
                 for (size_t i = 0; i < p->nseen; i++)
@@ -514,7 +557,7 @@ static void imported_read(const struct db_res *res, void *arg)
         for (int i = 0; i < rows; i++) {
                 if (add(p, db_res_int(res, i, 1), db_res_int(res, i, 2),
                         choice_of(db_res_value(res, i, 3)), db_res_value(res, i, 4),
-                        db_res_value(res, i, 5), db_res_int(res, i, 6)) != 0) {
+                        db_res_value(res, i, 5), db_res_int(res, i, 6), 0) != 0) {
                         finish_sync(p, -1, "out of memory");
                         return;
                 }
@@ -544,11 +587,27 @@ static void feed_read(const struct db_res *res, void *arg)
                 return;
         }
         int rows = db_res_nrows(res), votes = 0;
+        /* Exclusions changed what counts since this index was read: read it all again. */
+        for (int i = 0; i < rows && p->after_id == 0 && p->loaded; i++) {
+                if (db_res_value(res, i, 0)[0] == 'x' && db_res_int(res, i, 2) != p->epoch) {
+                        log_info(NULL, "msg=tally_reload project=%lld reason=epoch",
+                                 (long long)p->id);
+                        struct waiter *w = p->waiting;
+                        p->waiting = NULL;
+                        project_clear(p);
+                        p->waiting = w;
+                        p->phase = SYNC_IDLE;
+                        sync_step(p);
+                        return;
+                }
+        }
         for (int i = 0; i < rows; i++) {
                 const char *kind = db_res_value(res, i, 0);
                 if (kind[0] == 'x') {
-                        if (p->after_id == 0)
+                        if (p->after_id == 0) {
                                 p->next_watermark = strtoull(db_res_value(res, i, 1), NULL, 10);
+                                p->next_epoch = db_res_int(res, i, 2);
+                        }
                         continue;
                 }
                 uint64_t txid = strtoull(db_res_value(res, i, 8), NULL, 10);
@@ -578,7 +637,8 @@ static void feed_read(const struct db_res *res, void *arg)
                         continue; /* read by an earlier sync */
                 if (add(p, db_res_int(res, i, 2), db_res_int(res, i, 3),
                         choice_of(db_res_value(res, i, 4)), db_res_value(res, i, 5),
-                        db_res_value(res, i, 6), db_res_int(res, i, 7)) != 0 ||
+                        db_res_value(res, i, 6), db_res_int(res, i, 7),
+                        db_res_int(res, i, 9)) != 0 ||
                     reserve((void **)&p->seen_votes, &p->seen_cap, p->nseen, sizeof(struct seen)) !=
                         0 ||
                     u64map_put(&p->seen_map, (uint64_t)id, 1) != 0) {
@@ -614,15 +674,17 @@ static void sync_step(struct project *p)
                 /* One statement, one snapshot: its xmin and the rows written since the mark. */
                 db_query(
                     p->tally->db,
-                    "(SELECT 'x', pg_snapshot_xmin(pg_current_snapshot())::text, NULL::bigint, "
-                    "NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text) "
+                    "(SELECT 'x', pg_snapshot_xmin(pg_current_snapshot())::text, (SELECT "
+                    "counts_epoch FROM projects WHERE id = $1), NULL::bigint, NULL::text, "
+                    "NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::bigint) "
                     "UNION ALL (SELECT 'v', v.id::text, v.model_left, v.model_right, v.choice, "
                     "v.category, v.language, (extract(epoch FROM v.created_at) * 1000000)::bigint, "
-                    "v.txid::text FROM votes v WHERE v.project_id = $1 AND v.txid >= $2::xid8 "
-                    "AND v.id > $3 AND NOT v.is_gold ORDER BY v.id LIMIT $4) "
+                    "v.txid::text, v.rater_id FROM votes v WHERE v.project_id = $1 AND v.txid >= "
+                    "$2::xid8 AND v.id > $3 AND NOT v.is_gold AND NOT v.excluded ORDER BY v.id "
+                    "LIMIT $4) "
                     "UNION ALL (SELECT 'i', i.id::text, i.first_id, i.last_id, NULL, NULL, NULL, "
-                    "NULL, i.txid::text FROM imports i WHERE i.project_id = $1 AND i.txid >= "
-                    "$2::xid8 AND i.votes > 0 AND $3 = 0)",
+                    "NULL, i.txid::text, NULL FROM imports i WHERE i.project_id = $1 AND "
+                    "i.txid >= $2::xid8 AND i.votes > 0 AND $3 = 0)",
                     4, params, feed_read, p);
                 return;
         }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh - `make bench`: the ranking module's own benchmark, then the service benchmark
+# run.sh - `make bench`: the ranking and quality modules' own benchmarks, then the service benchmark
 # (tests/bench/bench.py) against a private PostgreSQL made for the run. Prints figures; asserts
 # nothing about time.
 set -eu
@@ -16,6 +16,11 @@ trap cleanup EXIT INT TERM
 if [ -x "$build/bench/bench_rank" ]; then
 	echo "== ranking module (tests/bench/bench_rank.c)"
 	"$build/bench/bench_rank"
+	echo
+fi
+if [ -x "$build/bench/bench_quality" ]; then
+	echo "== quality module (tests/bench/bench_quality.c)"
+	"$build/bench/bench_quality"
 	echo
 fi
 echo "== service (tests/bench/bench.py)"

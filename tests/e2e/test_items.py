@@ -46,6 +46,7 @@ class ProjectsTest(PrefdCase):
     def test_rater_visibility(self):
         r1 = self.user("vis-1")
         r2 = self.user("vis-2")
+        r3 = self.user("vis-3")
         self.project("open-all")
         self.project("only-r1", raters=["vis-1"], reviewers=["vis-2"])
         self.project("closed-one", status="closed")
@@ -53,20 +54,27 @@ class ProjectsTest(PrefdCase):
                          422, "validation_failed")
         self.assertError(self.admin.get("/api/v1/projects/x1"), 404, "not_found")  # nothing half-made
         seen1 = {p["slug"] for p in r1.get("/api/v1/projects?limit=1000").json["items"]}
-        seen2 = {p["slug"] for p in r2.get("/api/v1/projects?limit=1000").json["items"]}
+        seen2 = {p["slug"]: p for p in r2.get("/api/v1/projects?limit=1000").json["items"]}
+        seen3 = {p["slug"] for p in r3.get("/api/v1/projects?limit=1000").json["items"]}
         self.assertIn("only-r1", seen1)
-        self.assertNotIn("only-r1", seen2)
+        self.assertNotIn("only-r1", seen3)
         self.assertNotIn("closed-one", seen1)
-        self.assertIn("open-all", seen2)
-        self.assertEqual(r2.get("/api/v1/projects/only-r1").status, 404)
+        self.assertIn("open-all", seen3)
+        self.assertEqual(r3.get("/api/v1/projects/only-r1").status, 404)
+        # a reviewer sees the project to review it, and may not rate there
+        self.assertEqual((seen2["only-r1"]["may_rate"], seen2["only-r1"]["may_review"]), (False, True))
+        self.assertEqual((seen2["open-all"]["may_rate"], seen2["open-all"]["may_review"]), (True, False))
+        self.assertError(r2.get("/api/v1/projects/only-r1/next"), 403, "forbidden")
         p = r1.get("/api/v1/projects/only-r1").json
+        self.assertEqual((p["may_rate"], p["may_review"]), (True, False))
         self.assertNotIn("raters", p)  # raters do not see who else rates or reviews
         p = self.admin.get("/api/v1/projects/only-r1").json
         self.assertEqual(p["raters"], ["vis-1"])
         self.assertEqual(p["reviewers"], ["vis-2"])
         r = self.admin.patch("/api/v1/projects/only-r1", {"raters": "all"})
         self.assertEqual(r.json["raters"], "all")
-        self.assertEqual(r2.get("/api/v1/projects/only-r1").status, 200)
+        self.assertEqual(r3.get("/api/v1/projects/only-r1").status, 200)
+        self.assertTrue(self.admin.get("/api/v1/projects/only-r1").json["may_review"])
 
 
 class ItemsTest(PrefdCase):

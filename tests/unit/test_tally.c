@@ -28,13 +28,13 @@ static void test_counts(void)
         REQUIRE(t != NULL);
         /* model 7 on the left beats 3 on day 1 (en, math); 3 on the left beats 7 (zh) on day 2...
          */
-        CHECK_INT(tally_add(t, 1, 7, 3, TALLY_LEFT, "math", "en", 1 * DAY), 0);
-        CHECK_INT(tally_add(t, 1, 3, 7, TALLY_LEFT, "math", "zh", 2 * DAY), 0);
-        CHECK_INT(tally_add(t, 1, 3, 7, TALLY_TIE, "code", "en", 3 * DAY), 0);
-        CHECK_INT(tally_add(t, 1, 7, 9, TALLY_RIGHT, "code", "en", 3 * DAY + 5), 0);
-        CHECK_INT(tally_add(t, 1, 9, 3, TALLY_BOTH_BAD, "math", "en", 0), 0); /* out of order */
-        CHECK_INT(tally_add(t, 1, 5, 5, TALLY_LEFT, "x", "y", 0), -1);        /* same model */
-        CHECK_INT(tally_add(t, 2, 1, 2, TALLY_LEFT, "", "", 0), 0);           /* another project */
+        CHECK_INT(tally_add(t, 1, 7, 3, TALLY_LEFT, "math", "en", 1 * DAY, 0), 0);
+        CHECK_INT(tally_add(t, 1, 3, 7, TALLY_LEFT, "math", "zh", 2 * DAY, 0), 0);
+        CHECK_INT(tally_add(t, 1, 3, 7, TALLY_TIE, "code", "en", 3 * DAY, 0), 0);
+        CHECK_INT(tally_add(t, 1, 7, 9, TALLY_RIGHT, "code", "en", 3 * DAY + 5, 0), 0);
+        CHECK_INT(tally_add(t, 1, 9, 3, TALLY_BOTH_BAD, "math", "en", 0, 0), 0); /* out of order */
+        CHECK_INT(tally_add(t, 1, 5, 5, TALLY_LEFT, "x", "y", 0, 0), -1);        /* same model */
+        CHECK_INT(tally_add(t, 2, 1, 2, TALLY_LEFT, "", "", 0, 0), 0); /* another project */
 
         struct tally_pair *p;
         size_t n;
@@ -113,7 +113,7 @@ static void test_many(void)
                 int64_t at = (i * 7919) % 1000 * DAY / 10;
                 in_window += at >= 10 * DAY && at < 50 * DAY;
                 failed += tally_add(t, 9, a + 1, b + 1, (enum tally_choice)(i % 4),
-                                    i % 3 ? "c1" : "c2", "en", at) != 0;
+                                    i % 3 ? "c1" : "c2", "en", at, 0) != 0;
         }
         CHECK_INT(failed, 0);
         struct tally_pair *p;
@@ -131,8 +131,35 @@ static void test_many(void)
         tally_free(t);
 }
 
+static void test_weights(void)
+{
+        struct tally *t = tally_new(NULL, 1 << 30);
+        REQUIRE(t != NULL);
+        /* Rater 5 says model 1 (left) is better, rater 6 says 2 (left); one imported vote for 1. */
+        CHECK_INT(tally_add(t, 1, 1, 2, TALLY_LEFT, "", "", 10, 5), 0);
+        CHECK_INT(tally_add(t, 1, 1, 2, TALLY_LEFT, "", "", 11, 5), 0);
+        CHECK_INT(tally_add(t, 1, 2, 1, TALLY_LEFT, "", "", 12, 6), 0);
+        CHECK_INT(tally_add(t, 1, 1, 2, TALLY_RIGHT, "", "", 13, 0), 0);
+        struct tally_weight w[] = { { 5, 0.25 }, { 6, 2 }, { 99, 7 } };
+        struct tally_filter f = { .weights = w, .nweights = 3 };
+        struct tally_pair *p;
+        size_t n;
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        REQUIRE(n == 1);
+        CHECK_NEAR(p[0].lo_wins, 0.25 + 0.25, 1e-12); /* rater 5's two votes for model 1 */
+        CHECK_NEAR(p[0].hi_wins, 2 + 1, 1e-12);       /* rater 6's, and the imported one at 1 */
+        CHECK_NEAR(p[0].left_wins, 0.5 + 2, 1e-12);
+        free(p);
+        f = (struct tally_filter){ 0 };
+        REQUIRE(tally_count(t, 1, &f, &p, &n) == 0);
+        CHECK_NEAR(p[0].lo_wins + p[0].hi_wins, 4, 0);
+        free(p);
+        tally_free(t);
+}
+
 int main(void)
 {
+        RUN(weights);
         RUN(counts);
         RUN(many);
         T_DONE();
