@@ -35,6 +35,7 @@ static const struct param leaderboard_params[] = {
         { "anchor", "anchor" },
         { "anchor-rating", "anchor_rating" },
         { "min-votes", "min_votes" },
+        { "weights", "weights" },
 };
 
 static const struct args_opt leaderboard_opts[] = {
@@ -50,6 +51,7 @@ static const struct args_opt leaderboard_opts[] = {
         { "anchor", ARGS_VALUE, 0 },
         { "anchor-rating", ARGS_VALUE, 0 },
         { "min-votes", ARGS_VALUE, 0 },
+        { "weights", ARGS_VALUE, 0 },
         { "json", ARGS_FLAG, 0 },
         { "csv", ARGS_FLAG, 0 },
         { NULL, 0, 0 },
@@ -58,6 +60,7 @@ static const struct args_opt leaderboard_opts[] = {
 static const char *const ties_choices[] = { "half", "davidson", "exclude", NULL };
 static const char *const both_bad_choices[] = { "tie", "exclude", NULL };
 static const char *const ci_choices[] = { "sandwich", "bootstrap", "none", NULL };
+static const char *const weights_choices[] = { "none", "reliability", NULL };
 
 /* GETs /api/v1/projects/SLUG/WHAT with the query options; resp->body owned by caller. */
 static int get_project(struct ctl *ctl, const char *slug, const char *what, const struct args *a,
@@ -252,6 +255,7 @@ static int leaderboard(struct ctl *ctl, const struct args *a)
         if (args_choice(ctl, a, "ties", ties_choices) != 0 ||
             args_choice(ctl, a, "both-bad", both_bad_choices) != 0 ||
             args_choice(ctl, a, "ci", ci_choices) != 0 ||
+            args_choice(ctl, a, "weights", weights_choices) != 0 ||
             args_long(ctl, a, "rounds", 1, 100000000, &n) != 0 ||
             args_long(ctl, a, "seed", LONG_MIN, LONG_MAX, &n) != 0 ||
             args_double(ctl, a, "anchor-rating", -1e12, 1e12, &d) != 0 ||
@@ -438,7 +442,9 @@ const struct ctl_cmd cmd_rankings_cmds[] = {
           "  --anchor MODEL                  pin this model's rating ...\n"
           "  --anchor-rating R               ... to R (default 1000)\n"
           "  --min-votes N                   only models with at least N votes\n"
-          "  --json                          the server's answer as JSON\n"
+          "  --weights none|reliability      weigh each vote by its rater's reliability\n"
+          "                                  (default none)\n"
+          "  --json                           the server's answer as JSON\n"
           "  --csv                           CSV (RFC 4180): rank, model, rating, ci_low,\n"
           "                                  ci_high, votes, wins, losses, ties, both_bad,\n"
           "                                  win_rate [, component]\n",

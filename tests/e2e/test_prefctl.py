@@ -480,11 +480,13 @@ class RankingsCtlTest(CtlCase):
             for key in ("rank", "votes", "wins", "losses", "ties", "both_bad"):
                 self.assertEqual(int(rec[key]), m[key], key)
         # the options reach the server as its query parameters
-        query = "?ties=exclude&both_bad=exclude&ci=none&anchor=gpt-4&anchor_rating=1200&min_votes=400"
+        query = ("?ties=exclude&both_bad=exclude&ci=none&anchor=gpt-4&anchor_rating=1200&min_votes=400"
+                 "&weights=reliability")
         api = self.admin.get("/api/v1/projects/vic/leaderboard" + query).json
         got = json.loads(self.ok("leaderboard", "vic", "--ties", "exclude", "--both-bad", "exclude", "--ci", "none",
                                  "--anchor", "gpt-4", "--anchor-rating", "1200", "--min-votes", "400",
-                                 "--json").stdout)
+                                 "--weights", "reliability", "--json").stdout)
+        self.assertEqual(got["method"]["weights"], "reliability")
         self.assertEqual(got["models"], api["models"])
         self.assertEqual(got["method"], api["method"])
         r = self.ok("leaderboard", "vic", "--ci", "none", "--anchor", "gpt-4", "--anchor-rating", "1200")
@@ -493,6 +495,7 @@ class RankingsCtlTest(CtlCase):
         r = self.ok("leaderboard", "vic", "--ci", "bootstrap", "--rounds", "50", "--seed", "7", "--json")
         self.assertEqual(json.loads(r.stdout)["method"]["ci"], "bootstrap")
         self.assertExit(self.ctl("leaderboard", "nope"), 4, "404 not_found")
+        self.assertExit(self.ctl("leaderboard", "vic", "--weights", "gold"), 2, "--weights")
 
     def test_leaderboard_names_and_components(self):
         self.require("/api/v1/projects/vic/leaderboard", "leaderboard")
@@ -583,7 +586,8 @@ class RankingsCtlTest(CtlCase):
                 self.assertEqual(f.read(), "old\n")
             self.assertEqual(sorted(os.listdir(d)), ["keep.jsonl", "votes.arena", "votes.csv", "votes.dpo",
                                                      "votes.jsonl"])
-            rows_dpo = [json.loads(l) for l in open(os.path.join(d, "votes.dpo"))]
+            with open(os.path.join(d, "votes.dpo")) as f:
+                rows_dpo = [json.loads(l) for l in f]
             if rows_dpo:
                 self.assertEqual(set(rows_dpo[0]), {"prompt", "chosen", "rejected", "chosen_model", "rejected_model"})
 
