@@ -148,6 +148,8 @@ def main():
         row("bootstrap, 100 rounds (10 runs, new seed each)", "%.1f ms / %.1f ms" % (med, worst))
         med, worst = timer.series([lb + "?ci=bootstrap&rounds=1000&seed=%d" % s for s in range(5)])
         row("bootstrap, 1000 rounds (5 runs, new seed each)", "%.1f ms / %.1f ms" % (med, worst))
+        med, _ = timer.series([lb + "?category=coding"])
+        row("first filtered request (loads the vote index)", "%.1f ms" % med)
         for label, q in (("category=coding", "?category=coding"), ("language=zh", "?language=zh"),
                          ("category and language", "?category=math&language=en"),
                          ("since/until, 10 days with partial ends",
@@ -170,7 +172,7 @@ def main():
         covered = sum(1 for n in names if fit[n]["ci_low"] <= truth[n] <= fit[n]["ci_high"])
         row("Pearson / Spearman correlation", "%.5f / %.5f" % (statistics.correlation(xs, ys), spearman(xs, ys)))
         row("rating error: mean / max (arena points)", "%.2f / %.2f" % (statistics.mean(errs), max(errs)))
-        row("true rating inside the 95%% sandwich interval", "%d of %d models" % (covered, len(names)))
+        row("true rating inside the 95% sandwich interval", "%d of %d models" % (covered, len(names)))
 
         print("\nExports (GET /votes, streamed)")
         for fmt in ("jsonl", "csv", "arena"):
