@@ -1,6 +1,6 @@
 /*
- * api_web.c - the web client: its pages (one HTML shell for /, /rate/{slug},
- * /leaderboard/{slug} and /admin) and assets under /static/, all compiled into the binary from
+ * api_web.c - the web client: its pages (one HTML shell for /, /rate/{slug}, /review/{slug},
+ * /leaderboard/{slug}, /quality/{slug} and /admin) and assets under /static/, compiled in from
  * client/web/ (embedded.h). Pages carry a strict Content-Security-Policy: scripts and styles
  * only from this origin, no inline script, no framing. Assets are revalidated by ETag.
  */

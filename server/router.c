@@ -75,6 +75,8 @@ static const struct route routes[] = {
         { REQ_GET, "/", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/rate/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/leaderboard/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
+        { REQ_GET, "/quality/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
+        { REQ_GET, "/review/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/admin", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/static/{*}", api_web_asset, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
 };

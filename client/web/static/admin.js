@@ -1,7 +1,7 @@
-// admin.js - /admin: projects (create, edit every setting with a guidelines preview, progress) and
-// their items (JSON Lines upload with a progress bar and a per-line error report), and users
-// (create, role, disable/enable, reset password, new API token shown once). The URL's hash keeps
-// the tab and the selected project (#users, #project=SLUG, #new).
+// admin.js - /admin: projects (create, edit every setting with a guidelines preview, progress,
+// links to their quality pages) and their items (JSON Lines upload with a progress bar and a
+// per-line error report), and users (create, role, disable/enable, reset password, new API token
+// shown once). The URL's hash keeps the tab and the selected project (#users, #project=SLUG, #new).
 import { ApiError, errorMessage, get, patch, post, upload } from './api.js';
 import { h, newId, replace } from './dom.js';
 import { bind, fmtDate, fmtNumber, fmtPercent } from './i18n.js';
@@ -152,6 +152,7 @@ export async function render(main, ctx) {
           h('td', { class: 'num', tAttrs: { 'data-label': 'admin.col.raters' } }, pr ? fmtNumber(pr.raters) : '–'),
           h('td', null, h('div', { class: 'actions' },
             h('a', { class: 'btn btn-small', href: `#project=${slug}`, t: 'admin.edit' }),
+            h('a', { class: 'btn btn-small btn-quiet', href: `/quality/${slug}`, t: 'home.quality' }),
             h('a', { class: 'btn btn-small btn-quiet', href: `/leaderboard/${slug}`, t: 'home.leaderboard' }),
             p.status === 'active' ? h('a', { class: 'btn btn-small btn-quiet', href: `/rate/${slug}`, t: 'home.rate' }) : null)));
       }))));
@@ -160,7 +161,7 @@ export async function render(main, ctx) {
   function projectForm(p) {
     const create = !p;
     p = p || { title: '', guidelines: '', outcomes: OUTCOMES, flags: DEFAULT_FLAGS, rationale: 'optional', overlap: 1,
-      lease_seconds: 600, gold_rate: 0, raters: 'all', reviewers: [], status: 'active' };
+      lease_seconds: 600, gold_rate: 0, qc_min_seconds: 4, qc_min_gold_accuracy: 0.7, raters: 'all', reviewers: [], status: 'active' };
     const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
     const slug = create ? h('input', { name: 'slug', required: true, pattern: '[a-z0-9][a-z0-9_-]{0,63}', autocomplete: 'off', spellcheck: 'false' }) : null;
     const title = h('input', { name: 'title', required: true, maxlength: 200, value: p.title });
@@ -171,6 +172,8 @@ export async function render(main, ctx) {
     const overlap = h('input', { name: 'overlap', type: 'number', min: 1, max: 100, required: true, value: p.overlap });
     const lease = h('input', { name: 'lease_seconds', type: 'number', min: 10, max: 86400, required: true, value: p.lease_seconds });
     const gold = h('input', { name: 'gold_rate', type: 'number', min: 0, max: 1, step: 0.01, required: true, value: p.gold_rate });
+    const qcSeconds = h('input', { name: 'qc_min_seconds', type: 'number', min: 0, max: 3600, step: 'any', required: true, value: p.qc_min_seconds });
+    const qcGold = h('input', { name: 'qc_min_gold_accuracy', type: 'number', min: 0, max: 1, step: 0.01, required: true, value: p.qc_min_gold_accuracy });
     const flags = h('input', { name: 'flags', value: (p.flags || []).join(', '), autocomplete: 'off', spellcheck: 'false' });
     const outcomeBoxes = OUTCOMES.map((o) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'outcomes', value: o, checked: (p.outcomes || []).includes(o), disabled: o === 'a' || o === 'b' }),
@@ -208,6 +211,8 @@ export async function render(main, ctx) {
         field('admin.f.overlap', overlap, 'admin.h.overlap'),
         field('admin.f.lease', lease, 'admin.h.lease'),
         field('admin.f.gold_rate', gold, 'admin.h.gold_rate'),
+        field('admin.f.qc_min_seconds', qcSeconds, 'admin.h.qc_min_seconds'),
+        field('admin.f.qc_min_gold_accuracy', qcGold, 'admin.h.qc_min_gold_accuracy'),
         h('fieldset', { class: 'field outcomes' }, h('legend', { t: 'admin.f.outcomes' }), outcomeBoxes),
         field('admin.f.flags', flags, 'admin.h.flags'),
         h('fieldset', { class: 'field raters' }, h('legend', { t: 'admin.f.raters' }),
@@ -231,6 +236,8 @@ export async function render(main, ctx) {
         overlap: Number(overlap.value),
         lease_seconds: Number(lease.value),
         gold_rate: Number(gold.value),
+        qc_min_seconds: Number(qcSeconds.value),
+        qc_min_gold_accuracy: Number(qcGold.value),
         outcomes: OUTCOMES.filter((o) => form.querySelector(`input[name=outcomes][value=${o}]`).checked),
         flags: list(flags.value),
         raters: ratersAll.checked ? 'all' : list(raters.value),

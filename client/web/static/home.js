@@ -1,5 +1,6 @@
-// home.js - where a logged-in user lands at /: the projects open to them. Raters get "start
-// rating" links; admins and analysts the leaderboards (and admins the rating and admin pages).
+// home.js - where a logged-in user lands at /: the projects open to them. Whoever may rate a
+// project gets a "start rating" link, its reviewers a "review" link; admins and analysts the
+// leaderboards and quality pages (and admins the admin page).
 import { get } from './api.js';
 import { h, replace } from './dom.js';
 import { label } from './i18n.js';
@@ -31,10 +32,12 @@ export async function render(main, { user, setTitle }) {
     replace(list, h('p', { class: 'notice', t: user.role === 'admin' ? 'home.none_admin' : 'home.none' }));
     return;
   }
-  const canRate = user.role === 'rater' || user.role === 'admin';
+  // Analysts neither rate nor review, whatever a project's lists say.
+  const judges = user.role !== 'analyst';
   const staff = user.role !== 'rater';
   replace(list, projects.map((p) => {
     const rate = encodeURIComponent(p.slug);
+    const canRate = judges && p.may_rate;
     return h('article', { class: 'card project-card', dataset: { slug: p.slug } },
       h('div', { class: 'project-card-head' },
         h('h2', null, p.title),
@@ -45,7 +48,9 @@ export async function render(main, { user, setTitle }) {
           ? h('a', { class: 'btn btn-primary', href: `/rate/${rate}`, t: 'home.rate' }) : null,
         canRate && p.status !== 'active'
           ? h('span', { class: 'muted', t: ['home.not_active', { status: label('status', p.status) }] }) : null,
+        judges && p.may_review ? h('a', { class: 'btn', href: `/review/${rate}`, t: 'home.review' }) : null,
         staff ? h('a', { class: 'btn', href: `/leaderboard/${rate}`, t: 'home.leaderboard' }) : null,
+        staff ? h('a', { class: 'btn', href: `/quality/${rate}`, t: 'home.quality' }) : null,
         user.role === 'admin' ? h('a', { class: 'btn btn-quiet', href: `/admin#project=${rate}`, t: 'home.edit' }) : null));
   }));
 }

@@ -1,6 +1,7 @@
 // leaderboard.js - /leaderboard/{slug} for admins and analysts: the ranking table, a chart of the
-// ratings with their intervals (SVG), the win-rate heatmap (GET .../matrix), the API's filters
-// (kept in the page's query string, so a filtered view can be shared), and links to every export.
+// ratings with their intervals (SVG), the win-rate heatmap (GET .../matrix), the API's filters and
+// the choice of plain or reliability-weighted votes (kept in the page's query string, so a view can
+// be shared), and links to every export.
 import { ApiError, apiPath, errorMessage, get } from './api.js';
 import { h, newId, replace, svg } from './dom.js';
 import { bind, fmtDate, fmtNumber, fmtPercent, label, t } from './i18n.js';
@@ -20,6 +21,8 @@ const FILTERS = [
   { name: 'anchor', kind: 'model' },
   { name: 'anchor_rating', kind: 'number', step: 'any' },
 ];
+// How votes weigh in the fit: all alike, or by their rater's reliability weight.
+const WEIGHTS = ['none', 'reliability'];
 const EXPORTS = ['jsonl', 'csv', 'arena', 'dpo'];
 const EXT = { jsonl: 'jsonl', csv: 'csv', arena: 'jsonl', dpo: 'jsonl' };
 
@@ -146,6 +149,7 @@ export async function render(main, ctx) {
   let lastModels = [];
   let matrix = null;
   let which = 'observed';
+  let weights = WEIGHTS.includes(params.get('weights')) ? params.get('weights') : WEIGHTS[0];
 
   // --- the filter form ---
   const inputs = {};
@@ -207,6 +211,20 @@ export async function render(main, ctx) {
     return h('label', { for: id, class: 'radio' }, radio, ' ', h('span', { t: `lb.heat_${w}` }));
   });
 
+  const weightsBox = h('div', { class: 'weights' },
+    h('div', { class: 'radios', role: 'radiogroup', 'aria-labelledby': 'weights-l', 'aria-describedby': 'weights-hint' },
+      h('span', { id: 'weights-l', class: 'label', t: 'lb.weights_label' }), ' ',
+      WEIGHTS.map((w) => {
+        const id = `weights-${w}`;
+        const radio = h('input', { type: 'radio', name: 'weights', id, value: w, checked: w === weights });
+        radio.addEventListener('change', () => {
+          weights = w;
+          load();
+        });
+        return h('label', { for: id, class: 'radio' }, radio, ' ', h('span', { t: `lb.weights.${w}` }));
+      })),
+    h('p', { id: 'weights-hint', class: 'hint', t: 'lb.weights_hint' }));
+
   const downloads = h('ul', { class: 'downloads' }, EXPORTS.map((f) => h('li', null,
     h('a', { class: 'btn', href: apiPath(`/projects/${path}/votes`, { format: f }),
       download: `${slug}-votes-${f}.${EXT[f]}`, dataset: { format: f } },
@@ -215,8 +233,10 @@ export async function render(main, ctx) {
 
   replace(main, h('div', { class: 'lb-page', dataset: { slug } },
     h('div', { class: 'page-head' }, title,
-      h('a', { class: 'btn btn-quiet', href: '/', t: 'nav.projects' })),
-    summary, filterBox, msg,
+      h('div', { class: 'actions' },
+        h('a', { class: 'btn btn-quiet', href: `/quality/${path}`, t: 'home.quality' }),
+        h('a', { class: 'btn btn-quiet', href: '/', t: 'nav.projects' }))),
+    summary, weightsBox, filterBox, msg,
     h('section', { class: 'card', 'aria-labelledby': 'chart-h' },
       h('h2', { id: 'chart-h', t: 'lb.chart' }), h('p', { class: 'hint', t: 'lb.chart_hint' }), chartBox),
     h('section', { class: 'card', 'aria-labelledby': 'table-h' },
@@ -234,6 +254,13 @@ export async function render(main, ctx) {
       const input = inputs[f.name];
       if (!input.disabled && input.value !== '') q[f.name] = toApi(f.name, input.value);
     }
+    return q;
+  }
+
+  /** The filters and the weights, as the API and the address take them. */
+  function request() {
+    const q = query();
+    if (weights !== WEIGHTS[0]) q.weights = weights;
     return q;
   }
 
@@ -267,6 +294,7 @@ export async function render(main, ctx) {
         model: label('lb.model', m.model || 'bradley-terry'),
         ties: label('lb.opt.ties', m.ties || 'half'),
         ci: label('lb.opt.ci', m.ci || 'none'),
+        weights: label('lb.weights', m.weights || WEIGHTS[0]),
       }] }),
       pb.left != null ? h('p', { class: 'muted', t: ['lb.bias', { left: pb.left, right: pb.right, tie: pb.tie }] }) : null,
       lb.components > 1 ? h('p', { class: 'notice notice-warn', role: 'status', t: ['lb.components', { n: lb.components }] }) : null);
@@ -294,10 +322,10 @@ export async function render(main, ctx) {
   }, { signal: ctx.signal });
 
   async function load() {
-    const q = query();
+    const n = Object.keys(query()).length;
+    const q = request();
     const url = new URL(location.href);
     url.search = new URLSearchParams(q).toString();
-    const n = Object.keys(q).length;
     if (n) bind(activeText, 'lb.filters_active', { n });
     else bind(activeText, 'lb.filters_none');
     history.replaceState(null, '', url);

@@ -8,6 +8,8 @@ const ROUTES = [
   { re: /^\/$/, page: 'home' },
   { re: /^\/rate\/([^/]+)\/?$/, page: 'rate' },
   { re: /^\/leaderboard\/([^/]+)\/?$/, page: 'leaderboard' },
+  { re: /^\/quality\/([^/]+)\/?$/, page: 'quality' },
+  { re: /^\/review\/([^/]+)\/?$/, page: 'review' },
   { re: /^\/admin\/?$/, page: 'admin' },
 ];
 

@@ -2,7 +2,7 @@
 // project's choices (keys 1-4, s to skip), flags per answer, the rationale, the guidelines, and
 // progress. The time from showing a comparison to the vote is sent as elapsed_ms. Every failure
 // (nothing left, session or assignment expired, server away) ends in a message that says what
-// happened and what to do.
+// happened and what to do. The guidelines panel and the answers' rendering serve the review page too.
 import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, safeHtml, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
@@ -11,6 +11,40 @@ import { markdown } from './md.js';
 const ORDER = ['a', 'b', 'tie', 'both_bad'];
 const KEYS = { 1: 'a', 2: 'b', 3: 'tie', 4: 'both_bad' };
 const SIDES = [['left', 'a'], ['right', 'b']];
+
+/** An answer or prompt from the server's rendered Markdown; an empty one says so. */
+export function answerBody(html) {
+  if (!html || !html.trim()) return h('p', { class: 'empty-answer', t: 'rate.empty_answer' });
+  return safeHtml(html);
+}
+
+/**
+ * The project's guidelines as a collapsible panel (key G): open until the person closes this
+ * version once (remembered per project in localStorage). show(project) fills it in.
+ */
+export function guidelinesPanel(slug) {
+  const body = h('div', { class: 'md guidelines-body' });
+  const version = h('span', { class: 'muted' });
+  const el = h('details', { class: 'guidelines card', id: 'guidelines' },
+    h('summary', null, h('span', { t: 'rate.guidelines' }), ' ', version,
+      h('span', { class: 'kbd-hint' }, h('kbd', null, 'G'))),
+    body);
+  let shown = null;
+  el.addEventListener('toggle', () => {
+    if (!el.open && shown) localStorage.setItem(`prefd.guidelines.${slug}`, String(shown));
+  });
+  return {
+    el,
+    show(project) {
+      shown = project.guidelines_version;
+      replace(body, project.guidelines && project.guidelines.trim()
+        ? markdown(project.guidelines, { shift: 2 })
+        : h('p', { class: 'muted', t: 'rate.no_guidelines' }));
+      bind(version, 'rate.version', { v: project.guidelines_version });
+      el.open = localStorage.getItem(`prefd.guidelines.${slug}`) !== String(shown);
+    },
+  };
+}
 
 export async function render(main, ctx) {
   const slug = ctx.params[0];
@@ -28,12 +62,8 @@ export async function render(main, ctx) {
   const title = h('h1', { class: 'rate-title', t: 'rate.title' });
   const progressBar = h('progress', { class: 'progress', max: 1, value: 0, 'aria-labelledby': 'rate-progress-text' });
   const progressText = h('span', { id: 'rate-progress-text', class: 'progress-text' });
-  const guideBody = h('div', { class: 'md guidelines-body' });
-  const guideVersion = h('span', { class: 'muted' });
-  const guide = h('details', { class: 'guidelines card', id: 'guidelines' },
-    h('summary', null, h('span', { t: 'rate.guidelines' }), ' ', guideVersion,
-      h('span', { class: 'kbd-hint' }, h('kbd', null, 'G'))),
-    guideBody);
+  const guidelines = guidelinesPanel(slug);
+  const guide = guidelines.el;
   const notice = h('div', { class: 'rate-notice', 'aria-live': 'assertive' });
   const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
   replace(main, h('div', { class: 'rate-page', dataset: { slug } },
@@ -121,18 +151,8 @@ export async function render(main, ctx) {
     title.removeAttribute('data-i18n');
     title.textContent = body.title;
     ctx.setTitle('rate.page_title', { title: body.title });
-    replace(guideBody, body.guidelines && body.guidelines.trim()
-      ? markdown(body.guidelines, { shift: 2 })
-      : h('p', { class: 'muted', t: 'rate.no_guidelines' }));
-    bind(guideVersion, 'rate.version', { v: body.guidelines_version });
-    const seen = localStorage.getItem(`prefd.guidelines.${slug}`);
-    guide.open = seen !== String(body.guidelines_version);
+    guidelines.show(body);
   }
-  guide.addEventListener('toggle', () => {
-    if (!guide.open && state.project) {
-      localStorage.setItem(`prefd.guidelines.${slug}`, String(state.project.guidelines_version));
-    }
-  });
 
   // --- the comparison ---
 
@@ -154,11 +174,6 @@ export async function render(main, ctx) {
     progressBar.max = Math.max(total, 1);
     progressBar.value = p.done;
     bind(progressText, 'rate.progress', { done: p.done, remaining: p.remaining });
-  }
-
-  function answerBody(html) {
-    if (!html || !html.trim()) return h('p', { class: 'empty-answer', t: 'rate.empty_answer' });
-    return safeHtml(html);
   }
 
   function show(a) {

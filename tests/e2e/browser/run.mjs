@@ -1,8 +1,10 @@
 // run.mjs - prefd's web client in a real browser (headless Debian Chromium via playwright-core):
 // login, rating with the keyboard (votes checked in the database), hostile answers rendered inert,
 // the messages of every failure, both languages, the leaderboard picture, the admin page with an
-// upload that has a bad line, a 360 px screen, no console error or CSP violation anywhere, and
-// screenshots of the three main pages into client/web/screenshots/.
+// upload that has a bad line, quality control (rater statistics and warnings, agreement,
+// exclusions and their undoing, flagged answers, reviews, reliability-weighted rankings), a 360 px
+// screen, no console error or CSP violation anywhere, and screenshots of the main pages into
+// client/web/screenshots/.
 //
 //   PREFD_BIN=build/prefd PREFD_TEST_PGDIR=... PREFD_TEST_TMP=... node tests/e2e/browser/run.mjs [scenario...]
 //
@@ -15,7 +17,8 @@ import { Api, Browser, DATA, PGDIR, Prefd, TMP, TOP, cli, newDatabase, psql } fr
 
 const SHOTS = process.env.PREFD_SCREENSHOTS || path.join(TOP, 'client', 'web', 'screenshots');
 const MODELS = ['bard', 'claude-v1', 'gpt-3.5-turbo', 'gpt-4', 'vicuna-13b'];
-const PASSWORDS = { admin: 'admin-password', rater: 'rater-password', analyst: 'analyst-password', rater2: 'rater2-password' };
+const PASSWORDS = { admin: 'admin-password', rater: 'rater-password', analyst: 'analyst-password', rater2: 'rater2-password',
+  reviewer: 'reviewer-password' };
 const T = 10000; // default wait for one step
 
 // ---------------------------------------------------------------- small helpers
@@ -150,6 +153,137 @@ async function setup() {
 
   env.browser = await new Browser().launch();
   env.page = env.browser.page;
+}
+
+// ---------------------------------------------------------------- quality-control data
+
+// Project "qc": four models, 30 comparisons in two categories and 6 control pairs, judged by three
+// raters of different habits (overlap 3, so all of them judge every comparison) and open to one
+// reviewer. The true quality of an answer is written in its text as [q=N].
+const QC = 'qc';
+const QC_MODELS = ['qc-model-alpha', 'qc-model-beta', 'qc-model-gamma', 'qc-model-delta'];
+const QC_RATERS = ['careful', 'hasty', 'lefty'];
+const QC_GOLD = 6;
+
+function qcItems() {
+  const items = [];
+  for (let i = 0; i < 30; i++) {
+    const a = i % 4;
+    const b = (i + 1 + (i % 3)) % 4;
+    const q = (m) => 100 * (4 - m) + ((i * 37 + m * 11) % 60);
+    items.push({ id: `qc-${i}`, prompt: `Question ${i}: which answer is better?`, category: i % 2 ? 'writing' : 'math',
+      model_a: QC_MODELS[a], response_a: `Answer ${i}a [q=${q(a)}]`, model_b: QC_MODELS[b], response_b: `Answer ${i}b [q=${q(b)}]` });
+  }
+  for (let i = 0; i < QC_GOLD; i++) {
+    items.push({ id: `qc-gold-${i}`, prompt: `Control ${i}: which answer is right?`, category: 'math',
+      model_a: QC_MODELS[0], response_a: `Right ${i} [q=900]`, model_b: QC_MODELS[3], response_b: `Wrong ${i} [q=1]`,
+      gold: 'model_a', gold_reason: 'The first answer is right.' });
+  }
+  return items;
+}
+
+const quality = (side) => Number(/\[q=(\d+)\]/.exec(side.text)[1]);
+
+// How each rater answers assignment a (the n-th they get): a vote body, or null to skip it.
+const QC_HABITS = {
+  // the better answer, after 15 to 25 s, flagging the worse one with a reason
+  careful(a, n) {
+    const better = quality(a.left) > quality(a.right) ? 'a' : 'b';
+    const worse = better === 'a' ? 'b' : 'a';
+    return { choice: better, elapsed_ms: 15000 + ((n * 997) % 10000),
+      flags: { a: [], b: [], [worse]: ['factually_wrong'] }, rationale: `Answer ${worse.toUpperCase()} is wrong (${n}).` };
+  },
+  // the worse answer, in under a second
+  hasty(a) {
+    return { choice: quality(a.left) > quality(a.right) ? 'b' : 'a', elapsed_ms: 700 };
+  },
+  // always the left answer; skips its first two comparisons, flags the right answer of the next five
+  lefty(a, n) {
+    if (n < 2) return null;
+    return { choice: 'a', elapsed_ms: 6000 + ((n * 389) % 3000), flags: { a: [], b: n < 7 ? ['unsafe'] : [] } };
+  },
+};
+
+let qcReady = null;
+
+/** Creates project qc and its votes once (the scenarios that need it call this). */
+function qcData() {
+  qcReady ||= (async () => {
+    const { api } = env;
+    const clients = {};
+    for (const name of [...QC_RATERS, 'reviewer']) {
+      // only the reviewer logs in with a password; the raters vote with their tokens
+      const u = await api.must(201, 'POST', '/api/v1/users', { json: { name, role: 'rater', password: PASSWORDS[name] } });
+      clients[name] = new Api(env.server.url, u.token);
+    }
+    await api.must(201, 'POST', '/api/v1/projects', { json: { slug: QC, title: 'Quality control', overlap: 3, gold_rate: 1,
+      rationale: 'optional', flags: ['unsafe', 'factually_wrong'], reviewers: ['reviewer'] } });
+    await api.must(200, 'POST', `/api/v1/projects/${QC}/items`, { raw: qcItems().map((x) => JSON.stringify(x)).join('\n') });
+    for (const name of QC_RATERS) {
+      const rater = clients[name];
+      for (let n = 0; ; n++) {
+        const next = await rater.must([200, 204], 'GET', `/api/v1/projects/${QC}/next`);
+        if (!next) break;
+        const body = QC_HABITS[name](next, n);
+        if (body) await rater.must(201, 'POST', `/api/v1/assignments/${next.id}/vote`, { json: body });
+        else await rater.must(204, 'POST', `/api/v1/assignments/${next.id}/skip`, { json: {} });
+      }
+    }
+  })();
+  return qcReady;
+}
+
+// The numbers as the page writes them in English.
+const fmtN = (x, opts) => (x === null || x === undefined ? '–' : new Intl.NumberFormat('en', opts).format(x));
+const fmtPct = (x) => fmtN(x, { style: 'percent', maximumFractionDigits: 0, minimumFractionDigits: 0 });
+
+/** A rater's row of the quality page, from GET .../raters. */
+function raterCells(r) {
+  return {
+    votes: fmtN(r.votes),
+    median: r.median_seconds === null ? '–' : `${fmtN(r.median_seconds, { maximumFractionDigits: 1 })} s`,
+    tie_rate: fmtPct(r.tie_rate),
+    left_rate: fmtPct(r.left_rate),
+    gold: r.gold_seen ? `${fmtPct(r.gold_accuracy)} of ${r.gold_seen}` : '–',
+    agreement: fmtPct(r.agreement),
+    accuracy: fmtPct(r.accuracy),
+    weight: fmtN(r.weight, { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    reviews: `${r.reviews.agree} / ${r.reviews.disagree}`,
+    skips: fmtN(r.skips),
+    flags: fmtN(r.flags),
+    status: r.excluded ? 'excluded' : 'counted',
+  };
+}
+
+/** The rater rows on screen: name, warning codes, the warned cells and every cell's text. */
+function raterRows() {
+  return env.page.$$eval('.qc-raters tbody tr[data-rater]', (rows) => rows.map((tr) => ({
+    rater: tr.dataset.rater,
+    warnings: tr.dataset.warnings || '',
+    warned: [...tr.querySelectorAll('td.qc-warn')].map((td) => `${td.dataset.col}:${td.dataset.warn}`).sort().join(' '),
+    lines: [...tr.querySelectorAll('.qc-warning')].map((li) => li.textContent),
+    cells: Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => [td.dataset.col, td.textContent.trim()])),
+  })));
+}
+
+/** GET .../raters, every page (two raters a page), by name. */
+async function qcRaters() {
+  const items = [];
+  for (let cursor = null; ;) {
+    const body = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/raters?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return Object.fromEntries(items.map((r) => [r.rater, r]));
+}
+
+/** Waits until the quality page shows rater name's status as want (excluded or counted). */
+async function raterStatus(name, want) {
+  await env.page.waitForFunction(([n, w]) => {
+    const td = document.querySelector(`.qc-raters tr[data-rater="${n}"] td[data-col=status]`);
+    return td && td.textContent.trim() === w;
+  }, [name, want], { timeout: T });
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -562,6 +696,316 @@ scenarios.leaderboard = async () => {
   await page.unroute('**/api/v1/projects/*/matrix*');
 };
 
+scenarios.weights = async () => {
+  const { page, server } = env;
+  await qcData();
+  await login('analyst');
+  const plain = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/leaderboard`);
+  const weighted = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/leaderboard?weights=reliability`);
+  eq([plain.method.weights, weighted.method.weights], ['none', 'reliability'], 'the API names the weights');
+  check(weighted.models.some((m) => plain.models.find((x) => x.model === m.model).rating !== m.rating),
+    'reliability weights change the ratings (the hasty rater picks the worse answer)');
+  const ratings = () => page.$$eval('table.leaderboard tbody tr', (rows) => rows.map((r) => [r.dataset.model, r.children[2].textContent]));
+  const expect = (lb) => lb.models.map((m) => [m.model, fmtN(m.rating, { minimumFractionDigits: 1, maximumFractionDigits: 1 })]);
+
+  await page.goto(`${server.url}/leaderboard/${QC}`);
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  check(await page.isChecked('input[name=weights][value=none]'), 'plain votes by default');
+  check((await page.textContent('.lb-summary')).includes('votes: plain'), 'the method says plain votes');
+  eq(await ratings(), expect(plain), 'the plain ratings');
+  check(await page.$(`a[href="/quality/${QC}"]`), 'a link to the quality page');
+
+  const asked = page.waitForRequest((r) => r.url().includes('/leaderboard?') && r.url().includes('weights=reliability'), { timeout: T });
+  await page.check('input[name=weights][value=reliability]');
+  await asked;
+  await page.waitForFunction(() => document.querySelector('.lb-summary').textContent.includes('reliability-weighted'), null, { timeout: T });
+  eq(await ratings(), expect(weighted), 'the weighted ratings');
+  check(page.url().includes('weights=reliability'), `the weights kept in the address (${page.url()})`);
+  check((await page.textContent('.weights .hint')).includes('reliability weight'), 'the choice is explained');
+  eq(await page.textContent('.filters summary .muted'), '(none set: defaults)', 'the weights are not counted as a filter');
+  await page.reload();
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  check(await page.isChecked('input[name=weights][value=reliability]'), 'the weights restored from the address');
+  eq(await ratings(), expect(weighted), 'the weighted ratings after a reload');
+
+  const back = page.waitForRequest((r) => r.url().includes('/leaderboard') && !r.url().includes('weights='), { timeout: T });
+  await page.check('input[name=weights][value=none]');
+  await back;
+  await page.waitForFunction(() => !location.search, null, { timeout: T });
+  await page.waitForFunction(() => document.querySelector('.lb-summary').textContent.includes('votes: plain'), null, { timeout: T });
+};
+
+scenarios.quality = async () => {
+  const { page, server } = env;
+  await qcData();
+  await login('admin');
+  await page.goto(`${server.url}/admin`);
+  await page.click(`.projects-table tr[data-slug="${QC}"] a[href="/quality/${QC}"]`);
+  await page.waitForSelector('.qc-raters tbody tr', { timeout: T });
+
+  // every rater with the numbers of GET .../raters, warnings marked where the API puts them
+  let api = await qcRaters();
+  eq(Object.keys(api).sort(), [...QC_RATERS].sort(), 'the raters of the project');
+  const codes = (r) => r.warnings.map((w) => w.code).sort();
+  // Which answer is left is random, so the careful and the hasty rater (who never tie) get a side
+  // bias warning only in the rare run where chance put the better answer on one side often
+  // enough: the API's rule, re-derived here.
+  const fair = (r) => Math.abs(r.left_rate - 0.5) <= 2.576 * Math.sqrt(0.25 / r.votes);
+  const chance = (r) => (fair(r) ? [] : ['side_bias']);
+  eq([api.careful.tie_rate, api.hasty.tie_rate], [0, 0], 'the careful and the hasty rater decide every comparison');
+  eq(codes(api.careful), chance(api.careful), `the careful rater's warnings (left rate ${api.careful.left_rate})`);
+  eq(codes(api.hasty), ['fast', 'gold', ...chance(api.hasty)].sort(), 'the hasty rater is too fast and misses the control pairs');
+  check(codes(api.lefty).includes('side_bias'), `the left-only rater has a side bias (${codes(api.lefty)})`);
+  check(api.careful.weight > api.hasty.weight, `the careful rater weighs more (${api.careful.weight} > ${api.hasty.weight})`);
+  eq([api.careful.gold_seen, api.hasty.gold_seen, api.hasty.gold_accuracy], [QC_GOLD, QC_GOLD, 0], 'the control pairs seen and missed');
+  eq(api.lefty.skips, 2, 'the skips of the left-only rater');
+  const rows = await raterRows();
+  eq(rows.map((r) => r.rater), Object.keys(api), 'the rows in the order of the API');
+  for (const row of rows) {
+    const r = api[row.rater];
+    eq(row.cells, raterCells(r), `the numbers of ${row.rater}`);
+    eq(row.warnings, r.warnings.map((w) => w.code).join(' '), `the warnings of ${row.rater}`);
+    const columns = { fast: 'median', side_bias: 'left_rate', gold: 'gold' };
+    eq(row.warned, r.warnings.map((w) => `${columns[w.code]}:${w.code}`).sort().join(' '), `the warned cells of ${row.rater}`);
+  }
+  const fast = api.hasty.warnings.find((w) => w.code === 'fast');
+  const hastyLines = rows.find((r) => r.rater === 'hasty').lines;
+  check(hastyLines.some((l) => l.includes('too fast') && l.includes(`median ${fmtN(fast.value, { maximumFractionDigits: 1 })} s`) &&
+    l.includes(`below ${fmtN(fast.threshold, { maximumFractionDigits: 1 })} s`)), `the fast warning with its numbers (${hastyLines})`);
+  eq(await page.getAttribute('.qc-raters tr[data-rater="hasty"] .qc-warning[data-warning=fast]', 'title'), fast.message,
+    "the server's message on the warning");
+  check((await page.textContent('.qc-page')).includes('over at least 10 timed votes'), 'the thresholds are explained');
+
+  // agreement, overall and per category
+  const agreement = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/agreement`);
+  check(agreement.units > 0 && agreement.alpha !== null, `agreement is defined (${JSON.stringify(agreement)})`);
+  const two = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+  eq(await page.$$eval('.qc-figures > div', (d) => d.map((x) => [x.dataset.figure, x.querySelector('dd').textContent])),
+    [['alpha', fmtN(agreement.alpha, two)], ['percent', fmtPct(agreement.percent)], ['units', fmtN(agreement.units)]], 'the agreement figures');
+  eq(await page.$$eval('.qc-categories tbody tr', (rows) => rows.map((r) => [r.dataset.category,
+    ...[...r.querySelectorAll('td')].map((td) => td.textContent)])),
+  Object.keys(agreement.by_category).sort().map((c) => [c, fmtN(agreement.by_category[c].alpha, two),
+    fmtPct(agreement.by_category[c].percent), fmtN(agreement.by_category[c].units)]), 'the agreement per category');
+
+  // flagged answers: a first page, then the rest with "More", in the API's order
+  const flagged = [];
+  for (let cursor = null; ;) {
+    const body = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/flags?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+    flagged.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  check(flagged.length > 20, `more flagged answers than one page (${flagged.length})`);
+  const shownFlagged = () => page.$$eval('.flagged', (li) => li.map((x) => `${x.dataset.prompt}/${x.dataset.model}`));
+  eq((await shownFlagged()).length, 20, 'one page of flagged answers');
+  await page.click('[data-action=more]');
+  await page.waitForFunction((n) => document.querySelectorAll('.flagged').length === n, flagged.length, { timeout: T });
+  eq(await shownFlagged(), flagged.map((f) => `${f.prompt_id}/${f.model}`), 'every flagged answer, most flagged first');
+  check(!(await page.$('[data-action=more]')), 'no "More" after the last page');
+  const top = flagged[0];
+  const topText = await page.textContent('.flagged');
+  check(topText.includes(`votes flagging it: ${top.votes}`) && topText.includes(top.response), `the most flagged answer (${topText})`);
+
+  // excluding a rater needs a reason; then their votes leave the rankings, until undone
+  const lbBefore = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/leaderboard`);
+  const hastyRow = '.qc-raters tr[data-rater="hasty"]';
+  const hastyForm = '.qc-raters tr[data-exclude-for="hasty"] form.exclude-form';
+  await page.click(`${hastyRow} [data-action=exclude]`);
+  eq(await page.evaluate(() => document.activeElement.name), 'reason', 'the reason has the focus');
+  await page.click(`${hastyForm} button[type=submit]`);
+  await page.waitForSelector(`${hastyForm} input[name=reason][aria-invalid=true]`, { timeout: T });
+  eq((await env.api.must(200, 'GET', `/api/v1/projects/${QC}/exclusions`)).items, [], 'no exclusion without a reason');
+  await page.fill(`${hastyForm} input[name=reason]`, 'Answers in under a second');
+  await page.press(`${hastyForm} input[name=reason]`, 'Enter');
+  await raterStatus('hasty', 'excluded');
+  api = await qcRaters();
+  eq(api.hasty.excluded, true, 'the API says the rater is excluded');
+  let ex = (await env.api.must(200, 'GET', `/api/v1/projects/${QC}/exclusions`)).items;
+  eq(ex.map((e) => [e.rater, e.reason, e.by, e.undone_at]), [['hasty', 'Answers in under a second', 'admin', null]], 'the exclusion');
+  const exRow = `.qc-exclusions tr[data-exclusion="${ex[0].id}"]`;
+  await page.waitForSelector(`${exRow}[data-state=standing]`, { timeout: T });
+  const exText = await page.textContent(exRow);
+  check(exText.includes('all votes of hasty') && exText.includes('Answers in under a second') && exText.includes('admin'),
+    `the exclusion is listed (${exText})`);
+  const lbExcluded = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/leaderboard`);
+  eq(lbExcluded.votes, lbBefore.votes - api.hasty.votes, 'the rankings leave the votes out');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('quality');
+
+  await page.click(`${exRow} [data-action=undo]`);
+  await page.waitForSelector(`${exRow}[data-state=undone]`, { timeout: T });
+  await raterStatus('hasty', 'counted');
+  check((await page.textContent(exRow)).includes('undone by admin'), 'who undid it');
+  eq((await qcRaters()).hasty.excluded, false, 'the API says the rater counts again');
+  ex = (await env.api.must(200, 'GET', `/api/v1/projects/${QC}/exclusions`)).items;
+  eq([ex[0].undone_by, typeof ex[0].undone_at], ['admin', 'string'], 'the undone exclusion keeps who and when');
+  eq((await env.api.must(200, 'GET', `/api/v1/projects/${QC}/leaderboard`)).votes, lbBefore.votes, 'the votes count again');
+
+  // the row's own button undoes a standing exclusion too
+  await page.click(`${hastyRow} [data-action=exclude]`);
+  await page.fill(`${hastyForm} input[name=reason]`, 'Second look');
+  await page.click(`${hastyForm} button[type=submit]`);
+  await raterStatus('hasty', 'excluded');
+  await page.click(`${hastyRow} [data-action=include]`);
+  await raterStatus('hasty', 'counted');
+  eq((await env.api.must(200, 'GET', `/api/v1/projects/${QC}/exclusions`)).items.map((e) => [e.reason, e.undone_by]),
+    [['Answers in under a second', 'admin'], ['Second look', 'admin']], 'both exclusions undone');
+
+  // one vote by its id; an unknown id is explained
+  const [[voteId]] = psql(env.db, `SELECT v.id FROM votes v JOIN users u ON u.id = v.rater_id JOIN projects p ON p.id = v.project_id
+    WHERE u.name = 'careful' AND p.slug = '${QC}' AND NOT v.is_gold ORDER BY v.id LIMIT 1`);
+  await page.fill('.vote-exclude-form input[name=vote_id]', '999999999');
+  await page.fill('.vote-exclude-form input[name=reason]', 'Typo test');
+  await page.click('.vote-exclude-form button[type=submit]');
+  await page.waitForSelector('.vote-exclude-form .notice-error', { timeout: T });
+  check((await page.textContent('.vote-exclude-form .notice-error')).includes('Not found'), 'an unknown vote is not found');
+  await page.fill('.vote-exclude-form input[name=vote_id]', voteId);
+  await page.fill('.vote-exclude-form input[name=reason]', 'Copied answer');
+  await page.click('.vote-exclude-form button[type=submit]');
+  await page.waitForFunction((id) => [...document.querySelectorAll('.qc-exclusions tr[data-state=standing]')]
+    .some((r) => r.textContent.includes(`vote ${id}`)), voteId, { timeout: T });
+  ex = (await env.api.must(200, 'GET', `/api/v1/projects/${QC}/exclusions`)).items;
+  const voteEx = ex.find((e) => e.vote_id === Number(voteId));
+  check(voteEx && voteEx.reason === 'Copied answer' && !voteEx.undone_at, `the vote exclusion through the API (${JSON.stringify(ex)})`);
+  eq(psql(env.db, `SELECT excluded FROM votes WHERE id = ${voteId}`), [['t']], 'the vote is excluded');
+  await page.click(`.qc-exclusions tr[data-exclusion="${voteEx.id}"] [data-action=undo]`);
+  await page.waitForSelector(`.qc-exclusions tr[data-exclusion="${voteEx.id}"][data-state=undone]`, { timeout: T });
+  eq(psql(env.db, `SELECT excluded FROM votes WHERE id = ${voteId}`), [['f']], 'the vote counts again');
+
+  // the thresholds in the project editor decide the warnings
+  await page.goto(`${server.url}/admin#project=${QC}`);
+  await page.waitForSelector('form.project-form[data-mode=edit] input[name=qc_min_seconds]', { timeout: T });
+  eq([await page.inputValue('input[name=qc_min_seconds]'), await page.inputValue('input[name=qc_min_gold_accuracy]')], ['4', '0.7'],
+    'the thresholds in the editor');
+  check(await page.$('input[name=qc_min_seconds][aria-describedby]'), 'the threshold has a hint');
+  const below = String(api.hasty.median_seconds / 2);
+  await page.fill('input[name=qc_min_seconds]', below);
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForSelector('form.project-form .notice-ok', { timeout: T });
+  eq((await env.api.must(200, 'GET', `/api/v1/projects/${QC}`)).qc_min_seconds, Number(below), 'the threshold is saved');
+  await page.goto(`${server.url}/quality/${QC}`);
+  await page.waitForSelector('.qc-raters tbody tr', { timeout: T });
+  eq(await page.getAttribute('.qc-raters tr[data-rater="hasty"]', 'data-warnings'), ['gold', ...chance(api.hasty)].join(' '),
+    'no longer too fast below the new threshold');
+  await env.api.must(200, 'PATCH', `/api/v1/projects/${QC}`, { json: { qc_min_seconds: 4 } });
+
+  // the page in Chinese
+  await page.reload();
+  await page.waitForSelector('.qc-raters tbody tr', { timeout: T });
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('#qc-raters-h')).includes('评审员'), 'the headings are in Chinese');
+  check((await page.textContent('.qc-raters tr[data-rater="hasty"] .qc-warning[data-warning=fast]')).includes('过快'),
+    'the warnings are named in Chinese');
+  check((await page.textContent('.qc-raters thead')).includes('中位用时'), 'the columns are in Chinese');
+  await page.selectOption('#lang', 'en');
+  check((await page.textContent('#qc-raters-h')).includes('Raters'), 'back to English');
+
+  // analysts read the same page, without the admin's actions
+  await login('analyst');
+  await page.goto(`${server.url}/`);
+  await page.click(`.project-card[data-slug="${QC}"] a[href="/quality/${QC}"]`);
+  await page.waitForSelector('.qc-raters tbody tr', { timeout: T });
+  eq((await raterRows()).map((r) => r.cells), Object.values(await qcRaters()).map(raterCells), 'the analyst sees the same numbers');
+  await page.waitForSelector('.qc-exclusions tbody tr', { timeout: T });
+  eq(await page.$$eval('.qc-page [data-action]:not([data-action=more]), .vote-exclude-form', (e) => e.length), 0,
+    'no exclude or undo for an analyst');
+};
+
+scenarios.review = async () => {
+  const { page, server } = env;
+  await qcData();
+  // a rater who is not a reviewer has no way in
+  await login('rater');
+  await page.waitForSelector(`.project-card[data-slug="${QC}"]`, { timeout: T });
+  check(await page.$(`.project-card[data-slug="${QC}"] a[href="/rate/${QC}"]`), 'the rater may rate the project');
+  eq(await page.$$eval('a[href^="/review/"]', (a) => a.length), 0, 'no review link for a rater who is not a reviewer');
+  await page.goto(`${server.url}/review/${QC}`);
+  await page.waitForSelector('[data-kind="review.not_reviewer"]', { timeout: T });
+
+  await login('reviewer');
+  await page.click(`.project-card[data-slug="${QC}"] a[href="/review/${QC}"]`);
+  await page.waitForSelector('.comparison[data-vote] [data-side="right"] .answer-body', { timeout: T });
+  const text = await page.textContent('body');
+  for (const m of QC_MODELS) check(!text.includes(m), `no model name on the review page (found ${m})`);
+  for (const r of QC_RATERS) check(!text.includes(r), `no rater name on the review page (found ${r})`);
+
+  /** The vote on screen as the page shows it, and as stored. */
+  const shown = async () => {
+    const id = await page.getAttribute('.comparison', 'data-vote');
+    const [row] = psql(env.db, `SELECT v.choice, array_to_string(v.flags_left, ','), array_to_string(v.flags_right, ','), v.rationale,
+        i.prompt, u.name FROM votes v JOIN items i ON i.id = v.item_id JOIN users u ON u.id = v.rater_id WHERE v.id = ${id}`);
+    const ui = await page.evaluate(() => ({
+      choice: document.querySelector('.choice-shown').dataset.choice,
+      chosen: [...document.querySelectorAll('.answer.chosen')].map((a) => a.dataset.side),
+      left: [...document.querySelectorAll('[data-side=left] [data-flag]')].map((f) => f.dataset.flag).join(','),
+      right: [...document.querySelectorAll('[data-side=right] [data-flag]')].map((f) => f.dataset.flag).join(','),
+      rationale: (document.querySelector('.rationale-text') || { textContent: '' }).textContent,
+      prompt: document.querySelector('.prompt-body').textContent.trim(),
+    }));
+    eq(ui, { choice: row[0], chosen: { a: ['left'], b: ['right'] }[row[0]] || [], left: row[1], right: row[2], rationale: row[3],
+      prompt: row[4] }, `vote ${id} as stored`);
+    return { id, rater: row[5] };
+  };
+  const first = await shown();
+
+  // keys typed in the comment do not judge; Esc leaves it, N disagrees
+  await page.fill('#review-comment', 'Both are fine ');
+  await page.focus('#review-comment');
+  await page.keyboard.type('yes no');
+  eq(await page.getAttribute('.comparison', 'data-vote'), first.id, 'keys typed in the comment do not judge');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('n');
+  await page.waitForFunction((id) => {
+    const c = document.querySelector('.comparison');
+    return c && c.dataset.vote !== id;
+  }, first.id, { timeout: T });
+  eq(psql(env.db, `SELECT verdict, comment FROM reviews WHERE vote_id = ${first.id}`), [['disagree', 'Both are fine yes no']], 'the stored disagreement');
+
+  const second = await shown();
+  await page.click('[data-verdict=agree]');
+  await page.waitForFunction((id) => {
+    const c = document.querySelector('.comparison');
+    return c && c.dataset.vote !== id;
+  }, second.id, { timeout: T });
+  eq(psql(env.db, `SELECT verdict, comment FROM reviews WHERE vote_id = ${second.id}`), [['agree', '']], 'the stored agreement');
+
+  // the reviewed raters' numbers, in the API and on the quality page
+  const reviewed = {};
+  for (const [who, verdict] of [[first.rater, 'disagree'], [second.rater, 'agree']]) {
+    reviewed[who] ||= { agree: 0, disagree: 0 };
+    reviewed[who][verdict] += 1;
+  }
+  const api = await qcRaters();
+  for (const r of QC_RATERS) eq(api[r].reviews, reviewed[r] || { agree: 0, disagree: 0 }, `the reviews of ${r}'s votes`);
+
+  // in Chinese; on a narrow screen
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('[data-verdict=agree]')).includes('同意'), 'the verdicts in Chinese');
+  await page.selectOption('#lang', 'en');
+  await page.setViewportSize({ width: 360, height: 740 });
+  try {
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 360, `no sideways scrolling at 360 px on the review page (${w} px)`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  // when every other vote is reviewed, the page says so
+  psql(env.db, `INSERT INTO reviews (vote_id, reviewer_id, verdict)
+    SELECT v.id, u.id, 'agree' FROM votes v JOIN projects p ON p.id = v.project_id, users u
+     WHERE p.slug = '${QC}' AND u.name = 'reviewer' AND NOT v.is_gold
+       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.vote_id = v.id AND r.reviewer_id = u.id)`);
+  await page.reload();
+  await page.waitForSelector('[data-kind="review.done"]', { timeout: T });
+  check(!(await page.$('.comparison')), 'no vote on screen');
+
+  await login('admin');
+  await page.goto(`${server.url}/quality/${QC}`);
+  await page.waitForSelector('.qc-raters tbody tr', { timeout: T });
+  eq((await raterRows()).map((r) => [r.rater, r.cells.reviews]), Object.values(await qcRaters()).map((r) => [r.rater, raterCells(r).reviews]),
+    'the reviews on the quality page');
+};
+
 scenarios.admin = async () => {
   const { page, server } = env;
   await login('admin');
@@ -679,6 +1123,11 @@ scenarios.narrow = async () => {
     await page.waitForSelector('.projects-table tbody tr', { timeout: T });
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
     check(w <= 360, `no sideways scrolling at 360 px on /admin (${w} px)`);
+    await qcData();
+    await page.goto(`${server.url}/quality/${QC}`);
+    await page.waitForSelector('.qc-raters tbody tr', { timeout: T });
+    const wq = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(wq <= 360, `no sideways scrolling at 360 px on the quality page (${wq} px)`);
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
@@ -702,7 +1151,8 @@ async function main() {
     process.exit(2);
   }
   const wanted = process.argv.slice(2);
-  const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'admin', 'narrow', 'logout'];
+  const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'quality',
+    'review', 'admin', 'narrow', 'logout'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
   let passed = 0;

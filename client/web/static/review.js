@@ -1,0 +1,220 @@
+// review.js - the review page /review/{slug} for the project's reviewers (and admins): another
+// rater's vote as that rater saw it (the prompt, the two anonymous answers, their choice, flags and
+// rationale), judged with Agree or Disagree (keys Y and N) and an optional comment; then the next
+// one, until nothing is left. Model names and raters are never shown (the API sends neither).
+import { ApiError, errorMessage, get, post } from './api.js';
+import { h, replace, typingIn } from './dom.js';
+import { bind, label } from './i18n.js';
+import { answerBody, guidelinesPanel } from './rate.js';
+
+const VERDICTS = [['agree', 'y'], ['disagree', 'n']];
+const SIDES = [['left', 'a'], ['right', 'b']];
+
+export async function render(main, ctx) {
+  const slug = ctx.params[0];
+  const path = encodeURIComponent(slug);
+  const { signal } = ctx;
+  const state = {
+    vote: null, // the vote on screen
+    busy: false, // a request is under way: keys and buttons do nothing
+  };
+  let els = null; // the controls of the vote on screen
+
+  ctx.setTitle('review.title');
+  const title = h('h1', { class: 'rate-title', t: 'review.title' });
+  const count = h('span', { class: 'progress-text' });
+  const guidelines = guidelinesPanel(slug);
+  const notice = h('div', { class: 'rate-notice', 'aria-live': 'assertive' });
+  const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
+  replace(main, h('div', { class: 'review-page', dataset: { slug } },
+    h('div', { class: 'rate-head' }, title, h('div', { class: 'progress-wrap' }, count)),
+    h('p', { class: 'muted', t: 'review.intro' }),
+    guidelines.el, notice, stage));
+
+  // --- messages ---
+
+  function showNotice(kind, key, vars, ...actions) {
+    replace(notice, h('div', { class: `notice notice-${kind}`, role: kind === 'info' ? 'status' : 'alert', dataset: { kind: key } },
+      h('p', { t: [key, vars] }),
+      actions.length ? h('div', { class: 'actions' }, actions) : null));
+  }
+
+  const homeLink = () => h('a', { class: 'btn', href: '/', t: 'rate.back' });
+
+  function clearStage() {
+    state.vote = null;
+    els = null;
+    replace(stage);
+  }
+
+  function setButtonsDisabled(disabled) {
+    if (els) for (const b of els.buttons) b.disabled = disabled;
+  }
+
+  /** Maps a failed call to a message; 401 goes back to the login form. */
+  function failed(err, where, again) {
+    state.busy = false;
+    setButtonsDisabled(false);
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 401) {
+      ctx.sessionExpired();
+      return;
+    }
+    if (err.status === 0 || err.status >= 502) {
+      showNotice('error', where === 'review' ? 'review.unavailable' : 'rate.unavailable_next', null,
+        h('button', { type: 'button', class: 'btn btn-primary', t: 'common.retry', onclick: () => again() }));
+      notice.querySelector('button').focus();
+      return;
+    }
+    if (err.status === 403) {
+      clearStage();
+      showNotice('error', 'review.not_reviewer', { slug }, homeLink());
+      return;
+    }
+    if (err.status === 404 && where !== 'review') {
+      clearStage();
+      showNotice('error', 'rate.no_project', { slug }, homeLink());
+      return;
+    }
+    if (err.status === 409 || err.status === 404) {
+      // reviewed meanwhile (another tab), or the vote is gone: on to the next one
+      showNotice('warn', err.status === 409 ? 'review.conflict' : 'review.gone');
+      loadNext(true);
+      return;
+    }
+    replace(notice, h('div', { class: 'notice notice-error', role: 'alert', dataset: { kind: err.code || 'error' } },
+      h('p', null, errorMessage(err))));
+  }
+
+  // --- the vote under review ---
+
+  function flagList(flags) {
+    if (!flags || !flags.length) return null;
+    return h('p', { class: 'flag-list' },
+      h('span', { class: 'muted', t: 'review.flagged' }),
+      flags.map((f) => h('span', { class: 'badge badge-warn', dataset: { flag: f }, t: ['rate.flag', { flag: label('flag', f) }] })));
+  }
+
+  function show(v) {
+    state.vote = v;
+    bind(count, 'review.count', { n: v.reviews });
+    const answers = SIDES.map(([side, key]) => {
+      const chosen = v.choice === key;
+      return h('section', { class: `answer card${chosen ? ' chosen' : ''}`, dataset: { side }, 'aria-labelledby': `answer-${side}-h` },
+        h('h2', { id: `answer-${side}-h`, class: 'answer-head' },
+          h('span', { t: key === 'a' ? 'rate.answer_a' : 'rate.answer_b' }),
+          chosen ? h('span', { class: 'badge badge-chosen', t: 'review.chosen' }) : null),
+        h('div', { class: 'md answer-body' }, answerBody(v[side].html)),
+        flagList(v.flags && v.flags[key]));
+    });
+    const comment = h('textarea', { id: 'review-comment', name: 'comment', rows: 3, maxlength: 5000,
+      'aria-describedby': 'review-comment-hint' });
+    comment.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') comment.blur();
+    });
+    const buttons = VERDICTS.map(([verdict, key]) => h('button', {
+      type: 'button', class: `btn choice verdict-${verdict}`, dataset: { verdict },
+      'aria-keyshortcuts': key, onclick: () => send(verdict),
+    }, h('span', { t: `review.${verdict}` }), h('kbd', null, key.toUpperCase())));
+    const rationale = v.rationale && v.rationale.trim();
+    const vote = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { vote: v.vote_id } },
+      h('section', { class: 'prompt card' },
+        h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
+        h('div', { class: 'md prompt-body' }, answerBody(v.prompt.html))),
+      h('div', { class: 'answers' }, answers),
+      h('section', { class: 'card review-vote', 'aria-labelledby': 'review-vote-h' },
+        h('h2', { id: 'review-vote-h', t: 'review.their_vote' }),
+        h('p', { class: 'review-choice' }, h('span', { t: 'review.choice' }), ' ',
+          h('strong', { class: 'choice-shown', dataset: { choice: v.choice }, t: `outcome.${v.choice}` })),
+        h('p', { t: 'review.rationale' }),
+        rationale
+          ? h('blockquote', { class: 'rationale-text' }, v.rationale)
+          : h('p', { class: 'muted', t: 'review.no_rationale' }),
+        h('p', { class: 'hint', t: ['review.vote_id', { id: String(v.vote_id) }] })),
+      h('div', { class: 'field rationale' },
+        h('label', { for: 'review-comment', t: 'review.comment' }),
+        comment,
+        h('p', { id: 'review-comment-hint', class: 'hint', t: 'rate.rationale_hint' })),
+      h('div', { class: 'choices', role: 'group', tAttrs: { 'aria-label': 'review.verdict' } }, buttons),
+      h('p', { class: 'hint keys-hint', t: 'review.keys' }));
+    els = { buttons, comment };
+    replace(stage, vote);
+    state.busy = false;
+    const top = vote.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight) vote.scrollIntoView({ block: 'start' });
+    vote.focus({ preventScroll: true });
+  }
+
+  async function loadNext(keepNotice) {
+    state.busy = true;
+    if (!keepNotice) replace(notice);
+    setButtonsDisabled(true);
+    stage.setAttribute('aria-busy', 'true');
+    try {
+      const res = await get(`/projects/${path}/review/next`);
+      if (signal.aborted) return;
+      if (res.status === 204) {
+        clearStage();
+        state.busy = false;
+        bind(count, 'rate.progress_done');
+        showNotice('info', 'review.done', null, homeLink());
+        return;
+      }
+      show(res.body);
+    } catch (err) {
+      failed(err, 'next', () => loadNext());
+    } finally {
+      stage.removeAttribute('aria-busy');
+    }
+  }
+
+  async function send(verdict) {
+    const v = state.vote;
+    if (!v || state.busy) return;
+    const body = { verdict };
+    const text = els.comment.value.trim();
+    if (text) body.comment = text;
+    state.busy = true;
+    setButtonsDisabled(true);
+    const pressed = els.buttons.find((b) => b.dataset.verdict === verdict);
+    pressed.classList.add('pressed');
+    try {
+      await post(`/votes/${encodeURIComponent(v.vote_id)}/review`, body);
+      if (signal.aborted) return;
+      ctx.announce('review.saved');
+      await loadNext();
+    } catch (err) {
+      pressed.classList.remove('pressed');
+      failed(err, 'review', () => send(verdict));
+    }
+  }
+
+  document.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typingIn(ev.target)) return;
+    const key = ev.key.toLowerCase();
+    if (key === 'g') {
+      ev.preventDefault();
+      guidelines.el.open = !guidelines.el.open;
+      return;
+    }
+    const verdict = VERDICTS.find(([, k]) => k === key);
+    if (verdict) {
+      ev.preventDefault();
+      send(verdict[0]);
+    }
+  }, { signal });
+
+  async function begin() {
+    try {
+      const { body } = await get(`/projects/${path}`);
+      bind(title, 'review.page_title', { title: body.title });
+      ctx.setTitle('review.page_title', { title: body.title });
+      guidelines.show(body);
+    } catch (err) {
+      failed(err, 'project', begin);
+      return;
+    }
+    await loadNext();
+  }
+  await begin();
+}
