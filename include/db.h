@@ -4,7 +4,7 @@
  *
  * Every connection is a state machine driven by one event on its socket:
  *   DOWN -> CONNECTING (PQconnectStartParams / PQconnectPoll) -> SETUP (session settings)
- *        -> IDLE <-> BUSY (PQsendQueryParams, PQflush, PQconsumeInput, PQgetResult)
+ *        -> IDLE <-> BUSY (send with parameters, flush, consume input, read results)
  * A broken connection fails the query it was running with DB_UNAVAILABLE, goes DOWN and
  * reconnects with exponential backoff (100 ms doubling to 5 s, with jitter). Idle connections
  * keep watching their socket, so a database restart is noticed without traffic.
