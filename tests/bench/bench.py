@@ -138,8 +138,15 @@ def main():
 
         timer = Timer(base, token)
         lb = "/api/v1/projects/bench/leaderboard"
-        timer.get(lb)
+        # A process that has not ranked this project yet answers from the pair totals and starts
+        # loading its vote index in the background; a filtered ranking waits for that load. The
+        # timed series below run once the index is loaded (while it loads, the loop also parses
+        # its rows, and rankings take about twice as long).
         print("\nLeaderboard on %d stored votes, %d models (median / worst of the runs)" % (VOTES, MODELS))
+        ms, _ = timer.get(lb)
+        row("first request (pair totals; starts loading the vote index)", "%.1f ms" % ms)
+        ms, _ = timer.get(lb + "?category=coding")
+        row("first filtered request (waits for the index to load)", "%.1f ms" % ms)
         med, worst = timer.series([lb] * 20)
         row("sandwich intervals (20 runs)", "%.1f ms / %.1f ms" % (med, worst))
         med, worst = timer.series([lb + "?ci=none"] * 10)
@@ -148,8 +155,6 @@ def main():
         row("bootstrap, 100 rounds (10 runs, new seed each)", "%.1f ms / %.1f ms" % (med, worst))
         med, worst = timer.series([lb + "?ci=bootstrap&rounds=1000&seed=%d" % s for s in range(5)])
         row("bootstrap, 1000 rounds (5 runs, new seed each)", "%.1f ms / %.1f ms" % (med, worst))
-        med, _ = timer.series([lb + "?category=coding"])
-        row("first filtered request (loads the vote index)", "%.1f ms" % med)
         for label, q in (("category=coding", "?category=coding"), ("language=zh", "?language=zh"),
                          ("category and language", "?category=math&language=en"),
                          ("since/until, 10 days with partial ends",
