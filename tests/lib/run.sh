@@ -30,7 +30,10 @@ token=$(printf '%s\n' "$admin_password" | "$prefd" user add admin --role admin -
 	token=$("$prefd" user token admin) || { stop_pg; exit 1; }
 printf '%s\n' "$rater_password" | "$prefd" user add rater --role rater --password-stdin >/dev/null 2>&1 || true
 
-"$prefd" &
+# In a session of its own, so that Ctrl-C reaches prefd once, as the SIGTERM below (the terminal's
+# SIGINT as well would count as a second signal, which makes prefd stop at once instead of
+# finishing the requests in flight).
+setsid "$prefd" &
 pid=$!
 stopping=0
 on_signal() {
