@@ -164,6 +164,26 @@ class ExportsTest(PrefdCase):
         for m in lb["models"]:
             self.assertAlmostEqual(again[m["model"]], m["rating"], delta=1e-6)
 
+    def test_tstamp_round_trip(self):
+        """Arena tstamps (Unix seconds, fractions included) come back as the same instants."""
+        self.project("stamps")
+        stamps = [0.0, 1714867200.5, 1791171583.123456, 951782400.000001, 32503679999.999998]
+        lines = "\n".join(json.dumps({"model_a": "x", "model_b": "y", "winner": "model_a", "tstamp": t,
+                                      "question_id": "q%d" % i}) for i, t in enumerate(stamps))
+        r = self.admin.post("/api/v1/projects/stamps/votes/import", raw=lines.encode(),
+                            content_type="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        rows = [json.loads(x) for x in self.admin.get("/api/v1/projects/stamps/votes?format=jsonl").body.splitlines()]
+        arena = [json.loads(x) for x in self.admin.get("/api/v1/projects/stamps/votes?format=arena").body.splitlines()]
+        got = {r["prompt_id"]: r["created_at"] for r in rows}  # exports show milliseconds
+        self.assertEqual(got, {"q0": "1970-01-01T00:00:00.000Z", "q1": "2024-05-05T00:00:00.500Z",
+                               "q2": "2026-10-05T03:39:43.123Z", "q3": "2000-02-29T00:00:00.000Z",
+                               "q4": "2999-12-31T23:59:59.999Z"})
+        self.assertEqual(len(arena), len(stamps))
+        for row in arena:
+            t = stamps[int(row["question_id"][1:])]
+            self.assertAlmostEqual(row["tstamp"], t, delta=1e-3, msg=row)
+
     def test_dpo(self):
         r = self.export("dpo")
         rows = [json.loads(line) for line in r.body.decode("utf-8").splitlines()]
