@@ -237,7 +237,7 @@ class ExportsTest(PrefdCase):
         asan = os.environ.get("ASAN_OPTIONS", "")
         server = Server(self.db_url, env={"ASAN_OPTIONS": asan + (":" if asan else "") + "quarantine_size_mb=0"},
                         name="ExportsMemory").wait_ready()
-        self.addCleanup(server.stop)
+        self.addCleanup(lambda: self.assertEqual(server.stop(), 0, server.read_log()[-3000:]))
         pid = server.proc.pid
 
         def rss():

@@ -41,7 +41,7 @@ on_signal() {
 	stopping=1
 	kill -TERM "$pid" 2>/dev/null || true
 }
-trap on_signal INT TERM
+trap on_signal INT TERM HUP
 
 url="http://$listen"
 tries=0
