@@ -266,16 +266,21 @@ function raterRows() {
   })));
 }
 
-/** GET .../raters, every page (two raters a page), by name. */
-async function qcRaters() {
+/** Every item of a paged list of project qc (`what`, `limit` a page), following next_cursor. */
+async function qcList(what, limit) {
   const items = [];
   for (let cursor = null; ;) {
-    const body = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/raters?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    const body = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/${what}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
     items.push(...body.items);
     cursor = body.next_cursor;
     if (!cursor) break;
   }
-  return Object.fromEntries(items.map((r) => [r.rater, r]));
+  return items;
+}
+
+/** GET .../raters, every page (two raters a page), by name. */
+async function qcRaters() {
+  return Object.fromEntries((await qcList('raters', 2)).map((r) => [r.rater, r]));
 }
 
 /** Waits until the quality page shows rater name's status as want (excluded or counted). */
@@ -788,13 +793,7 @@ scenarios.quality = async () => {
     fmtPct(agreement.by_category[c].percent), fmtN(agreement.by_category[c].units)]), 'the agreement per category');
 
   // flagged answers: a first page, then the rest with "More", in the API's order
-  const flagged = [];
-  for (let cursor = null; ;) {
-    const body = await env.api.must(200, 'GET', `/api/v1/projects/${QC}/flags?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
-    flagged.push(...body.items);
-    cursor = body.next_cursor;
-    if (!cursor) break;
-  }
+  const flagged = await qcList('flags', 7);
   check(flagged.length > 20, `more flagged answers than one page (${flagged.length})`);
   const shownFlagged = () => page.$$eval('.flagged', (li) => li.map((x) => `${x.dataset.prompt}/${x.dataset.model}`));
   eq((await shownFlagged()).length, 20, 'one page of flagged answers');
