@@ -39,7 +39,7 @@ SERVER_OBJ  := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ     := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 # Files compiled into the binary: migrations and the web client.
 # One sorted list (embedded_find searches it by path); screenshots are for the README only.
-EMBED_SRC   := $(sort $(wildcard sql/*.sql) $(shell find client/web -type f -not -path 'client/web/screenshots/*' 2>/dev/null))
+EMBED_SRC   := $(sort $(wildcard sql/*.sql sql/functions/*.sql) $(shell find client/web -type f -not -path 'client/web/screenshots/*' 2>/dev/null))
 EMBED_OBJ   := $(BUILD)/gen/embedded.o
 
 CLIENT_SRC  := $(wildcard client/prefctl/*.c)

@@ -1,10 +1,19 @@
 /*
- * migrate.h - applies the numbered migrations compiled into the binary (sql/NNN_name.sql).
+ * migrate.h - brings the database up to the schema compiled into the binary: the numbered
+ * migrations (sql/NNN_name.sql: tables, indexes, constraints) and the functions
+ * (sql/functions/NAME.sql: one file per function, with the triggers that call it).
  *
  * Under a PostgreSQL advisory lock (so that several prefd processes starting together take
  * turns), each pending migration runs in its own transaction together with the row recording
  * it in schema_migrations; an error rolls it back and stops. A database that already has
  * migrations this binary does not know is reported but accepted (a newer prefd ran).
+ *
+ * Then the functions: when the SHA-256 of the function files differs from the one recorded in
+ * schema_functions, one transaction drops the schema "prefd", makes it again from the files
+ * (sql/functions/types.sql first, then the others by name) and records the new digest. So a
+ * function changes in one place, one diff, and a function removed from the tree is gone from
+ * the database too. Nothing outside that schema may depend on it but the triggers its files
+ * make again; prefd's connections have it on their search_path, after public.
  */
 #ifndef MIGRATE_H
 #define MIGRATE_H

@@ -645,7 +645,8 @@ static void conn_setup(struct db_conn *c)
         struct db_query *q = query_new(DB_KIND_QUERY,
                                        "SELECT set_config('statement_timeout', $1, false), "
                                        "set_config('TimeZone', 'UTC', false), "
-                                       "set_config('application_name', 'prefd', false)",
+                                       "set_config('application_name', 'prefd', false), "
+                                       "set_config('search_path', 'public, prefd', false)",
                                        1, params);
         if (!q) {
                 conn_broken(c, "out_of_memory");

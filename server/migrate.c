@@ -3,6 +3,7 @@
  */
 #include "migrate.h"
 
+#include "crypto.h"
 #include "db.h"
 #include "embedded.h"
 #include "log.h"
@@ -13,6 +14,9 @@
 
 /* Arbitrary constant naming prefd's migration lock among advisory locks. */
 #define MIGRATE_LOCK "7231500001"
+
+#define FUNCTIONS_DIR   "sql/functions/"
+#define FUNCTIONS_TYPES "sql/functions/types.sql" /* applied before the functions */
 
 struct migration {
         int version;
@@ -29,6 +33,11 @@ struct run {
         int count;
         int next;    /* index into list of the migration being applied, -1 for none */
         int applied; /* migrations applied by this run */
+        /* the functions step */
+        const struct embedded_file *functions[512]; /* types first, then by path */
+        int nfunctions;
+        int function_at; /* index of the file being applied */
+        char digest[65]; /* SHA-256 of the function files' paths and texts */
         char error[512];
 };
 
@@ -37,7 +46,7 @@ static int load_list(struct migration *list, int max)
         int n = 0;
         for (size_t i = 0; i < embedded_count; i++) {
                 const struct embedded_file *f = &embedded_files[i];
-                if (strncmp(f->path, "sql/", 4) != 0)
+                if (strncmp(f->path, "sql/", 4) != 0 || strchr(f->path + 4, '/'))
                         continue;
                 const char *base = f->path + 4;
                 size_t blen = strlen(base);
@@ -52,6 +61,51 @@ static int load_list(struct migration *list, int max)
                 n++;
         }
         return n; /* embedded files are sorted by path, and names are zero-padded */
+}
+
+static bool is_sql_file(const char *path)
+{
+        size_t n = strlen(path);
+        return n > 4 && strcmp(path + n - 4, ".sql") == 0;
+}
+
+/* The function files in the order they are applied, and the digest of all of them. */
+static int load_functions(struct run *run)
+{
+        const struct embedded_file *types = embedded_find(FUNCTIONS_TYPES);
+        int n = 0, max = (int)ARRAY_LEN(run->functions);
+        if (types)
+                run->functions[n++] = types;
+        for (size_t i = 0; i < embedded_count; i++) {
+                const struct embedded_file *f = &embedded_files[i];
+                if (strncmp(f->path, FUNCTIONS_DIR, strlen(FUNCTIONS_DIR)) != 0 ||
+                    !is_sql_file(f->path) || f == types)
+                        continue;
+                if (n == max)
+                        return -1;
+                run->functions[n++] = f;
+        }
+        run->nfunctions = n;
+        /* The digest covers every path and text, each ended by a NUL. */
+        size_t total = 0;
+        for (int i = 0; i < n; i++)
+                total += strlen(run->functions[i]->path) + 1 + run->functions[i]->len + 1;
+        char *all = malloc(total + 1), *p = all;
+        if (!all)
+                return -1;
+        for (int i = 0; i < n; i++) {
+                size_t pl = strlen(run->functions[i]->path) + 1;
+                memcpy(p, run->functions[i]->path, pl);
+                p += pl;
+                memcpy(p, run->functions[i]->data, run->functions[i]->len);
+                p += run->functions[i]->len;
+                *p++ = '\0';
+        }
+        unsigned char h[CRYPTO_SHA256_LEN];
+        crypto_sha256(all, total, h);
+        crypto_hex(h, sizeof(h), run->digest);
+        free(all);
+        return 0;
 }
 
 int migrate_latest(void)
@@ -80,14 +134,141 @@ static bool failed(struct run *run, const struct db_res *res, const char *what)
         return true;
 }
 
+/* --- the functions: rebuilt in one transaction whenever their files change --- */
+
+static void functions_committed(const struct db_res *res, void *arg)
+{
+        struct run *run = arg;
+        if (failed(run, res, "COMMIT of the functions"))
+                return;
+        log_info(NULL, "msg=functions_applied files=%d digest=%.12s", run->nfunctions, run->digest);
+        finish(run, 0);
+}
+
+static void function_applied(const struct db_res *res, void *arg);
+
+static void apply_next_function(struct run *run)
+{
+        if (run->function_at == run->nfunctions) {
+                const char *params[] = { run->digest };
+                db_pin_query(run->pin,
+                             "INSERT INTO schema_functions (id, digest) VALUES (1, $1) "
+                             "ON CONFLICT (id) DO UPDATE SET digest = EXCLUDED.digest, "
+                             "applied_at = now()",
+                             1, params, function_applied, run);
+                return;
+        }
+        db_pin_script(run->pin, (const char *)run->functions[run->function_at]->data,
+                      function_applied, run);
+}
+
+static void function_applied(const struct db_res *res, void *arg)
+{
+        struct run *run = arg;
+        if (run->function_at == run->nfunctions) {
+                if (failed(run, res, "recording the functions"))
+                        return;
+                db_pin_script(run->pin, "COMMIT", functions_committed, run);
+                return;
+        }
+        if (failed(run, res, run->functions[run->function_at]->path))
+                return;
+        run->function_at++;
+        apply_next_function(run);
+}
+
+static void schema_rebuilt(const struct db_res *res, void *arg)
+{
+        struct run *run = arg;
+        if (failed(run, res, "rebuilding the prefd schema"))
+                return;
+        run->function_at = 0;
+        apply_next_function(run);
+}
+
+/*
+ * Nothing outside the schema may depend on what is in it but the triggers its files make again:
+ * DROP SCHEMA ... CASCADE would drop a constraint or view silently.
+ */
+static void dependents_read(const struct db_res *res, void *arg)
+{
+        struct run *run = arg;
+        if (failed(run, res, "reading what depends on the prefd schema"))
+                return;
+        if (db_res_nrows(res) > 0) {
+                snprintf(run->error, sizeof(run->error),
+                         "%s depends on %s of the prefd schema, which is rebuilt from "
+                         "sql/functions/; keep such functions in a numbered migration",
+                         db_res_value(res, 0, 0), db_res_value(res, 0, 1));
+                finish(run, -1);
+                return;
+        }
+        log_info(NULL, "msg=functions_start files=%d digest=%.12s", run->nfunctions, run->digest);
+        db_pin_script(run->pin,
+                      "SET LOCAL client_min_messages = warning; "
+                      "SET LOCAL check_function_bodies = off; "
+                      "SET LOCAL search_path = prefd, public; "
+                      "DROP SCHEMA IF EXISTS prefd CASCADE; "
+                      "CREATE SCHEMA prefd",
+                      schema_rebuilt, run);
+}
+
+static void digest_read(const struct db_res *res, void *arg)
+{
+        struct run *run = arg;
+        if (failed(run, res, "reading schema_functions"))
+                return;
+        if (db_res_nrows(res) == 1 && strcmp(db_res_value(res, 0, 0), run->digest) == 0) {
+                db_pin_script(run->pin, "COMMIT", functions_committed, run);
+                return;
+        }
+        db_pin_query(run->pin,
+                     "SELECT pg_describe_object(d.classid, d.objid, d.objsubid), "
+                     "pg_describe_object(d.refclassid, d.refobjid, 0) "
+                     "FROM pg_depend d "
+                     "JOIN pg_namespace n ON n.nspname = 'prefd' "
+                     "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass "
+                     "AND rp.oid = d.refobjid "
+                     "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "
+                     "AND rt.oid = d.refobjid "
+                     "LEFT JOIN pg_proc dp ON d.classid = 'pg_proc'::regclass AND dp.oid = d.objid "
+                     "LEFT JOIN pg_type dt ON d.classid = 'pg_type'::regclass AND dt.oid = d.objid "
+                     "LEFT JOIN pg_class dc ON d.classid = 'pg_class'::regclass "
+                     "AND dc.oid = d.objid "
+                     "WHERE coalesce(rp.pronamespace, rt.typnamespace) = n.oid "
+                     "AND coalesce(dp.pronamespace, dt.typnamespace, dc.relnamespace) "
+                     "IS DISTINCT FROM n.oid "
+                     "AND d.classid <> 'pg_trigger'::regclass AND d.deptype IN ('n', 'a') "
+                     "LIMIT 1",
+                     0, NULL, dependents_read, run);
+}
+
+static void functions_table_ready(const struct db_res *res, void *arg)
+{
+        struct run *run = arg;
+        if (failed(run, res, "creating schema_functions"))
+                return;
+        db_pin_query(run->pin, "SELECT digest FROM schema_functions WHERE id = 1", 0, NULL,
+                     digest_read, run);
+}
+
+/* Every migration is applied and the lock is held: bring the functions up to date. */
+static void functions_start(struct run *run)
+{
+        db_pin_script(run->pin,
+                      "SET LOCAL client_min_messages = warning; "
+                      "CREATE TABLE IF NOT EXISTS schema_functions ("
+                      " id integer PRIMARY KEY CHECK (id = 1),"
+                      " digest text NOT NULL,"
+                      " applied_at timestamptz NOT NULL DEFAULT now())",
+                      functions_table_ready, run);
+}
+
+/* --- the numbered migrations: one transaction each --- */
+
 static void committed(const struct db_res *res, void *arg)
 {
         struct run *run = arg;
-        if (run->next < 0) {
-                if (!failed(run, res, "COMMIT"))
-                        finish(run, 0);
-                return;
-        }
         struct migration *m = &run->list[run->next];
         if (failed(run, res, m->name))
                 return;
@@ -137,7 +318,7 @@ static void got_applied(const struct db_res *res, void *arg)
                 if (!applied[run->list[i].version])
                         run->next = i;
         if (run->next < 0) {
-                db_pin_script(run->pin, "COMMIT", committed, run);
+                functions_start(run);
                 return;
         }
         log_info(NULL, "msg=migration_start version=%d name=%s", run->list[run->next].version,
@@ -207,5 +388,10 @@ void migrate_run(struct db *db, migrate_done_fn fn, void *arg)
         run->fn = fn;
         run->arg = arg;
         run->count = load_list(run->list, (int)ARRAY_LEN(run->list));
+        if (load_functions(run) != 0) {
+                free(run);
+                fn(-1, 0, "out of memory, or too many files in " FUNCTIONS_DIR, arg);
+                return;
+        }
         db_pin(db, pinned, run);
 }

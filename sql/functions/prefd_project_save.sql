@@ -1,0 +1,55 @@
+CREATE FUNCTION prefd_project_save(p_slug text, p jsonb, p_create boolean)
+RETURNS TABLE (status text, message text, project jsonb) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  pr projects%ROWTYPE;
+  missing text;
+  v_kind text;
+BEGIN
+  IF p_create THEN
+    INSERT INTO projects (slug, title) VALUES (p_slug, p->>'title')
+    ON CONFLICT (slug) DO NOTHING RETURNING * INTO pr;
+    IF NOT FOUND THEN status := 'exists'; RETURN NEXT; RETURN; END IF;
+    INSERT INTO guidelines (project_id, version, text) VALUES (pr.id, 1, coalesce(p->>'guidelines', ''));
+  ELSE
+    SELECT * INTO pr FROM projects WHERE slug = p_slug FOR UPDATE;
+    IF NOT FOUND THEN status := 'not_found'; RETURN NEXT; RETURN; END IF;
+  END IF;
+  IF NOT p_create AND p ? 'guidelines' AND p->>'guidelines' IS DISTINCT FROM pr.guidelines THEN
+    pr.guidelines_version := pr.guidelines_version + 1;
+    INSERT INTO guidelines (project_id, version, text) VALUES (pr.id, pr.guidelines_version, p->>'guidelines');
+  END IF;
+  UPDATE projects SET
+    title = coalesce(p->>'title', title),
+    guidelines = coalesce(p->>'guidelines', guidelines),
+    guidelines_version = pr.guidelines_version,
+    outcomes = CASE WHEN p ? 'outcomes' THEN ARRAY(SELECT jsonb_array_elements_text(p->'outcomes')) ELSE outcomes END,
+    flags = CASE WHEN p ? 'flags' THEN ARRAY(SELECT jsonb_array_elements_text(p->'flags')) ELSE flags END,
+    rationale = coalesce(p->>'rationale', rationale),
+    overlap = coalesce((p->>'overlap')::integer, overlap),
+    lease_seconds = coalesce((p->>'lease_seconds')::integer, lease_seconds),
+    gold_rate = coalesce((p->>'gold_rate')::double precision, gold_rate),
+    status = coalesce(p->>'status', status),
+    qc_min_seconds = coalesce((p->>'qc_min_seconds')::double precision, qc_min_seconds),
+    qc_min_gold_accuracy = coalesce((p->>'qc_min_gold_accuracy')::double precision, qc_min_gold_accuracy),
+    raters_all = CASE WHEN p ? 'raters' THEN p->'raters' = '"all"'::jsonb ELSE raters_all END,
+    updated_at = now()
+  WHERE id = pr.id RETURNING * INTO pr;
+  FOREACH v_kind IN ARRAY ARRAY['rater', 'reviewer'] LOOP
+    CONTINUE WHEN NOT p ? (v_kind || 's');
+    DELETE FROM project_members m WHERE m.project_id = pr.id AND m.kind = v_kind;
+    CONTINUE WHEN jsonb_typeof(p->(v_kind || 's')) <> 'array';
+    SELECT x INTO missing FROM jsonb_array_elements_text(p->(v_kind || 's')) x
+     WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.name = x) LIMIT 1;
+    IF missing IS NOT NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'P0002', MESSAGE = format('no user named "%s"', missing);
+    END IF;
+    INSERT INTO project_members (project_id, user_id, kind)
+    SELECT pr.id, u.id, v_kind FROM users u
+     WHERE u.name IN (SELECT jsonb_array_elements_text(p->(v_kind || 's')));
+  END LOOP;
+  status := 'ok';
+  project := prefd_project_json(pr, true);
+  RETURN NEXT;
+END
+$$;
