@@ -24,6 +24,13 @@ struct auth_limiter;
  */
 void auth_request(struct req *r, req_fn next);
 
+/*
+ * The database refused the credential of a request authenticated from the cache (the statement
+ * of a ROUTE_CRED_IN_QUERY route said so): forgets it and replies 401, or 403 when role (the
+ * caller's current role) is given and the route is not open to it.
+ */
+void auth_recheck_failed(struct req *r, const char *role);
+
 /* True when csrf matches the CSRF token of r's cookie session. */
 bool auth_csrf_ok(const struct req *r, const char *csrf);
 

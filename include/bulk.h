@@ -56,6 +56,8 @@ void bulk_run(struct req *r, const struct bulk_kind *kind);
 struct db_pin *bulk_pin(const struct bulk *b);
 const char *bulk_project_id(const struct bulk *b); /* decimal */
 const char *bulk_user_id(const struct bulk *b);    /* decimal */
+/* Whether the upload would be committed as things stand (no line rejected, or ?partial=true). */
+bool bulk_committing(const struct bulk *b);
 void *bulk_state(const struct bulk *b);
 void bulk_set_state(struct bulk *b, void *state); /* steals; freed with kind->state_free */
 /*

@@ -44,6 +44,7 @@ struct db_opts {
         int queue_max;            /* queries waiting before DB_UNAVAILABLE */
         double wait;              /* seconds a query may wait for a connection */
         double statement_timeout; /* seconds, set on every connection */
+        const char *search_path;  /* set on every connection (borrowed); NULL: the default */
 };
 
 struct db_stats {
@@ -108,5 +109,7 @@ double db_res_ms(const struct db_res *r);
 #define DB_CHECK_VIOLATION       "23514"
 #define DB_FOREIGN_KEY_VIOLATION "23503"
 #define DB_RAISE_EXCEPTION       "P0001"
+#define DB_DEADLOCK_DETECTED     "40P01"
+#define DB_SERIALIZATION_FAILURE "40001"
 
 #endif

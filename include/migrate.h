@@ -9,7 +9,7 @@
  * migrations this binary does not know is reported but accepted (a newer prefd ran).
  *
  * Then the functions: when the SHA-256 of the function files differs from the one recorded in
- * schema_functions, one transaction drops the schema "prefd", makes it again from the files
+ * schema_functions, one transaction drops the schema MIGRATE_SCHEMA, makes it again from the files
  * (sql/functions/types.sql first, then the others by name) and records the new digest. So a
  * function changes in one place, one diff, and a function removed from the tree is gone from
  * the database too. Nothing outside that schema may depend on it but the triggers its files
@@ -19,6 +19,10 @@
 #define MIGRATE_H
 
 #include "prefd.h"
+
+/* The schema of the functions, and the search path prefd's connections use to reach them. */
+#define MIGRATE_SCHEMA      "prefd_functions"
+#define MIGRATE_SEARCH_PATH "public, " MIGRATE_SCHEMA
 
 struct db;
 

@@ -52,6 +52,9 @@ struct req_user {
         enum user_role role;
         bool via_cookie; /* a browser session: state changes need the CSRF token */
         char csrf[64];   /* the session's CSRF token (cookie sessions only) */
+        char cred[65];   /* hex SHA-256 of the credential (token or cookie) */
+        bool cached;     /* authenticated from the process's cache (authcache.h): the handler's
+                            statement must check cred again (ROUTE_CRED_IN_QUERY) */
 };
 
 /* How the body ended, for req_body_end_fn. */

@@ -12,7 +12,7 @@
 #include "bulk.h"
 #include "config.h"
 #include "crypto.h"
-#include "db.h"
+#include "itemstore.h"
 #include "jsonv.h"
 
 #include <stdio.h>
@@ -190,47 +190,14 @@ static json_t *item_of(struct jv *v, json_t *o, unsigned long line, const struct
                          gold_reason, "digest", digest, "responses", responses);
 }
 
-static void items_stored(const struct db_res *res, void *arg)
-{
-        struct bulk *b = arg;
-        for (int i = 0; i < db_res_nrows(res); i++) {
-                const char *status = db_res_value(res, i, 2);
-                if (strcmp(status, "accepted") == 0) {
-                        bulk_accepted(b, 1);
-                } else if (strcmp(status, "unchanged") == 0) {
-                        bulk_unchanged(b, 1);
-                } else {
-                        char msg[300];
-                        snprintf(msg, sizeof(msg),
-                                 "an item with id \"%s\" was uploaded before with different "
-                                 "content",
-                                 db_res_value(res, i, 1));
-                        bulk_reject(b, (unsigned long)db_res_int(res, i, 0),
-                                    db_res_value(res, i, 1), "conflict", msg);
-                }
-        }
-        bulk_step_done(b, res);
-}
-
-static void items_store(struct bulk *b, json_t *batch)
-{
-        char *text = json_dumps(batch, JSON_COMPACT);
-        if (!text) {
-                bulk_step_failed(b, 503, "unavailable", "out of memory");
-                bulk_step_done(b, NULL);
-                return;
-        }
-        const char *params[] = { bulk_project_id(b), text };
-        db_pin_query(bulk_pin(b), "SELECT line, item, status FROM prefd_items_put($1, $2::jsonb)",
-                     2, params, items_stored, b);
-        free(text);
-}
-
 static const struct bulk_kind items = {
         .what = "items",
-        .batch_records = 500,
+        .batch_records = 5000,
         .check = item_of,
-        .store = items_store,
+        .open = itemstore_open,
+        .store = itemstore_store,
+        .close = itemstore_close,
+        .state_free = itemstore_free,
 };
 
 void api_items_upload(struct req *r)

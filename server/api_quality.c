@@ -342,7 +342,7 @@ static void raters_computed(struct qjob *q)
                "v.project_id = $1 AND v.rater_id = u.id AND w.verdict = 'disagree'), "
                "EXISTS (SELECT 1 FROM exclusions e WHERE e.project_id = $1 AND e.rater_id = u.id "
                "AND e.undone_at IS NULL) "
-               "FROM users u WHERE u.id IN (SELECT rater_id FROM assignments WHERE project_id = "
+               "FROM users u WHERE u.id IN (SELECT rater_id FROM rater_given WHERE project_id = "
                "$1) ORDER BY u.name LIMIT $2::int + 1 OFFSET $3::bigint",
                3, params, raters_info);
 }

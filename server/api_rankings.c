@@ -803,8 +803,11 @@ static void models_read(struct req *r, const struct db_res *res)
         const char *params[] = { id };
         req_db(r,
                "SELECT coalesce(string_agg(concat_ws(',', model_lo, model_hi, lo_wins, hi_wins, "
-               "ties, both_bad, left_wins, right_wins), ';'), '') FROM pair_totals "
-               "WHERE project_id = $1",
+               "ties, both_bad, left_wins, right_wins), ';'), '') FROM ("
+               "SELECT model_lo, model_hi, sum(lo_wins) AS lo_wins, sum(hi_wins) AS hi_wins, "
+               "sum(ties) AS ties, sum(both_bad) AS both_bad, sum(left_wins) AS left_wins, "
+               "sum(right_wins) AS right_wins FROM pair_totals WHERE project_id = $1 "
+               "GROUP BY model_lo, model_hi) t",
                1, params, totals_read);
 }
 

@@ -1,83 +1,49 @@
 /*
  * api_rating.c - the rater's loop: next comparison, vote, skip.
  *
- * The decisions live in PostgreSQL functions (sql/001_init.sql: prefd_next, prefd_vote,
- * prefd_skip), each one statement and one transaction, so they hold across any number of prefd
- * processes. Here the answers are validated, rendered (Markdown to safe HTML) and mapped to
- * HTTP. A statement that loses a deadlock or serialisation race is retried.
+ * The decisions live in PostgreSQL functions (sql/functions/prefd_nexts.sql, prefd_votes.sql,
+ * prefd_skips.sql), so they hold across any number of prefd processes. All three go through the
+ * batchers of rating.h: many raters' requests share one statement and one transaction. Here
+ * the answers are validated, rendered (Markdown to safe HTML) and mapped to HTTP.
  */
 #include "api.h"
 
 #include "app.h"
+#include "auth.h"
 #include "crypto.h"
 #include "db.h"
 #include "jsonv.h"
 #include "log.h"
 #include "markdown.h"
 #include "metrics.h"
+#include "rating.h"
+#include "router.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RETRIES 3 /* attempts after a deadlock or serialisation failure */
-
-struct call {
-        int attempts;
-        const char *sql;
-        int nparams;
-        char *params[8];
-        req_db_fn done;
-};
-
-static void call_free(void *p)
+/* The credential a rating function checks again: the caller's, when taken from the cache. */
+static json_t *with_cred(const struct req *r, json_t *elem)
 {
-        struct call *c = p;
-        for (int i = 0; i < c->nparams; i++)
-                free(c->params[i]);
-        free(c);
+        if (elem && r->user.cached &&
+            (json_object_set_new(elem, "cookie", json_boolean(r->user.via_cookie)) != 0 ||
+             json_object_set_new(elem, "cred", json_string(r->user.cred)) != 0)) {
+                json_decref(elem);
+                return NULL;
+        }
+        return elem;
 }
 
-static void call_run(struct req *r)
+/* A batch element's answer: true when it was a failure, answered here. */
+static bool batch_failed(struct req *r, const struct db_res *res, int row)
 {
-        struct call *c = r->state;
-        c->attempts++;
-        req_db(r, c->sql, c->nparams, (const char *const *)c->params, c->done);
-}
-
-/* True (and the statement runs again) when res lost a race that a retry resolves. */
-static bool retried(struct req *r, const struct db_res *res)
-{
-        struct call *c = r->state;
-        const char *state = db_res_sqlstate(res);
-        if (db_res_status(res) != DB_FAILED || c->attempts > RETRIES ||
-            (strcmp(state, "40P01") != 0 && strcmp(state, "40001") != 0))
+        if (row >= 0)
                 return false;
-        log_warn(r->id, "msg=retry sqlstate=%s attempt=%d", state, c->attempts);
-        call_run(r);
+        if (!req_db_failed(r, res))
+                req_reply_error(r, 500, "internal", NULL,
+                                "internal error (request %s); the server log has details", r->id);
         return true;
-}
-
-/* Runs sql with copies of params, retrying lost races; done gets the final result. */
-static void call_start(struct req *r, const char *sql, int n, const char *const *params,
-                       req_db_fn done)
-{
-        struct call *c = calloc(1, sizeof(*c));
-        if (!c) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
-                return;
-        }
-        c->sql = sql;
-        c->done = done;
-        req_set_state(r, c, call_free);
-        for (int i = 0; i < n; i++) {
-                if (params[i] && !(c->params[i] = strdup(params[i]))) {
-                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
-                        return;
-                }
-                c->nparams = i + 1;
-        }
-        call_run(r);
 }
 
 /* --- next --- */
@@ -91,6 +57,7 @@ static json_t *rendered(const char *text, size_t len)
 }
 
 enum next_col {
+        N_I,
         N_STATUS,
         N_TOKEN,
         N_EXPIRES,
@@ -104,14 +71,19 @@ enum next_col {
         N_FLAGS,
         N_RATIONALE,
         N_PROJECT_STATUS,
+        N_ROLE,
 };
 
-static void next_done(struct req *r, const struct db_res *res)
+static void next_done(struct req *r, const struct db_res *res, int row)
 {
-        if (retried(r, res) || req_db_failed(r, res))
+        if (batch_failed(r, res, row))
                 return;
         const char *slug = req_param(r, 0);
-        const char *status = db_res_value(res, 0, N_STATUS);
+        const char *status = db_res_value(res, row, N_STATUS);
+        if (strcmp(status, "unauthorized") == 0 || strcmp(status, "role") == 0) {
+                auth_recheck_failed(r, status[0] == 'r' ? db_res_value(res, row, N_ROLE) : NULL);
+                return;
+        }
         if (strcmp(status, "not_found") == 0) {
                 req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", slug);
                 return;
@@ -124,26 +96,26 @@ static void next_done(struct req *r, const struct db_res *res)
         if (strcmp(status, "inactive") == 0) {
                 req_reply_error(r, 409, "conflict", NULL,
                                 "project \"%s\" is %s: it gives out no work now", slug,
-                                db_res_value(res, 0, N_PROJECT_STATUS));
+                                db_res_value(res, row, N_PROJECT_STATUS));
                 return;
         }
         if (strcmp(status, "none") == 0) {
                 req_reply_empty(r, 204);
                 return;
         }
-        json_t *outcomes = json_loads(db_res_value(res, 0, N_OUTCOMES), 0, NULL);
-        json_t *flags = json_loads(db_res_value(res, 0, N_FLAGS), 0, NULL);
+        json_t *outcomes = json_loads(db_res_value(res, row, N_OUTCOMES), 0, NULL);
+        json_t *flags = json_loads(db_res_value(res, row, N_FLAGS), 0, NULL);
         json_t *a = json_pack(
             "{s:s, s:s, s:s, s:o, s:o, s:o, s:o*, s:o*, s:s, s:I, s:{s:I, s:I}}", "id",
-            db_res_value(res, 0, N_TOKEN), "project", slug, "expires_at",
-            db_res_value(res, 0, N_EXPIRES), "prompt",
-            rendered(db_res_value(res, 0, N_PROMPT), db_res_length(res, 0, N_PROMPT)), "left",
-            rendered(db_res_value(res, 0, N_LEFT), db_res_length(res, 0, N_LEFT)), "right",
-            rendered(db_res_value(res, 0, N_RIGHT), db_res_length(res, 0, N_RIGHT)), "outcomes",
-            outcomes, "flags", flags, "rationale", db_res_value(res, 0, N_RATIONALE),
-            "guidelines_version", (json_int_t)db_res_int(res, 0, N_GUIDELINES), "progress", "done",
-            (json_int_t)db_res_int(res, 0, N_DONE), "remaining",
-            (json_int_t)db_res_int(res, 0, N_REMAINING));
+            db_res_value(res, row, N_TOKEN), "project", slug, "expires_at",
+            db_res_value(res, row, N_EXPIRES), "prompt",
+            rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)), "left",
+            rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)), "right",
+            rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)), "outcomes",
+            outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
+            "guidelines_version", (json_int_t)db_res_int(res, row, N_GUIDELINES), "progress",
+            "done", (json_int_t)db_res_int(res, row, N_DONE), "remaining",
+            (json_int_t)db_res_int(res, row, N_REMAINING));
         if (!a) {
                 req_reply_error(r, 500, "internal", NULL, "the assignment could not be rendered");
                 return;
@@ -153,36 +125,43 @@ static void next_done(struct req *r, const struct db_res *res)
 
 void api_rating_next(struct req *r)
 {
-        char token[48], uid[32];
+        char token[48];
         if (crypto_token(token, sizeof(token), "", 24) != 0) {
                 req_reply_error(r, 500, "internal", NULL, "no random numbers available");
                 return;
         }
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), uid, token };
-        call_start(r,
-                   "SELECT status, token, expires_at, prompt, left_text, right_text, "
-                   "guidelines_version, done, remaining, to_json(outcomes), to_json(flags), "
-                   "rationale, project_status FROM prefd_next($1, $2, $3)",
-                   3, params, next_done);
+        json_t *elem = json_pack("{s:s, s:I, s:s}", "slug", req_param(r, 0), "rater",
+                                 (json_int_t)r->user.id, "token", token);
+        char rater[32];
+        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
+        batch_add(r->app->rating->nexts, r, with_cred(r, elem), rater, next_done);
 }
 
 /* --- vote --- */
 
-static void vote_done(struct req *r, const struct db_res *res)
+enum vote_col { V_I, V_STATUS, V_ID, V_MESSAGE, V_GOLD, V_REASON };
+
+static void vote_done(struct req *r, const struct db_res *res, int row)
 {
-        if (retried(r, res) || req_db_failed(r, res))
+        if (batch_failed(r, res, row))
                 return;
-        const char *status = db_res_value(res, 0, 0);
-        const char *message = db_res_value(res, 0, 2);
+        const char *status = db_res_value(res, row, V_STATUS);
+        const char *message = db_res_value(res, row, V_MESSAGE);
+        if (strcmp(status, "unauthorized") == 0 || strcmp(status, "role") == 0) {
+                auth_recheck_failed(r, status[0] == 'r' ? message : NULL);
+                return;
+        }
         if (strcmp(status, "created") == 0 || strcmp(status, "same") == 0) {
                 bool created = status[0] == 'c';
-                json_t *body = json_pack("{s:I}", "vote_id", (json_int_t)db_res_int(res, 0, 1));
-                if (!db_res_isnull(res, 0, 3))
-                        json_object_set_new(
-                            body, "gold",
-                            json_pack("{s:s, s:s?}", "expected", db_res_value(res, 0, 3), "reason",
-                                      db_res_isnull(res, 0, 4) ? NULL : db_res_value(res, 0, 4)));
+                json_t *body =
+                    json_pack("{s:I}", "vote_id", (json_int_t)db_res_int(res, row, V_ID));
+                if (!db_res_isnull(res, row, V_GOLD))
+                        json_object_set_new(body, "gold",
+                                            json_pack("{s:s, s:s?}", "expected",
+                                                      db_res_value(res, row, V_GOLD), "reason",
+                                                      db_res_isnull(res, row, V_REASON)
+                                                          ? NULL
+                                                          : db_res_value(res, row, V_REASON)));
                 if (created)
                         metrics_votes(r->app->metrics, 1);
                 req_reply_json(r, created ? 201 : 200, body);
@@ -227,33 +206,26 @@ void api_rating_vote(struct req *r)
                 jv_reply(r, &v);
                 return;
         }
-        char *fl = left ? json_dumps(left, JSON_COMPACT) : strdup("[]");
-        char *fr = right ? json_dumps(right, JSON_COMPACT) : strdup("[]");
-        char uid[32], ms[32];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        snprintf(ms, sizeof(ms), "%lld", elapsed);
-        const char *params[] = { req_param(r, 0),         uid, choice, fl, fr, rationale,
-                                 elapsed >= 0 ? ms : NULL };
-        if (fl && fr)
-                call_start(r,
-                           "SELECT status, vote_id, message, gold, gold_reason FROM prefd_vote($1, "
-                           "$2, $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "
-                           "ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6, $7)",
-                           7, params, vote_done);
-        else
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
-        free(fl);
-        free(fr);
+        json_t *elem = json_pack("{s:s, s:I, s:s, s:O?, s:O?, s:s?}", "token", req_param(r, 0),
+                                 "rater", (json_int_t)r->user.id, "choice", choice, "flags_left",
+                                 left, "flags_right", right, "rationale", rationale);
+        if (elem && elapsed >= 0)
+                json_object_set_new(elem, "elapsed", json_integer((json_int_t)elapsed));
+        batch_add(r->app->rating->votes, r, with_cred(r, elem), req_param(r, 0), vote_done);
 }
 
 /* --- skip --- */
 
-static void skip_done(struct req *r, const struct db_res *res)
+enum skip_col { S_I, S_STATUS, S_MESSAGE };
+
+static void skip_done(struct req *r, const struct db_res *res, int row)
 {
-        if (retried(r, res) || req_db_failed(r, res))
+        if (batch_failed(r, res, row))
                 return;
-        const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "ok") == 0)
+        const char *status = db_res_value(res, row, S_STATUS);
+        if (strcmp(status, "unauthorized") == 0 || strcmp(status, "role") == 0)
+                auth_recheck_failed(r, status[0] == 'r' ? db_res_value(res, row, S_MESSAGE) : NULL);
+        else if (strcmp(status, "ok") == 0)
                 req_reply_empty(r, 204);
         else if (strcmp(status, "not_found") == 0)
                 req_reply_error(r, 404, "not_found", NULL, "no assignment \"%s\" of yours",
@@ -275,8 +247,7 @@ void api_rating_skip(struct req *r)
                 jv_reply(r, &v);
                 return;
         }
-        char uid[32];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), uid, reason };
-        call_start(r, "SELECT prefd_skip($1, $2, $3)", 3, params, skip_done);
+        json_t *elem = json_pack("{s:s, s:I, s:s?}", "token", req_param(r, 0), "rater",
+                                 (json_int_t)r->user.id, "reason", reason);
+        batch_add(r->app->rating->skips, r, with_cred(r, elem), req_param(r, 0), skip_done);
 }

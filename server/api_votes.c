@@ -11,6 +11,7 @@
 #include "api.h"
 
 #include "app.h"
+#include "buf.h"
 #include "bulk.h"
 #include "db.h"
 #include "log.h"
@@ -195,73 +196,6 @@ static void import_free(void *p)
         free(im);
 }
 
-/* A growable byte buffer for the COPY rows. */
-struct buf {
-        char *data;
-        size_t len, cap;
-        bool oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-        if (b->oom)
-                return;
-        if (b->len + n + 1 > b->cap) {
-                size_t cap = b->cap ? b->cap * 2 : 1 << 20;
-                while (cap < b->len + n + 1)
-                        cap *= 2;
-                char *d = realloc(b->data, cap);
-                if (!d) {
-                        b->oom = true;
-                        return;
-                }
-                b->data = d;
-                b->cap = cap;
-        }
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-}
-
-static void put_str(struct buf *b, const char *s)
-{
-        put(b, s, strlen(s));
-}
-
-/* A database id (positive) in decimal. */
-static void put_id(struct buf *b, int64_t id)
-{
-        char text[24], *p = text + sizeof(text);
-        uint64_t x = (uint64_t)id;
-        do {
-                *--p = (char)('0' + x % 10);
-                x /= 10;
-        } while (x);
-        put(b, p, (size_t)(text + sizeof(text) - p));
-}
-
-/* A COPY text field: NULL as \N, backslash, tab and line breaks escaped. */
-static void put_field(struct buf *b, const char *s)
-{
-        if (!s) {
-                put(b, "\\N", 2);
-                return;
-        }
-        const char *run = s;
-        for (const char *p = s; *p; p++) {
-                const char *esc = *p == '\\'   ? "\\\\"
-                                  : *p == '\t' ? "\\t"
-                                  : *p == '\n' ? "\\n"
-                                  : *p == '\r' ? "\\r"
-                                               : NULL;
-                if (esc) {
-                        put(b, run, (size_t)(p - run));
-                        put(b, esc, 2);
-                        run = p + 1;
-                }
-        }
-        put_str(b, run);
-}
-
 static int dense_of(struct import *im, int64_t id, uint32_t *out)
 {
         if (u64map_get(&im->dense, (uint64_t)id, out))
@@ -357,34 +291,34 @@ static void got_ids(const struct db_res *res, void *arg)
                 const char *category = json_string_value(json_object_get(v, "category"));
                 const char *language = json_string_value(json_object_get(v, "language"));
                 const char *created = json_string_value(json_object_get(v, "created_at"));
-                put_str(&out, id);
-                put(&out, "\t", 1);
-                put_str(&out, bulk_project_id(b));
-                put(&out, "\t", 1);
-                put_str(&out, im->id);
-                put(&out, "\t", 1);
-                put_id(&out, left);
-                put(&out, "\t", 1);
-                put_id(&out, right);
-                put(&out, "\t", 1);
-                put_field(&out, choice);
-                put(&out, "\t", 1);
-                put_field(&out, prompt);
-                put(&out, "\t", 1);
-                put_field(&out, item ? json_string_value(json_array_get(item, 0)) : NULL);
-                put(&out, "\t", 1);
-                put_field(&out, json_string_value(json_object_get(v, "rater")));
-                put(&out, "\t", 1);
-                put_field(&out, category ? category
-                                : item   ? json_string_value(json_array_get(item, 1))
-                                         : "");
-                put(&out, "\t", 1);
-                put_field(&out, language ? language
-                                : item   ? json_string_value(json_array_get(item, 2))
-                                         : "");
-                put(&out, "\t", 1);
-                put_field(&out, created ? created : now);
-                put(&out, "\n", 1);
+                buf_str(&out, id);
+                buf_put(&out, "\t", 1);
+                buf_str(&out, bulk_project_id(b));
+                buf_put(&out, "\t", 1);
+                buf_str(&out, im->id);
+                buf_put(&out, "\t", 1);
+                buf_uint(&out, (uint64_t)left);
+                buf_put(&out, "\t", 1);
+                buf_uint(&out, (uint64_t)right);
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, choice);
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, prompt);
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, item ? json_string_value(json_array_get(item, 0)) : NULL);
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, json_string_value(json_object_get(v, "rater")));
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, category ? category
+                                     : item   ? json_string_value(json_array_get(item, 1))
+                                              : "");
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, language ? language
+                                     : item   ? json_string_value(json_array_get(item, 2))
+                                              : "");
+                buf_put(&out, "\t", 1);
+                buf_copy_field(&out, created ? created : now);
+                buf_put(&out, "\n", 1);
                 struct pair_tally *pt =
                     pair_of(im, left < right ? left : right, left < right ? right : left);
                 if (!pt || !left || !right) {
@@ -640,16 +574,16 @@ static void export_free(void *p)
 static void put_csv(struct buf *b, const char *s)
 {
         if (!strpbrk(s, ",\"\r\n")) {
-                put_str(b, s);
+                buf_str(b, s);
                 return;
         }
-        put(b, "\"", 1);
+        buf_put(b, "\"", 1);
         for (const char *p = s; *p; p++) {
                 if (*p == '"')
-                        put(b, "\"", 1);
-                put(b, p, 1);
+                        buf_put(b, "\"", 1);
+                buf_put(b, p, 1);
         }
-        put(b, "\"", 1);
+        buf_put(b, "\"", 1);
 }
 
 static const char *winner_of(const char *choice, bool arena)
@@ -695,11 +629,11 @@ static void format_row(struct export *x, const struct db_res *r, int i)
         if (x->format == EXPORT_CSV) {
                 for (int c = X_ID; c <= X_SOURCE; c++) {
                         if (c > X_ID)
-                                put(&x->out, ",", 1);
+                                buf_put(&x->out, ",", 1);
                         put_csv(&x->out,
                                 c == X_CHOICE ? winner_of(choice, false) : db_res_value(r, i, c));
                 }
-                put(&x->out, "\r\n", 2);
+                buf_put(&x->out, "\r\n", 2);
                 x->rows++;
                 return;
         }
@@ -742,8 +676,8 @@ static void format_row(struct export *x, const struct db_res *r, int i)
                 x->out.oom = true;
                 return;
         }
-        put_str(&x->out, line);
-        put(&x->out, "\n", 1);
+        buf_str(&x->out, line);
+        buf_put(&x->out, "\n", 1);
         free(line);
         x->rows++;
 }
@@ -786,7 +720,7 @@ static void fetched(const struct db_res *res, void *arg)
                 req_stream_begin(r, 200, types[x->format]);
                 x->streaming = true;
                 if (x->format == EXPORT_CSV)
-                        put_str(&x->out, csv_header);
+                        buf_str(&x->out, csv_header);
         }
         int rows = db_res_nrows(res);
         for (int i = 0; i < rows && !x->out.oom; i++)

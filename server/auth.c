@@ -4,10 +4,12 @@
 #include "auth.h"
 
 #include "app.h"
+#include "authcache.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "router.h"
 #include "work.h"
 
 #include <stdlib.h>
@@ -36,13 +38,29 @@ static void unauthorized(struct req *r, const char *message)
         req_reply_error(r, 401, "unauthorized", NULL, "%s", message);
 }
 
+static const char *refused_message(const struct req *r)
+{
+        return r->user.via_cookie ? "the session has expired; log in again"
+                                  : "unknown or revoked API token";
+}
+
+void auth_recheck_failed(struct req *r, const char *role)
+{
+        authcache_drop(r->app->authcache, r->user.cred);
+        if (!role) {
+                unauthorized(r, refused_message(r));
+                return;
+        }
+        req_reply_error(r, 403, "forbidden", NULL, "%s %s is not open to the %s role",
+                        router_method_name(r->route->method), r->route->path, role);
+}
+
 static void auth_found(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
                 return;
         if (db_res_nrows(res) != 1) {
-                unauthorized(r, r->user.via_cookie ? "the session has expired; log in again"
-                                                   : "unknown or revoked API token");
+                unauthorized(r, refused_message(r));
                 return;
         }
         r->user.id = db_res_int(res, 0, 0);
@@ -56,14 +74,28 @@ static void auth_found(struct req *r, const struct db_res *res)
         if (r->user.via_cookie)
                 snprintf(r->user.csrf, sizeof(r->user.csrf), "%s", db_res_value(res, 0, 3));
         r->authed = true;
+        authcache_put(r->app->authcache, r->user.cred, &r->user);
         req_fn next = r->next;
         r->next = NULL;
         next(r);
 }
 
+/* A route whose statement checks the credential itself takes the caller from the cache. */
+static bool from_cache(struct req *r, req_fn next)
+{
+        if (!(r->route->flags & ROUTE_CRED_IN_QUERY) ||
+            !authcache_get(r->app->authcache, r->user.cred, &r->user))
+                return false;
+        r->user.cached = true;
+        r->authed = true;
+        r->next = NULL;
+        next(r);
+        return true;
+}
+
 void auth_request(struct req *r, req_fn next)
 {
-        char hash[65];
+        char *hash = r->user.cred;
         const char *h = req_header(r, "Authorization");
         r->next = next;
         if (h) {
@@ -79,6 +111,8 @@ void auth_request(struct req *r, req_fn next)
                         return;
                 }
                 auth_hash_token(token, hash);
+                if (from_cache(r, next))
+                        return;
                 const char *params[] = { hash };
                 req_db(r,
                        "SELECT u.id, u.name, u.role FROM api_tokens t JOIN users u ON u.id = "
@@ -92,6 +126,8 @@ void auth_request(struct req *r, req_fn next)
             value[0]) {
                 r->user.via_cookie = true;
                 auth_hash_token(value, hash);
+                if (from_cache(r, next))
+                        return;
                 const char *params[] = { hash };
                 req_db(r,
                        "SELECT u.id, u.name, u.role, s.csrf FROM sessions s JOIN users u ON u.id "

@@ -91,6 +91,13 @@ const char *bulk_project_id(const struct bulk *b)
         return b->project_id;
 }
 
+static bool committing(const struct bulk *b);
+
+bool bulk_committing(const struct bulk *b)
+{
+        return committing(b);
+}
+
 const char *bulk_user_id(const struct bulk *b)
 {
         return b->user_id;
@@ -133,11 +140,41 @@ void bulk_reject(struct bulk *b, unsigned long line, const char *id, const char 
         json_array_append_new(b->errors, e);
 }
 
+static int by_line(const void *x, const void *y)
+{
+        json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "line"));
+        json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "line"));
+        return (a > b) - (a < b);
+}
+
+/* The line errors in line order (the database's come after the parser's). */
+static void sort_errors(json_t *errors)
+{
+        size_t n = json_array_size(errors);
+        json_t **v = n ? malloc(n * sizeof(*v)) : NULL;
+        if (!v)
+                return;
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(errors, i));
+        qsort(v, n, sizeof(*v), by_line);
+        json_array_clear(errors);
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(errors, v[i]);
+        free(v);
+}
+
+static bool committing(const struct bulk *b);
+
+/* The answer's counts: a rolled back upload stored nothing, and says how many lines were valid. */
 static json_t *report(struct bulk *b)
 {
-        json_t *body = json_pack("{s:I, s:I, s:I, s:O}", "accepted", (json_int_t)b->accepted,
-                                 "unchanged", (json_int_t)b->unchanged, "rejected",
-                                 (json_int_t)b->rejected, "errors", b->errors);
+        sort_errors(b->errors);
+        bool stored = committing(b);
+        json_t *body = json_pack(
+            "{s:I, s:I, s:I, s:O}", "accepted", (json_int_t)(stored ? b->accepted : 0), "unchanged",
+            (json_int_t)b->unchanged, "rejected", (json_int_t)b->rejected, "errors", b->errors);
+        if (body && !stored)
+                json_object_set_new(body, "valid", json_integer((json_int_t)b->accepted));
         if (body && b->truncated)
                 json_object_set_new(body, "errors_truncated", json_true());
         return body;

@@ -15,6 +15,7 @@
 #define BACKOFF_MAX     5.0  /* longest pause between reconnects */
 #define CONNECT_TIMEOUT 10.0 /* seconds a connection attempt may take */
 #define SWEEP_INTERVAL  0.25 /* seconds between checks of queued queries' waiting time */
+#define STMTS           128  /* statements each connection keeps prepared */
 
 enum db_state {
         DB_DOWN,       /* not connected; a retry timer is armed */
@@ -42,7 +43,9 @@ struct db_query {
         char *copy_data; /* DB_KIND_COPY: the rows, owned */
         size_t copy_len;
         size_t copy_sent;
-        bool copying; /* the server accepted the COPY: data is being sent */
+        bool copying;  /* the server accepted the COPY: data is being sent */
+        bool unnamed;  /* never prepared (the session set-up) */
+        int preparing; /* index of the statement being prepared for it, or -1 */
         struct timespec queued_at;
         struct db_query *next;
 };
@@ -74,6 +77,15 @@ struct db_conn {
         PGresult *result;   /* last result of the statement in flight */
         PGresult *failure;  /* first failed result of a script */
         struct db_pin *pin; /* the owner of this connection, or NULL when shared */
+        /*
+         * Statements prepared on this connection ("s0", "s1" ...): a query's text is parsed and
+         * planned once per connection, then only bound and run. Emptied when the connection is.
+         */
+        struct stmt {
+                uint64_t hash;
+                char *sql;
+        } stmts[STMTS];
+        int nstmts;
 };
 
 struct db {
@@ -94,6 +106,7 @@ struct db {
 };
 
 static void conn_connect(struct db_conn *c);
+static void stmts_clear(struct db_conn *c);
 static void conn_next(struct db_conn *c);
 static void conn_arm(struct db_conn *c, short what, double timeout);
 
@@ -139,6 +152,7 @@ static struct db_query *query_new(enum db_kind kind, const char *sql, int nparam
         if (!q)
                 return NULL;
         q->kind = kind;
+        q->preparing = -1;
         clock_gettime(CLOCK_MONOTONIC, &q->queued_at);
         if (sql && !(q->sql = strdup(sql)))
                 goto fail;
@@ -396,6 +410,7 @@ static void conn_broken(struct db_conn *c, const char *why)
                 PQfinish(c->pg);
         c->pg = NULL;
         c->state = DB_DOWN;
+        stmts_clear(c);
         struct db_query *q = c->cur;
         c->cur = NULL;
         if (q) {
@@ -470,14 +485,58 @@ static void deliver(struct db_conn *c, struct db_query *q)
         query_free(q);
 }
 
+/* FNV-1a of a statement's text. */
+static uint64_t text_hash(const char *s)
+{
+        uint64_t h = 1469598103934665603ULL;
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return h;
+}
+
+/* The index of sql among the connection's prepared statements, or -1. */
+static int stmt_find(const struct db_conn *c, const char *sql, uint64_t hash)
+{
+        for (int i = 0; i < c->nstmts; i++)
+                if (c->stmts[i].hash == hash && strcmp(c->stmts[i].sql, sql) == 0)
+                        return i;
+        return -1;
+}
+
+static void stmt_name(char out[16], int i)
+{
+        snprintf(out, 16, "s%d", i);
+}
+
+/*
+ * Sends a parameterised statement: bound to its prepared form when the connection has one;
+ * else prepared first (its result completes the prepare, and conn_read_results sends it again),
+ * unless the connection holds STMTS statements already.
+ */
+static int send_params(struct db_conn *c, struct db_query *q)
+{
+        char name[16];
+        uint64_t hash = text_hash(q->sql);
+        int i = q->unnamed ? -1 : stmt_find(c, q->sql, hash);
+        if (i >= 0) {
+                stmt_name(name, i);
+                return PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->params,
+                                           NULL, NULL, 0);
+        }
+        if (q->unnamed || c->nstmts == STMTS)
+                return PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+                                         (const char *const *)q->params, NULL, NULL, 0);
+        q->preparing = c->nstmts;
+        stmt_name(name, q->preparing);
+        return PQsendPrepare(c->pg, name, q->sql, q->nparams, NULL);
+}
+
 static void conn_send(struct db_conn *c, struct db_query *q)
 {
         c->cur = q;
         c->state = DB_BUSY;
-        int ok = q->kind == DB_KIND_SCRIPT || q->kind == DB_KIND_COPY
-                     ? PQsendQuery(c->pg, q->sql)
-                     : PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
-                                         (const char *const *)q->params, NULL, NULL, 0);
+        int ok = q->kind == DB_KIND_SCRIPT || q->kind == DB_KIND_COPY ? PQsendQuery(c->pg, q->sql)
+                                                                      : send_params(c, q);
         if (!ok) {
                 conn_broken(c, "send_failed");
                 return;
@@ -574,6 +633,33 @@ static void conn_copy_send(struct db_conn *c)
         conn_arm(c, f ? EV_READ | EV_WRITE : EV_READ, 0);
 }
 
+/* Empties the connection's prepared statements (the connection is gone). */
+static void stmts_clear(struct db_conn *c)
+{
+        for (int i = 0; i < c->nstmts; i++)
+                free(c->stmts[i].sql);
+        c->nstmts = 0;
+}
+
+/*
+ * The statement q->preparing was prepared: it joins the connection's statements and q is sent
+ * again, now to run. False when that could not happen (q then gets the prepare's result).
+ */
+static bool prepared(struct db_conn *c, struct db_query *q)
+{
+        int i = q->preparing;
+        q->preparing = -1;
+        if (c->result)
+                PQclear(c->result);
+        c->result = NULL;
+        if (i != c->nstmts || !(c->stmts[i].sql = strdup(q->sql)))
+                return false;
+        c->stmts[i].hash = text_hash(q->sql);
+        c->nstmts++;
+        conn_send(c, q);
+        return true;
+}
+
 static void conn_read_results(struct db_conn *c)
 {
         if (!PQconsumeInput(c->pg)) {
@@ -585,6 +671,8 @@ static void conn_read_results(struct db_conn *c)
                 if (!r) {
                         /* The statement is complete. */
                         struct db_query *q = c->cur;
+                        if (q->preparing >= 0 && !c->failure && prepared(c, q))
+                                return;
                         c->cur = NULL;
                         c->state = DB_IDLE;
                         conn_arm(c, EV_READ, 0);
@@ -641,19 +729,23 @@ static void conn_setup(struct db_conn *c)
         }
         char timeout[32];
         snprintf(timeout, sizeof(timeout), "%ld", (long)(c->db->opts.statement_timeout * 1000));
-        const char *params[] = { timeout };
+        const char *params[] = { timeout, c->db->opts.search_path };
         struct db_query *q = query_new(DB_KIND_QUERY,
                                        "SELECT set_config('statement_timeout', $1, false), "
                                        "set_config('TimeZone', 'UTC', false), "
                                        "set_config('application_name', 'prefd', false), "
-                                       "set_config('search_path', 'public, prefd', false)",
-                                       1, params);
+                                       "set_config('search_path', coalesce($2, "
+                                       "current_setting('search_path')), false), "
+                                       /* uploads stage their lines in temporary tables */
+                                       "set_config('temp_buffers', '64MB', false)",
+                                       2, params);
         if (!q) {
                 conn_broken(c, "out_of_memory");
                 return;
         }
         q->fn = setup_done;
         q->arg = c;
+        q->unnamed = true;
         conn_send(c, q);
         if (c->state == DB_BUSY)
                 c->state = DB_SETUP; /* not yet counted as available */
@@ -852,6 +944,7 @@ void db_free(struct db *db)
                         PQclear(c->failure);
                 if (c->pg)
                         PQfinish(c->pg);
+                stmts_clear(c);
         }
         while (db->waiters) {
                 struct waiter *w = db->waiters;

@@ -15,7 +15,9 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "authcache.h"
 #include "migrate.h"
+#include "rating.h"
 #include "router.h"
 #include "tally.h"
 #include "work.h"
@@ -209,9 +211,11 @@ int main(int argc, char **argv)
                                .pool = serving ? (int)cfg.db_pool : 1,
                                .queue_max = (int)cfg.db_queue,
                                .wait = cfg.db_wait,
-                               .statement_timeout = cfg.db_timeout };
+                               .statement_timeout = cfg.db_timeout,
+                               .search_path = MIGRATE_SEARCH_PATH };
         if (!s.app.base || !(s.app.db = db_new(s.app.base, &dbo)) ||
             !(s.app.metrics = metrics_new()) || !(s.app.limiter = auth_limiter_new()) ||
+            !(s.app.authcache = authcache_new()) || !(s.app.rating = rating_new(s.app.db)) ||
             !(s.app.tally = tally_new(s.app.db, (size_t)cfg.index_memory)) ||
             !(s.app.work = work_new(s.app.base, (int)cfg.workers))) {
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
@@ -230,6 +234,8 @@ out:
         db_free(s.app.db);
         tally_free(s.app.tally);
         auth_limiter_free(s.app.limiter);
+        authcache_free(s.app.authcache);
+        rating_free(s.app.rating);
         metrics_free(s.app.metrics);
         if (s.sigterm)
                 event_free(s.sigterm);

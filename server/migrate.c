@@ -180,7 +180,7 @@ static void function_applied(const struct db_res *res, void *arg)
 static void schema_rebuilt(const struct db_res *res, void *arg)
 {
         struct run *run = arg;
-        if (failed(run, res, "rebuilding the prefd schema"))
+        if (failed(run, res, "rebuilding the " MIGRATE_SCHEMA " schema"))
                 return;
         run->function_at = 0;
         apply_next_function(run);
@@ -193,11 +193,11 @@ static void schema_rebuilt(const struct db_res *res, void *arg)
 static void dependents_read(const struct db_res *res, void *arg)
 {
         struct run *run = arg;
-        if (failed(run, res, "reading what depends on the prefd schema"))
+        if (failed(run, res, "reading what depends on the " MIGRATE_SCHEMA " schema"))
                 return;
         if (db_res_nrows(res) > 0) {
                 snprintf(run->error, sizeof(run->error),
-                         "%s depends on %s of the prefd schema, which is rebuilt from "
+                         "%s depends on %s of the " MIGRATE_SCHEMA " schema, which is rebuilt from "
                          "sql/functions/; keep such functions in a numbered migration",
                          db_res_value(res, 0, 0), db_res_value(res, 0, 1));
                 finish(run, -1);
@@ -207,9 +207,9 @@ static void dependents_read(const struct db_res *res, void *arg)
         db_pin_script(run->pin,
                       "SET LOCAL client_min_messages = warning; "
                       "SET LOCAL check_function_bodies = off; "
-                      "SET LOCAL search_path = prefd, public; "
-                      "DROP SCHEMA IF EXISTS prefd CASCADE; "
-                      "CREATE SCHEMA prefd",
+                      "SET LOCAL search_path = " MIGRATE_SCHEMA ", public; "
+                      "DROP SCHEMA IF EXISTS " MIGRATE_SCHEMA " CASCADE; "
+                      "CREATE SCHEMA " MIGRATE_SCHEMA,
                       schema_rebuilt, run);
 }
 
@@ -226,7 +226,7 @@ static void digest_read(const struct db_res *res, void *arg)
                      "SELECT pg_describe_object(d.classid, d.objid, d.objsubid), "
                      "pg_describe_object(d.refclassid, d.refobjid, 0) "
                      "FROM pg_depend d "
-                     "JOIN pg_namespace n ON n.nspname = 'prefd' "
+                     "JOIN pg_namespace n ON n.nspname = '" MIGRATE_SCHEMA "' "
                      "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass "
                      "AND rp.oid = d.refobjid "
                      "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "

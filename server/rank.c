@@ -14,6 +14,8 @@
 
 #include "rank.h"
 
+#include "rng.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -84,56 +86,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
 }
 
-/* ---- random numbers: splitmix64 seeding, xoshiro256**, Poisson (PTRS / inversion), alias ---- */
-
-struct rng {
-        uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *state)
-{
-        uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        return z ^ (z >> 31);
-}
-
-/* Stream `stream` of seed `seed`: independent of how rounds are spread over threads. */
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
-{
-        uint64_t mix = stream;
-        uint64_t state = seed ^ splitmix64(&mix);
-
-        for (int i = 0; i < 4; i++)
-                r->s[i] = splitmix64(&state);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-        return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-        uint64_t *s = r->s;
-        uint64_t result = rotl(s[1] * 5, 7) * 9;
-        uint64_t t = s[1] << 17;
-
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
-        return result;
-}
-
-/* Uniform on the open interval (0, 1). */
-static double rng_unif(struct rng *r)
-{
-        return ((double)(int64_t)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-}
+/* ---- sampling (the generator is rng.h): Poisson (PTRS / inversion), alias ---- */
 
 /* log(k!) through Stirling's series with Hormann's correction table (exact to ~1e-11). */
 static double log_factorial(double k)

@@ -65,11 +65,12 @@ static const struct route routes[] = {
           ROUTE_BODY_JSON },
 
         /* Rating */
-        { REQ_GET, "/api/v1/projects/{slug}/next", api_rating_next, ROLES_RATING, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/next", api_rating_next, ROLES_RATING,
+          ROUTE_CRED_IN_QUERY },
         { REQ_POST, "/api/v1/assignments/{id}/vote", api_rating_vote, ROLES_RATING,
-          ROUTE_BODY_JSON },
+          ROUTE_BODY_JSON | ROUTE_CRED_IN_QUERY },
         { REQ_POST, "/api/v1/assignments/{id}/skip", api_rating_skip, ROLES_RATING,
-          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL | ROUTE_CRED_IN_QUERY },
 
         /* The web client */
         { REQ_GET, "/", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },

@@ -49,13 +49,18 @@ static int print_report(struct ctl *ctl, const struct upload_kind *kind, const j
                         bool stored)
 {
         json_int_t accepted = count(report, "accepted"), unchanged = count(report, "unchanged"),
-                   rejected = count(report, "rejected");
+                   rejected = count(report, "rejected"), valid = count(report, "valid");
         const json_t *errors = json_object_get(report, "errors");
         size_t i;
         const json_t *e;
-        printf("%s: %" JSON_INTEGER_FORMAT " accepted, %" JSON_INTEGER_FORMAT
-               " unchanged, %" JSON_INTEGER_FORMAT " rejected\n",
-               kind->what, accepted, unchanged, rejected);
+        if (stored)
+                printf("%s: %" JSON_INTEGER_FORMAT " accepted, %" JSON_INTEGER_FORMAT
+                       " unchanged, %" JSON_INTEGER_FORMAT " rejected\n",
+                       kind->what, accepted, unchanged, rejected);
+        else
+                printf("%s: %" JSON_INTEGER_FORMAT " valid, %" JSON_INTEGER_FORMAT
+                       " unchanged, %" JSON_INTEGER_FORMAT " rejected, none stored\n",
+                       kind->what, valid, unchanged, rejected);
         json_array_foreach(errors, i, e)
         {
                 const char *id = json_string_value(json_object_get(e, "id"));
@@ -78,7 +83,7 @@ static int print_report(struct ctl *ctl, const struct upload_kind *kind, const j
                        json_array_size(errors));
         if (rejected == 0 && stored)
                 return 0;
-        json_int_t total = accepted + unchanged + rejected;
+        json_int_t total = (stored ? accepted : valid) + unchanged + rejected;
         if (stored)
                 return ctl_fail(ctl, CTL_EXIT_REJECTED,
                                 "%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT

@@ -1,5 +1,9 @@
+-- Whether user p_user may rate in project p. (PL/pgSQL: a SQL function with a subquery called
+-- from PL/pgSQL is planned again on every call.)
 CREATE FUNCTION prefd_may_rate(p projects, p_user bigint) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT p.raters_all OR EXISTS (SELECT 1 FROM project_members m
-                                  WHERE m.project_id = p.id AND m.kind = 'rater' AND m.user_id = p_user)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN p.raters_all OR EXISTS (SELECT 1 FROM project_members m
+                                  WHERE m.project_id = p.id AND m.kind = 'rater' AND m.user_id = p_user);
+END
 $$;

@@ -3,6 +3,8 @@ RETURNS TABLE (status text, message text, project jsonb) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
   pr projects%ROWTYPE;
+  old_overlap integer;
+  delta bigint;
   missing text;
   v_kind text;
 BEGIN
@@ -11,9 +13,11 @@ BEGIN
     ON CONFLICT (slug) DO NOTHING RETURNING * INTO pr;
     IF NOT FOUND THEN status := 'exists'; RETURN NEXT; RETURN; END IF;
     INSERT INTO guidelines (project_id, version, text) VALUES (pr.id, 1, coalesce(p->>'guidelines', ''));
+    INSERT INTO queue_heads (project_id) VALUES (pr.id);
   ELSE
-    SELECT * INTO pr FROM projects WHERE slug = p_slug FOR UPDATE;
+    SELECT * INTO pr FROM projects WHERE slug = p_slug FOR NO KEY UPDATE;
     IF NOT FOUND THEN status := 'not_found'; RETURN NEXT; RETURN; END IF;
+    old_overlap := pr.overlap;
   END IF;
   IF NOT p_create AND p ? 'guidelines' AND p->>'guidelines' IS DISTINCT FROM pr.guidelines THEN
     pr.guidelines_version := pr.guidelines_version + 1;
@@ -35,6 +39,17 @@ BEGIN
     raters_all = CASE WHEN p ? 'raters' THEN p->'raters' = '"all"'::jsonb ELSE raters_all END,
     updated_at = now()
   WHERE id = pr.id RETURNING * INTO pr;
+  -- A new overlap moves comparisons into or out of the queue, and changes the open places.
+  IF old_overlap IS DISTINCT FROM pr.overlap AND NOT p_create THEN
+    UPDATE comparisons c SET filled = c.taken >= pr.overlap
+     WHERE c.project_id = pr.id AND c.gold IS NULL AND c.filled <> (c.taken >= pr.overlap);
+    SELECT coalesce(sum(greatest(pr.overlap - c.taken, 0) - greatest(old_overlap - c.taken, 0)), 0)
+      INTO delta
+      FROM comparisons c
+     WHERE c.project_id = pr.id AND c.gold IS NULL;
+    UPDATE queue_heads SET taken = 0, turn = 0 WHERE project_id = pr.id;
+    PERFORM prefd_counts_add(pr.id, delta, 0);
+  END IF;
   FOREACH v_kind IN ARRAY ARRAY['rater', 'reviewer'] LOOP
     CONTINUE WHEN NOT p ? (v_kind || 's');
     DELETE FROM project_members m WHERE m.project_id = pr.id AND m.kind = v_kind;

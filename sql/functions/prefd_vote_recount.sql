@@ -11,8 +11,8 @@ BEGIN
   IF should = v.excluded THEN RETURN false; END IF;
   UPDATE votes SET excluded = should WHERE id = v.id;
   IF NOT v.is_gold THEN
-    PERFORM prefd_count_vote(v.project_id, v.model_left, v.model_right, v.choice, v.category,
-                             v.language, v.created_at, CASE WHEN should THEN -1 ELSE 1 END);
+    PERFORM prefd_count_vote(v.project_id, v.model_left, v.model_right, v.choice,
+                             CASE WHEN should THEN -1 ELSE 1 END);
   END IF;
   RETURN true;
 END

@@ -3,7 +3,7 @@
 One million synthetic votes over 129 models drawn from known strengths (gen_votes.c) are imported
 through the API; then the leaderboard (sandwich, 100 and 1000 bootstrap rounds), filtered
 leaderboards, the matrix and the exports are timed, the server's memory is read from /proc, and
-the fitted ratings are compared with the true ones.
+the fitted ratings are compared with the true ones. The rating loop and uploads: bench_loop.py.
 """
 
 import csv
@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from prefdtest import Client, Server, cli, new_database, parallel  # noqa: E402
+from prefdtest import Client, Server, cli, new_database  # noqa: E402
 
 BUILD = os.environ.get("PREFD_BUILD", "build")
 VOTES = int(os.environ.get("BENCH_VOTES", "1000000"))
@@ -193,27 +193,6 @@ def main():
                 % (size / 1e6, lines, el, lines / el, size / 1e6 / el, (after - rss) / 1024,
                    max(before, memory_kb(server.proc.pid, "VmHWM")) / 1024))
 
-        print("\nRating loop (8 concurrent raters, next + vote over HTTP, overlap 2, 1000 comparisons)")
-        admin.post("/api/v1/projects", {"slug": "loop", "title": "Loop", "overlap": 2})
-        items = "\n".join(json.dumps({"id": "p%d" % i, "prompt": "Question %d" % i, "responses": [
-            {"model": "m%d" % k, "text": "Answer %d by model %d, **some** markdown." % (i, k)} for k in range(5)]})
-                          for i in range(100))
-        admin.post("/api/v1/projects/loop/items", raw=items.encode(), content_type="application/x-ndjson")
-        raters = [Client(base, admin.post("/api/v1/users", {"name": "r%d" % i, "role": "rater"}).json["token"])
-                  for i in range(8)]
-
-        def rate(i):
-            n = 0
-            while True:
-                r = raters[i].get("/api/v1/projects/loop/next")
-                if r.status == 204:
-                    return n
-                raters[i].post("/api/v1/assignments/%s/vote" % r.json["id"], {"choice": "a", "elapsed_ms": 1000})
-                n += 1
-        t0 = time.perf_counter()
-        done = sum(parallel(8, rate))
-        el = time.perf_counter() - t0
-        row("votes (each after its next)", "%d in %.1f s = %.0f votes/s" % (done, el, done / el))
         row("server peak memory over the whole run", "%.1f MB" % (memory_kb(server.proc.pid, "VmHWM") / 1024))
     finally:
         server.stop()

@@ -27,3 +27,7 @@ echo "== service (tests/bench/bench.py)"
 sh "$top/tests/lib/pg.sh" start "$tmp/pg"
 PREFD_TEST_PGDIR="$tmp/pg" PREFD_TEST_TMP="$tmp" PREFD_BIN="$build/prefd" PREFD_BUILD="$build" \
 	python3 "$top/tests/bench/bench.py"
+echo
+echo "== rating loop and uploads (tests/bench/bench_loop.py)"
+PREFD_TEST_PGDIR="$tmp/pg" PREFD_TEST_TMP="$tmp" PREFD_BIN="$build/prefd" PREFD_BUILD="$build" \
+	python3 "$top/tests/bench/bench_loop.py"

@@ -111,7 +111,9 @@ class ItemsTest(PrefdCase):
         self.assertEqual(r.status, 422, r)
         body = r.json
         self.assertEqual(body["error"]["code"], "validation_failed")
-        self.assertEqual(body["accepted"], 2)
+        # nothing was stored: no line counts as accepted; two were valid
+        self.assertEqual(body["accepted"], 0)
+        self.assertEqual(body["valid"], 2)
         self.assertEqual(body["rejected"], 9)
         self.assertEqual([e["line"] for e in body["errors"]], [2, 3, 5, 6, 7, 8, 9, 10, 11])
         by_line = {e["line"]: e for e in body["errors"]}

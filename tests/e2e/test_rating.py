@@ -90,17 +90,19 @@ class RatingTest(PrefdCase):
         rater = self.user("even-1")
         votes, seen = rate_until_done(rater, "even", limit=100)
         self.assertEqual(votes, 100)
-        pairs = psql(self.db, "SELECT taken FROM model_pairs mp JOIN projects p ON p.id = mp.project_id "
-                              "WHERE p.slug = 'even'")
+        given = ("FROM assignments a JOIN comparisons c ON c.id = a.comparison_id JOIN projects p "
+                 "ON p.id = a.project_id WHERE p.slug = 'even'")
+        pairs = psql(self.db, "SELECT count(*) %s GROUP BY c.model_lo, c.model_hi" % given)
         counts = sorted(int(x[0]) for x in pairs)
         self.assertEqual(len(counts), 10)
         self.assertLessEqual(counts[-1] - counts[0], 1, counts)
-        prompts = psql(self.db, "SELECT max(taken) - min(taken) FROM items i JOIN projects p ON p.id = i.project_id "
-                                "WHERE p.slug = 'even'")
-        self.assertLessEqual(int(prompts[0][0]), 1)
-        # progress counts down
-        self.assertEqual(seen[-1]["progress"]["done"], 99)
-        self.assertEqual(seen[-1]["progress"]["remaining"], 800 - 100)
+        prompts = psql(self.db, "SELECT count(*) %s GROUP BY c.item_id" % given)
+        counts = sorted(int(x[0]) for x in prompts)
+        self.assertEqual(len(counts), 80)  # 100 comparisons reach every one of the 80 prompts
+        self.assertLessEqual(counts[-1] - counts[0], 1, counts)
+        # progress counts down, the comparison on screen included
+        self.assertEqual(seen[0]["progress"], {"done": 0, "remaining": 800})
+        self.assertEqual(seen[-1]["progress"], {"done": 99, "remaining": 800 - 99})
 
     def test_vote_rules(self):
         self.project("rules", overlap=1, flags=["unsafe", "wrong"], outcomes=["a", "b", "tie"])

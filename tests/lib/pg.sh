@@ -63,6 +63,8 @@ port = $port
 unix_socket_directories = '$dir/run'
 max_connections = 200
 shared_buffers = 256MB
+# an upload of a million comparisons writes about 1 GB of WAL: no checkpoint in the middle
+max_wal_size = 4GB
 fsync = on
 synchronous_commit = on
 log_min_messages = warning

@@ -1,0 +1,162 @@
+-- Records a batch of votes, each a rater's vote on one of their assignments, in one
+-- transaction: p_votes is a JSON array of {i, token, rater, choice, flags_left, flags_right,
+-- rationale, elapsed, cookie, cred} (i: the caller's index; cookie and cred: the credential to
+-- check again when prefd took the caller from its cache, see prefd_cred_role; p_roles: the roles
+-- the route is open to). No token may appear twice in one batch. Returns one row per vote:
+--   created    stored (vote_id), with the expected answer of a missed control pair (gold,
+--              gold_reason, as the rater saw the sides: a | b | tie);
+--   same       the identical vote again: the same vote_id (and gold answer);
+--   conflict   a different vote was stored, or the assignment was skipped (message);
+--   gone       the lease ran out (its place is freed);
+--   invalid    a choice, flag or rationale the project does not take (message);
+--   not_found  no such assignment of this rater;
+--   unauthorized / role   the credential check failed (role: message is the caller's role).
+-- Votes cast by a rater under a standing exclusion are excluded from the start.
+--
+-- Cost: a few statements for the whole batch. Rows are locked in the order every rating function
+-- keeps (see prefd_expire): the assignments (by id), their comparisons (by id), then the
+-- counters; so concurrent batches, assignments and skips cannot deadlock.
+CREATE FUNCTION prefd_votes(p_votes jsonb, p_roles text[])
+RETURNS TABLE (i integer, status text, vote_id bigint, message text, gold text, gold_reason text)
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+DECLARE
+  tokens text[] := ARRAY(SELECT x->>'token' FROM jsonb_array_elements(p_votes) x);
+  r record;
+BEGIN
+  PERFORM 1 FROM assignments a WHERE a.token = ANY (tokens) ORDER BY a.id FOR UPDATE;
+  PERFORM 1 FROM comparisons c
+   WHERE c.id IN (SELECT a.comparison_id FROM assignments a WHERE a.token = ANY (tokens)
+                     AND a.state = 'open')
+   ORDER BY c.id FOR UPDATE;
+  -- Leases that ran out: closed, their places freed (the batch below answers them "gone").
+  FOR r IN SELECT a.id, a.comparison_id FROM assignments a
+            WHERE a.token = ANY (tokens) AND a.state = 'open' AND a.expires_at <= now()
+            ORDER BY a.id LOOP
+    UPDATE assignments SET state = 'expired', closed_at = now() WHERE id = r.id;
+    PERFORM prefd_release(r.comparison_id);
+  END LOOP;
+
+  RETURN QUERY
+  WITH input AS MATERIALIZED (
+    SELECT x.i, x.token, x.rater, x.choice,
+           ARRAY(SELECT DISTINCT f FROM unnest(x.flags_left) f ORDER BY 1) AS fl,
+           ARRAY(SELECT DISTINCT f FROM unnest(x.flags_right) f ORDER BY 1) AS fr,
+           coalesce(x.rationale, '') AS rationale, x.elapsed,
+           CASE WHEN x.cred IS NULL THEN '' ELSE prefd_cred_role(x.cookie, x.cred, x.rater) END
+             AS role
+      FROM jsonb_to_recordset(p_votes) AS x (i integer, token text, rater bigint, choice text,
+                                             flags_left text[], flags_right text[],
+                                             rationale text, elapsed integer, cookie boolean,
+                                             cred text)),
+  -- everything known of each vote's assignment
+  j AS (
+    SELECT n.*, a.id AS aid, a.state, a.left_is_lo, a.guidelines_version AS gv, a.project_id,
+           a.comparison_id, p.outcomes, p.flags AS offered, p.rationale AS rule,
+           c.resp_lo, c.resp_hi, c.model_lo, c.model_hi, c.gold AS known, c.item_id,
+           it.ext_id, it.category, it.language, it.gold_reason AS reason,
+           ov.id AS old_id,
+           ov.choice = n.choice AND ov.flags_left = n.fl AND ov.flags_right = n.fr
+             AND ov.rationale = n.rationale AND ov.elapsed_ms IS NOT DISTINCT FROM n.elapsed
+             AS same,
+           EXISTS (SELECT 1 FROM exclusions e WHERE e.project_id = a.project_id
+                     AND e.rater_id = n.rater AND e.undone_at IS NULL) AS excluded,
+           (SELECT f FROM unnest(n.fl || n.fr) f WHERE NOT (f = ANY (p.flags)) LIMIT 1) AS bad_flag
+      FROM input n
+      LEFT JOIN assignments a ON a.token = n.token AND a.rater_id = n.rater
+      LEFT JOIN projects p ON p.id = a.project_id
+      LEFT JOIN comparisons c ON c.id = a.comparison_id
+      LEFT JOIN items it ON it.id = c.item_id
+      LEFT JOIN votes ov ON a.state = 'voted' AND ov.assignment_id = a.id),
+  s AS (
+    SELECT j.*,
+           CASE WHEN j.role IS NULL THEN 'unauthorized'
+                WHEN j.role <> '' AND NOT (j.role = ANY (p_roles)) THEN 'role'
+                WHEN j.aid IS NULL THEN 'not_found'
+                WHEN j.state = 'voted' THEN CASE WHEN j.same THEN 'same' ELSE 'conflict' END
+                WHEN j.state = 'skipped' THEN 'skipped'
+                WHEN j.state = 'expired' THEN 'gone'
+                WHEN NOT (j.choice = ANY (j.outcomes)) THEN 'bad_choice'
+                WHEN j.bad_flag IS NOT NULL THEN 'bad_flag'
+                WHEN j.rule = 'required' AND btrim(j.rationale) = '' THEN 'no_rationale'
+                WHEN j.rule = 'off' AND j.rationale <> '' THEN 'no_rationales'
+                ELSE 'created' END AS outcome,
+           CASE j.known WHEN 'tie' THEN 'tie'
+                        WHEN 'lo' THEN CASE WHEN j.left_is_lo THEN 'a' ELSE 'b' END
+                        WHEN 'hi' THEN CASE WHEN j.left_is_lo THEN 'b' ELSE 'a' END END
+             AS expected,
+           CASE WHEN j.left_is_lo THEN j.model_lo ELSE j.model_hi END AS m_left,
+           CASE WHEN j.left_is_lo THEN j.model_hi ELSE j.model_lo END AS m_right
+      FROM j),
+  ins AS (
+    INSERT INTO votes (project_id, source, assignment_id, comparison_id, item_id, prompt_ext,
+                       model_left, model_right, resp_left, resp_right, choice, flags_left,
+                       flags_right, rationale, elapsed_ms, guidelines_version, rater_id,
+                       category, language, is_gold, excluded)
+    SELECT s.project_id, 'rated', s.aid, s.comparison_id, s.item_id, s.ext_id, s.m_left,
+           s.m_right, CASE WHEN s.left_is_lo THEN s.resp_lo ELSE s.resp_hi END,
+           CASE WHEN s.left_is_lo THEN s.resp_hi ELSE s.resp_lo END, s.choice, s.fl, s.fr,
+           s.rationale, s.elapsed, s.gv, s.rater, s.category, s.language, s.known IS NOT NULL,
+           s.excluded
+      FROM s WHERE s.outcome = 'created' ORDER BY s.aid
+    RETURNING id, assignment_id),
+  closed AS (
+    UPDATE assignments a SET state = 'voted', closed_at = now()
+      FROM s WHERE s.outcome = 'created' AND a.id = s.aid),
+  counted AS (
+    UPDATE comparisons c SET votes = c.votes + x.n
+      FROM (SELECT s.comparison_id, count(*) AS n FROM s WHERE s.outcome = 'created'
+             GROUP BY s.comparison_id) x
+     WHERE c.id = x.comparison_id),
+  totals AS (
+    INSERT INTO pair_totals AS t (project_id, model_lo, model_hi, shard, lo_wins, hi_wins, ties,
+                                  both_bad, left_wins, right_wins)
+    SELECT s.project_id, s.model_lo, s.model_hi, prefd_shard(),
+           count(*) FILTER (WHERE s.choice IN ('a', 'b') AND (s.choice = 'a') = s.left_is_lo),
+           count(*) FILTER (WHERE s.choice IN ('a', 'b') AND (s.choice = 'a') <> s.left_is_lo),
+           count(*) FILTER (WHERE s.choice = 'tie'), count(*) FILTER (WHERE s.choice = 'both_bad'),
+           count(*) FILTER (WHERE s.choice = 'a'), count(*) FILTER (WHERE s.choice = 'b')
+      FROM s WHERE s.outcome = 'created' AND s.known IS NULL AND NOT s.excluded
+     GROUP BY s.project_id, s.model_lo, s.model_hi
+     ORDER BY s.project_id, s.model_lo, s.model_hi
+    ON CONFLICT (project_id, model_lo, model_hi, shard) DO UPDATE
+      SET lo_wins = t.lo_wins + EXCLUDED.lo_wins, hi_wins = t.hi_wins + EXCLUDED.hi_wins,
+          ties = t.ties + EXCLUDED.ties, both_bad = t.both_bad + EXCLUDED.both_bad,
+          left_wins = t.left_wins + EXCLUDED.left_wins,
+          right_wins = t.right_wins + EXCLUDED.right_wins),
+  places AS (
+    INSERT INTO project_counts AS k (project_id, shard, open, votes)
+    SELECT s.project_id, prefd_shard(), 0, count(*)
+      FROM s WHERE s.outcome = 'created' AND s.known IS NULL
+     GROUP BY s.project_id ORDER BY s.project_id
+    ON CONFLICT (project_id, shard) DO UPDATE SET votes = k.votes + EXCLUDED.votes),
+  raters AS (
+    INSERT INTO rater_votes AS v (project_id, rater_id, votes)
+    SELECT s.project_id, s.rater, count(*) FROM s WHERE s.outcome = 'created'
+     GROUP BY s.project_id, s.rater ORDER BY s.project_id, s.rater
+    ON CONFLICT (project_id, rater_id) DO UPDATE SET votes = v.votes + EXCLUDED.votes)
+  SELECT s.i,
+         CASE s.outcome WHEN 'skipped' THEN 'conflict'
+                        WHEN 'bad_choice' THEN 'invalid' WHEN 'bad_flag' THEN 'invalid'
+                        WHEN 'no_rationale' THEN 'invalid' WHEN 'no_rationales' THEN 'invalid'
+                        ELSE s.outcome END,
+         coalesce(ins.id, s.old_id),
+         CASE s.outcome
+           WHEN 'role' THEN s.role
+           WHEN 'conflict' THEN 'a different vote was already recorded for this assignment'
+           WHEN 'skipped' THEN 'this assignment was skipped'
+           WHEN 'gone' THEN 'the assignment expired; ask for the next comparison'
+           WHEN 'bad_choice' THEN format('choice "%s" is not offered by this project (offered: %s)',
+                                         s.choice, array_to_string(s.outcomes, ', '))
+           WHEN 'bad_flag' THEN format('flag "%s" is not offered by this project (offered: %s)',
+                                       s.bad_flag, array_to_string(s.offered, ', '))
+           WHEN 'no_rationale' THEN 'this project requires a rationale'
+           WHEN 'no_rationales' THEN 'this project does not take rationales' END,
+         CASE WHEN s.outcome IN ('created', 'same') AND s.expected <> s.choice
+                   AND NOT (s.expected = 'tie' AND s.choice = 'both_bad') THEN s.expected END,
+         CASE WHEN s.outcome IN ('created', 'same') AND s.expected <> s.choice
+                   AND NOT (s.expected = 'tie' AND s.choice = 'both_bad') THEN s.reason END
+    FROM s LEFT JOIN ins ON ins.assignment_id = s.aid
+   ORDER BY s.i;
+END
+$$;
