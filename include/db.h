@@ -104,6 +104,14 @@ bool db_res_bool(const struct db_res *r, int row, int col);
 /* Milliseconds from submission to result, queueing included. */
 double db_res_ms(const struct db_res *r);
 
+/*
+ * Takes a successful result out of its callback: the copy (owned by caller, db_res_free) stays
+ * valid after the callback returns, and may be read from another thread (a worker parsing a
+ * large result off the loop). NULL when res failed or memory ran out.
+ */
+struct db_res *db_res_keep(const struct db_res *res);
+void db_res_free(struct db_res *res);
+
 /* SQLSTATEs the API maps to its own errors. */
 #define DB_UNIQUE_VIOLATION      "23505"
 #define DB_CHECK_VIOLATION       "23514"

@@ -2,9 +2,9 @@
  * api_quality.c - quality control: rater statistics with warnings, agreement, flagged
  * responses, exclusions from rankings, and reviews of other raters' votes.
  *
- * The statistics come from quality.h over the project's rated votes (one statement), so the
- * definitions live in one place; the same numbers give the reliability weights of weighted
- * rankings (api_quality_weights).
+ * The statistics come from quality.h over the project's rated votes (read in chunks and parsed
+ * on workers by qvotes.h, computed on a worker), so the definitions live in one place; the same
+ * numbers give the reliability weights of weighted rankings (api_quality_weights).
  */
 #include "api.h"
 
@@ -14,6 +14,7 @@
 #include "log.h"
 #include "markdown.h"
 #include "quality.h"
+#include "qvotes.h"
 #include "tally.h"
 #include "u64map.h"
 #include "work.h"
@@ -41,12 +42,8 @@ struct qjob {
         double min_seconds, min_gold;
         long limit;       /* Q_RATERS: the page size */
         long long offset; /* Q_RATERS: the cursor, raters before this page (by name) */
-        struct quality_vote *votes;
-        size_t n;
-        struct u64map rater_index; /* user id -> dense index */
-        int64_t *rater_ids;        /* dense index -> user id */
-        size_t nraters;
-        json_t *categories; /* name -> dense index */
+        struct qvotes *v; /* the votes (qvotes.h) */
+        long *timed;      /* Q_RATERS: per rater, the votes that reported their time */
         /* results */
         int rc;
         struct quality_rater *stats;           /* Q_RATERS, Q_WEIGHTS */
@@ -58,73 +55,11 @@ struct qjob {
 static void qjob_free(void *p)
 {
         struct qjob *q = p;
-        free(q->votes);
-        u64map_fini(&q->rater_index);
-        free(q->rater_ids);
-        json_decref(q->categories);
+        qvotes_free(q->v);
+        free(q->timed);
         free(q->stats);
         free(q->by_cat);
         free(q);
-}
-
-enum qcol { Q_UNIT, Q_RATER, Q_CATEGORY, Q_VALUE, Q_GOLD, Q_CORRECT, Q_LEFT, Q_SECONDS, Q_FLAGS };
-
-static const char *const votes_sql =
-    "SELECT v.comparison_id, v.rater_id, v.category, "
-    "CASE v.choice WHEN 'a' THEN v.model_left WHEN 'b' THEN v.model_right ELSE 0 END, "
-    "v.is_gold, coalesce(CASE c.gold WHEN 'tie' THEN v.choice IN ('tie', 'both_bad') "
-    "WHEN 'lo' THEN (v.choice = 'a' AND v.model_left = c.model_lo) OR (v.choice = 'b' AND "
-    "v.model_right = c.model_lo) "
-    "WHEN 'hi' THEN (v.choice = 'a' AND v.model_left = c.model_hi) OR (v.choice = 'b' AND "
-    "v.model_right = c.model_hi) END, false), "
-    "v.choice = 'a', coalesce(v.elapsed_ms / 1000.0, -1), "
-    "cardinality(v.flags_left) + cardinality(v.flags_right) "
-    "FROM votes v JOIN comparisons c ON c.id = v.comparison_id WHERE v.project_id = $1";
-
-static int rater_of(struct qjob *q, int64_t id, uint32_t *out)
-{
-        if (u64map_get(&q->rater_index, (uint64_t)id, out))
-                return 0;
-        *out = (uint32_t)q->nraters;
-        q->rater_ids[q->nraters++] = id;
-        return u64map_put(&q->rater_index, (uint64_t)id, *out);
-}
-
-/* Reads the votes into q (compactly; the computing happens on a worker). 0, or -1 when out of
- * memory. */
-static int parse_votes(struct qjob *q, const struct db_res *res)
-{
-        size_t rows = (size_t)db_res_nrows(res);
-        q->votes = calloc(rows + 1, sizeof(*q->votes));
-        q->rater_ids = calloc(rows + 1, sizeof(int64_t));
-        q->categories = json_object();
-        if (!q->votes || !q->rater_ids || !q->categories)
-                return -1;
-        for (size_t i = 0; i < rows; i++) {
-                int row = (int)i;
-                const char *cat = db_res_value(res, row, Q_CATEGORY);
-                json_t *ci = json_object_get(q->categories, cat);
-                if (!ci) {
-                        ci = json_integer((json_int_t)json_object_size(q->categories));
-                        json_object_set_new(q->categories, cat, ci);
-                }
-                uint32_t rater;
-                if (!ci || rater_of(q, db_res_int(res, row, Q_RATER), &rater) != 0)
-                        return -1;
-                q->votes[i] = (struct quality_vote){
-                        .unit = db_res_int(res, row, Q_UNIT),
-                        .rater = rater,
-                        .category = (uint32_t)json_integer_value(ci),
-                        .value = db_res_int(res, row, Q_VALUE),
-                        .gold = db_res_bool(res, row, Q_GOLD),
-                        .gold_correct = db_res_bool(res, row, Q_CORRECT),
-                        .left = db_res_bool(res, row, Q_LEFT),
-                        .seconds = db_res_double(res, row, Q_SECONDS),
-                        .flags = (unsigned)db_res_int(res, row, Q_FLAGS),
-                };
-        }
-        q->n = rows;
-        return 0;
 }
 
 /* On a worker: the statistics (with the reliability fit) or the agreement. */
@@ -132,14 +67,24 @@ static void compute(void *arg)
 {
         struct qjob *q = arg;
         q->rc = -1;
+        const struct qvotes *v = q->v;
         if (q->kind == Q_AGREEMENT) {
-                size_t nc = json_object_size(q->categories);
+                size_t nc = json_object_size(v->categories);
                 if ((q->by_cat = calloc(nc + 1, sizeof(*q->by_cat))))
-                        q->rc = quality_agreement(q->votes, q->n, nc, &q->all, q->by_cat);
+                        q->rc = quality_agreement(v->votes, v->n, nc, &q->all, q->by_cat);
                 return;
         }
-        if ((q->stats = calloc(q->nraters + 1, sizeof(*q->stats))))
-                q->rc = quality_raters(q->votes, q->n, q->nraters, q->stats);
+        if (!(q->stats = calloc(v->nraters + 1, sizeof(*q->stats))))
+                return;
+        q->rc = quality_raters(v->votes, v->n, v->nraters, q->stats);
+        if (q->kind == Q_RATERS && q->rc == 0) {
+                if (!(q->timed = calloc(v->nraters + 1, sizeof(long)))) {
+                        q->rc = -1;
+                        return;
+                }
+                for (size_t i = 0; i < v->n; i++)
+                        q->timed[v->votes[i].rater] += v->votes[i].seconds >= 0;
+        }
 }
 
 static void raters_computed(struct qjob *q);
@@ -163,21 +108,27 @@ static void computed(void *arg)
                 agreement_computed(q);
 }
 
-/* Parses the votes and computes on a worker; 0, or -1 when that could not start. */
-static int compute_from(struct qjob *q, const struct db_res *res)
+/* The votes arrived: the computing goes to a worker. */
+static void votes_read(struct qvotes *v, const char *error, void *arg)
 {
-        if (parse_votes(q, res) != 0)
-                return -1;
-        return work_submit(q->req->app->work, compute, computed, q);
-}
-
-static void votes_read(struct req *r, const struct db_res *res)
-{
-        struct qjob *q = r->state;
-        if (req_db_failed(r, res))
+        struct qjob *q = arg;
+        q->v = v;
+        if (v && work_submit(q->req->app->work, compute, computed, q) == 0)
                 return;
-        if (compute_from(q, res) != 0)
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory or shutting down");
+        if (q->kind == Q_WEIGHTS) {
+                q->on_weights(q->req, q->weights_arg, -1, NULL, 0);
+                qjob_free(q);
+                return;
+        }
+        if (error && strcmp(error, "unavailable") == 0)
+                req_reply_error(q->req, 503, "unavailable", NULL,
+                                "the database is unavailable, try again shortly");
+        else if (error && strcmp(error, "failed") == 0)
+                req_reply_error(q->req, 500, "internal", NULL,
+                                "internal error (request %s); the server log has details",
+                                q->req->id);
+        else
+                req_reply_error(q->req, 503, "unavailable", NULL, "out of memory or shutting down");
 }
 
 static json_t *number_or_null(double x, double unit)
@@ -198,10 +149,7 @@ static void project_read(struct req *r, const struct db_res *res)
         q->project = db_res_int(res, 0, 0);
         q->min_seconds = db_res_double(res, 0, 1);
         q->min_gold = db_res_double(res, 0, 2);
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)q->project);
-        const char *params[] = { id };
-        req_db(r, votes_sql, 1, params, votes_read);
+        qvotes_read(r->app->db, r->app->work, q->project, votes_read, q);
 }
 
 static void start(struct req *r, enum qkind kind)
@@ -274,19 +222,14 @@ static void raters_info(struct req *r, const struct db_res *res)
         struct qjob *q = r->state;
         if (req_db_failed(r, res))
                 return;
-        long *timed = calloc(q->nraters + 1, sizeof(long));
-        if (!timed) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
-                return;
-        }
-        for (size_t i = 0; i < q->n; i++)
-                timed[q->votes[i].rater] += q->votes[i].seconds >= 0;
+        long *timed = q->timed;
         json_t *items = json_array();
         int rows = db_res_nrows(res);
         for (int row = 0; row < rows && row < q->limit; row++) {
                 uint32_t k;
                 struct quality_rater none = { .median_seconds = NAN, .accuracy = NAN, .weight = 1 };
-                bool voted = u64map_get(&q->rater_index, (uint64_t)db_res_int(res, row, I_ID), &k);
+                bool voted =
+                    u64map_get(&q->v->rater_index, (uint64_t)db_res_int(res, row, I_ID), &k);
                 const struct quality_rater *s = voted ? &q->stats[k] : &none;
                 double n = (double)s->votes;
                 json_t *e = json_pack(
@@ -311,7 +254,6 @@ static void raters_info(struct req *r, const struct db_res *res)
                 json_object_set_new(e, "warnings", warnings(q, s, voted ? timed[k] : 0));
                 json_array_append_new(items, e);
         }
-        free(timed);
         char next[24];
         snprintf(next, sizeof(next), "%lld", q->offset + q->limit);
         req_reply_json(r, 200,
@@ -343,7 +285,8 @@ static void raters_computed(struct qjob *q)
                "EXISTS (SELECT 1 FROM exclusions e WHERE e.project_id = $1 AND e.rater_id = u.id "
                "AND e.undone_at IS NULL) "
                "FROM users u WHERE u.id IN (SELECT rater_id FROM rater_given WHERE project_id = "
-               "$1) ORDER BY u.name LIMIT $2::int + 1 OFFSET $3::bigint",
+               "$1 UNION SELECT rater_id FROM rater_votes WHERE project_id = $1) "
+               "ORDER BY u.name LIMIT $2::int + 1 OFFSET $3::bigint",
                3, params, raters_info);
 }
 
@@ -366,7 +309,7 @@ static void agreement_computed(struct qjob *q)
         json_t *by = json_object();
         const char *name;
         json_t *index;
-        json_object_foreach(q->categories, name, index)
+        json_object_foreach(q->v->categories, name, index)
         {
                 const struct quality_agreement *a = &q->by_cat[json_integer_value(index)];
                 if (a->units > 0)
@@ -387,22 +330,14 @@ static void weights_computed(struct qjob *q)
 {
         struct tally_weight *w = NULL;
         int status = -1;
-        if (q->rc == 0 && (w = calloc(q->nraters + 1, sizeof(*w)))) {
-                for (size_t k = 0; k < q->nraters; k++)
-                        w[k] = (struct tally_weight){ q->rater_ids[k], q->stats[k].weight };
+        const struct qvotes *v = q->v;
+        if (q->rc == 0 && (w = calloc(v->nraters + 1, sizeof(*w)))) {
+                for (size_t k = 0; k < v->nraters; k++)
+                        w[k] = (struct tally_weight){ v->rater_ids[k], q->stats[k].weight };
                 status = 0;
         }
-        q->on_weights(q->req, q->weights_arg, status, w, status == 0 ? q->nraters : 0);
+        q->on_weights(q->req, q->weights_arg, status, w, status == 0 ? v->nraters : 0);
         free(w);
-        qjob_free(q);
-}
-
-static void weights_read(const struct db_res *res, void *arg)
-{
-        struct qjob *q = arg;
-        if (db_res_status(res) == DB_OK && compute_from(q, res) == 0)
-                return;
-        q->on_weights(q->req, q->weights_arg, -1, NULL, 0);
         qjob_free(q);
 }
 
@@ -417,10 +352,7 @@ void api_quality_weights(struct req *r, int64_t project, api_weights_fn fn, void
         q->kind = Q_WEIGHTS;
         q->on_weights = fn;
         q->weights_arg = arg;
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)project);
-        const char *params[] = { id };
-        db_query(r->app->db, votes_sql, 1, params, weights_read, q);
+        qvotes_read(r->app->db, r->app->work, project, votes_read, q);
 }
 
 /* --- GET .../flags --- */

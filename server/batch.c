@@ -177,6 +177,8 @@ static void done(const struct db_res *res, void *arg)
                 pump(b);
                 return;
         }
+        /* The next batch goes first: the database works on it while these are answered. */
+        pump(b);
         /* Rows carry their element's place; an element without a row gets the failure. */
         int *row_of = malloc((s->n + 1) * sizeof(*row_of));
         for (size_t k = 0; row_of && k < s->n; k++)
@@ -195,7 +197,6 @@ static void done(const struct db_res *res, void *arg)
         free(row_of);
         free(s->items);
         free(s);
-        pump(b);
 }
 
 static void send_items(struct batch *b, struct item **items, size_t n, bool alone)

@@ -55,6 +55,7 @@ struct db_res {
         enum db_status status;
         const char *message;
         double ms;
+        bool kept; /* db_res_keep took pg: the callback's caller must not clear it */
 };
 
 struct db_pin {
@@ -480,7 +481,7 @@ static void deliver(struct db_conn *c, struct db_query *q)
         c->result = c->failure = NULL;
         if (q->fn)
                 q->fn(&res, q->arg);
-        if (pg)
+        if (pg && !res.kept)
                 PQclear(pg);
         query_free(q);
 }
@@ -995,6 +996,26 @@ void db_get_stats(const struct db *db, struct db_stats *out)
 }
 
 /* --- results --- */
+
+struct db_res *db_res_keep(const struct db_res *r)
+{
+        struct db_res *k = malloc(sizeof(*k));
+        if (!k || r->status != DB_OK || !r->pg) {
+                free(k);
+                return NULL;
+        }
+        *k = (struct db_res){ .pg = r->pg, .status = DB_OK, .ms = r->ms };
+        ((struct db_res *)r)->kept = true; /* the result now belongs to k */
+        return k;
+}
+
+void db_res_free(struct db_res *r)
+{
+        if (!r)
+                return;
+        PQclear(r->pg);
+        free(r);
+}
 
 enum db_status db_res_status(const struct db_res *r)
 {

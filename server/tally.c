@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_CHUNK 100000 /* rows per statement while loading */
+#define FEED_CHUNK 10000 /* rows per statement while loading: parsed on the loop, a few ms each */
 #define EMPTY      UINT64_MAX
 
 /* Grows *arr (of elem bytes) to hold n + 1 elements. */

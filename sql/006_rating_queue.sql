@@ -164,6 +164,7 @@ INSERT INTO queue_heads (project_id) SELECT id FROM projects;
 -- progress is in rater_given and rater_votes, the raters who took part too; exports filter
 -- time on the project's votes in id order. Skips per rater stay quick to count.
 DROP INDEX assignments_rater;
+DROP INDEX assignments_expiry; -- a project's open assignments: one per rater (assignments_one_open)
 CREATE INDEX assignments_skipped ON assignments (project_id, rater_id) WHERE state = 'skipped';
 DROP INDEX votes_project_time;
 DROP INDEX votes_rater;

@@ -203,3 +203,58 @@ class QueueTest(PrefdCase):
         self.assertEqual((r.json["accepted"], r.json["unchanged"]), (1, 9), r)
         self.assertEqual(psql(self.db, "SELECT DISTINCT c.turn FROM comparisons c JOIN items i ON i.id = c.item_id "
                                        "WHERE i.ext_id = 'more-0'"), [["5000"]])
+
+
+class QualityLoadTest(PrefdCase):
+    def test_healthz_answers_while_a_million_votes_are_scored(self):
+        """Rater statistics of 1,000,000 rated votes (written straight into the database: 20,000
+        comparisons times 50 raters) are read in chunks and computed off the event loop."""
+        self.project("heavy", overlap=50)
+        r = self.upload("heavy", items(2000, "h", ("m1", "m2", "m3", "m4", "m5")))
+        self.assertEqual(r.status, 200, r)
+        psql(self.db, "INSERT INTO users (name, role) SELECT 'heavy-' || k, 'rater' FROM generate_series(1, 50) k")
+        t0 = time.time()
+        psql(self.db, "INSERT INTO votes (project_id, source, assignment_id, comparison_id, item_id, prompt_ext, "
+                      "model_left, model_right, resp_left, resp_right, choice, elapsed_ms, guidelines_version, "
+                      "rater_id, category, language) "
+                      "SELECT c.project_id, 'rated', row_number() OVER (), c.id, c.item_id, i.ext_id, c.model_lo, "
+                      "c.model_hi, c.resp_lo, c.resp_hi, (ARRAY['a', 'b', 'tie'])[1 + (c.id + u.id) % 3], "
+                      "1000 + (c.id * u.id) % 50000, 1, u.id, i.category, i.language "
+                      "FROM comparisons c JOIN items i ON i.id = c.item_id JOIN projects p ON p.id = c.project_id "
+                      "CROSS JOIN users u WHERE p.slug = 'heavy' AND u.name LIKE 'heavy-%'; "
+                      "INSERT INTO rater_votes (project_id, rater_id, votes) "
+                      "SELECT project_id, rater_id, count(*) FROM votes GROUP BY 1, 2")
+        setup = time.time() - t0
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM votes"), [["1000000"]])
+        result, waits = {}, []
+
+        def stats():
+            t = time.time()
+            result["r"] = self.admin.get("/api/v1/projects/heavy/raters?limit=100")
+            result["s"] = time.time() - t
+
+        import threading
+        th = threading.Thread(target=stats)
+        th.start()
+        probe = Client(self.server.url)
+        conn = probe.connection()
+        while th.is_alive():
+            t = time.time()
+            conn.request("GET", "/healthz")
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual(resp.status, 200)
+            waits.append((time.time() - t) * 1000)
+            time.sleep(0.005)
+        th.join()
+        conn.close()
+        self.assertEqual(result["r"].status, 200, result["r"])
+        self.assertEqual(len(result["r"].json["items"]), 50)
+        self.assertEqual(sum(x["votes"] for x in result["r"].json["items"]), 1000000)
+        waits.sort()
+        print("\n  1,000,000 votes written in %.1f s; rater statistics in %.2f s; /healthz meanwhile: "
+              "%d requests, median %.2f ms, worst %.2f ms"
+              % (setup, result["s"], len(waits), waits[len(waits) // 2], waits[-1]))
+        # A whole-project read parsed on the loop would hold /healthz for about a second.
+        self.assertGreater(len(waits), 10)
+        self.assertLess(waits[-1], 250)
