@@ -142,6 +142,7 @@ struct rank_opts {
         double scale;                /* rating points per factor `base` of strength, default 400 */
         double base;                 /* default 10; must be > 1 */
         double init;                 /* rating of mean log-strength, default 1000 */
+        bool covariance;             /* also fill rank_result.cov (default false) */
 };
 
 /* One model's result. */
@@ -177,6 +178,11 @@ struct rank_result {
         unsigned rounds;           /* bootstrap rounds run (0 unless RANK_CI_BOOTSTRAP) */
         unsigned rounds_prior;     /* bootstrap rounds in which some component needed the prior */
         unsigned rounds_failed;    /* bootstrap rounds that did not converge (kept as they ended) */
+        /* With rank_opts.covariance: the model-based covariance (inverse Fisher information, as
+         * se_model) of the reported thetas, n x n row-major, natural-log units; 0 between
+         * components and for isolated models (all 0 when the fit has no free parameter or its
+         * Hessian is singular). Owned; NULL otherwise. */
+        double *cov;
 };
 
 /* Fill *o with the defaults listed in struct rank_opts. */

@@ -734,6 +734,53 @@ static void gauge(const struct prob *P, double *x)
 
 /* ---- standard errors ---- */
 
+/* The full covariance of the reported thetas (gauge() applied) from a covariance C of the free
+ * parameters, into out (n x n): per component, P C P^T with P the centring (or, in the anchor's
+ * component, the subtraction of the anchor's theta). rs is n scratch. */
+static void gauge_cov(const struct prob *P, const struct layout *L, const double *cv, double *out,
+                      double *rs)
+{
+        size_t m = L->m, n = P->n;
+
+        memset(out, 0, n * n * sizeof *out);
+        for (size_t c = 0; c < P->ncomp; c++) {
+                size_t lo = P->cstart[c], hi = P->cstart[c + 1];
+                double sz = (double)(hi - lo), tot = 0;
+                bool anchored = P->anchor >= 0 && P->comp[P->anchor] == c;
+
+                /* rs[i] = (C v)_i with v the centring weights (1 / size each) or e_anchor */
+                for (size_t a = lo; a < hi; a++) {
+                        int ia = L->pidx[P->cmem[a]];
+                        double s = 0;
+
+                        for (size_t b = lo; b < hi && ia >= 0; b++) {
+                                int ib = L->pidx[P->cmem[b]];
+
+                                if (ib >= 0 && (!anchored || (long)P->cmem[b] == P->anchor))
+                                        s += cv[(size_t)ia * m + (size_t)ib];
+                        }
+                        rs[P->cmem[a]] = anchored ? s : s / sz;
+                }
+                for (size_t a = lo; a < hi; a++) {
+                        size_t i = P->cmem[a];
+
+                        tot += anchored ? ((long)i == P->anchor ? rs[i] : 0) : rs[i] / sz;
+                }
+                for (size_t a = lo; a < hi; a++) {
+                        size_t i = P->cmem[a];
+                        int ia = L->pidx[i];
+
+                        for (size_t b = lo; b < hi; b++) {
+                                size_t j = P->cmem[b];
+                                int ib = L->pidx[j];
+                                double v = ia >= 0 && ib >= 0 ? cv[(size_t)ia * m + (size_t)ib] : 0;
+
+                                out[i * n + j] = v - rs[i] - rs[j] + tot;
+                        }
+                }
+        }
+}
+
 /* Variances of the reported thetas (gauge() applied) from a covariance C of the free parameters. */
 static void gauge_var(const struct prob *P, const struct layout *L, const double *cv, double *var,
                       double *rs)
@@ -1617,6 +1664,7 @@ void rank_result_fini(struct rank_result *r)
         if (!r)
                 return;
         free(r->models);
+        free(r->cov);
         memset(r, 0, sizeof *r);
 }
 
@@ -1717,9 +1765,16 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 gauge_var(&P, &L, mi, var, W.g2);
                 for (size_t i = 0; i < n; i++)
                         res.models[i].se_model = k * sqrt(var[i]);
+                if (o->covariance) {
+                        if (!(res.cov = calloc(n * n, sizeof *res.cov)))
+                                goto oom;
+                        gauge_cov(&P, &L, mi, res.cov, W.g2);
+                }
         } else if (m > 0) {
                 res.converged = false;
         }
+        if (o->covariance && !res.cov && !(res.cov = calloc(n * n, sizeof *res.cov)))
+                goto oom;
 
         if (o->ci == RANK_CI_SANDWICH && have_lo) {
                 gm = calloc(n1 * n1, sizeof *gm);

@@ -8,7 +8,7 @@
  * The votes are aggregated into one rank_pair per pair, then timed: fit with the sandwich, fit
  * with the Davidson model, bootstrap with 100 and 1000 rounds on 2 threads (and 1 for reference).
  *
- *   build/bench_rank [votes]
+ *   build/bench_rank [votes [models]]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#define MODELS 129
-#define TAU    0.2
+static size_t MODELS = 129;
+#define TAU 0.2
 
 static uint64_t bench_state = 20240601;
 
@@ -108,19 +108,25 @@ static void accuracy(const char *what, const struct rank_result *r, const double
         }
         printf("%-28s corr %.6f, max |error| %.2f rating points, %d/%d true ratings inside "
                "the 95%% intervals\n",
-               what, sxy / sqrt(sxx * syy), maxerr, inside, MODELS);
+               what, sxy / sqrt(sxx * syy), maxerr, inside, (int)MODELS);
 }
 
 int main(int argc, char **argv)
 {
         long votes = argc > 1 ? atol(argv[1]) : 1000000;
-        size_t np = (size_t)MODELS * (MODELS - 1) / 2;
-        struct rank_pair *pairs = calloc(np, sizeof *pairs);
-        double truth[MODELS], k = 400 / log(10), ms, se_mean = 0, ties = 0;
+        size_t np;
+        struct rank_pair *pairs;
+        double *truth, k = 400 / log(10), ms, se_mean = 0, ties = 0;
         struct rank_opts o;
         struct rank_result r;
 
-        if (!pairs || votes <= 0)
+        if (argc > 2)
+                MODELS = (size_t)atol(argv[2]);
+        np = MODELS * (MODELS - 1) / 2;
+        pairs = calloc(np, sizeof *pairs);
+        truth = calloc(MODELS, sizeof *truth);
+
+        if (!pairs || !truth || votes <= 0 || MODELS < 2)
                 return 1;
         memset(&r, 0, sizeof r);
         for (size_t i = 0; i < MODELS; i++)
@@ -147,8 +153,8 @@ int main(int argc, char **argv)
                 else
                         p->b_wins++;
         }
-        printf("%d models, %ld votes (%.1f%% ties), %zu pairs\n", MODELS, votes, 100 * ties / votes,
-               np);
+        printf("%zu models, %ld votes (%.1f%% ties), %zu pairs\n", MODELS, votes,
+               100 * ties / votes, np);
 
         rank_opts_default(&o);
         o.ci = RANK_CI_NONE;
@@ -185,5 +191,6 @@ int main(int argc, char **argv)
         accuracy("  bootstrap run vs truth:", &r, truth);
         rank_result_fini(&r);
         free(pairs);
+        free(truth);
         return 0;
 }

@@ -539,6 +539,53 @@ static void test_disconnected(void)
         rank_result_fini(&ra);
 }
 
+/* The covariance of the reported thetas: its diagonal gives se_model; a difference's variance
+ * does not depend on the gauge, so the anchored fit's variance of theta_i - theta_anchor must
+ * equal var_i + var_a - 2 cov_ia of the centred fit; components do not covary. */
+static void test_covariance(void)
+{
+        struct rank_pair p[] = {
+                mk(0, 2, 12, 7, 1, 0), mk(2, 4, 9, 9, 2, 0), mk(4, 0, 3, 8, 0, 1),
+                mk(1, 3, 20, 5, 0, 0), mk(3, 1, 4, 2, 0, 0), mk(2, 5, 6, 4, 0, 0),
+        };
+        struct rank_opts o = opts_ci(RANK_CI_SANDWICH);
+        struct rank_result r, ra;
+        char err[256];
+        const size_t n = 6;
+
+        o.covariance = true;
+        REQUIRE(rank_fit(n, p, ARRAY_LEN(p), &o, &r, err, sizeof err) == 0);
+        REQUIRE(r.cov != NULL);
+        o.anchor = 4;
+        REQUIRE(rank_fit(n, p, ARRAY_LEN(p), &o, &ra, err, sizeof err) == 0);
+        REQUIRE(ra.cov != NULL);
+        for (size_t i = 0; i < n; i++) {
+                double row = 0;
+
+                CHECK_NEAR(K_ELO * sqrt(r.cov[i * n + i]), r.models[i].se_model, 1e-9);
+                CHECK_NEAR(K_ELO * sqrt(ra.cov[i * n + i]), ra.models[i].se_model, 1e-9);
+                for (size_t j = 0; j < n; j++) {
+                        CHECK_NEAR(r.cov[i * n + j], r.cov[j * n + i], 1e-12);
+                        if (r.models[i].component != r.models[j].component)
+                                CHECK(r.cov[i * n + j] == 0);
+                        else
+                                row += r.cov[i * n + j];
+                }
+                CHECK_NEAR(row, 0, 1e-9); /* centred: each row sums to 0 within its component */
+                if (r.models[i].component == r.models[4].component) {
+                        double d = r.cov[i * n + i] + r.cov[4 * n + 4] - 2 * r.cov[i * n + 4];
+
+                        CHECK_NEAR(ra.cov[i * n + i], d, 1e-9);
+                }
+        }
+        rank_result_fini(&r);
+        rank_result_fini(&ra);
+        o.covariance = false;
+        REQUIRE(rank_fit(n, p, ARRAY_LEN(p), &o, &r, err, sizeof err) == 0);
+        CHECK(r.cov == NULL);
+        rank_result_fini(&r);
+}
+
 /* Model 0 never loses, model 3 never wins: no MLE; the component gets the Gaussian prior. */
 static void test_prior(void)
 {
@@ -1184,6 +1231,7 @@ int main(void)
         RUN(ties_modes);
         RUN(both_bad);
         RUN(disconnected);
+        RUN(covariance);
         RUN(prior);
         RUN(isolated);
         RUN(sandwich_closed_form);
