@@ -69,7 +69,8 @@
  *                      result is bit-identical for any number of threads.
  *   RANK_CI_NONE       the interval collapses to the rating.
  * In every mode rank_model.se_model is the model-based standard error (inverse Fisher
- * information; with the prior, of the posterior curvature), in the same gauge.
+ * information; with the prior, of the posterior curvature), in the same gauge, unless
+ * rank_opts.model_se is false (then 0: it costs a matrix inverse, m^3 / 3).
  *
  * rank = 1 + the number of models of the same component whose ci_low is above this model's
  * ci_high (the Chatbot Arena rule).
@@ -143,6 +144,7 @@ struct rank_opts {
         double base;                 /* default 10; must be > 1 */
         double init;                 /* rating of mean log-strength, default 1000 */
         bool covariance;             /* also fill rank_result.cov (default false) */
+        bool model_se;               /* compute rank_model.se_model (default true) */
 };
 
 /* One model's result. */

@@ -14,6 +14,7 @@
 
 #include "rank.h"
 
+#include "numeric.h"
 #include "rng.h"
 
 #include <math.h>
@@ -23,13 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIT_TOL   1e-9 /* converged when the largest Newton step is below this (log units) */
-#define FIT_ITER  100  /* Newton iterations before giving up */
-#define BOOT_TOL  1e-7 /* bootstrap resamples: the same test, 1.7e-5 rating points at scale 400 */
-#define CHORD_MAX 60   /* bootstrap: fixed-Hessian iterations before falling back to Newton */
-#define LFACT_N   1024 /* bootstrap: log k! tabulated for k < LFACT_N */
-#define RIDGE     1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
-#define Z95       1.959963984540054
+#define FIT_TOL    1e-9 /* converged when the largest Newton step is below this (log units) */
+#define FIT_ITER   100  /* Newton iterations before giving up */
+#define CHORD_FROM 1e-2 /* Newton steps below this: keep the factor (see newton()) */
+#define BOOT_TOL   1e-7 /* bootstrap resamples: the same test, 1.7e-5 rating points at scale 400 */
+#define CHORD_MAX  60   /* bootstrap: fixed-Hessian iterations before falling back to Newton */
+#define LFACT_N    1024 /* bootstrap: log k! tabulated for k < LFACT_N */
+#define RIDGE      1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
+#define Z95        1.959963984540054
 
 enum cell_kind { CELL_A, CELL_B, CELL_TIE };
 
@@ -266,86 +268,6 @@ static size_t alias_draw(struct rng *r, const double *prob, const uint32_t *alia
         if (i >= k)
                 i = k - 1;
         return rng_unif(r) < prob[i] ? i : alias[i];
-}
-
-/* ---- dense linear algebra on row-major m x m matrices ---- */
-
-static double dot(const double *a, const double *b, size_t len)
-{
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        size_t k = 0;
-
-        for (; k + 4 <= len; k += 4) {
-                s0 += a[k] * b[k];
-                s1 += a[k + 1] * b[k + 1];
-                s2 += a[k + 2] * b[k + 2];
-                s3 += a[k + 3] * b[k + 3];
-        }
-        for (; k < len; k++)
-                s0 += a[k] * b[k];
-        return (s0 + s1) + (s2 + s3);
-}
-
-static void axpy(double *y, double alpha, const double *x, size_t len)
-{
-        for (size_t k = 0; k < len; k++)
-                y[k] += alpha * x[k];
-}
-
-/* In place: lower triangle of a (symmetric positive definite) -> L with a = L L^T. */
-static int chol(double *a, size_t m)
-{
-        for (size_t j = 0; j < m; j++) {
-                double *aj = a + j * m;
-                double s = aj[j] - dot(aj, aj, j), dj;
-
-                if (!(s > 0) || !isfinite(s))
-                        return -1;
-                dj = sqrt(s);
-                aj[j] = dj;
-                for (size_t i = j + 1; i < m; i++) {
-                        double *ai = a + i * m;
-
-                        ai[j] = (ai[j] - dot(ai, aj, j)) / dj;
-                }
-        }
-        return 0;
-}
-
-/* Solve L L^T x = b in place (b becomes x). */
-static void chol_solve(const double *lo, size_t m, double *b)
-{
-        for (size_t i = 0; i < m; i++)
-                b[i] = (b[i] - dot(lo + i * m, b, i)) / lo[i * m + i];
-        for (size_t i = m; i-- > 0;) {
-                b[i] /= lo[i * m + i];
-                axpy(b, -b[i], lo + i * m, i);
-        }
-}
-
-/* x = (L L^T)^-1, full symmetric; tmp is m x m scratch. */
-static void chol_inverse(const double *lo, size_t m, double *x, double *tmp)
-{
-        memset(tmp, 0, m * m * sizeof *tmp);
-        for (size_t i = 0; i < m; i++) {
-                double *row = tmp + i * m;
-
-                row[i] = 1;
-                for (size_t k = 0; k < i; k++)
-                        axpy(row, -lo[i * m + k], tmp + k * m, k + 1);
-                for (size_t k = 0; k <= i; k++)
-                        row[k] /= lo[i * m + i];
-        }
-        memset(x, 0, m * m * sizeof *x);
-        for (size_t k = 0; k < m; k++) {
-                const double *r = tmp + k * m;
-
-                for (size_t j = 0; j <= k; j++)
-                        axpy(x + j * m, r[j], r, j + 1);
-        }
-        for (size_t j = 0; j < m; j++)
-                for (size_t i = 0; i < j; i++)
-                        x[i * m + j] = x[j * m + i];
 }
 
 /* ---- graphs: components and strong connectivity ---- */
@@ -651,10 +573,10 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
                 double dmax, step = 1;
                 bool accepted = false;
 
-                if (chol(W->h, m) < 0)
+                if (num_chol(W->h, m) < 0)
                         break;
                 memcpy(W->d, W->g, m * sizeof *W->d);
-                chol_solve(W->h, m, W->d);
+                num_chol_solve(W->h, m, W->d);
                 dmax = max_abs(W->d, m);
                 if (!isfinite(dmax))
                         break;
@@ -663,6 +585,34 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
                         it++;
                         ok = true;
                         break;
+                }
+                if (dmax < CHORD_FROM) {
+                        /* Close to the optimum the Hessian hardly changes: keep this factor and
+                         * take full steps with fresh gradients, O(pairs + m^2) each instead of
+                         * O(m^3), for as long as each shrinks the step fourfold. */
+                        while (it + 1 < FIT_ITER) {
+                                double dnext;
+
+                                step_apply(P, L, x, W->d, 1);
+                                it++;
+                                grad_fast(P, w, l, t, L, x, W->d, W->s);
+                                num_chol_solve(W->h, m, W->d);
+                                dnext = max_abs(W->d, m);
+                                if (!isfinite(dnext) || dnext > 0.25 * dmax)
+                                        break;
+                                dmax = dnext;
+                                if (dmax < FIT_TOL) {
+                                        step_apply(P, L, x, W->d, 1);
+                                        ok = true;
+                                        break;
+                                }
+                        }
+                        if (ok) {
+                                it++;
+                                break;
+                        }
+                        f = eval(P, w, l, t, L, x, W->g, W->h, NULL);
+                        continue;
                 }
                 for (int k = 0; k < 60; k++, step *= 0.5) {
                         double ft;
@@ -699,7 +649,7 @@ static bool chord(const struct prob *P, const double *w, const double *l, const 
                 double dmax;
 
                 grad_fast(P, w, l, t, L, x, W->d, W->s);
-                chol_solve(lo, m, W->d);
+                num_chol_solve(lo, m, W->d);
                 dmax = max_abs(W->d, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return false;
@@ -903,12 +853,13 @@ static void meat_apply(const struct prob *P, const struct layout *L, const doubl
 static void sym_apply(const double *mi, size_t m, const double *z, double *y)
 {
         for (size_t i = 0; i < m; i++)
-                y[i] = dot(mi + i * m, z, m);
+                y[i] = num_dot(mi + i * m, z, m);
 }
 
 /* Sandwich variances of the reported thetas, C = M G M with M = (ridged Hessian)^-1, without
  * forming C: gauge_var needs its diagonal, C u for each component's indicator u and C e_anchor,
- * each of which costs O(pairs m) or O(m^2). ws is 3 m + 2 pairs scratch. */
+ * each of which costs O(pairs m) or O(m^2). mi has m + 1 rows, the last zero. ws is 3 m + 2
+ * pairs scratch. */
 static void sandwich_var(const struct prob *P, const struct layout *L, const double *x,
                          const double *mi, double *var, double *ws)
 {
@@ -918,7 +869,20 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
 
         meat_coefs(P, L, x, ca, cb, &csum);
         memset(diag, 0, m * sizeof *diag);
-        for (size_t p = 0; p < np; p++) {
+        if (di < 0) {
+                /* the rows of the pairs' parameters; row m of mi is zero, for a fixed one */
+                uint32_t *ra = (uint32_t *)cb, *rb = ra + np; /* cb is not needed here */
+
+                for (size_t p = 0; p < np; p++) {
+                        int ia = L->pidx[P->pa[p]], ib = L->pidx[P->pb[p]];
+
+                        ra[p] = ia >= 0 ? (uint32_t)ia : (uint32_t)m;
+                        rb[p] = ib >= 0 ? (uint32_t)ib : (uint32_t)m;
+                }
+                num_pairs_sqdiff(diag, mi, m, ra, rb, ca, np);
+                memset(cb, 0, np * sizeof *cb);
+        }
+        for (size_t p = 0; p < np && di >= 0; p++) {
                 int ia = L->pidx[P->pa[p]], ib = L->pidx[P->pb[p]];
                 const double *ma = ia >= 0 ? mi + (size_t)ia * m : NULL;
                 const double *mb = ib >= 0 ? mi + (size_t)ib * m : NULL;
@@ -963,7 +927,7 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
                         int kj = L->pidx[P->cmem[k]];
 
                         if (kj >= 0)
-                                axpy(z, 1, mi + (size_t)kj * m, m);
+                                num_axpy(z, 1, mi + (size_t)kj * m, m);
                 }
                 meat_apply(P, L, ca, cb, csum, z, y);
                 sym_apply(mi, m, y, z); /* z = C u */
@@ -1176,25 +1140,6 @@ static int layout_init(struct layout *L, size_t n, size_t ncomp)
         return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-/* numpy's default ("linear") quantile of sorted v[0..len). */
-static double quantile(const double *v, size_t len, double q)
-{
-        double h = (double)(len - 1) * q, fl = floor(h);
-        size_t i = (size_t)fl;
-
-        if (i + 1 >= len)
-                return v[len - 1];
-        return v[i] + (h - fl) * (v[i + 1] - v[i]);
-}
-
-/* Runs the bootstrap and fills ci_low, ci_high and se of every model. */
 /* Table memory cap (entries) for the shared Poisson inversion tables. */
 #define PTAB_MAX (1u << 19)
 
@@ -1360,9 +1305,9 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
                 mean /= o->rounds;
                 for (unsigned r = 0; r < o->rounds; r++)
                         ss += (col[r] - mean) * (col[r] - mean);
-                qsort(col, o->rounds, sizeof *col, cmp_double);
-                res->models[i].ci_low = quantile(col, o->rounds, 0.025);
-                res->models[i].ci_high = quantile(col, o->rounds, 0.975);
+                num_sort(col, o->rounds);
+                res->models[i].ci_low = num_quantile(col, o->rounds, 0.025);
+                res->models[i].ci_high = num_quantile(col, o->rounds, 0.975);
                 res->models[i].se = sqrt(ss / (o->rounds - 1));
         }
         rc = 0;
@@ -1387,19 +1332,37 @@ out:
 
 struct agg {
         uint32_t a, b; /* a < b */
-        size_t idx;    /* input position, for a deterministic order of the sums */
         double w, l, t;
 };
 
-static int cmp_agg(const void *x, const void *y)
+/* Sorts ag by (a, b), keeping the input order among equal pairs (so that the sums are added in
+ * a fixed order): two stable counting-sort passes, by b then by a, O(na + n). */
+static int sort_agg(struct agg *ag, size_t na, size_t n)
 {
-        const struct agg *p = x, *q = y;
+        struct agg *tmp = malloc((na + 1) * sizeof *tmp), *src = ag, *dst = tmp;
+        size_t *count = calloc(n + 1, sizeof *count);
 
-        if (p->a != q->a)
-                return p->a < q->a ? -1 : 1;
-        if (p->b != q->b)
-                return p->b < q->b ? -1 : 1;
-        return (p->idx > q->idx) - (p->idx < q->idx);
+        if (!tmp || !count) {
+                free(tmp);
+                free(count);
+                return -1;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+                memset(count, 0, (n + 1) * sizeof *count);
+                for (size_t i = 0; i < na; i++)
+                        count[(pass ? src[i].a : src[i].b) + 1]++;
+                for (size_t k = 0; k < n; k++)
+                        count[k + 1] += count[k];
+                for (size_t i = 0; i < na; i++)
+                        dst[count[pass ? src[i].a : src[i].b]++] = src[i];
+                struct agg *t = src;
+                src = dst;
+                dst = t;
+        }
+        /* after two passes the sorted array is back in the original buffer */
+        free(tmp);
+        free(count);
+        return 0;
 }
 
 static void prob_free(struct prob *P)
@@ -1477,7 +1440,6 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                          : q->ties + (o->both_bad == RANK_BOTH_BAD_TIE ? q->both_bad : 0);
                 if (!(q->a_wins + q->b_wins + tc > 0))
                         continue;
-                ag[na].idx = i;
                 ag[na].t = tc;
                 if (q->a < q->b) {
                         ag[na].a = q->a, ag[na].b = q->b;
@@ -1488,7 +1450,10 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 }
                 na++;
         }
-        qsort(ag, na, sizeof *ag, cmp_agg);
+        if (sort_agg(ag, na, n) < 0) {
+                seterr(err, errlen, "out of memory");
+                goto out;
+        }
         for (size_t i = 0; i < na; i++) {
                 if (np > 0 && ag[np - 1].a == ag[i].a && ag[np - 1].b == ag[i].b) {
                         ag[np - 1].w += ag[i].w;
@@ -1657,6 +1622,7 @@ void rank_opts_default(struct rank_opts *o)
         o->scale = 400;
         o->base = 10;
         o->init = 1000;
+        o->model_se = true;
 }
 
 void rank_result_fini(struct rank_result *r)
@@ -1696,7 +1662,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                *base = NULL, *tmp = NULL;
         double k, prior = 0;
         size_t m, n1 = n + 1;
-        bool have_lo = false;
+        bool have_lo = false, lo_skipped;
         int rc = -1;
 
         memset(&P, 0, sizeof P);
@@ -1733,7 +1699,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         base = calloc(n1, sizeof *base);
         tmp = calloc(n1 * n1, sizeof *tmp);
         lo = calloc(n1 * n1, sizeof *lo);
-        mi = calloc(n1 * n1, sizeof *mi);
+        mi = calloc((n1 + 1) * n1, sizeof *mi); /* + a zero row: sandwich_var */
         if (!x || !xs || !var || !base || !tmp || !lo || !mi)
                 goto oom;
 
@@ -1757,11 +1723,15 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 base[i] = anch ? o->anchor_rating : o->init;
         }
 
-        /* model-based standard errors: the Hessian at the fit (in W.h, lower) */
+        /* model-based standard errors: the Hessian at the fit (in W.h, lower); its factor also
+         * starts the bootstrap's resamples */
         memcpy(lo, W.h, m * m * sizeof *lo);
-        if (m > 0 && chol(lo, m) == 0) {
+        lo_skipped = !o->model_se && !o->covariance && o->ci != RANK_CI_BOOTSTRAP;
+        if (lo_skipped) {
+                /* nobody needs them: the sandwich below factors the Hessian itself */
+        } else if (m > 0 && num_chol(lo, m) == 0) {
                 have_lo = true;
-                chol_inverse(lo, m, mi, tmp);
+                num_chol_inverse(lo, m, mi, tmp);
                 gauge_var(&P, &L, mi, var, W.g2);
                 for (size_t i = 0; i < n; i++)
                         res.models[i].se_model = k * sqrt(var[i]);
@@ -1776,7 +1746,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         if (o->covariance && !res.cov && !(res.cov = calloc(n * n, sizeof *res.cov)))
                 goto oom;
 
-        if (o->ci == RANK_CI_SANDWICH && have_lo) {
+        if (o->ci == RANK_CI_SANDWICH && m > 0 && (have_lo || lo_skipped)) {
                 gm = calloc(n1 * n1, sizeof *gm);
                 ws = calloc(3 * n1 + 2 * P.np + 1, sizeof *ws);
                 if (!gm || !ws)
@@ -1806,10 +1776,10 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                                 }
                         }
                 }
-                if (chol(gm, m) < 0) {
+                if (num_chol(gm, m) < 0) {
                         res.converged = false;
                 } else {
-                        chol_inverse(gm, m, mi, tmp);
+                        num_chol_inverse(gm, m, mi, tmp);
                         sandwich_var(&P, &L, xs, mi, var, ws);
                         for (size_t i = 0; i < n; i++)
                                 res.models[i].se = k * sqrt(var[i]);

@@ -40,10 +40,14 @@ struct rec {
         uint8_t left_is_lo; /* the lower model id was shown on the left */
 };
 
+struct totals { /* outcome counts */
+        uint32_t lo_wins, hi_wins, ties, both_bad, left_wins, right_wins;
+};
+
 struct cell_pair { /* totals of one (cell, pair) */
         uint32_t pair;
         uint16_t cell;
-        uint32_t lo_wins, hi_wins, ties, both_bad, left_wins, right_wins;
+        struct totals n;
 };
 
 struct seen {
@@ -80,9 +84,13 @@ struct project {
                 uint32_t lo, hi;
         } * pairs; /* dense model indices */
         size_t npairs, pairs_cap;
+        struct totals *pair_totals; /* per pair, over every cell: the unfiltered counts */
+        size_t pair_totals_cap;
         struct u64map pair_map; /* (lo << 32 | hi) -> pair index */
         struct cellname {
                 char *category, *language;
+                uint32_t *cps; /* the cell's entries in cps */
+                size_t ncps, cps_cap;
         } * cells;
         size_t ncells, cells_cap;
         json_t *cell_map; /* "category\x1flanguage" -> cell index */
@@ -125,8 +133,9 @@ struct tally {
 
 static size_t project_bytes(const struct project *p)
 {
-        return p->recs_cap * sizeof(struct rec) + p->cps_cap * sizeof(struct cell_pair) +
-               u64map_bytes(&p->cp_map) + u64map_bytes(&p->pair_map) + u64map_bytes(&p->model_map) +
+        return p->recs_cap * sizeof(struct rec) + p->cps_cap * (sizeof(struct cell_pair) + 4) +
+               p->pair_totals_cap * sizeof(struct totals) + u64map_bytes(&p->cp_map) +
+               u64map_bytes(&p->pair_map) + u64map_bytes(&p->model_map) +
                u64map_bytes(&p->seen_map) + p->pairs_cap * 8 + p->models_cap * 8 +
                p->seen_cap * sizeof(struct seen) + 1024;
 }
@@ -150,9 +159,13 @@ static void project_clear(struct project *p)
         p->nraters = p->raters_cap = 0;
         free(p->pairs);
         u64map_fini(&p->pair_map);
+        free(p->pair_totals);
+        p->pair_totals = NULL;
+        p->pair_totals_cap = 0;
         for (size_t i = 0; i < p->ncells; i++) {
                 free(p->cells[i].category);
                 free(p->cells[i].language);
+                free(p->cells[i].cps);
         }
         free(p->cells);
         json_object_clear(p->cell_map);
@@ -259,6 +272,7 @@ static int cell_index(struct project *p, const char *category, const char *langu
             reserve((void **)&p->cells, &p->cells_cap, p->ncells, sizeof(*p->cells)) != 0)
                 return -1;
         struct cellname *c = &p->cells[p->ncells];
+        *c = (struct cellname){ 0 };
         c->category = strdup(category);
         c->language = strdup(language);
         if (!c->category || !c->language) {
@@ -271,46 +285,8 @@ static int cell_index(struct project *p, const char *category, const char *langu
         return 0;
 }
 
-static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
-               const char *category, const char *language, int64_t at, int64_t rater_id)
+static void count_choice(struct totals *c, enum tally_choice choice, bool left_is_lo)
 {
-        uint32_t a, b, pair, cp, rater;
-        uint16_t cell;
-        if (left == right || model_index(p, left, &a) != 0 || model_index(p, right, &b) != 0 ||
-            cell_index(p, category, language, &cell) != 0 || rater_index(p, rater_id, &rater) != 0)
-                return -1;
-        bool left_is_lo = left < right;
-        uint32_t lo = left_is_lo ? a : b, hi = left_is_lo ? b : a;
-        uint64_t key = (uint64_t)lo << 32 | hi;
-        if (!u64map_get(&p->pair_map, key, &pair)) {
-                if (reserve((void **)&p->pairs, &p->pairs_cap, p->npairs, sizeof(*p->pairs)) != 0)
-                        return -1;
-                pair = (uint32_t)p->npairs;
-                p->pairs[p->npairs].lo = lo;
-                p->pairs[p->npairs++].hi = hi;
-                if (u64map_put(&p->pair_map, key, pair) != 0)
-                        return -1;
-        }
-        key = (uint64_t)cell << 32 | pair;
-        if (!u64map_get(&p->cp_map, key, &cp)) {
-                if (reserve((void **)&p->cps, &p->cps_cap, p->ncps, sizeof(*p->cps)) != 0)
-                        return -1;
-                cp = (uint32_t)p->ncps;
-                p->cps[p->ncps++] = (struct cell_pair){ .pair = pair, .cell = cell };
-                if (u64map_put(&p->cp_map, key, cp) != 0)
-                        return -1;
-        }
-        if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
-                return -1;
-        if (p->nrecs && at < p->recs[p->nrecs - 1].at)
-                p->sorted = false;
-        p->recs[p->nrecs++] = (struct rec){ .at = at,
-                                            .pair = pair,
-                                            .rater = rater,
-                                            .cell = cell,
-                                            .choice = (uint8_t)choice,
-                                            .left_is_lo = left_is_lo };
-        struct cell_pair *c = &p->cps[cp];
         switch (choice) {
         case TALLY_LEFT:
                 c->left_wins++;
@@ -327,6 +303,56 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
                 c->both_bad++;
                 break;
         }
+}
+
+static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
+               const char *category, const char *language, int64_t at, int64_t rater_id)
+{
+        uint32_t a, b, pair, cp, rater;
+        uint16_t cell;
+        if (left == right || model_index(p, left, &a) != 0 || model_index(p, right, &b) != 0 ||
+            cell_index(p, category, language, &cell) != 0 || rater_index(p, rater_id, &rater) != 0)
+                return -1;
+        bool left_is_lo = left < right;
+        uint32_t lo = left_is_lo ? a : b, hi = left_is_lo ? b : a;
+        uint64_t key = (uint64_t)lo << 32 | hi;
+        if (!u64map_get(&p->pair_map, key, &pair)) {
+                if (reserve((void **)&p->pairs, &p->pairs_cap, p->npairs, sizeof(*p->pairs)) != 0)
+                        return -1;
+                if (reserve((void **)&p->pair_totals, &p->pair_totals_cap, p->npairs,
+                            sizeof(*p->pair_totals)) != 0)
+                        return -1;
+                pair = (uint32_t)p->npairs;
+                p->pair_totals[pair] = (struct totals){ 0 };
+                p->pairs[p->npairs].lo = lo;
+                p->pairs[p->npairs++].hi = hi;
+                if (u64map_put(&p->pair_map, key, pair) != 0)
+                        return -1;
+        }
+        key = (uint64_t)cell << 32 | pair;
+        if (!u64map_get(&p->cp_map, key, &cp)) {
+                struct cellname *cn = &p->cells[cell];
+                if (reserve((void **)&p->cps, &p->cps_cap, p->ncps, sizeof(*p->cps)) != 0 ||
+                    reserve((void **)&cn->cps, &cn->cps_cap, cn->ncps, sizeof(*cn->cps)) != 0)
+                        return -1;
+                cp = (uint32_t)p->ncps;
+                p->cps[p->ncps++] = (struct cell_pair){ .pair = pair, .cell = cell };
+                if (u64map_put(&p->cp_map, key, cp) != 0)
+                        return -1;
+                cn->cps[cn->ncps++] = cp;
+        }
+        if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
+                return -1;
+        if (p->nrecs && at < p->recs[p->nrecs - 1].at)
+                p->sorted = false;
+        p->recs[p->nrecs++] = (struct rec){ .at = at,
+                                            .pair = pair,
+                                            .rater = rater,
+                                            .cell = cell,
+                                            .choice = (uint8_t)choice,
+                                            .left_is_lo = left_is_lo };
+        count_choice(&p->cps[cp].n, choice, left_is_lo);
+        count_choice(&p->pair_totals[pair], choice, left_is_lo);
         return 0;
 }
 
@@ -389,6 +415,16 @@ static void count_rec(struct tally_pair *out, const struct rec *r, double w)
         }
 }
 
+static void add_totals(struct tally_pair *x, const struct totals *c)
+{
+        x->lo_wins += c->lo_wins;
+        x->hi_wins += c->hi_wins;
+        x->ties += c->ties;
+        x->both_bad += c->both_bad;
+        x->left_wins += c->left_wins;
+        x->right_wins += c->right_wins;
+}
+
 int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
                 struct tally_pair **out, size_t *n)
 {
@@ -417,19 +453,18 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
         for (size_t c = 0; c < p->ncells; c++)
                 cell_ok[c] = (!f->category || strcmp(f->category, p->cells[c].category) == 0) &&
                              (!f->language || strcmp(f->language, p->cells[c].language) == 0);
-        if (!f->has_since && !f->has_until && !weight) {
-                /* Category and language only: the maintained totals. */
-                for (size_t i = 0; i < p->ncps; i++) {
-                        const struct cell_pair *c = &p->cps[i];
-                        if (!cell_ok[c->cell])
-                                continue;
-                        struct tally_pair *x = &sums[c->pair];
-                        x->lo_wins += c->lo_wins;
-                        x->hi_wins += c->hi_wins;
-                        x->ties += c->ties;
-                        x->both_bad += c->both_bad;
-                        x->left_wins += c->left_wins;
-                        x->right_wins += c->right_wins;
+        if (!f->has_since && !f->has_until && !weight && !f->category && !f->language) {
+                /* No filter: the maintained totals per pair. */
+                for (size_t i = 0; i < p->npairs; i++)
+                        add_totals(&sums[i], &p->pair_totals[i]);
+        } else if (!f->has_since && !f->has_until && !weight) {
+                /* Category and language only: the maintained totals of the matching cells. */
+                for (size_t c = 0; c < p->ncells; c++) {
+                        const struct cellname *cn = &p->cells[c];
+                        for (size_t k = 0; cell_ok[c] && k < cn->ncps; k++) {
+                                const struct cell_pair *cp = &p->cps[cn->cps[k]];
+                                add_totals(&sums[cp->pair], &cp->n);
+                        }
                 }
         } else {
                 if (!p->sorted) {
