@@ -15,9 +15,28 @@ struct rng {
 };
 
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
-uint64_t rng_next(struct rng *r);
+
+/* The next 64 random bits. Inline: the bootstrap draws a few hundred thousand per round. */
+static inline uint64_t rng_next(struct rng *r)
+{
+        uint64_t *s = r->s;
+        uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+        uint64_t t = s[1] << 17;
+
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = (s[3] << 45) | (s[3] >> 19);
+        return result;
+}
+
 /* Uniform on the open interval (0, 1). */
-double rng_unif(struct rng *r);
+static inline double rng_unif(struct rng *r)
+{
+        return ((double)(int64_t)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+}
 /* Uniform on 0 .. n-1 (n > 0), without modulo bias. */
 uint64_t rng_below(struct rng *r, uint64_t n);
 

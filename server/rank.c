@@ -957,8 +957,14 @@ struct boot {
         const double *lo0;        /* Cholesky factor of the full fit's Hessian, or NULL */
         size_t ncell;             /* (pair, outcome) cells with a positive count */
         const struct cell *cells; /* their Poisson samplers */
-        const struct ptab *tabs;  /* inversion tables the cells point to */
-        const double *aprob;      /* alias table over the cells, weights = counts */
+        /* per cell what a round reads (8 bytes, where a struct cell is 56): its slot, and its
+         * inversion table or -1 for the sampler in cells */
+        struct draw {
+                uint32_t slot;
+                int32_t tab;
+        } * draws;
+        const struct ptab *tabs; /* inversion tables the cells point to */
+        const double *aprob;     /* alias table over the cells, weights = counts */
         const uint32_t *alias;
         uint64_t total;      /* outcomes drawn per round (N) */
         uint64_t pois_total; /* the Poisson part's mean: max(0, N - 5 sqrt(N)) */
@@ -967,6 +973,18 @@ struct boot {
         double k;              /* scale / ln(base) */
         double lfact[LFACT_N]; /* log k! */
         double *reps;          /* rounds x n ratings */
+        /* Strong connectivity certificate: per component with an MLE, an out-tree and an in-tree
+         * of "beat" edges from one member; each edge is kept when the count in slot main (that
+         * direction's wins) or in slot tie is positive. */
+        struct cert_edge {
+                uint32_t main, tie;
+        } * cert;
+        size_t ncert;
+        double ties0, decided0; /* counted ties and decided outcomes of the full data */
+        /* Half-tie model with the full fit's layout: each pair's two parameter indices (m for a
+         * fixed model, whose theta stays 0) and each parameter's model, for grad_half */
+        bool half;
+        uint32_t *ia, *ib, *pmodel;
         /* owned by boot_prepare / boot_release */
         struct cell *m_cells;
         struct ptab *m_tabs;
@@ -980,8 +998,11 @@ struct boot_thread {
         unsigned prior, failed;
         pthread_t tid;
         bool started;
-        double *w, *l, *t; /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
-        double *x;         /* n + 1 */
+        double *w, *l, *t;    /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
+        double ties, decided; /* the resample's counted ties and decided outcomes */
+        double *y, *na;       /* half-tie model: per pair, a's score w + t / 2 and w + l + t */
+        double *g, *s;        /* half-tie model: gradient and exp(theta) per parameter, m + 1 */
+        double *x;            /* n + 1 */
         struct layout L;
         struct work W;
 };
@@ -999,43 +1020,105 @@ static void resample(struct boot_thread *T, struct rng *rg)
         uint64_t s;
         int tries = 0;
 
+        /* Only the cells' slots ever hold a count, and every round writes all of them. */
         do {
-                memset(T->w, 0, 3 * np * sizeof *T->w);
                 s = 0;
+                T->ties = 0;
                 /* (after many redraws, which cannot happen, plain alias draws: exact as well) */
-                if (B->pois_total > 0 && tries++ < 64) {
-                        for (size_t c = 0; c < B->ncell; c++) {
-                                const struct cell *ce = &B->cells[c];
-                                uint64_t x = ce->tab >= 0 ? ptab_draw(rg, &B->tabs[ce->tab])
-                                                          : poisson(rg, ce, B->lfact);
+                bool pois = B->pois_total > 0 && tries++ < 64;
+                for (size_t c = 0; c < B->ncell; c++) {
+                        const struct draw *d = &B->draws[c];
+                        uint64_t x = !pois         ? 0
+                                     : d->tab >= 0 ? ptab_draw(rg, &B->tabs[d->tab])
+                                                   : poisson(rg, &B->cells[c], B->lfact);
 
-                                s += x;
-                                T->w[ce->slot] = (double)x;
-                        }
+                        s += x;
+                        T->w[d->slot] = (double)x;
+                        if (d->slot >= 2 * np)
+                                T->ties += (double)x;
                 }
         } while (s > B->total);
-        for (uint64_t j = s; j < B->total; j++)
-                T->w[B->cells[alias_draw(rg, B->aprob, B->alias, B->ncell)].slot]++;
+        for (uint64_t j = s; j < B->total; j++) {
+                size_t slot = B->draws[alias_draw(rg, B->aprob, B->alias, B->ncell)].slot;
+
+                T->w[slot]++;
+                if (slot >= 2 * np)
+                        T->ties++;
+        }
+        T->decided = (double)B->total - T->ties;
 }
 
-/* Did the resample keep every "beat" edge of the full data and the tie/decided status? Then
- * its layout is the full fit's, with no graph search needed. */
-static bool same_support(const struct prob *P, const double *w, const double *l, const double *t)
+/* Does the resample keep the full fit's layout? Its "beat" edges are a subset of the full
+ * data's, so a component without an MLE still has none; one with an MLE keeps it when its
+ * certificate edges all survive (see cert_build), and the tie model's status must not change. */
+static bool keeps_layout(const struct boot_thread *T)
 {
-        double ties = 0, decided = 0, ties0 = 0, decided0 = 0;
+        const struct boot *B = T->B;
 
-        for (size_t p = 0; p < P->np; p++) {
-                bool ab = w[p] > 0 || t[p] > 0, ba = l[p] > 0 || t[p] > 0;
-                bool ab0 = P->w[p] > 0 || P->t[p] > 0, ba0 = P->l[p] > 0 || P->t[p] > 0;
-
-                if (ab != ab0 || ba != ba0)
+        for (size_t e = 0; e < B->ncert; e++)
+                if (!(T->w[B->cert[e].main] + T->w[B->cert[e].tie] > 0))
                         return false;
-                ties += t[p];
-                decided += w[p] + l[p];
-                ties0 += P->t[p];
-                decided0 += P->w[p] + P->l[p];
+        return (T->ties > 0) == (B->ties0 > 0) && (T->decided > 0) == (B->decided0 > 0);
+}
+
+/* The half-tie model's gradient of a resample over the parameters (layout of the full fit), for
+ * chord_half: one division per pair and no indirection through the layout. Returns false when
+ * the strengths are too spread out for exp(theta) (then the general path is taken). */
+static bool grad_half(struct boot_thread *T, const double *x)
+{
+        const struct boot *B = T->B;
+        const struct layout *L = B->L0;
+        size_t m = L->m, np = B->P->np;
+        double *g = T->g, *s = T->s;
+
+        for (size_t k = 0; k < m; k++) {
+                double v = x[B->pmodel[k]];
+
+                if (!(fabs(v) < 300))
+                        return false;
+                s[k] = exp(v);
         }
-        return (ties > 0) == (ties0 > 0) && (decided > 0) == (decided0 > 0);
+        s[m] = 1;
+        memset(g, 0, (m + 1) * sizeof *g);
+        for (size_t p = 0; p < np; p++) {
+                uint32_t a = B->ia[p], b = B->ib[p];
+                double gx = T->y[p] - T->na[p] * s[a] / (s[a] + s[b]);
+
+                g[a] += gx;
+                g[b] -= gx;
+        }
+        if (L->any_prior)
+                for (size_t k = 0; k < m; k++)
+                        if (L->cprior[B->P->comp[B->pmodel[k]]])
+                                g[k] -= RANK_PRIOR_PRECISION * x[B->pmodel[k]];
+        return true;
+}
+
+/* chord() for the half-tie model with the full fit's layout. -1 when grad_half cannot be used. */
+static int chord_half(struct boot_thread *T, double *x)
+{
+        const struct boot *B = T->B;
+        const struct layout *L = B->L0;
+        size_t m = L->m, np = B->P->np;
+
+        for (size_t p = 0; p < np; p++) {
+                T->y[p] = T->w[p] + 0.5 * T->t[p];
+                T->na[p] = T->w[p] + T->l[p] + T->t[p];
+        }
+        for (int it = 0; it < CHORD_MAX; it++) {
+                double dmax;
+
+                if (!grad_half(T, x))
+                        return -1;
+                num_chol_solve(B->lo0, m, T->g);
+                dmax = max_abs(T->g, m);
+                if (!isfinite(dmax) || dmax > 1)
+                        return 0;
+                step_apply(B->P, L, x, T->g, 1);
+                if (dmax < BOOT_TOL)
+                        return 1;
+        }
+        return 0;
 }
 
 static void boot_round(struct boot_thread *T, unsigned round)
@@ -1051,15 +1134,22 @@ static void boot_round(struct boot_thread *T, unsigned round)
 
         rng_seed(&rg, B->seed, round);
         resample(T, &rg);
-        if (!same_support(P, T->w, T->l, T->t)) {
+        if (!keeps_layout(T)) {
                 layout_build(P, T->w, T->l, T->t, &T->L, &T->W);
                 L = &T->L;
         }
         if (L->any_prior || L->dprior)
                 T->prior++;
         memcpy(T->x, B->x0, (n + 1) * sizeof *T->x);
-        if (B->lo0 && layout_same(L, B->L0, P->ncomp))
+        if (B->lo0 && L == B->L0 && B->half) {
+                int r = chord_half(T, T->x);
+
+                ok = r > 0;
+                if (r < 0)
+                        ok = chord(P, T->w, T->l, T->t, L, T->x, B->lo0, &T->W);
+        } else if (B->lo0 && layout_same(L, B->L0, P->ncomp)) {
                 ok = chord(P, T->w, T->l, T->t, L, T->x, B->lo0, &T->W);
+        }
         if (!ok) {
                 bool finite = true;
 
@@ -1145,6 +1235,14 @@ static int layout_init(struct layout *L, size_t n, size_t ncomp)
 
 static void boot_release(struct boot *B)
 {
+        free(B->cert);
+        B->cert = NULL;
+        free(B->draws);
+        B->draws = NULL;
+        free(B->ia);
+        free(B->ib);
+        free(B->pmodel);
+        B->ia = B->ib = B->pmodel = NULL;
         free(B->m_cells);
         free(B->m_tabs);
         free(B->m_cdf);
@@ -1157,6 +1255,85 @@ static void boot_release(struct boot *B)
         B->m_guide = NULL;
         B->m_aprob = NULL;
         B->m_alias = NULL;
+}
+
+/*
+ * The certificate of keeps_layout(): for each component the full fit has an MLE for, a tree of
+ * "beat" edges reaching every member from its first member, and one reaching the first member
+ * from every other, grown Prim-like along the edges with the largest counts (the least likely to
+ * vanish in a resample). Both trees surviving prove the resample's component strongly connected.
+ * O(components (pairs + size^2)).
+ */
+static int cert_build(struct boot *B)
+{
+        const struct prob *P = B->P;
+        size_t n = P->n, np = P->np;
+        double *best = calloc(n + 1, sizeof *best);
+        struct cert_edge *via = calloc(n + 1, sizeof *via);
+        unsigned char *in = calloc(n + 1, 1);
+        int rc = -1;
+
+        B->cert = calloc(2 * n + 1, sizeof *B->cert);
+        B->ncert = 0;
+        if (!best || !via || !in || !B->cert)
+                goto out;
+        for (size_t p = 0; p < np; p++) {
+                B->ties0 += P->t[p];
+                B->decided0 += P->w[p] + P->l[p];
+        }
+        for (size_t c = 0; c < P->ncomp; c++) {
+                size_t lo = P->cstart[c], hi = P->cstart[c + 1];
+
+                if (hi - lo <= 1 || B->L0->cprior[c])
+                        continue;
+                for (int dir = 0; dir < 2; dir++) { /* 0: edges leaving the tree, 1: entering */
+                        size_t u = P->cmem[lo];
+
+                        for (size_t k = lo; k < hi; k++) {
+                                best[P->cmem[k]] = 0;
+                                in[P->cmem[k]] = 0;
+                        }
+                        for (size_t added = 1;; added++) {
+                                size_t next = n;
+
+                                in[u] = 1;
+                                for (size_t e = P->adj_start[u]; e < P->adj_start[u + 1]; e++) {
+                                        size_t q = P->adj[e];
+                                        bool from_a = (P->pa[q] == u) == (dir == 0);
+                                        size_t v = P->pa[q] == u ? P->pb[q] : P->pa[q];
+                                        /* the edge's direction is pa -> pb when from_a */
+                                        double cnt = (from_a ? P->w[q] : P->l[q]) + P->t[q];
+
+                                        if (!in[v] && cnt > best[v]) {
+                                                best[v] = cnt;
+                                                via[v] = (struct cert_edge){
+                                                        .main = (uint32_t)((from_a ? 0 : np) + q),
+                                                        .tie = (uint32_t)(2 * np + q)
+                                                };
+                                        }
+                                }
+                                if (added == hi - lo)
+                                        break;
+                                for (size_t k = lo; k < hi; k++) {
+                                        size_t v = P->cmem[k];
+
+                                        if (!in[v] && best[v] > 0 &&
+                                            (next == n || best[v] > best[next]))
+                                                next = v;
+                                }
+                                if (next == n) /* cannot happen: the component has an MLE */
+                                        goto out;
+                                B->cert[B->ncert++] = via[next];
+                                u = next;
+                        }
+                }
+        }
+        rc = 0;
+out:
+        free(best);
+        free(via);
+        free(in);
+        return rc;
 }
 
 /* Cells, their samplers, the shared inversion tables (one per distinct count, found with a
@@ -1236,6 +1413,11 @@ static int boot_prepare(struct boot *B)
         }
         if (nc > 0)
                 alias_build(cw, nc, B->m_aprob, B->m_alias, awork);
+        if (!(B->draws = calloc(nc + 1, sizeof *B->draws)))
+                goto out;
+        for (size_t c = 0; c < nc; c++)
+                B->draws[c] = (struct draw){ .slot = (uint32_t)B->m_cells[c].slot,
+                                             .tab = (int32_t)B->m_cells[c].tab };
         B->ncell = nc;
         B->cells = B->m_cells;
         B->tabs = B->m_tabs;
@@ -1250,6 +1432,32 @@ out:
         return rc;
 }
 
+/* The index arrays of grad_half, when the fit is the half-tie model. */
+static int half_prepare(struct boot *B)
+{
+        const struct prob *P = B->P;
+        const struct layout *L = B->L0;
+
+        B->half = L->didx < 0 && P->ties != RANK_TIES_DAVIDSON;
+        if (!B->half)
+                return 0;
+        B->ia = calloc(P->np + 1, sizeof *B->ia);
+        B->ib = calloc(P->np + 1, sizeof *B->ib);
+        B->pmodel = calloc(L->m + 1, sizeof *B->pmodel);
+        if (!B->ia || !B->ib || !B->pmodel)
+                return -1;
+        for (size_t i = 0; i < P->n; i++)
+                if (L->pidx[i] >= 0)
+                        B->pmodel[L->pidx[i]] = (uint32_t)i;
+        for (size_t p = 0; p < P->np; p++) {
+                int a = L->pidx[P->pa[p]], b = L->pidx[P->pb[p]];
+
+                B->ia[p] = a >= 0 ? (uint32_t)a : (uint32_t)L->m;
+                B->ib[p] = b >= 0 ? (uint32_t)b : (uint32_t)L->m;
+        }
+        return 0;
+}
+
 /* Runs the bootstrap and fills ci_low, ci_high and se of every model. */
 static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_result *res, char *err,
                      size_t errlen)
@@ -1262,7 +1470,8 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
         int rc = -1;
 
         B->reps = calloc((size_t)o->rounds * n, sizeof *B->reps);
-        if (!T || !col || !B->reps || boot_prepare(B) < 0) {
+        if (!T || !col || !B->reps || boot_prepare(B) < 0 || cert_build(B) < 0 ||
+            half_prepare(B) < 0) {
                 seterr(err, errlen, "out of memory");
                 goto out;
         }
@@ -1274,8 +1483,12 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
                 T[k].l = T[k].w + np;
                 T[k].t = T[k].w + 2 * np;
                 T[k].x = calloc(n + 1, sizeof *T[k].x);
-                if (!T[k].w || !T[k].x || layout_init(&T[k].L, n, P->ncomp) < 0 ||
-                    work_init(&T[k].W, n) < 0) {
+                T[k].y = calloc(2 * np + 1, sizeof *T[k].y);
+                T[k].na = T[k].y + np;
+                T[k].g = calloc(2 * (n + 2), sizeof *T[k].g);
+                T[k].s = T[k].g + n + 2;
+                if (!T[k].w || !T[k].x || !T[k].y || !T[k].g ||
+                    layout_init(&T[k].L, n, P->ncomp) < 0 || work_init(&T[k].W, n) < 0) {
                         seterr(err, errlen, "out of memory");
                         goto out;
                 }
@@ -1316,6 +1529,8 @@ out:
                 for (unsigned k = 0; k < nt; k++) {
                         free(T[k].w);
                         free(T[k].x);
+                        free(T[k].y);
+                        free(T[k].g);
                         layout_free(&T[k].L);
                         work_free(&T[k].W);
                 }

@@ -21,31 +21,6 @@ void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
                 r->s[i] = splitmix64(&state);
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-        return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(struct rng *r)
-{
-        uint64_t *s = r->s;
-        uint64_t result = rotl(s[1] * 5, 7) * 9;
-        uint64_t t = s[1] << 17;
-
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
-        return result;
-}
-
-double rng_unif(struct rng *r)
-{
-        return ((double)(int64_t)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-}
-
 uint64_t rng_below(struct rng *r, uint64_t n)
 {
         /* Draws past the last whole multiple of n are drawn again: no modulo bias. */
