@@ -44,6 +44,10 @@ void num_chol_solve(const double *lo, size_t m, double *b);
  * multiply-adds. */
 void num_chol_inverse(const double *lo, size_t m, double *x, double *tmp);
 
+/* c = a b a for symmetric a, b (full storage, m x m); c full and symmetric; tmp is m x m scratch.
+ * 1.5 m^3 multiply-adds. */
+void num_sym_product(const double *a, const double *b, size_t m, double *c, double *tmp);
+
 /* Sorts v[0..len) ascending. */
 void num_sort(double *v, size_t len);
 

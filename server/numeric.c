@@ -207,6 +207,42 @@ void num_chol_inverse(const double *lo, size_t m, double *x, double *u)
                         x[i * m + j] = x[j * m + i];
 }
 
+/* tmp = a b (tmp_ij = a_i . b_j, b symmetric), then c_ij = tmp_i . a_j for j <= i (a symmetric) */
+void num_sym_product(const double *a, const double *b, size_t m, double *c, double *tmp)
+{
+        double d[4];
+
+        for (size_t i = 0; i < m; i++) {
+                const double *ai = a + i * m;
+                size_t j = 0;
+
+                for (; j + 4 <= m; j += 4) {
+                        const double *r = b + j * m;
+
+                        dot4(r, r + m, r + 2 * m, r + 3 * m, ai, m, d);
+                        memcpy(tmp + i * m + j, d, sizeof d);
+                }
+                for (; j < m; j++)
+                        tmp[i * m + j] = num_dot(b + j * m, ai, m);
+        }
+        for (size_t i = 0; i < m; i++) {
+                const double *ti = tmp + i * m;
+                size_t j = 0;
+
+                for (; j + 4 <= i + 1; j += 4) {
+                        const double *r = a + j * m;
+
+                        dot4(r, r + m, r + 2 * m, r + 3 * m, ti, m, d);
+                        memcpy(c + i * m + j, d, sizeof d);
+                }
+                for (; j <= i; j++)
+                        c[i * m + j] = num_dot(a + j * m, ti, m);
+        }
+        for (size_t j = 0; j < m; j++)
+                for (size_t i = 0; i < j; i++)
+                        c[i * m + j] = c[j * m + i];
+}
+
 static int cmp_double(const void *a, const void *b)
 {
         double x = *(const double *)a, y = *(const double *)b;

@@ -10,7 +10,7 @@ set -eu
 build_pkgs="gcc make pkg-config libc6-dev libevent-dev libpq-dev libjansson-dev libssl-dev
 libcmark-dev libcurl4-openssl-dev"
 run_pkgs="postgresql-15 postgresql-client-15 curl ca-certificates openssl"
-test_pkgs="chromium procps fonts-wqy-microhei"
+test_pkgs="chromium procps fonts-wqy-microhei python3-numpy python3-scipy"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
