@@ -43,9 +43,19 @@ long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space)
 
 /*
  * Finds parameter `name` in a query string and decodes its value into out. Returns 1 when found,
- * 0 when absent, -1 when malformed or longer than outlen-1.
+ * 0 when absent, -1 when malformed, not UTF-8 once decoded, or longer than outlen-1.
  */
 int httpparse_query(const char *query, const char *name, char *out, size_t outlen);
+
+#define HTTPPARSE_MALFORMED (-1) /* a bad percent escape, or one that decodes to NUL */
+#define HTTPPARSE_NOT_UTF8  (-2) /* decoded bytes that are not UTF-8 */
+
+/*
+ * Checks that every parameter name and value of a query string decodes (percent escapes, '+')
+ * to UTF-8 without NUL bytes. Returns 0, or HTTPPARSE_MALFORMED / HTTPPARSE_NOT_UTF8 with the
+ * offending parameter's name as sent (still encoded, cut to badlen-1) in bad.
+ */
+int httpparse_query_check(const char *query, char *bad, size_t badlen);
 
 /* Calls fn for every parameter name (raw) of a query string; stops when fn returns false. */
 void httpparse_query_names(const char *query, bool (*fn)(const char *name, size_t len, void *arg),

@@ -162,7 +162,8 @@ void req_reply_raw(struct req *r, int status, const char *content_type, const vo
                    size_t len);
 /*
  * The error shape of the API: {"error": {"code", "message", "details"?}}. Steals details (may be
- * NULL). The message is printf-formatted.
+ * NULL). The message is printf-formatted and may echo anything a client sent: bytes that are not
+ * UTF-8 become U+FFFD, so the reply is always valid JSON.
  */
 void req_reply_error(struct req *r, int status, const char *code, json_t *details, const char *fmt,
                      ...) PREFD_PRINTF(5, 6);
@@ -192,7 +193,8 @@ void req_db(struct req *r, const char *sql, int nparams, const char *const *para
 
 /*
  * When `res` failed, replies the matching error (503 unavailable, 409 conflict for unique
- * violations, 500 internal otherwise, logged with the request id) and returns true.
+ * violations, 400 bad_request for bytes that are not UTF-8, 500 internal otherwise, logged with
+ * the request id) and returns true.
  */
 bool req_db_failed(struct req *r, const struct db_res *res);
 

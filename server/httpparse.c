@@ -3,6 +3,8 @@
  */
 #include "httpparse.h"
 
+#include "utf8.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -184,7 +186,52 @@ int httpparse_query(const char *query, const char *name, char *out, size_t outle
                         size_t vlen = (size_t)(e - v);
                         if (vlen >= outlen)
                                 return -1;
-                        return httpparse_decode(v, vlen, out, true) < 0 ? -1 : 1;
+                        long n = httpparse_decode(v, vlen, out, true);
+                        return n < 0 || !utf8_valid(out, (size_t)n) ? -1 : 1;
+                }
+                p = amp ? amp + 1 : NULL;
+        }
+        return 0;
+}
+
+/* Decodes len bytes of in without keeping them: 0, or the httpparse_query_check error. */
+static int check_encoded(const char *in, size_t len)
+{
+        struct utf8_stream u = UTF8_STREAM_INIT;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)in[i];
+                if (c == '%') {
+                        int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
+                        int lo = hi >= 0 ? hexval(in[i + 2]) : -1;
+                        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                                return HTTPPARSE_MALFORMED;
+                        c = (unsigned char)(hi * 16 + lo);
+                        i += 2;
+                }
+                if (!utf8_stream_byte(&u, c))
+                        return HTTPPARSE_NOT_UTF8;
+        }
+        return utf8_stream_end(&u) ? 0 : HTTPPARSE_NOT_UTF8;
+}
+
+int httpparse_query_check(const char *query, char *bad, size_t badlen)
+{
+        const char *p = query;
+        while (p && *p) {
+                const char *amp = strchr(p, '&');
+                const char *e = amp ? amp : p + strlen(p);
+                const char *eq = memchr(p, '=', (size_t)(e - p));
+                const char *ke = eq ? eq : e;
+                int rc = check_encoded(p, (size_t)(ke - p));
+                if (rc == 0 && eq)
+                        rc = check_encoded(eq + 1, (size_t)(e - eq - 1));
+                if (rc != 0) {
+                        size_t n = (size_t)(ke - p);
+                        if (n >= badlen)
+                                n = badlen - 1;
+                        memcpy(bad, p, n);
+                        bad[n] = '\0';
+                        return rc;
                 }
                 p = amp ? amp + 1 : NULL;
         }

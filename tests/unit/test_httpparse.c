@@ -127,6 +127,33 @@ static void test_query(void)
         CHECK_INT(httpparse_query("x=0123456789012345678901234567890123", "x", out, sizeof(out)),
                   -1);
         CHECK_INT(httpparse_query("", "x", out, sizeof(out)), 0);
+        CHECK_INT(httpparse_query("language=%c3", "language", out, sizeof(out)), -1);
+        CHECK_INT(httpparse_query("anchor=%ff", "anchor", out, sizeof(out)), -1);
+}
+
+static void test_query_check(void)
+{
+        char bad[10];
+        CHECK_INT(httpparse_query_check("", bad, sizeof(bad)), 0);
+        CHECK_INT(httpparse_query_check("a=1&name=J%C3%B6rg+M&flag&=x&&", bad, sizeof(bad)), 0);
+        CHECK_INT(httpparse_query_check("a=1&anchor=%ff", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "anchor");
+        CHECK_INT(httpparse_query_check("language=%c3", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "language");
+        CHECK_INT(httpparse_query_check("language=\xc3", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_INT(httpparse_query_check("a=%c3%a9", bad, sizeof(bad)), 0);
+        CHECK_INT(httpparse_query_check("a=%c3&b=%a9", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "a");
+        CHECK_INT(httpparse_query_check("%ff=1", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_INT(httpparse_query_check("x=%zz", bad, sizeof(bad)), HTTPPARSE_MALFORMED);
+        CHECK_STR(bad, "x");
+        CHECK_INT(httpparse_query_check("x=%4", bad, sizeof(bad)), HTTPPARSE_MALFORMED);
+        CHECK_INT(httpparse_query_check("x=%00", bad, sizeof(bad)), HTTPPARSE_MALFORMED);
+        CHECK_INT(httpparse_query_check("x=%41", bad, sizeof(bad)), 0);
+        /* a long name is cut to fit */
+        CHECK_INT(httpparse_query_check("a_very_long_name=%ff", bad, sizeof(bad)),
+                  HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "a_very_lo");
 }
 
 static void test_media_type(void)
@@ -146,6 +173,7 @@ int main(void)
         RUN(too_many_headers);
         RUN(decode);
         RUN(query);
+        RUN(query_check);
         RUN(media_type);
         T_DONE();
 }
