@@ -191,13 +191,21 @@ static bool digits(const char *s, int n, int *out)
         return true;
 }
 
+static int days_in_month(int y, int mo)
+{
+        static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 bool jv_parse_timestamp(const char *s, bool date_ok, int64_t *us)
 {
         int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
         int64_t micros = 0;
         if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-            !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1)
-                return false;
+            !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || y < 1 || d < 1 ||
+            d > days_in_month(y, mo))
+                return false; /* 2024-02-30 is no date (timegm would make it March 1st) */
         int sign = 0;
         if (s[10] == '\0') {
                 if (!date_ok)
