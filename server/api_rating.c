@@ -112,7 +112,13 @@ static void next_done(struct req *r, const struct db_res *res)
                 return;
         const char *slug = req_param(r, 0);
         const char *status = db_res_value(res, 0, N_STATUS);
-        if (strcmp(status, "not_found") == 0) {
+        /* A project a rater may not see answers as GET /projects/{slug} does, word for word,
+         * so that next cannot tell a restricted or closed project from a missing one. */
+        bool hidden = r->user.role == ROLE_RATER &&
+                      (strcmp(status, "forbidden") == 0 ||
+                       (strcmp(status, "inactive") == 0 &&
+                        strcmp(db_res_value(res, 0, N_PROJECT_STATUS), "closed") == 0));
+        if (strcmp(status, "not_found") == 0 || hidden) {
                 req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", slug);
                 return;
         }
