@@ -31,6 +31,17 @@ struct http_head {
  */
 int httpparse_head(char *buf, size_t len, struct http_head *h, const char **reason) PREFD_MUSTCHECK;
 
+/*
+ * The message framing of a parsed request head, strictly by RFC 9112 (sections 3.2, 6.1-6.3):
+ * Content-Length is digits only (repeated only with the same value); every Transfer-Encoding
+ * header is read and together they must name exactly one coding, chunked (prefd decodes no
+ * other), and not with Content-Length nor in HTTP/1.0; HTTP/1.1 needs exactly one Host header,
+ * HTTP/1.0 at most one, and its value must be a host[:port]. Returns 0 with *content_length (-1
+ * when absent) and *chunked set, or -1 with *reason set to a static description.
+ */
+int httpparse_framing(const struct http_head *h, int64_t *content_length, bool *chunked,
+                      const char **reason) PREFD_MUSTCHECK;
+
 /* Value of the first header named `name` (case-insensitive), or NULL. */
 const char *httpparse_header(const struct http_head *h, const char *name);
 

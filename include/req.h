@@ -58,7 +58,8 @@ struct req_user {
 enum req_body_status {
         REQ_BODY_OK,        /* all of it arrived */
         REQ_BODY_TOO_LARGE, /* more than the route's limit; the connection will close */
-        REQ_BODY_ABORTED,   /* the client went away, timed out or sent malformed chunks */
+        REQ_BODY_ABORTED,   /* the client went away, ended it short or sent malformed chunks */
+        REQ_BODY_TIMEOUT,   /* it went silent or fell below the minimum rate: answer 408 */
 };
 
 typedef void (*req_fn)(struct req *req);

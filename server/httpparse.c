@@ -15,6 +15,17 @@ static bool is_tchar(unsigned char c)
                (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 /* Returns the end of the line starting at p (pointing at '\n' or '\r\n'), NULL if none. */
 static char *line_end(char *p, char *end)
 {
@@ -125,23 +136,133 @@ int httpparse_head(char *buf, size_t len, struct http_head *h, const char **reas
         return 0;
 }
 
+static int parse_content_length(const char *v, int64_t *out)
+{
+        if (!*v)
+                return -1;
+        int64_t n = 0;
+        for (const char *p = v; *p; p++) {
+                if (*p < '0' || *p > '9' || n > (INT64_MAX - 9) / 10)
+                        return -1;
+                n = n * 10 + (*p - '0');
+        }
+        *out = n;
+        return 0;
+}
+
+/* Reads one Transfer-Encoding value into *codings and *chunked_last; -1 when malformed. */
+static int read_codings(const char *v, int *codings, bool *chunked_last)
+{
+        const char *p = v;
+        for (;;) {
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                const char *start = p;
+                while (is_tchar((unsigned char)*p))
+                        p++;
+                const char *end = p;
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (*p != ',' && *p != '\0')
+                        return -1; /* parameters (;q=...) or junk: no coding prefd knows has them */
+                if (end > start) {
+                        (*codings)++;
+                        *chunked_last =
+                            (size_t)(end - start) == 7 && strncasecmp(start, "chunked", 7) == 0;
+                }
+                if (*p == '\0')
+                        return 0;
+                p++;
+        }
+}
+
+/* uri-host [ ":" port ]: reg-name or IPv4 characters, or an IPv6 literal in brackets. */
+static bool valid_host(const char *v)
+{
+        const char *p = v;
+        if (*p == '[') {
+                p++;
+                while (*p && (hexval(*p) >= 0 || *p == ':' || *p == '.'))
+                        p++;
+                if (*p++ != ']')
+                        return false;
+        } else {
+                for (; *p && *p != ':'; p++)
+                        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                              (*p >= '0' && *p <= '9') || strchr("-._~%!$&'()*+,;=", *p)))
+                                return false;
+        }
+        if (*p == ':')
+                for (p++; *p; p++)
+                        if (*p < '0' || *p > '9')
+                                return false;
+        return *p == '\0';
+}
+
+int httpparse_framing(const struct http_head *h, int64_t *content_length, bool *chunked,
+                      const char **reason)
+{
+        int64_t cl = -1;
+        int codings = 0, hosts = 0;
+        bool te = false, chunked_last = false;
+        for (size_t i = 0; i < h->nheaders; i++) {
+                const char *name = h->headers[i].name, *v = h->headers[i].value;
+                if (strcasecmp(name, "Content-Length") == 0) {
+                        int64_t n;
+                        if (parse_content_length(v, &n) != 0 || (cl >= 0 && n != cl)) {
+                                *reason = "invalid Content-Length header";
+                                return -1;
+                        }
+                        cl = n;
+                } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+                        te = true;
+                        if (read_codings(v, &codings, &chunked_last) != 0) {
+                                *reason = "malformed Transfer-Encoding header";
+                                return -1;
+                        }
+                } else if (strcasecmp(name, "Host") == 0) {
+                        hosts++;
+                        if (!valid_host(v)) {
+                                *reason = "invalid Host header";
+                                return -1;
+                        }
+                }
+        }
+        if (hosts > 1 || (hosts == 0 && h->minor == 1)) {
+                *reason = hosts ? "more than one Host header"
+                                : "an HTTP/1.1 request needs a Host "
+                                  "header";
+                return -1;
+        }
+        if (te) {
+                if (h->minor == 0) {
+                        *reason = "Transfer-Encoding in an HTTP/1.0 request";
+                        return -1;
+                }
+                if (cl >= 0) {
+                        *reason = "Content-Length and Transfer-Encoding together";
+                        return -1;
+                }
+                if (!chunked_last) {
+                        *reason = "the last transfer coding must be chunked";
+                        return -1;
+                }
+                if (codings != 1) {
+                        *reason = "only the chunked transfer coding is supported, once";
+                        return -1;
+                }
+        }
+        *content_length = cl;
+        *chunked = te;
+        return 0;
+}
+
 const char *httpparse_header(const struct http_head *h, const char *name)
 {
         for (size_t i = 0; i < h->nheaders; i++)
                 if (strcasecmp(h->headers[i].name, name) == 0)
                         return h->headers[i].value;
         return NULL;
-}
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
 }
 
 long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space)

@@ -208,7 +208,12 @@ static void json_body_done(struct req *r, enum req_body_status status)
                                 "the request body exceeds %ld bytes", cfg->max_body);
                 return;
         }
-        if (status == REQ_BODY_ABORTED) {
+        if (status == REQ_BODY_TIMEOUT) {
+                req_reply_error(r, 408, "bad_request", NULL,
+                                "the request body did not arrive in time");
+                return;
+        }
+        if (status != REQ_BODY_OK) {
                 req_reply_error(r, 400, "bad_request", NULL,
                                 "the request body did not arrive completely");
                 return;

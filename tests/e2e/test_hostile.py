@@ -91,3 +91,417 @@ class Utf8Test(PrefdCase):
         # nothing answered 500, and the server is fine
         self.assertNotIn("status=500", self.server.read_log())
         self.assertEqual(Client(self.server.url).get("/healthz").status, 200)
+
+
+def read_reply(sock, timeout=10):
+    """Reads one complete response (Content-Length framed) from an open socket."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            n = 0
+            for line in head.split(b"\r\n")[1:]:
+                k, _, v = line.partition(b":")
+                if k.strip().lower() == b"content-length":
+                    n = int(v)
+            if len(rest) >= n:
+                return parse_responses(data)[0]
+        b = sock.recv(65536)
+        if not b:
+            return parse_responses(data)[0] if data else None
+        data += b
+
+
+class FramingTest(PrefdCase):
+    """RFC 9112 framing, strictly: what used to hang, be misread or wait for the timeout."""
+
+    server_env = {"PREFD_READ_TIMEOUT": "2s", "PREFD_HEAD_TIMEOUT": "5s"}
+
+    def post_head(self, extra):
+        return (b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer "
+                + self.admin_token.encode() + b"\r\nContent-Type: application/json\r\n" + extra + b"\r\n")
+
+    def assertQuick400(self, data, why=None):
+        t0 = time.time()
+        status, headers, body = one_response(self.server.port, data, timeout=10)
+        self.assertLess(time.time() - t0, 1.5, data)  # answered, not timed out
+        self.assertEqual(status, 400, (data, body))
+        err = json.loads(body)["error"]
+        self.assertEqual(err["code"], "bad_request")
+        if why:
+            self.assertIn(why, err["message"])
+
+    def test_chunk_sizes(self):
+        body = b'{"slug":"c1","title":"t"}'
+        good = self.post_head(b"Transfer-Encoding: chunked\r\n") + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+        status, _, _ = one_response(self.server.port, good)
+        self.assertEqual(status, 201)
+        # hex digits only: strtoull took "-1" (and hung), " +2" and "0x2"
+        for size in (b"-1", b" +2", b"0x2", b"+2", b" 2", b"2 x", b"", b"g"):
+            data = self.post_head(b"Transfer-Encoding: chunked\r\n") + size + b"\r\n{}\r\n0\r\n\r\n"
+            self.assertQuick400(data)
+        # bare LF in the framing, data longer than its size, a chunk too large
+        for chunks in (b"2\n{}\r\n0\r\n\r\n", b"1\r\n{}\r\n0\r\n\r\n", b"fffffffffffffffff\r\n"):
+            self.assertQuick400(self.post_head(b"Transfer-Encoding: chunked\r\n") + chunks)
+        # extensions and trailers are read and dropped
+        body = b'{"slug":"c2","title":"t"}'
+        data = (self.post_head(b"Transfer-Encoding: chunked\r\n") + b"%x;ext=1\r\n" % len(body) + body
+                + b"\r\n0\r\nX-Trailer: 1\r\n\r\n")
+        self.assertEqual(one_response(self.server.port, data)[0], 201)
+
+    def test_transfer_encoding_rules(self):
+        for te in (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                   b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                   b"Transfer-Encoding: gzip\r\n",
+                   b"Transfer-Encoding: chunked, gzip\r\n",
+                   b"Transfer-Encoding: gzip, chunked\r\n",
+                   b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",  # the second one counts
+                   b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                   b"Transfer-Encoding: identity\r\n"):
+            self.assertQuick400(self.post_head(te) + b"0\r\n\r\n")
+        self.assertQuick400(b"POST /api/v1/projects HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        # Host: exactly one in HTTP/1.1
+        self.assertQuick400(b"GET /healthz HTTP/1.1\r\n\r\n", "Host")
+        self.assertQuick400(b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "Host")
+        self.assertQuick400(b"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", "Host")
+        self.assertEqual(one_response(self.server.port, b"GET /healthz HTTP/1.0\r\n\r\n")[0], 200)
+
+    def test_lf_then_crlf_ends_the_head(self):
+        # This head used to be accepted by the parser but left waiting for the timeout.
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        t0 = time.time()
+        s.sendall(b"GET /healthz HTTP/1.1\nHost: x\n\r\n")
+        status, headers, body = read_reply(s)
+        elapsed = time.time() - t0
+        s.close()
+        self.assertEqual(status, 200)
+        self.assertLess(elapsed, 1.0)
+        # and it is read incrementally: the three bytes of the end arriving one by one
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        for part in (b"GET /healthz HTTP/1.1\r\nHost: x\r", b"\n", b"\r", b"\n"):
+            s.sendall(part)
+            time.sleep(0.05)
+        self.assertEqual(read_reply(s)[0], 200)
+        s.close()
+
+    def test_short_body_gets_408(self):
+        # A body shorter than its Content-Length: 408 in the API's shape, then the close.
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=15)
+        t0 = time.time()
+        s.sendall(self.post_head(b"Content-Length: 50\r\n") + b'{"slug":')
+        status, headers, body = read_reply(s)
+        elapsed = time.time() - t0
+        self.assertEqual(s.recv(100), b"")  # then closed
+        s.close()
+        self.assertEqual(status, 408)
+        self.assertEqual(json.loads(body)["error"]["code"], "bad_request")
+        self.assertEqual(headers.get("connection"), "close")
+        self.assertGreater(elapsed, 1.5)  # after the read timeout (2 s), not before
+        self.assertLess(elapsed, 4.0)
+        # the client ending its side early gets its answer (400) instead of a silent close
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=15)
+        s.sendall(self.post_head(b"Content-Length: 50\r\n") + b'{"slug":')
+        s.shutdown(socket.SHUT_WR)
+        status, headers, body = read_reply(s)
+        s.close()
+        self.assertEqual(status, 400)
+        self.assertIn("completely", json.loads(body)["error"]["message"])
+        # the same for a streamed upload, and for a chunked body cut short
+        for head, part in ((b"POST /api/v1/projects/none/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                            + self.admin_token.encode() + b"\r\nContent-Type: application/x-ndjson\r\n"
+                            b"Content-Length: 500\r\n\r\n", b'{"id": "1"'),
+                           (self.post_head(b"Transfer-Encoding: chunked\r\n"), b"20\r\n{\"slug\"")):
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=15)
+            s.sendall(head + part)
+            got = read_reply(s)
+            s.close()
+            self.assertIsNotNone(got)
+            self.assertIn(got[0], (404, 408))  # the upload's project does not exist: 404 may come first
+            self.assertTrue(json.loads(got[2])["error"]["code"])
+
+
+def connect_from(source, port, timeout=2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+class Slowloris:
+    """Keeps `per_source` connections open from each source address, sending one byte of an
+    endless head every `interval` seconds, and opens a new one whenever the server closes one."""
+
+    def __init__(self, port, sources, per_source, interval=0.5, rate=300):
+        self.port, self.sources, self.per_source, self.interval = port, sources, per_source, interval
+        self.rate = rate  # new connections per second at most: slow, not a flood
+        self.sel = selectors.DefaultSelector()
+        self.open = {}  # socket -> (source, next send time)
+        self.stop_flag = threading.Event()
+        self.closed_by_server = 0
+        self.opened = 0
+        self.max_open = 0
+        self.last_refill = time.time() - 0.2
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join()
+        for s in list(self.open):
+            s.close()
+        self.sel.close()
+
+    def count(self, source):
+        return sum(1 for src, _ in self.open.values() if src == source)
+
+    def refill(self):
+        now = time.time()
+        budget = int((now - self.last_refill) * self.rate)
+        if budget <= 0:
+            return
+        self.last_refill = now
+        for src in self.sources:
+            while budget and self.count(src) < self.per_source:
+                budget -= 1
+                try:
+                    s = connect_from(src, self.port)
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                    s.setblocking(False)
+                except OSError:
+                    continue
+                self.opened += 1
+                self.open[s] = (src, time.time() + self.interval)
+                self.sel.register(s, selectors.EVENT_READ)
+
+    def drop(self, s):
+        self.sel.unregister(s)
+        del self.open[s]
+        s.close()
+        self.closed_by_server += 1
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            self.refill()
+            self.max_open = max(self.max_open, len(self.open))
+            for key, _ in self.sel.select(timeout=0.05):
+                s = key.fileobj
+                try:
+                    if not s.recv(4096):
+                        self.drop(s)  # closed (a 408, a 429, or evicted)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self.drop(s)
+            now = time.time()
+            for s, (src, due) in list(self.open.items()):
+                if now >= due:
+                    try:
+                        s.send(b"a")
+                        self.open[s] = (src, now + self.interval)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        self.drop(s)
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError("no metric %s" % name)
+
+
+class CapacityTest(PrefdCase):
+    """Slow clients cannot take every connection: a head has a deadline, a body a minimum rate,
+    one address a cap, and a full server reclaims the connection waiting longest."""
+
+    server_env = {"PREFD_MAX_CONNS": "64", "PREFD_MAX_CONNS_PER_ADDR": "16", "PREFD_HEAD_TIMEOUT": "3s",
+                  "PREFD_READ_TIMEOUT": "2s", "PREFD_MIN_BODY_RATE": "1k", "PREFD_LOG_LEVEL": "warn"}
+
+    def normal_client(self, seconds, gap=0.1):
+        """A client from 127.0.0.1 asking /healthz meanwhile. Returns the waits (s), the failures
+        and the most connections the server had open at any sample (from /metrics)."""
+        waits, failures, most_open = [], 0, 0
+        end = time.time() + seconds
+        while time.time() < end:
+            t0 = time.time()
+            s = None
+            try:
+                s = connect_from("127.0.0.1", self.server.port, timeout=5)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                got = read_reply(s, timeout=5)
+                if not got or got[0] != 200:
+                    failures += 1
+            except OSError:
+                failures += 1
+            finally:
+                if s:
+                    s.close()
+            waits.append(time.time() - t0)
+            if len(waits) % 5 == 0:
+                most_open = max(most_open, metric(self.metrics(), 'prefd_http_connections{state="open"}'))
+            time.sleep(gap)
+        return waits, failures, most_open
+
+    def metrics(self):
+        return Client(self.server.url).get("/metrics").body.decode()
+
+    def report(self, what, attack, waits, failures, most_open):
+        waits = sorted(waits)
+        text = self.metrics()
+        print("\n  %s: the server held at most %d connections open (the attacker's and this one), the "
+              "attacker opened %d (%d closed by the server); a normal client made %d requests meanwhile, "
+              "%d failed, waited median %.1f ms, max %.1f ms; server: %d evicted, %d refused per address, "
+              "%d head timeouts"
+              % (what, most_open, attack.opened, attack.closed_by_server, len(waits), failures,
+                 1000 * waits[len(waits) // 2], 1000 * waits[-1],
+                 metric(text, 'prefd_http_connections_total{event="evicted"}'),
+                 metric(text, 'prefd_http_connections_total{event="refused_per_address"}'),
+                 metric(text, 'prefd_http_timeouts_total{phase="head"}')), flush=True)
+
+    def test_a_one_address(self):
+        attack = Slowloris(self.server.port, ["127.0.0.2"], 100).start()
+        try:
+            time.sleep(1.0)
+            waits, failures, most_open = self.normal_client(4)
+        finally:
+            attack.stop()
+        self.report("slowloris from one address", attack, waits, failures, most_open)
+        self.assertEqual(failures, 0)
+        self.assertLess(max(waits), 0.5)
+        self.assertGreater(most_open, 10)  # the attack did hold connections...
+        self.assertLessEqual(most_open, 16 + 2)  # ...but only its address's 16 (+ this client's)
+        self.assertGreater(attack.closed_by_server, 50)
+
+    def test_b_many_addresses(self):
+        # 8 addresses under the per-address cap together want twice the server's 64 slots.
+        sources = ["127.0.1.%d" % i for i in range(1, 9)]
+        evicted = metric(self.metrics(), 'prefd_http_connections_total{event="evicted"}')
+        attack = Slowloris(self.server.port, sources, 16).start()
+        try:
+            time.sleep(1.0)
+            waits, failures, most_open = self.normal_client(4)
+        finally:
+            attack.stop()
+        self.report("slowloris from 8 addresses", attack, waits, failures, most_open)
+        text = self.metrics()
+        self.assertEqual(failures, 0)
+        self.assertLess(max(waits), 0.5)
+        self.assertGreaterEqual(most_open, 60)  # the server was full...
+        self.assertGreater(metric(text, 'prefd_http_connections_total{event="evicted"}'), evicted + 100)  # ...made room
+
+    def test_c_head_deadline(self):
+        s = connect_from("127.0.0.3", self.server.port, timeout=10)
+        t0 = time.time()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        s.settimeout(0.5)
+        data = b""
+        while time.time() - t0 < 8:
+            try:
+                b = s.recv(4096)
+            except socket.timeout:
+                s.sendall(b"X-Slow: a\r\n")  # a byte every half second: never silent
+                continue
+            if not b:
+                break
+            data += b
+        elapsed = time.time() - t0
+        s.close()
+        (status, headers, body), = parse_responses(data)
+        self.assertEqual(status, 408)
+        self.assertEqual(json.loads(body)["error"]["code"], "bad_request")
+        self.assertGreater(elapsed, 2.5)
+        self.assertLess(elapsed, 4.5)
+
+    def test_d_minimum_body_rate(self):
+        # 1 KiB/s after the first read timeout (2 s): 10 bytes a second is too slow, even though
+        # the connection is never silent long enough for the read timeout.
+        s = connect_from("127.0.0.4", self.server.port, timeout=10)
+        t0 = time.time()
+        s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100000\r\n\r\n")
+        s.settimeout(0.1)
+        data = b""
+        while time.time() - t0 < 10:
+            try:
+                b = s.recv(4096)
+            except socket.timeout:
+                try:
+                    s.sendall(b" ")
+                except OSError:
+                    break
+                continue
+            except OSError:
+                break
+            if not b:
+                break
+            data += b
+        elapsed = time.time() - t0
+        s.close()
+        (status, headers, body), = parse_responses(data)
+        self.assertEqual(status, 408)
+        self.assertIn("in time", json.loads(body)["error"]["message"])
+        self.assertGreater(elapsed, 1.8)
+        self.assertLess(elapsed, 4.0)
+        # at the rate, an upload goes through: 2 KiB/s for a 5 KiB body
+        s = connect_from("127.0.0.4", self.server.port, timeout=10)
+        body = json.dumps({"username": "nobody", "password": "x" * 5000}).encode()
+        s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for i in range(0, len(body), 200):
+            s.sendall(body[i:i + 200])
+            time.sleep(0.1)
+        status, _, _ = read_reply(s)
+        s.close()
+        self.assertIn(status, (401, 422))
+
+    def test_e_refusals_are_well_formed(self):
+        # The canned answers at accept time carry the right Content-Length and the API's shape.
+        held = [connect_from("127.0.0.5", self.server.port) for _ in range(16)]
+        try:
+            extra = connect_from("127.0.0.5", self.server.port)
+            data = b""
+            while True:
+                b = extra.recv(4096)
+                if not b:
+                    break
+                data += b
+            extra.close()
+        finally:
+            for s in held:
+                s.close()
+        (status, headers, body), = parse_responses(data)
+        self.assertEqual(status, 429)
+        self.assertEqual(int(headers["content-length"]), len(body))
+        self.assertEqual(json.loads(body)["error"]["code"], "rate_limited")
+        self.assertTrue(data.endswith(body))
+        # a server full of requests still being read (nothing waiting to reclaim): 503
+        busy = []
+        try:
+            for i in range(64):
+                s = connect_from("127.0.2.%d" % (1 + i // 15), self.server.port)
+                s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 100\r\n\r\n{")
+                busy.append(s)
+            time.sleep(0.3)
+            s = connect_from("127.0.0.6", self.server.port)
+            data = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                data += b
+            s.close()
+        finally:
+            for s in busy:
+                s.close()
+        (status, headers, body), = parse_responses(data)
+        self.assertEqual(status, 503)
+        self.assertEqual(int(headers["content-length"]), len(body))
+        self.assertEqual(json.loads(body)["error"]["code"], "unavailable")
+        self.assertTrue(data.endswith(body))
