@@ -14,7 +14,6 @@ struct db;
 struct work;
 struct http_server;
 struct metrics;
-struct auth_limiter;
 struct tally;
 
 struct app {
@@ -24,10 +23,9 @@ struct app {
         struct work *work;
         struct http_server *http;
         struct metrics *metrics;
-        struct auth_limiter *limiter; /* failed-login counting (auth.c) */
-        struct tally *tally;          /* vote index for filtered rankings (tally.c) */
-        bool schema_ok;               /* migrations are applied: the API may use the database */
-        bool shutting_down;           /* SIGTERM received */
+        struct tally *tally; /* vote index for filtered rankings (tally.c) */
+        bool schema_ok;      /* migrations are applied: the API may use the database */
+        bool shutting_down;  /* SIGTERM received */
 };
 
 #endif

@@ -81,7 +81,9 @@ struct req {
         int64_t content_length;  /* -1 when absent (or chunked) */
         bool chunked;            /* Transfer-Encoding: chunked */
         bool tls;                /* arrived over HTTPS */
-        char peer[64];           /* client address */
+        char peer[64];           /* the TCP peer's address */
+        char client[64];         /* the client's: the peer, or from X-Forwarded-For when the
+                                    peer is a trusted proxy (netaddr_client); "" if unknown */
 
         const struct route *route; /* matched route, NULL before routing */
         char *params[4];           /* decoded {parameters} of the route's path, owned */

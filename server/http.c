@@ -327,6 +327,18 @@ static int conn_check_head(struct http_conn *c, struct req *r)
                 }
                 c->expect_continue = h->minor == 1;
         }
+        /* The client: X-Forwarded-For counts only when the peer is a trusted proxy. */
+        const char *xff[HTTPPARSE_MAX_HEADERS];
+        size_t nxff = 0;
+        for (size_t i = 0; i < h->nheaders && c->peer_addr.family; i++)
+                if (strcasecmp(h->headers[i].name, "X-Forwarded-For") == 0)
+                        xff[nxff++] = h->headers[i].value;
+        if (c->peer_addr.family) {
+                struct netaddr client;
+                netaddr_client(&c->peer_addr, xff, nxff, c->srv->trusted, c->srv->ntrusted,
+                               &client);
+                netaddr_format(&client, r->client, sizeof(r->client));
+        }
         const char *rid = httpparse_header(h, "X-Request-Id");
         if (rid && valid_request_id(rid))
                 snprintf(r->id, sizeof(r->id), "%s", rid);

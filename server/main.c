@@ -8,7 +8,6 @@
  */
 #include "api.h"
 #include "app.h"
-#include "auth.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
@@ -211,7 +210,7 @@ int main(int argc, char **argv)
                                .wait = cfg.db_wait,
                                .statement_timeout = cfg.db_timeout };
         if (!s.app.base || !(s.app.db = db_new(s.app.base, &dbo)) ||
-            !(s.app.metrics = metrics_new()) || !(s.app.limiter = auth_limiter_new()) ||
+            !(s.app.metrics = metrics_new()) ||
             !(s.app.tally = tally_new(s.app.db, (size_t)cfg.index_memory)) ||
             !(s.app.work = work_new(s.app.base, (int)cfg.workers))) {
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
@@ -229,7 +228,6 @@ out:
         work_free(s.app.work);
         db_free(s.app.db);
         tally_free(s.app.tally);
-        auth_limiter_free(s.app.limiter);
         metrics_free(s.app.metrics);
         if (s.sigterm)
                 event_free(s.sigterm);

@@ -161,12 +161,15 @@ void req_log_access(const struct req *r)
         if (r->app && r->app->metrics)
                 metrics_request(r->app->metrics, r->route, r->status, ms);
         char path[256];
+        /* Behind a trusted proxy the client is named too. */
+        bool forwarded = r->client[0] && strcmp(r->client, r->peer) != 0;
         log_info(r->id,
                  "msg=access method=%s path=%s status=%d bytes=%llu ms=%.2f db_ms=%.2f user=%s "
-                 "peer=%s%s",
+                 "peer=%s%s%s%s",
                  LOGQ(r->method_name), log_quote(path, sizeof(path), r->path ? r->path : "-"),
                  r->status, (unsigned long long)r->bytes_out, ms, r->db_ms,
                  r->authed ? r->user.name : "-", r->peer[0] ? r->peer : "-",
+                 forwarded ? " forwarded_for=" : "", forwarded ? r->client : "",
                  r->conn ? "" : " client=gone");
 }
 
