@@ -14,7 +14,11 @@
  *            average min_body_rate after a first read_timeout, not counting the handler's
  *            pauses, else 408; a client that ends its side early gets its answer before close
  *   REPLY    the handler is working or the reply is being written
- *   CLOSING  writing the last bytes, then the connection is freed
+ *   CLOSING  writing the last bytes
+ *   LINGER   all sent and our side shut (plain TCP): what the client still sends is read and
+ *            dropped for up to 2 s, so that closing cannot reset the connection before the
+ *            client has read its answer; then the connection is freed
+ * A client that ends its side (half-close) still gets the answers to every request it sent.
  * One request at a time per connection; the next head is read after the reply, so pipelined
  * requests are answered in order. Keep-alive follows HTTP/1.1 rules; framing follows RFC 9112
  * strictly (httpparse_framing). Over TLS every reply carries Strict-Transport-Security.

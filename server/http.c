@@ -32,6 +32,8 @@
 #define STREAM_LOW_WATER  (256 * 1024)  /* a streaming handler is asked for more below this */
 #define STREAM_HIGH_WATER (1024 * 1024) /* and told to wait above this */
 #define HSTS_HEADER       "Strict-Transport-Security: max-age=31536000\r\n" /* over TLS */
+#define LINGER_SECONDS    2.0           /* a closed connection is read and dropped this long */
+#define LINGER_BYTES      (1024 * 1024) /* or this much */
 
 enum conn_state {
         CONN_HEAD,    /* reading a request head */
@@ -39,6 +41,7 @@ enum conn_state {
         CONN_BODY,    /* reading the body for the handler */
         CONN_REPLY,   /* handler working or reply being written */
         CONN_CLOSING, /* flushing the last bytes before closing */
+        CONN_LINGER,  /* all sent and our side shut: reading and dropping, then close */
 };
 
 struct http_conn {
@@ -51,6 +54,8 @@ struct http_conn {
         bool head_only;       /* HEAD request: headers without body bytes */
         bool expect_continue; /* the client waits for 100 Continue before the body */
         bool tls;
+        bool peer_eof;        /* the client ended its side: answer what arrived, then close */
+        size_t lingered;      /* bytes dropped while lingering */
         struct chunked chunk; /* the chunked decoder of the current body */
         int64_t body_left;    /* Content-Length bytes still to read */
         char peer[64];
@@ -98,6 +103,7 @@ static void conn_read_head(struct http_conn *c);
 static void conn_feed_body(struct http_conn *c);
 static void conn_head_timeout(struct http_conn *c);
 static void conn_body_failed(struct http_conn *c, enum req_body_status status);
+static void conn_start_closing(struct http_conn *c);
 
 static const char *status_reason(int status)
 {
@@ -414,6 +420,10 @@ static void conn_read_head(struct http_conn *c)
         }
         size_t max = (size_t)c->srv->cfg->max_header;
         size_t headlen = head_end(c, in, avail);
+        if (headlen == 0 && c->peer_eof) {
+                conn_start_closing(c); /* a head cut short: nothing to answer */
+                return;
+        }
         if (headlen == 0) {
                 if (avail > max) {
                         struct req *r = conn_new_req(c);
@@ -690,13 +700,35 @@ size_t http_conn_output_len(const struct req *r)
         return r->conn ? evbuffer_get_length(bufferevent_get_output(r->conn->bev)) : 0;
 }
 
+/*
+ * Everything is sent: shut our side and, for a moment, read and drop what the client still
+ * sends. Closing a socket with unread input resets the connection, and a reset can destroy an
+ * answer the client has not read yet (a 413 or 408 while it is still sending, a pipelined
+ * request's error): this is the lingering close of Apache and nginx.
+ */
+static void conn_linger(struct http_conn *c)
+{
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        if (c->tls || c->peer_eof || c->srv->stopping || fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+                conn_free(c);
+                return;
+        }
+        conn_set_state(c, CONN_LINGER);
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        bufferevent_disable(c->bev, EV_WRITE);
+        set_timeouts(c, LINGER_SECONDS);
+        arm_deadline(c, LINGER_SECONDS);
+        bufferevent_enable(c->bev, EV_READ);
+}
+
 static void conn_start_closing(struct http_conn *c)
 {
         conn_set_state(c, CONN_CLOSING);
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-                conn_free(c);
+                conn_linger(c);
 }
 
 /* Ready for the next request on a kept-alive connection. */
@@ -708,9 +740,12 @@ static void conn_next_request(struct http_conn *c)
         c->chunked_out = false;
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         set_timeouts(c, c->srv->cfg->idle_timeout);
-        bufferevent_enable(c->bev, EV_READ);
+        if (!c->peer_eof) /* else nothing more will come: what is buffered is all */
+                bufferevent_enable(c->bev, EV_READ);
+        else if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+                conn_start_closing(c);
         /* Pipelined bytes may already wait; read them from the loop, not from this stack. */
-        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        if (c->state == CONN_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
                 bufferevent_trigger(c->bev, EV_READ,
                                     BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
@@ -761,6 +796,14 @@ static void read_cb(struct bufferevent *bev, void *arg)
         case CONN_BODY:
                 conn_feed_body(c);
                 break;
+        case CONN_LINGER: {
+                struct evbuffer *in = bufferevent_get_input(bev);
+                c->lingered += evbuffer_get_length(in);
+                evbuffer_drain(in, evbuffer_get_length(in));
+                if (c->lingered > LINGER_BYTES)
+                        conn_free(c);
+                break;
+        }
         default:
                 break;
         }
@@ -771,7 +814,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
         struct http_conn *c = arg;
         if (c->state == CONN_CLOSING) {
                 if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-                        conn_free(c);
+                        conn_linger(c);
                 return;
         }
         struct req *r = c->req;
@@ -799,6 +842,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
                 conn_head_timeout(c);
         else if (c->state == CONN_BODY && c->req)
                 conn_body_failed(c, REQ_BODY_TIMEOUT);
+        else if (c->state == CONN_LINGER)
+                conn_free(c);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -818,6 +863,23 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
                 /* A request started but went silent: say so, then close (idle ones just close). */
                 conn_head_timeout(c);
                 return;
+        }
+        bool eof = (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR);
+        if (eof && c->state == CONN_HEAD) {
+                /* The client ended its side: pipelined requests already here are still answered,
+                 * and so are earlier replies not yet sent; then the connection closes. */
+                c->peer_eof = true;
+                if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+                        conn_read_head(c);
+                else
+                        conn_start_closing(c);
+                return;
+        }
+        if (eof && c->state == CONN_BODY && c->req) {
+                c->peer_eof = true;
+                conn_feed_body(c); /* bytes read before the end still count */
+                if (c->state != CONN_BODY || !c->req || c->req->body_done)
+                        return;
         }
         if (c->state == CONN_BODY && c->req && !(what & BEV_EVENT_ERROR)) {
                 /* Silence, or the client's end of sending before the body's end: the handler
@@ -1109,8 +1171,9 @@ void http_server_shutdown(struct http_server *s, void (*drained)(void *arg), voi
         for (; c; c = next) {
                 next = c->next;
                 c->keep_alive = false;
-                if (c->state == CONN_HEAD &&
-                    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+                if ((c->state == CONN_HEAD &&
+                     evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) ||
+                    c->state == CONN_LINGER)
                         conn_free(c);
         }
         server_idle_check(s);

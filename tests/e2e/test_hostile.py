@@ -185,6 +185,37 @@ class FramingTest(PrefdCase):
         self.assertEqual(read_reply(s)[0], 200)
         s.close()
 
+    def test_half_closed_pipeline_is_answered(self):
+        # A client that sends its requests and ends its side (shutdown) gets every answer: the
+        # end of its input used to drop the replies still queued and the requests still buffered.
+        reqs = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 20 + b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+        for _ in range(5):
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+            s.sendall(reqs)
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            s.close()
+            self.assertEqual([st for st, _, _ in parse_responses(data)], [200] * 20 + [404])
+        # An error answered while the client is still sending is not lost to a reset: the server
+        # reads and drops the rest for a moment before it closes (a lingering close).
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        s.sendall(b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                  b"Content-Length: 300000\r\n\r\n")
+        try:
+            for _ in range(30):
+                s.sendall(b"x" * 10000)
+        except OSError:
+            pass
+        status, headers, body = read_reply(s)
+        s.close()
+        self.assertEqual(status, 415)
+        self.assertEqual(json.loads(body)["error"]["code"], "unsupported_media_type")
+
     def test_short_body_gets_408(self):
         # A body shorter than its Content-Length: 408 in the API's shape, then the close.
         s = socket.create_connection(("127.0.0.1", self.server.port), timeout=15)
@@ -505,3 +536,190 @@ class CapacityTest(PrefdCase):
         self.assertEqual(int(headers["content-length"]), len(body))
         self.assertEqual(json.loads(body)["error"]["code"], "unavailable")
         self.assertTrue(data.endswith(body))
+
+
+def split_responses(data):
+    """Every response in data (1xx, Content-Length, chunked, or up to the close). Strict: any
+    malformed answer raises, since these are prefd's own answers."""
+    out = []
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep:
+            raise AssertionError("unterminated response head: %r" % data[:200])
+        lines = head.decode("latin-1").split("\r\n")
+        version, status = lines[0].split(" ", 2)[:2]
+        if version != "HTTP/1.1":
+            raise AssertionError("bad status line %r" % lines[0])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        status = int(status)
+        if status < 200:
+            body, data = b"", rest
+        elif "content-length" in headers:
+            n = int(headers["content-length"])
+            if len(rest) < n:
+                raise AssertionError("short body: %r" % data[:300])
+            body, data = rest[:n], rest[n:]
+        elif headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line, 16)
+                if size == 0:
+                    _, _, rest = rest.partition(b"\r\n")
+                    break
+                body += rest[:size]
+                rest = rest[size + 2:]
+            data = rest
+        else:
+            body, data = rest, b""
+        out.append((status, headers, body))
+    return out
+
+
+class MutationTest(PrefdCase):
+    """Malformed heads, pipelining, huge headers, NUL bytes and invalid UTF-8, generated from
+    valid requests by seeded random mutations and thrown at a live server: every answer is
+    well-formed, in the JSON error shape, never a 5xx, nothing hangs, and the server lives on."""
+
+    server_env = {"PREFD_READ_TIMEOUT": "1s", "PREFD_HEAD_TIMEOUT": "2s", "PREFD_MAX_HEADER": "4k",
+                  "PREFD_MAX_BODY": "8k", "PREFD_MAX_CONNS_PER_ADDR": "1000"}
+    CASES = 600
+
+    def bases(self):
+        auth = b"Authorization: Bearer " + self.admin_token.encode() + b"\r\n"
+        body = b'{"slug":"mut","title":"Mutations"}'
+        return [
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /api/v1/projects?limit=5&cursor=0 HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n",
+            b"GET /api/v1/projects/mut/leaderboard?ties=half&language=en HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n",
+            b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\n" + auth
+            + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+            b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\n" + auth
+            + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n",
+            b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 37\r\n\r\n{\"username\":\"a\",\"password\":\"bbbbbb\"}",
+            b"GET /static/app.css HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\"\r\nCookie: prefd_session=pfs_x\r\n\r\n",
+            b"PATCH /api/v1/users/nobody HTTP/1.1\r\nHost: x\r\n" + auth
+            + b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+        ]
+
+    def mutate(self, rnd, req):
+        special = [b"\x00", b"\r", b"\n", b"\xff", b"\x80", b"\xc3", b" ", b":", b"%", b"\t", b"\x7f",
+                   b"%ff", b"%00", b"%c3", b"\r\n", b"\n\r\n", b",", b";", b"\"", b"chunked", b"-1", b"0x"]
+        kind = rnd.randrange(9)
+        b = bytearray(req)
+        if kind == 0:  # flip bytes
+            for _ in range(rnd.randint(1, 4)):
+                i = rnd.randrange(len(b))
+                b[i] = rnd.randrange(256)
+        elif kind == 1:  # insert special bytes
+            for _ in range(rnd.randint(1, 3)):
+                i = rnd.randrange(len(b) + 1)
+                b[i:i] = rnd.choice(special)
+        elif kind == 2:  # delete a run
+            i = rnd.randrange(len(b))
+            del b[i:i + rnd.randint(1, 8)]
+        elif kind == 3:  # truncate
+            b = b[:rnd.randrange(len(b))]
+        elif kind == 4:  # duplicate or add a header line
+            extra = rnd.choice([b"Content-Length: 5", b"Transfer-Encoding: chunked", b"Host: y",
+                                b"Transfer-Encoding: gzip", b"Content-Length: -1", b"Expect: 100-continue",
+                                b"Content-Type: application/json\xff", b"X-Forwarded-For: \xff, 1.2.3.4",
+                                b"Connection: close", b"X-Request-Id: \x00abc"])
+            i = b.find(b"\r\n") + 2
+            b[i:i] = extra + b"\r\n"
+        elif kind == 5:  # a huge header, or too many headers
+            i = b.find(b"\r\n") + 2
+            if rnd.random() < 0.5:
+                b[i:i] = b"X-Big: " + b"a" * rnd.choice([3000, 5000, 20000]) + b"\r\n"
+            else:
+                b[i:i] = b"".join(b"X-H%d: v\r\n" % k for k in range(rnd.choice([63, 64, 80])))
+        elif kind == 6:  # the path: invalid UTF-8 and escapes
+            sp = b.find(b" ") + 1
+            b[sp + 1:sp + 1] = rnd.choice([b"%ff", b"%c3%28", b"%ed%a0%80", b"%00", b"%", b"\xff", b"%c0%af"])
+        elif kind == 7:  # the method or version
+            sp = b.find(b" ")
+            b[:sp] = rnd.choice([b"G\x00T", b"", b"GET GET", b"\xffET", b"get", b"BREW", b"OPTIONS"])
+        else:  # the chunked framing, or the length
+            b = bytearray(req.replace(b"Content-Length: ", b"Content-Length: %d" % rnd.choice([0, 1, 99999, 1 << 62])))
+        return bytes(b)
+
+    def exchange(self, data):
+        """Sends data, ends the sending side, and reads until the server closes (bounded)."""
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=6)
+        t0 = time.time()
+        out = b""
+        try:
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the server answered and closed before it all went out (a 431, a 400)
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        except ConnectionResetError:
+            pass  # closing with unread input resets; what arrived before still counts
+        except socket.timeout:
+            raise AssertionError("no close within 6 s after %r" % data[:300])
+        finally:
+            s.close()
+        return out, time.time() - t0
+
+    def test_mutations(self):
+        self.admin.post("/api/v1/projects", {"slug": "mut", "title": "Mutations"})
+        rnd = random.Random(11)
+        bases = self.bases()
+        cases = []
+        for _ in range(self.CASES):
+            n = 1 if rnd.random() < 0.7 else rnd.randint(2, 5)  # pipelining
+            parts = []
+            for _ in range(n):
+                req = rnd.choice(bases)
+                parts.append(self.mutate(rnd, req) if rnd.random() < 0.85 else req)
+            cases.append(b"".join(parts))
+        # and the plain cases, each on its own
+        cases += [b"\x00" * 100, b"\xff" * 100, b"\r\n" * 5000, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 50,
+                  b"GET /%ff HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                  b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: " + b"\x00" * 10 + b"\r\n\r\n"]
+        results = [None] * len(cases)
+
+        def run(i):
+            results[i] = self.exchange(cases[i])
+
+        threads = []
+        for k in range(8):
+            t = threading.Thread(target=lambda k=k: [run(i) for i in range(k, len(cases), 8)])
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+        statuses = {}
+        slowest = 0
+        for data, (out, elapsed) in zip(cases, results):
+            slowest = max(slowest, elapsed)
+            for status, headers, body in split_responses(out):
+                statuses[status] = statuses.get(status, 0) + 1
+                self.assertLess(status, 500, (data[:300], body))
+                if status >= 400:
+                    err = json.loads(body)["error"]
+                    self.assertTrue(err["code"] and err["message"], body)
+                elif status not in (100, 204, 304):
+                    self.assertTrue(body or headers.get("content-length") == "0", (data[:300], headers))
+                body.decode("utf-8")  # every answer is UTF-8
+        print("\n  mutations: %d requests, answers by status %s, slowest connection %.1f s"
+              % (len(cases), dict(sorted(statuses.items())), slowest), flush=True)
+        self.assertGreater(sum(v for k, v in statuses.items() if k >= 400), len(cases) // 3)
+        self.assertGreater(statuses.get(200, 0), 10)
+        self.assertLess(slowest, 5)
+        # the server lives on and logged nothing alarming
+        self.assertEqual(Client(self.server.url).get("/healthz").status, 200)
+        log = self.server.read_log()
+        for bad in ("status=500", "double_reply", "level=error"):
+            self.assertNotIn(bad, log)
