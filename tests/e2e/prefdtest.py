@@ -49,6 +49,43 @@ def psql(db, sql):
     return [line.split("\t") for line in out.split("\n")] if out else []
 
 
+class Cluster:
+    """A private PostgreSQL cluster of its own, for tests that stop or crash it (the shared one
+    under PREFD_TEST_PGDIR must stay up for the others). Made with tests/lib/pg.sh in a fresh
+    directory under the run's temporary directory; stop() removes nothing (the logs stay)."""
+
+    def __init__(self, name):
+        self.dir = os.path.join(TMP, "%s-%s" % (name, uuid.uuid4().hex[:6]))
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o755)
+        self.sh("start")
+
+    def sh(self, *args, check=True):
+        out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), args[0], self.dir] + list(args[1:]),
+                             check=check, capture_output=True, text=True, cwd=TOP, timeout=120)
+        return out.stdout.strip()
+
+    def database(self, name):
+        self.sh("createdb", name)
+        return self.sh("url", name)
+
+    def psql(self, db, sql):
+        out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), "psql", self.dir, db, "-X", "-q",
+                              "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                             check=True, capture_output=True, text=True, cwd=TOP).stdout
+        return [line.split("\t") for line in out.rstrip("\n").split("\n")] if out.strip() else []
+
+    def start(self):
+        self.sh("start")
+
+    def crash(self):
+        """pg_ctl stop -m immediate: every backend dies at once, recovery from the WAL later."""
+        self.sh("crash")
+
+    def stop(self):
+        self.sh("stop", check=False)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
