@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #define STREAM_LOW_WATER  (256 * 1024)  /* a streaming handler is asked for more below this */
@@ -34,6 +35,8 @@
 #define HSTS_HEADER       "Strict-Transport-Security: max-age=31536000\r\n" /* over TLS */
 #define LINGER_SECONDS    2.0           /* a closed connection is read and dropped this long */
 #define LINGER_BYTES      (1024 * 1024) /* or this much */
+#define FD_RESERVE        64            /* descriptors kept for the database, logs and TLS files */
+#define ACCEPT_PAUSE      0.1           /* seconds the listener rests when out of descriptors */
 
 enum conn_state {
         CONN_HEAD,    /* reading a request head */
@@ -79,6 +82,8 @@ struct http_server {
         struct app *app;
         const struct config *cfg;
         struct evconnlistener *listener;
+        struct event *accept_resume; /* re-enables the listener after running out of descriptors */
+        size_t max_conns;            /* PREFD_MAX_CONNS, or fewer when descriptors are short */
         SSL_CTX *ssl;
         http_dispatch_fn dispatch;
         struct http_conn *conns; /* list of open connections */
@@ -1008,7 +1013,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         }
         /* Full: the connection waiting longest for a request head (idle keep-alive, or a head
          * trickling in) makes room, so that slow clients cannot shut out new ones. */
-        if (s->nconns >= (size_t)s->cfg->max_conns) {
+        if (s->nconns >= s->max_conns) {
                 if (!s->wait_first) {
                         s->stats.refused_full++;
                         refuse(s, fd, 503, "unavailable", "too many connections, try again");
@@ -1076,10 +1081,56 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         bufferevent_enable(c->bev, EV_READ);
 }
 
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct http_server *s = arg;
+        if (s->listener)
+                evconnlistener_enable(s->listener);
+}
+
 static void listener_error_cb(struct evconnlistener *l, void *arg)
 {
+        struct http_server *s = arg;
         int err = EVUTIL_SOCKET_ERROR();
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                /* The listener stays readable: without a pause this would spin on the loop. */
+                struct timeval tv = tv_of(ACCEPT_PAUSE);
+                evconnlistener_disable(l);
+                evtimer_add(s->accept_resume, &tv);
+                log_refusal(s, "out_of_descriptors", "-");
+                return;
+        }
         log_error(NULL, "msg=accept_failed error=%s", LOGQ(evutil_socket_error_to_string(err)));
+}
+
+/*
+ * Connections need descriptors: the soft limit is raised towards the hard one, and when it still
+ * cannot hold PREFD_MAX_CONNS the server takes fewer, so that a full server reclaims waiting
+ * connections instead of failing accept().
+ */
+static size_t usable_conns(const struct config *cfg)
+{
+        rlim_t want = (rlim_t)cfg->max_conns + (rlim_t)cfg->db_pool + FD_RESERVE;
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+                return (size_t)cfg->max_conns;
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+                struct rlimit raised = rl;
+                raised.rlim_cur =
+                    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                        rl = raised;
+        }
+        if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+                return (size_t)cfg->max_conns;
+        rlim_t room = rl.rlim_cur > (rlim_t)cfg->db_pool + FD_RESERVE + 1
+                          ? rl.rlim_cur - (rlim_t)cfg->db_pool - FD_RESERVE
+                          : 1;
+        log_warn(NULL,
+                 "msg=max_conns_lowered setting=PREFD_MAX_CONNS configured=%ld usable=%llu "
+                 "open_file_limit=%llu",
+                 cfg->max_conns, (unsigned long long)room, (unsigned long long)rl.rlim_cur);
+        return (size_t)room;
 }
 
 struct http_server *http_server_new(struct event_base *base, struct app *app,
@@ -1105,6 +1156,7 @@ struct http_server *http_server_new(struct event_base *base, struct app *app,
         s->app = app;
         s->cfg = cfg;
         s->dispatch = dispatch;
+        s->max_conns = usable_conns(cfg);
         if (crypto_random(&s->id_prefix, sizeof(s->id_prefix)) != 0) {
                 snprintf(err, errlen, "no random numbers from OpenSSL");
                 free(s);
@@ -1129,6 +1181,12 @@ struct http_server *http_server_new(struct event_base *base, struct app *app,
                 return NULL;
         }
         evconnlistener_set_error_cb(s->listener, listener_error_cb);
+        s->accept_resume = evtimer_new(base, accept_resume_cb, s);
+        if (!s->accept_resume) {
+                snprintf(err, errlen, "out of memory");
+                http_server_free(s);
+                return NULL;
+        }
         struct sockaddr_storage bound;
         socklen_t blen = sizeof(bound);
         if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&bound, &blen) == 0)
@@ -1167,6 +1225,8 @@ void http_server_shutdown(struct http_server *s, void (*drained)(void *arg), voi
                 evconnlistener_free(s->listener);
                 s->listener = NULL;
         }
+        if (s->accept_resume)
+                evtimer_del(s->accept_resume);
         struct http_conn *c = s->conns, *next;
         for (; c; c = next) {
                 next = c->next;
@@ -1188,6 +1248,8 @@ void http_server_free(struct http_server *s)
                 conn_free(s->conns);
         if (s->listener)
                 evconnlistener_free(s->listener);
+        if (s->accept_resume)
+                event_free(s->accept_resume);
         if (s->ssl)
                 SSL_CTX_free(s->ssl);
         u64map_fini(&s->per_addr);

@@ -104,7 +104,7 @@ def cli(db_url, *args, stdin=None, env=None):
 class Server:
     """One prefd process."""
 
-    def __init__(self, db_url, env=None, tls=None, name="prefd"):
+    def __init__(self, db_url, env=None, tls=None, name="prefd", open_files=None):
         self.port = free_port()
         self.db_url = db_url
         self.scheme = "https" if tls else "http"
@@ -115,7 +115,11 @@ class Server:
             e.update(PREFD_TLS_CERT=tls[0], PREFD_TLS_KEY=tls[1])
         e.update(env or {})
         self.log = open(self.logpath, "wb")
-        self.proc = subprocess.Popen([BIN], env=e, stdout=self.log, stderr=subprocess.STDOUT)
+        limit = None
+        if open_files:  # RLIMIT_NOFILE, soft and hard, for the process
+            import resource
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))  # noqa: E731
+        self.proc = subprocess.Popen([BIN], env=e, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=limit)
 
     @property
     def url(self):

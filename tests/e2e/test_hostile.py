@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from prefdtest import Client, PrefdCase, parse_responses, raw_http
+from prefdtest import Client, PrefdCase, Server, parse_responses, raw_http
 
 
 def one_response(port, data, timeout=10):
@@ -536,6 +536,46 @@ class CapacityTest(PrefdCase):
         self.assertEqual(int(headers["content-length"]), len(body))
         self.assertEqual(json.loads(body)["error"]["code"], "unavailable")
         self.assertTrue(data.endswith(body))
+
+
+class DescriptorTest(PrefdCase):
+    """Few file descriptors: the server takes only the connections it can hold (and reclaims
+    waiting ones) instead of failing accept() in a loop."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.small = Server(cls.db_url, env={"PREFD_MAX_CONNS_PER_ADDR": "40", "PREFD_LOG_LEVEL": "warn"},
+                           name="descriptors", open_files=160).wait_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.small.stop()
+        super().tearDownClass()
+        if code != 0:
+            raise RuntimeError("prefd exited with %s" % code)
+
+    def test_low_open_file_limit(self):
+        log = self.small.read_log()
+        self.assertIn("msg=max_conns_lowered setting=PREFD_MAX_CONNS configured=4096 usable=92", log)
+        attack = Slowloris(self.small.port, ["127.0.3.%d" % i for i in range(1, 5)], 40).start()
+        try:
+            time.sleep(1.5)
+            waits = []
+            for _ in range(20):
+                t0 = time.time()
+                s = connect_from("127.0.0.1", self.small.port)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                self.assertEqual(read_reply(s)[0], 200)
+                s.close()
+                waits.append(time.time() - t0)
+            text = Client(self.small.url).get("/metrics").body.decode()
+        finally:
+            attack.stop()
+        self.assertLessEqual(metric(text, 'prefd_http_connections{state="open"}'), 92)
+        self.assertGreater(metric(text, 'prefd_http_connections_total{event="evicted"}'), 0)
+        self.assertLess(max(waits), 0.5)
+        self.assertNotIn("accept_failed", self.small.read_log())
 
 
 def split_responses(data):
