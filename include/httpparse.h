@@ -25,6 +25,11 @@ struct http_head {
         struct http_header headers[HTTPPARSE_MAX_HEADERS];
 };
 
+/* RFC 9110 token characters (methods, header names, codings). */
+bool httpparse_is_tchar(unsigned char c);
+/* The value of a hexadecimal digit, -1 for anything else. */
+int httpparse_hexval(char c);
+
 /*
  * Parses a request head of len bytes (request line and headers, through the blank line) in
  * place. Returns 0, or -1 with *reason set to a static description of what is malformed.

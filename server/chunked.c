@@ -3,6 +3,8 @@
  */
 #include "chunked.h"
 
+#include "httpparse.h"
+
 #include <string.h>
 
 enum {
@@ -29,23 +31,6 @@ static enum chunked_status fail(struct chunked *c, const char *why)
         return CHUNKED_ERROR;
 }
 
-static int hexval(char ch)
-{
-        if (ch >= '0' && ch <= '9')
-                return ch - '0';
-        if (ch >= 'a' && ch <= 'f')
-                return ch - 'a' + 10;
-        if (ch >= 'A' && ch <= 'F')
-                return ch - 'A' + 10;
-        return -1;
-}
-
-static bool is_tchar(unsigned char ch)
-{
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-               (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
 /* Field content and extensions: no control bytes but HTAB. */
 static bool plain_text(const char *p, const char *end)
 {
@@ -60,12 +45,12 @@ static enum chunked_status size_line(struct chunked *c, const char *p, const cha
 {
         uint64_t size = 0;
         int digits = 0, significant = 0;
-        for (; p < end && hexval(*p) >= 0; p++, digits++) {
-                if (size || hexval(*p))
+        for (; p < end && httpparse_hexval(*p) >= 0; p++, digits++) {
+                if (size || httpparse_hexval(*p))
                         significant++;
                 if (significant > SIZE_DIGITS_MAX)
                         return fail(c, "chunk size too large");
-                size = size * 16 + (uint64_t)hexval(*p);
+                size = size * 16 + (uint64_t)httpparse_hexval(*p);
         }
         if (digits == 0)
                 return fail(c, "chunk size is not a hexadecimal number");
@@ -93,7 +78,7 @@ static enum chunked_status trailer_line(struct chunked *c, const char *p, const 
         if (!colon || colon == p)
                 return fail(c, "malformed trailer field");
         for (const char *q = p; q < colon; q++)
-                if (!is_tchar((unsigned char)*q))
+                if (!httpparse_is_tchar((unsigned char)*q))
                         return fail(c, "malformed trailer field");
         if (!plain_text(colon + 1, end))
                 return fail(c, "control character in a trailer field");

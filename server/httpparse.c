@@ -8,14 +8,14 @@
 #include <string.h>
 #include <strings.h>
 
-static bool is_tchar(unsigned char c)
+bool httpparse_is_tchar(unsigned char c)
 {
         /* RFC 9110 token characters */
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static int hexval(char c)
+int httpparse_hexval(char c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -55,7 +55,7 @@ int httpparse_head(char *buf, size_t len, struct http_head *h, const char **reas
         if (!sp1 || sp1 == p)
                 return -1;
         for (char *q = p; q < sp1; q++)
-                if (!is_tchar((unsigned char)*q))
+                if (!httpparse_is_tchar((unsigned char)*q))
                         return -1;
         char *target = sp1 + 1;
         char *sp2 = memchr(target, ' ', (size_t)(eol - target));
@@ -102,7 +102,7 @@ int httpparse_head(char *buf, size_t len, struct http_head *h, const char **reas
                         return -1;
                 }
                 for (char *q = p; q < colon; q++)
-                        if (!is_tchar((unsigned char)*q)) {
+                        if (!httpparse_is_tchar((unsigned char)*q)) {
                                 *reason = "malformed header name";
                                 return -1;
                         }
@@ -158,7 +158,7 @@ static int read_codings(const char *v, int *codings, bool *chunked_last)
                 while (*p == ' ' || *p == '\t')
                         p++;
                 const char *start = p;
-                while (is_tchar((unsigned char)*p))
+                while (httpparse_is_tchar((unsigned char)*p))
                         p++;
                 const char *end = p;
                 while (*p == ' ' || *p == '\t')
@@ -182,7 +182,7 @@ static bool valid_host(const char *v)
         const char *p = v;
         if (*p == '[') {
                 p++;
-                while (*p && (hexval(*p) >= 0 || *p == ':' || *p == '.'))
+                while (*p && (httpparse_hexval(*p) >= 0 || *p == ':' || *p == '.'))
                         p++;
                 if (*p++ != ']')
                         return false;
@@ -274,7 +274,7 @@ long httpparse_decode(const char *in, size_t len, char *out, bool plus_is_space)
                 if (c == '%') {
                         if (i + 2 >= len)
                                 goto bad;
-                        int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+                        int hi = httpparse_hexval(in[i + 1]), lo = httpparse_hexval(in[i + 2]);
                         if (hi < 0 || lo < 0)
                                 goto bad;
                         c = (char)(hi * 16 + lo);
@@ -293,24 +293,38 @@ bad:
         return -1;
 }
 
+/* One name=value parameter of a query string, as spans of it (value NULL without '='). */
+struct param {
+        const char *name, *name_end;
+        const char *value, *end;
+};
+
+/* Reads the parameter starting at p into *q; returns where the next one starts, or NULL. */
+static const char *param_next(const char *p, struct param *q)
+{
+        const char *amp = strchr(p, '&');
+        q->name = p;
+        q->end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(q->end - p));
+        q->name_end = eq ? eq : q->end;
+        q->value = eq ? eq + 1 : NULL;
+        return amp ? amp + 1 : NULL;
+}
+
 int httpparse_query(const char *query, const char *name, char *out, size_t outlen)
 {
         size_t nlen = strlen(name);
-        const char *p = query;
-        while (p && *p) {
-                const char *amp = strchr(p, '&');
-                const char *e = amp ? amp : p + strlen(p);
-                const char *eq = memchr(p, '=', (size_t)(e - p));
-                const char *ke = eq ? eq : e;
-                if ((size_t)(ke - p) == nlen && memcmp(p, name, nlen) == 0) {
-                        const char *v = eq ? eq + 1 : e;
-                        size_t vlen = (size_t)(e - v);
-                        if (vlen >= outlen)
-                                return -1;
-                        long n = httpparse_decode(v, vlen, out, true);
-                        return n < 0 || !utf8_valid(out, (size_t)n) ? -1 : 1;
-                }
-                p = amp ? amp + 1 : NULL;
+        struct param q;
+        for (const char *p = query; p && *p;) {
+                p = param_next(p, &q);
+                if ((size_t)(q.name_end - q.name) != nlen || memcmp(q.name, name, nlen) != 0)
+                        continue;
+                const char *v = q.value ? q.value : q.end;
+                size_t vlen = (size_t)(q.end - v);
+                if (vlen >= outlen)
+                        return -1;
+                long n = httpparse_decode(v, vlen, out, true);
+                return n < 0 || !utf8_valid(out, (size_t)n) ? -1 : 1;
         }
         return 0;
 }
@@ -322,8 +336,8 @@ static int check_encoded(const char *in, size_t len)
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)in[i];
                 if (c == '%') {
-                        int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
-                        int lo = hi >= 0 ? hexval(in[i + 2]) : -1;
+                        int hi = i + 2 < len ? httpparse_hexval(in[i + 1]) : -1;
+                        int lo = hi >= 0 ? httpparse_hexval(in[i + 2]) : -1;
                         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                                 return HTTPPARSE_MALFORMED;
                         c = (unsigned char)(hi * 16 + lo);
@@ -337,24 +351,18 @@ static int check_encoded(const char *in, size_t len)
 
 int httpparse_query_check(const char *query, char *bad, size_t badlen)
 {
-        const char *p = query;
-        while (p && *p) {
-                const char *amp = strchr(p, '&');
-                const char *e = amp ? amp : p + strlen(p);
-                const char *eq = memchr(p, '=', (size_t)(e - p));
-                const char *ke = eq ? eq : e;
-                int rc = check_encoded(p, (size_t)(ke - p));
-                if (rc == 0 && eq)
-                        rc = check_encoded(eq + 1, (size_t)(e - eq - 1));
+        struct param q;
+        for (const char *p = query; p && *p;) {
+                p = param_next(p, &q);
+                int rc = check_encoded(q.name, (size_t)(q.name_end - q.name));
+                if (rc == 0 && q.value)
+                        rc = check_encoded(q.value, (size_t)(q.end - q.value));
                 if (rc != 0) {
-                        size_t n = (size_t)(ke - p);
-                        if (n >= badlen)
-                                n = badlen - 1;
-                        memcpy(bad, p, n);
+                        size_t n = MIN((size_t)(q.name_end - q.name), badlen - 1);
+                        memcpy(bad, q.name, n);
                         bad[n] = '\0';
                         return rc;
                 }
-                p = amp ? amp + 1 : NULL;
         }
         return 0;
 }
@@ -362,15 +370,11 @@ int httpparse_query_check(const char *query, char *bad, size_t badlen)
 void httpparse_query_names(const char *query, bool (*fn)(const char *name, size_t len, void *arg),
                            void *arg)
 {
-        const char *p = query;
-        while (p && *p) {
-                const char *amp = strchr(p, '&');
-                const char *e = amp ? amp : p + strlen(p);
-                const char *eq = memchr(p, '=', (size_t)(e - p));
-                const char *ke = eq ? eq : e;
-                if (ke > p && !fn(p, (size_t)(ke - p), arg))
+        struct param q;
+        for (const char *p = query; p && *p;) {
+                p = param_next(p, &q);
+                if (q.name_end > q.name && !fn(q.name, (size_t)(q.name_end - q.name), arg))
                         return;
-                p = amp ? amp + 1 : NULL;
         }
 }
 

@@ -242,6 +242,20 @@ class Client:
         return r
 
 
+def read_until_close(sock):
+    """Everything a socket receives until the peer closes (a reset ends it too)."""
+    chunks = []
+    while True:
+        try:
+            b = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        chunks.append(b)
+    return b"".join(chunks)
+
+
 def raw_http(port, data, timeout=10, read_all=True):
     """Sends raw bytes over TCP and returns everything the server wrote before closing."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -263,21 +277,30 @@ def raw_http(port, data, timeout=10, read_all=True):
         s.close()
 
 
-def parse_responses(data):
-    """Splits raw HTTP/1.1 responses (Content-Length or chunked) into (status, headers, body)."""
+def parse_responses(data, strict=False):
+    """Splits raw HTTP/1.1 responses (1xx, Content-Length or chunked) into (status, headers, body).
+    strict: every response must be complete and well-formed (AssertionError otherwise)."""
     out = []
     while data:
         head, sep, rest = data.partition(b"\r\n\r\n")
         if not sep:
+            if strict:
+                raise AssertionError("unterminated response head: %r" % data[:200])
             break
         lines = head.decode("latin-1").split("\r\n")
+        if strict and not lines[0].startswith("HTTP/1.1 "):
+            raise AssertionError("bad status line %r" % lines[0])
         status = int(lines[0].split(" ")[1])
         headers = {}
         for line in lines[1:]:
             k, _, v = line.partition(":")
             headers[k.strip().lower()] = v.strip()
-        if "content-length" in headers:
+        if status < 200:
+            body, data = b"", rest
+        elif "content-length" in headers:
             n = int(headers["content-length"])
+            if strict and len(rest) < n:
+                raise AssertionError("short body: %r" % data[:300])
             body, data = rest[:n], rest[n:]
         elif headers.get("transfer-encoding") == "chunked":
             body = b""

@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from prefdtest import Client, PrefdCase, Server, parse_responses, raw_http
+from prefdtest import Client, PrefdCase, Server, parse_responses, raw_http, read_until_close
 
 
 def one_response(port, data, timeout=10):
@@ -193,12 +193,7 @@ class FramingTest(PrefdCase):
             s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
             s.sendall(reqs)
             s.shutdown(socket.SHUT_WR)
-            data = b""
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                data += b
+            data = read_until_close(s)
             s.close()
             self.assertEqual([st for st, _, _ in parse_responses(data)], [200] * 20 + [404])
         # An error answered while the client is still sending is not lost to a reset: the server
@@ -426,44 +421,20 @@ class CapacityTest(PrefdCase):
         self.assertGreaterEqual(most_open, 60)  # the server was full...
         self.assertGreater(metric(text, 'prefd_http_connections_total{event="evicted"}'), evicted + 100)  # ...made room
 
-    def test_c_head_deadline(self):
-        s = connect_from("127.0.0.3", self.server.port, timeout=10)
+    def trickle(self, source, start, byte, gap, limit=10):
+        """Sends start, then `byte` every `gap` seconds (never silent) until the server answers
+        and closes; returns (status, error, seconds)."""
+        s = connect_from(source, self.server.port, timeout=10)
         t0 = time.time()
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        s.settimeout(0.5)
+        s.sendall(start)
+        s.settimeout(gap)
         data = b""
-        while time.time() - t0 < 8:
-            try:
-                b = s.recv(4096)
-            except socket.timeout:
-                s.sendall(b"X-Slow: a\r\n")  # a byte every half second: never silent
-                continue
-            if not b:
-                break
-            data += b
-        elapsed = time.time() - t0
-        s.close()
-        (status, headers, body), = parse_responses(data)
-        self.assertEqual(status, 408)
-        self.assertEqual(json.loads(body)["error"]["code"], "bad_request")
-        self.assertGreater(elapsed, 2.5)
-        self.assertLess(elapsed, 4.5)
-
-    def test_d_minimum_body_rate(self):
-        # 1 KiB/s after the first read timeout (2 s): 10 bytes a second is too slow, even though
-        # the connection is never silent long enough for the read timeout.
-        s = connect_from("127.0.0.4", self.server.port, timeout=10)
-        t0 = time.time()
-        s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: 100000\r\n\r\n")
-        s.settimeout(0.1)
-        data = b""
-        while time.time() - t0 < 10:
+        while time.time() - t0 < limit:
             try:
                 b = s.recv(4096)
             except socket.timeout:
                 try:
-                    s.sendall(b" ")
+                    s.sendall(byte)
                 except OSError:
                     break
                 continue
@@ -474,9 +445,25 @@ class CapacityTest(PrefdCase):
             data += b
         elapsed = time.time() - t0
         s.close()
-        (status, headers, body), = parse_responses(data)
+        (status, headers, body), = parse_responses(data, strict=True)
+        return status, json.loads(body)["error"], elapsed
+
+    def test_c_head_deadline(self):
+        # a header line every half second: never silent, never finished
+        status, err, elapsed = self.trickle("127.0.0.3", b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"X-Slow: a\r\n",
+                                            0.5)
+        self.assertEqual((status, err["code"]), (408, "bad_request"))
+        self.assertGreater(elapsed, 2.5)  # the head deadline is 3 s
+        self.assertLess(elapsed, 4.5)
+
+    def test_d_minimum_body_rate(self):
+        # 1 KiB/s after the first read timeout (2 s): 10 bytes a second is too slow, even though
+        # the connection is never silent long enough for the read timeout.
+        status, err, elapsed = self.trickle("127.0.0.4", b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+                                            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+                                            b" ", 0.1)
         self.assertEqual(status, 408)
-        self.assertIn("in time", json.loads(body)["error"]["message"])
+        self.assertIn("in time", err["message"])
         self.assertGreater(elapsed, 1.8)
         self.assertLess(elapsed, 4.0)
         # at the rate, an upload goes through: 2 KiB/s for a 5 KiB body
@@ -491,51 +478,35 @@ class CapacityTest(PrefdCase):
         s.close()
         self.assertIn(status, (401, 422))
 
-    def test_e_refusals_are_well_formed(self):
-        # The canned answers at accept time carry the right Content-Length and the API's shape.
-        held = [connect_from("127.0.0.5", self.server.port) for _ in range(16)]
+    def assertRefusal(self, held, source, status, code):
+        """A new connection from source while `held` sockets are open gets the canned answer:
+        the right Content-Length, the API's error shape, then the close."""
         try:
-            extra = connect_from("127.0.0.5", self.server.port)
-            data = b""
-            while True:
-                b = extra.recv(4096)
-                if not b:
-                    break
-                data += b
-            extra.close()
-        finally:
-            for s in held:
-                s.close()
-        (status, headers, body), = parse_responses(data)
-        self.assertEqual(status, 429)
-        self.assertEqual(int(headers["content-length"]), len(body))
-        self.assertEqual(json.loads(body)["error"]["code"], "rate_limited")
-        self.assertTrue(data.endswith(body))
-        # a server full of requests still being read (nothing waiting to reclaim): 503
-        busy = []
-        try:
-            for i in range(64):
-                s = connect_from("127.0.2.%d" % (1 + i // 15), self.server.port)
-                s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: 100\r\n\r\n{")
-                busy.append(s)
-            time.sleep(0.3)
-            s = connect_from("127.0.0.6", self.server.port)
-            data = b""
-            while True:
-                b = s.recv(4096)
-                if not b:
-                    break
-                data += b
+            s = connect_from(source, self.server.port)
+            data = read_until_close(s)
             s.close()
         finally:
-            for s in busy:
-                s.close()
-        (status, headers, body), = parse_responses(data)
-        self.assertEqual(status, 503)
+            for h in held:
+                h.close()
+        (got, headers, body), = parse_responses(data, strict=True)
+        self.assertEqual(got, status)
         self.assertEqual(int(headers["content-length"]), len(body))
-        self.assertEqual(json.loads(body)["error"]["code"], "unavailable")
+        self.assertEqual(json.loads(body)["error"]["code"], code)
         self.assertTrue(data.endswith(body))
+
+    def test_e_refusals_are_well_formed(self):
+        # one address over its cap: 429
+        self.assertRefusal([connect_from("127.0.0.5", self.server.port) for _ in range(16)], "127.0.0.5",
+                           429, "rate_limited")
+        # a server full of requests still being read (nothing waiting to reclaim): 503
+        busy = []
+        for i in range(64):
+            s = connect_from("127.0.2.%d" % (1 + i // 15), self.server.port)
+            s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\n\r\n{")
+            busy.append(s)
+        time.sleep(0.3)
+        self.assertRefusal(busy, "127.0.0.6", 503, "unavailable")
 
 
 class DescriptorTest(PrefdCase):
@@ -576,47 +547,6 @@ class DescriptorTest(PrefdCase):
         self.assertGreater(metric(text, 'prefd_http_connections_total{event="evicted"}'), 0)
         self.assertLess(max(waits), 0.5)
         self.assertNotIn("accept_failed", self.small.read_log())
-
-
-def split_responses(data):
-    """Every response in data (1xx, Content-Length, chunked, or up to the close). Strict: any
-    malformed answer raises, since these are prefd's own answers."""
-    out = []
-    while data:
-        head, sep, rest = data.partition(b"\r\n\r\n")
-        if not sep:
-            raise AssertionError("unterminated response head: %r" % data[:200])
-        lines = head.decode("latin-1").split("\r\n")
-        version, status = lines[0].split(" ", 2)[:2]
-        if version != "HTTP/1.1":
-            raise AssertionError("bad status line %r" % lines[0])
-        headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        status = int(status)
-        if status < 200:
-            body, data = b"", rest
-        elif "content-length" in headers:
-            n = int(headers["content-length"])
-            if len(rest) < n:
-                raise AssertionError("short body: %r" % data[:300])
-            body, data = rest[:n], rest[n:]
-        elif headers.get("transfer-encoding") == "chunked":
-            body = b""
-            while True:
-                size_line, _, rest = rest.partition(b"\r\n")
-                size = int(size_line, 16)
-                if size == 0:
-                    _, _, rest = rest.partition(b"\r\n")
-                    break
-                body += rest[:size]
-                rest = rest[size + 2:]
-            data = rest
-        else:
-            body, data = rest, b""
-        out.append((status, headers, body))
-    return out
 
 
 class MutationTest(PrefdCase):
@@ -692,20 +622,13 @@ class MutationTest(PrefdCase):
         """Sends data, ends the sending side, and reads until the server closes (bounded)."""
         s = socket.create_connection(("127.0.0.1", self.server.port), timeout=6)
         t0 = time.time()
-        out = b""
         try:
             try:
                 s.sendall(data)
                 s.shutdown(socket.SHUT_WR)
             except OSError:
                 pass  # the server answered and closed before it all went out (a 431, a 400)
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                out += b
-        except ConnectionResetError:
-            pass  # closing with unread input resets; what arrived before still counts
+            out = read_until_close(s)  # a reset ends it: what arrived before still counts
         except socket.timeout:
             raise AssertionError("no close within 6 s after %r" % data[:300])
         finally:
@@ -744,7 +667,7 @@ class MutationTest(PrefdCase):
         slowest = 0
         for data, (out, elapsed) in zip(cases, results):
             slowest = max(slowest, elapsed)
-            for status, headers, body in split_responses(out):
+            for status, headers, body in parse_responses(out, strict=True):
                 statuses[status] = statuses.get(status, 0) + 1
                 self.assertLess(status, 500, (data[:300], body))
                 if status >= 400:
