@@ -3,6 +3,8 @@
  */
 #include "jsonv.h"
 
+#include "utf8.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -299,6 +301,9 @@ json_t *jv_string_array(struct jv *v, const char *key, bool required, size_t max
 
 void jv_reply(struct req *r, const struct jv *v)
 {
-        json_t *details = v->field[0] ? json_pack("{s:s}", "field", v->field) : NULL;
+        /* A long key is cut to fit field[], maybe inside a character. */
+        char field[sizeof(v->field)];
+        utf8_repair(field, sizeof(field), v->field);
+        json_t *details = field[0] ? json_pack("{s:s}", "field", field) : NULL;
         req_reply_error(r, 422, "validation_failed", details, "%s", v->message);
 }

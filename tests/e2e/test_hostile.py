@@ -88,6 +88,10 @@ class Utf8Test(PrefdCase):
         r = self.admin.get("/api/v1/" + "%C3%A9" * 700)
         body = self.assertError(r, 404, "not_found")
         r.body.decode("utf-8")  # strict: raises on anything that is not UTF-8
+        # an unknown field whose name is cut inside a character in the details
+        r = self.admin.post("/api/v1/projects", {"slug": "x", "title": "t", "\u00e9" * 40: 1})
+        body = self.assertError(r, 422, "validation_failed")
+        self.assertTrue(body["error"]["details"]["field"].startswith("\u00e9" * 31))
         # nothing answered 500, and the server is fine
         self.assertNotIn("status=500", self.server.read_log())
         self.assertEqual(Client(self.server.url).get("/healthz").status, 200)
