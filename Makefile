@@ -7,6 +7,8 @@
 #   make bench      ranking and import/leaderboard/export benchmarks (prints figures)
 #   make screenshots  refresh client/web/screenshots (the README's pictures of the pages)
 #   make format     clang-format every C file
+#   make fuzz       build the libFuzzer targets (clang) in build-fuzz/ and run each for FUZZ_TIME
+#                   seconds (default 50) from its seed corpus; fails on any finding
 #
 # Switches: SAN=address,undefined (sanitizers), WERROR=1 (warnings are errors), O=0 (no optimising),
 # BUILD=dir (build elsewhere than ./build, e.g. to keep a sanitizer build beside the normal one).
@@ -25,6 +27,12 @@ endif
 ifneq ($(SAN),)
 CFLAGS_BASE += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS     += -fsanitize=$(SAN)
+endif
+# The fuzzing build (make fuzz): every object instrumented for libFuzzer and the sanitizers.
+FUZZ_SAN := fuzzer,address,undefined
+ifneq ($(FUZZ),)
+CFLAGS_BASE += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -51,9 +59,13 @@ DBTEST_SRC  := $(wildcard tests/db/dbtest_*.c)
 DBTEST_BIN  := $(DBTEST_SRC:tests/db/%.c=$(BUILD)/tests/%)
 BENCH_SRC   := $(wildcard tests/bench/*.c)
 BENCH_BIN   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_TIME   ?= 50
 
-.PHONY: all deps run test test-unit test-db test-e2e test-browser screenshots bench format clean \
-	distclean
+.PHONY: all deps run test test-unit test-db test-e2e test-browser screenshots bench fuzz \
+	fuzz-targets format clean distclean
 
 all: $(BUILD)/prefd $(if $(CLIENT_SRC),$(BUILD)/prefctl) $(UNIT_BIN) $(DBTEST_BIN)
 
@@ -95,6 +107,10 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB_OBJ) $(EMBED_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB_OBJ) $(EMBED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=$(FUZZ_SAN) -o $@ $^ $(LIBS)
+
 deps:
 	@sh tests/lib/deps.sh all
 
@@ -120,11 +136,19 @@ screenshots: all
 bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh
 
+# Fuzzing needs Debian's clang and its libFuzzer runtime; it builds apart from ./build.
+fuzz:
+	@sh tests/lib/deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang FUZZ=1 fuzz-targets
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
+fuzz-targets: $(FUZZ_BIN)
+
 format:
 	clang-format -i $$(find server client include tests -name '*.[ch]' -not -path '*/node_modules/*')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
 
 # Also removes the private database under ./var (asks nothing: it is only the demo's data).
 distclean: clean

@@ -14,7 +14,6 @@ struct db;
 struct work;
 struct http_server;
 struct metrics;
-struct auth_limiter;
 struct tally;
 struct authcache;
 struct rating;
@@ -26,12 +25,11 @@ struct app {
         struct work *work;
         struct http_server *http;
         struct metrics *metrics;
-        struct auth_limiter *limiter; /* failed-login counting (auth.c) */
-        struct authcache *authcache;  /* recently authenticated callers (authcache.h) */
-        struct rating *rating;        /* the rating loop's batchers (rating.h) */
-        struct tally *tally;          /* vote index for filtered rankings (tally.c) */
-        bool schema_ok;               /* migrations are applied: the API may use the database */
-        bool shutting_down;           /* SIGTERM received */
+        struct authcache *authcache; /* recently authenticated callers (authcache.h) */
+        struct rating *rating;       /* the rating loop's batchers (rating.h) */
+        struct tally *tally;         /* vote index for filtered rankings (tally.c) */
+        bool schema_ok;              /* migrations are applied: the API may use the database */
+        bool shutting_down;          /* SIGTERM received */
 };
 
 #endif

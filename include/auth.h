@@ -1,7 +1,7 @@
 /*
  * auth.h - who is calling: API tokens (Authorization: Bearer) and browser sessions (an HttpOnly
- * SameSite=Strict cookie plus a CSRF token for state changes), password hashing off the event
- * loop, and the failed-login limiter.
+ * SameSite=Strict cookie plus a CSRF token for state changes) and password hashing off the
+ * event loop. Login attempts are counted in PostgreSQL (api_session.c, prefd_login_attempt).
  *
  * Tokens and session cookies are 32 random bytes; the database keeps only their SHA-256.
  */
@@ -15,8 +15,6 @@
 #define AUTH_TOKEN_MAX    128 /* longest token text accepted */
 #define AUTH_PASSWORD_MIN 8
 #define AUTH_PASSWORD_MAX 1024
-
-struct auth_limiter;
 
 /*
  * Authenticates r from its Authorization header or session cookie, fills r->user and calls
@@ -51,13 +49,5 @@ void auth_hash_password(struct req *r, const char *password, auth_hash_fn fn);
 typedef void (*auth_verify_fn)(struct req *r, int match);
 void auth_verify_password(struct req *r, const char *password, const char *stored,
                           auth_verify_fn fn);
-
-/* Failed logins per (user name, client address) in a sliding minute. */
-struct auth_limiter *auth_limiter_new(void);
-void auth_limiter_free(struct auth_limiter *l);
-/* Seconds to wait before trying again, 0 when allowed. */
-int auth_limiter_check(struct auth_limiter *l, const char *name, const char *peer, long max);
-void auth_limiter_failed(struct auth_limiter *l, const char *name, const char *peer);
-void auth_limiter_clear(struct auth_limiter *l, const char *name, const char *peer);
 
 #endif

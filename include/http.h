@@ -6,13 +6,27 @@
  * line with back-pressure and answers every failure in the API's JSON error shape.
  *
  * Each connection is a small state machine (the memcached drive_machine idea):
- *   HEAD     reading a request line and headers (limit max_header, read_timeout / idle_timeout)
+ *   HEAD     reading a request line and headers (limit max_header; silence: read_timeout, or
+ *            idle_timeout before a kept-alive connection's next request; the whole head within
+ *            head_timeout of the connection's opening or the request's first byte, else 408)
  *   ROUTED   head parsed, the router and handler decide; the socket is not read
- *   BODY     reading the body for req_body_read (Content-Length or chunked)
+ *   BODY     reading the body for req_body_read (Content-Length or chunked, chunked.h); it must
+ *            average min_body_rate after a first read_timeout, not counting the handler's
+ *            pauses, else 408; a client that ends its side early gets its answer before close
  *   REPLY    the handler is working or the reply is being written
- *   CLOSING  writing the last bytes, then the connection is freed
+ *   CLOSING  writing the last bytes
+ *   LINGER   all sent and our side shut (plain TCP): what the client still sends is read and
+ *            dropped for up to 2 s, so that closing cannot reset the connection before the
+ *            client has read its answer; then the connection is freed
+ * A client that ends its side (half-close) still gets the answers to every request it sent.
  * One request at a time per connection; the next head is read after the reply, so pipelined
- * requests are answered in order. Keep-alive follows HTTP/1.1 rules.
+ * requests are answered in order. Keep-alive follows HTTP/1.1 rules; framing follows RFC 9112
+ * strictly (httpparse_framing). Over TLS every reply carries Strict-Transport-Security.
+ *
+ * Capacity: one client address (IPv6: one /64) holds at most max_conns_per_addr connections
+ * (429 beyond; trusted proxies are exempt); when all max_conns are taken a new connection
+ * closes the one that has waited longest for a request head (idle keep-alive connections and
+ * heads still arriving), and only when none is waiting is it refused (503).
  *
  * Shutdown stops accepting, closes idle connections, lets requests in flight finish and then
  * calls the drained callback.
@@ -45,6 +59,20 @@ int http_server_port(const struct http_server *s);
 
 /* Open connections. */
 size_t http_server_conns(const struct http_server *s);
+
+/* What the server did about connections, for /metrics. */
+struct http_stats {
+        uint64_t accepted;
+        uint64_t refused_full;     /* max_conns reached and none waiting to reclaim (503) */
+        uint64_t refused_per_addr; /* max_conns_per_addr reached (429) */
+        uint64_t evicted;          /* the longest-waiting connection closed to make room */
+        uint64_t head_timeouts;    /* heads past head_timeout or silent for read_timeout (408) */
+        uint64_t body_timeouts;    /* bodies below min_body_rate or silent (408) */
+        size_t open;               /* connections now */
+        size_t waiting;            /* of them, waiting for a request head */
+        size_t addresses;          /* client addresses with connections now */
+};
+void http_server_stats(const struct http_server *s, struct http_stats *out);
 
 /*
  * Graceful stop: no new connections; idle ones close now, busy ones after their reply.

@@ -68,7 +68,8 @@ bool jv_is_label(const char *s);
 
 /*
  * True for an RFC 3339 timestamp (2024-05-01T12:00:00Z, with optional fraction and a Z or
- * +hh:mm offset) or, when date_ok, a plain date (2024-05-01, meaning its UTC midnight).
+ * +hh:mm offset) or, when date_ok, a plain date (2024-05-01, meaning its UTC midnight). The
+ * date must exist in the Gregorian calendar (no 2024-02-30, no 2023-02-29).
  */
 bool jv_is_timestamp(const char *s, bool date_ok);
 /* The same, also giving the instant in microseconds since 1970 (UTC) in *us. */

@@ -36,7 +36,8 @@ void log_write(enum log_level level, const char *req, const char *fmt, ...) PREF
 
 /*
  * Renders `s` as a log value into buf: unchanged when it is a plain token, else double-quoted
- * with \" \\ \n \r \t escaped and control bytes as \xNN; truncated to fit. Returns buf.
+ * with \" \\ \n \r \t escaped, control bytes and bytes that are not UTF-8 as \xNN; truncated
+ * to fit (never inside a character). Returns buf.
  */
 const char *log_quote(char *buf, size_t size, const char *s);
 

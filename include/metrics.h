@@ -1,6 +1,7 @@
 /*
  * metrics.h - the process's counters for GET /metrics (Prometheus text format): requests by
- * route and status, a latency histogram per route, votes committed, and the database pool.
+ * route and status, a latency histogram per route, votes committed, client connections (open,
+ * refused, evicted, timed out) and the database pool.
  * Loop thread only.
  */
 #ifndef METRICS_H
@@ -12,6 +13,7 @@ struct route;
 struct db;
 struct evbuffer;
 struct metrics;
+struct http_stats;
 
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
@@ -21,7 +23,8 @@ void metrics_request(struct metrics *m, const struct route *route, int status, d
 /* Votes durably committed by this process. */
 void metrics_votes(struct metrics *m, unsigned n);
 
-/* Appends the exposition text; db may be NULL. */
-void metrics_render(const struct metrics *m, const struct db *db, struct evbuffer *out);
+/* Appends the exposition text; db and http (the connections, http.h) may be NULL. */
+void metrics_render(const struct metrics *m, const struct db *db, const struct http_stats *http,
+                    struct evbuffer *out);
 
 #endif

@@ -33,5 +33,7 @@ void migrate_run(struct db *db, migrate_done_fn fn, void *arg);
 
 /* Highest migration version compiled in. */
 int migrate_latest(void);
+/* How many migrations are compiled in (versions may leave gaps: 001-005, then 010). */
+int migrate_count(void);
 
 #endif

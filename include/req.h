@@ -61,7 +61,8 @@ struct req_user {
 enum req_body_status {
         REQ_BODY_OK,        /* all of it arrived */
         REQ_BODY_TOO_LARGE, /* more than the route's limit; the connection will close */
-        REQ_BODY_ABORTED,   /* the client went away, timed out or sent malformed chunks */
+        REQ_BODY_ABORTED,   /* the client went away, ended it short or sent malformed chunks */
+        REQ_BODY_TIMEOUT,   /* it went silent or fell below the minimum rate: answer 408 */
 };
 
 typedef void (*req_fn)(struct req *req);
@@ -83,7 +84,9 @@ struct req {
         int64_t content_length;  /* -1 when absent (or chunked) */
         bool chunked;            /* Transfer-Encoding: chunked */
         bool tls;                /* arrived over HTTPS */
-        char peer[64];           /* client address */
+        char peer[64];           /* the TCP peer's address */
+        char client[64];         /* the client's: the peer, or from X-Forwarded-For when the
+                                    peer is a trusted proxy (netaddr_client); "" if unknown */
 
         const struct route *route; /* matched route, NULL before routing */
         char *params[4];           /* decoded {parameters} of the route's path, owned */
@@ -165,7 +168,8 @@ void req_reply_raw(struct req *r, int status, const char *content_type, const vo
                    size_t len);
 /*
  * The error shape of the API: {"error": {"code", "message", "details"?}}. Steals details (may be
- * NULL). The message is printf-formatted.
+ * NULL). The message is printf-formatted and may echo anything a client sent: bytes that are not
+ * UTF-8 become U+FFFD, so the reply is always valid JSON.
  */
 void req_reply_error(struct req *r, int status, const char *code, json_t *details, const char *fmt,
                      ...) PREFD_PRINTF(5, 6);
@@ -195,7 +199,8 @@ void req_db(struct req *r, const char *sql, int nparams, const char *const *para
 
 /*
  * When `res` failed, replies the matching error (503 unavailable, 409 conflict for unique
- * violations, 500 internal otherwise, logged with the request id) and returns true.
+ * violations, 400 bad_request for bytes that are not UTF-8, 500 internal otherwise, logged with
+ * the request id) and returns true.
  */
 bool req_db_failed(struct req *r, const struct db_res *res);
 

@@ -2,7 +2,9 @@
  * router.h - the route table (server/router.c), prefd's HTTP API at a glance, and the steps
  * every request goes through before its handler runs:
  *
- *   match path and method (404 not_found, 405 method_not_allowed with Allow)
+ *   match path and method (404 not_found, 405 method_not_allowed with Allow; 400 bad_request
+ *   naming a path parameter, or the path, that is not UTF-8 once decoded)
+ *   -> the query string decodes to UTF-8, Content-Type is UTF-8 (400 bad_request naming them)
  *   -> check the body's framing and type (413 payload_too_large, 415 unsupported_media_type)
  *   -> database ready? (503 unavailable)
  *   -> authenticate (401 unauthorized) -> role (403 forbidden) -> CSRF for cookie sessions (403)
@@ -48,16 +50,17 @@ void router_dispatch(struct req *r);
 enum router_match {
         ROUTER_FOUND,
         ROUTER_NOT_FOUND,
-        ROUTER_BAD_METHOD, /* the path exists; allow lists its methods */
-        ROUTER_BAD_PATH,   /* a parameter has malformed percent-encoding */
+        ROUTER_BAD_METHOD, /* the path exists; detail lists its methods (for Allow) */
+        ROUTER_BAD_PATH,   /* a parameter is malformed or not UTF-8 decoded; detail names it */
 };
 
 /*
  * Matches a method and raw (still percent-encoded) path against the table. On ROUTER_FOUND the
  * decoded parameters are stored in params (owned by caller, free each). HEAD matches GET routes.
+ * Parameters must decode to UTF-8 without NUL bytes; {*} is named "path".
  */
 enum router_match router_match(enum req_method method, const char *path, const struct route **out,
-                               char **params, size_t *nparams, char *allow, size_t allowlen);
+                               char **params, size_t *nparams, char *detail, size_t detaillen);
 
 /* The table, for metrics labels and tests. */
 size_t router_count(void);

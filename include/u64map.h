@@ -17,6 +17,8 @@ struct u64map {
 bool u64map_get(const struct u64map *m, uint64_t key, uint32_t *val);
 /* Sets key to val (adding or replacing). -1 when out of memory. */
 int u64map_put(struct u64map *m, uint64_t key, uint32_t val) PREFD_MUSTCHECK;
+/* Removes key (a no-op when absent). */
+void u64map_del(struct u64map *m, uint64_t key);
 /* Frees the map's memory; it is empty and usable again. */
 void u64map_fini(struct u64map *m);
 /* Bytes held. */

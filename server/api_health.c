@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "http.h"
 #include "metrics.h"
 #include "migrate.h"
 
@@ -36,7 +37,10 @@ void api_health_metrics(struct req *r)
                 req_reply_error(r, 503, "unavailable", NULL, "out of memory");
                 return;
         }
-        metrics_render(r->app->metrics, r->app->db, out);
+        struct http_stats hs;
+        if (r->app->http)
+                http_server_stats(r->app->http, &hs);
+        metrics_render(r->app->metrics, r->app->db, r->app->http ? &hs : NULL, out);
         size_t len = evbuffer_get_length(out);
         req_reply_raw(r, 200, "text/plain; version=0.0.4", evbuffer_pullup(out, -1), len);
         evbuffer_free(out);

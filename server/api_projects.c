@@ -185,9 +185,8 @@ void api_projects_list(struct req *r)
         /* One page plus one row tells whether another page follows. Raters see the open
          * projects they may rate or review. */
         req_db(r,
-               "WITH page AS (SELECT p.* FROM projects p WHERE p.id > $1 AND ($4 OR (p.status <> "
-               "'closed' AND (prefd_may_rate(p, $3) OR prefd_may_review(p, $3, false)))) ORDER BY "
-               "p.id LIMIT $2 + 1), "
+               "WITH page AS (SELECT p.* FROM projects p WHERE p.id > $1 AND prefd_may_see(p, $3, "
+               "$4) ORDER BY p.id LIMIT $2 + 1), "
                "shown AS (SELECT * FROM page ORDER BY id LIMIT $2) "
                "SELECT json_build_object('items', coalesce((SELECT json_agg(prefd_project_for(s, "
                "$3, $4, $5) ORDER BY s.id) FROM shown s), '[]'), 'next_cursor', CASE WHEN (SELECT "
@@ -214,9 +213,8 @@ void api_projects_get(struct req *r)
         const char *params[] = { req_param(r, 0), uid, staff ? "true" : "false",
                                  r->user.role == ROLE_ADMIN ? "true" : "false" };
         req_db(r,
-               "SELECT prefd_project_for(p, $2, $3, $4) FROM projects p WHERE p.slug = $1 AND ($3 "
-               "OR (p.status <> 'closed' AND (prefd_may_rate(p, $2) OR prefd_may_review(p, $2, "
-               "false))))",
+               "SELECT prefd_project_for(p, $2, $3, $4) FROM projects p WHERE p.slug = $1 AND "
+               "prefd_may_see(p, $2, $3)",
                4, params, got);
 }
 

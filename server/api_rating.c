@@ -74,6 +74,18 @@ enum next_col {
         N_ROLE,
 };
 
+/* next in a project not open to the caller: 403 when they see it (a reviewer), else 404. */
+static void not_open(struct req *r, const struct db_res *seen)
+{
+        if (seen && req_db_failed(r, seen))
+                return;
+        if (seen && db_res_nrows(seen) == 0)
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+        else
+                req_reply_error(r, 403, "forbidden", NULL, "project \"%s\" is not open to you",
+                                req_param(r, 0));
+}
+
 static void next_done(struct req *r, const struct db_res *res, int row)
 {
         if (batch_failed(r, res, row))
@@ -84,13 +96,26 @@ static void next_done(struct req *r, const struct db_res *res, int row)
                 auth_recheck_failed(r, status[0] == 'r' ? db_res_value(res, row, N_ROLE) : NULL);
                 return;
         }
-        if (strcmp(status, "not_found") == 0) {
+        /* A project a rater may not see (prefd_may_see) answers as GET /projects/{slug} does,
+         * word for word, so that next cannot tell a restricted or closed one from a missing one. */
+        bool rater = r->user.role == ROLE_RATER;
+        if (strcmp(status, "not_found") == 0 ||
+            (rater && strcmp(status, "inactive") == 0 &&
+             strcmp(db_res_value(res, row, N_PROJECT_STATUS), "closed") == 0)) {
                 req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", slug);
                 return;
         }
         if (strcmp(status, "forbidden") == 0) {
-                req_reply_error(r, 403, "forbidden", NULL, "project \"%s\" is not open to you",
-                                slug);
+                if (!rater) {
+                        not_open(r, NULL);
+                        return;
+                }
+                char uid[32];
+                snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
+                const char *params[] = { slug, uid };
+                req_db(r,
+                       "SELECT 1 FROM projects p WHERE p.slug = $1 AND prefd_may_see(p, $2, false)",
+                       2, params, not_open);
                 return;
         }
         if (strcmp(status, "inactive") == 0) {

@@ -1,9 +1,12 @@
 /*
  * api_session.c - password login into a browser session, logout, and GET /me.
  *
- * Login checks the password on a worker thread (scrypt), counts failures per user name and
- * client address (429 after PREFD_LOGIN_ATTEMPTS a minute), and answers with an HttpOnly,
- * SameSite=Strict cookie (Secure over TLS) and the session's CSRF token.
+ * Login counts the attempt in PostgreSQL first (prefd_login_attempt: per user name and client
+ * address, shared by every prefd process and kept across restarts; 429 beyond
+ * PREFD_LOGIN_ATTEMPTS a minute), checks the password on a worker thread (scrypt), and answers
+ * with an HttpOnly, SameSite=Strict cookie (Secure over TLS) and the session's CSRF token. The
+ * client address is the TCP peer, or X-Forwarded-For from a trusted proxy (req->client). Every
+ * step is an asynchronous query or a worker job: the loop never waits.
  */
 #include "api.h"
 
@@ -27,6 +30,11 @@ struct login {
         char cookie[AUTH_TOKEN_MAX];
         char csrf[64];
 };
+
+/* Counts an attempt before the password is checked: $1 name, $2 client, $3 limit -> wait. */
+static const char *const login_attempt_sql = "SELECT prefd_login_attempt($1, $2::inet, $3)";
+/* Forgets the attempts of a name and client after a correct password. */
+static const char *const login_succeeded_sql = "SELECT prefd_login_succeeded($1, $2::inet)";
 
 static void login_free(void *p)
 {
@@ -55,16 +63,11 @@ static void login_stored(struct req *r, const struct db_res *res)
                                  "name", l->name, "role", l->role, "csrf_token", l->csrf));
 }
 
-static void login_checked(struct req *r, int match)
+static void login_session(struct req *r, const struct db_res *res)
 {
         struct login *l = r->state;
-        if (!match) {
-                auth_limiter_failed(r->app->limiter, l->name, r->peer);
-                log_warn(r->id, "msg=login_failed user=%s peer=%s", LOGQ(l->name), r->peer);
-                req_reply_error(r, 401, "unauthorized", NULL, "wrong user name or password");
+        if (req_db_failed(r, res))
                 return;
-        }
-        auth_limiter_clear(r->app->limiter, l->name, r->peer);
         char hash[65], ttl[32], uid[32];
         if (crypto_token(l->cookie, sizeof(l->cookie), "pfs_", 32) != 0 ||
             crypto_token(l->csrf, sizeof(l->csrf), "", 32) != 0) {
@@ -84,6 +87,26 @@ static void login_checked(struct req *r, int match)
                4, params, login_stored);
 }
 
+/* The client address as the limiter keys it, or NULL when unknown (then all such share one). */
+static const char *client_of(const struct req *r)
+{
+        return r->client[0] ? r->client : NULL;
+}
+
+static void login_checked(struct req *r, int match)
+{
+        struct login *l = r->state;
+        if (!match) {
+                /* The attempt was counted before the check: nothing more to record. */
+                log_warn(r->id, "msg=login_failed user=%s peer=%s client=%s", LOGQ(l->name),
+                         r->peer, r->client);
+                req_reply_error(r, 401, "unauthorized", NULL, "wrong user name or password");
+                return;
+        }
+        const char *params[] = { l->name, client_of(r) };
+        req_db(r, login_succeeded_sql, 2, params, login_session);
+}
+
 static void login_user(struct req *r, const struct db_res *res)
 {
         struct login *l = r->state;
@@ -98,6 +121,28 @@ static void login_user(struct req *r, const struct db_res *res)
         auth_verify_password(r, l->password, stored, login_checked);
 }
 
+static void login_counted(struct req *r, const struct db_res *res)
+{
+        struct login *l = r->state;
+        if (req_db_failed(r, res))
+                return;
+        long wait = db_res_int(res, 0, 0);
+        if (wait > 0) {
+                char ra[24];
+                snprintf(ra, sizeof(ra), "%ld", wait);
+                req_add_header(r, "Retry-After", ra);
+                log_warn(r->id, "msg=login_limited user=%s client=%s", LOGQ(l->name), r->client);
+                req_reply_error(r, 429, "rate_limited", NULL,
+                                "too many failed logins for this user; try again in %ld seconds",
+                                wait);
+                return;
+        }
+        const char *params[] = { l->name };
+        req_db(r,
+               "SELECT id, name, role, password_hash FROM users WHERE name = $1 AND NOT disabled",
+               1, params, login_user);
+}
+
 void api_session_login(struct req *r)
 {
         struct jv v = JV_INIT(r->json);
@@ -108,16 +153,6 @@ void api_session_login(struct req *r)
                 jv_reply(r, &v);
                 return;
         }
-        int wait = auth_limiter_check(r->app->limiter, name, r->peer, r->app->cfg->login_attempts);
-        if (wait > 0) {
-                char ra[16];
-                snprintf(ra, sizeof(ra), "%d", wait);
-                req_add_header(r, "Retry-After", ra);
-                req_reply_error(r, 429, "rate_limited", NULL,
-                                "too many failed logins for this user; try again in %d seconds",
-                                wait);
-                return;
-        }
         struct login *l = calloc(1, sizeof(*l));
         if (!l || !(l->password = strdup(password))) {
                 free(l);
@@ -126,10 +161,10 @@ void api_session_login(struct req *r)
         }
         snprintf(l->name, sizeof(l->name), "%s", name);
         req_set_state(r, l, login_free);
-        const char *params[] = { name };
-        req_db(r,
-               "SELECT id, name, role, password_hash FROM users WHERE name = $1 AND NOT disabled",
-               1, params, login_user);
+        char max[32];
+        snprintf(max, sizeof(max), "%ld", r->app->cfg->login_attempts);
+        const char *params[] = { name, client_of(r), max };
+        req_db(r, login_attempt_sql, 3, params, login_counted);
 }
 
 static void logout_done(struct req *r, const struct db_res *res)

@@ -1,5 +1,5 @@
 /*
- * auth.c - tokens, sessions, password hashing on workers and the login limiter; see auth.h.
+ * auth.c - tokens, sessions and password hashing on workers; see auth.h.
  */
 #include "auth.h"
 
@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 int auth_new_token(char token[AUTH_TOKEN_MAX], char hash_hex[65])
 {
@@ -243,89 +242,4 @@ void auth_verify_password(struct req *r, const char *password, const char *store
         }
         pw_job_free(j);
         fn(r, 0);
-}
-
-/* --- failed-login limiter --- */
-
-#define LIMITER_SLOTS 4096
-
-struct limiter_slot {
-        uint64_t key;
-        time_t window; /* start of the counting minute */
-        unsigned failures;
-};
-
-struct auth_limiter {
-        struct limiter_slot slots[LIMITER_SLOTS];
-};
-
-static uint64_t limiter_key(const char *name, const char *peer)
-{
-        /* FNV-1a over "name\0peer" */
-        uint64_t h = 1469598103934665603ULL;
-        for (const char *p = name; *p; p++)
-                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL;
-        for (const char *p = peer; *p; p++)
-                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        return h | 1; /* 0 marks an empty slot */
-}
-
-static struct limiter_slot *limiter_slot(struct auth_limiter *l, uint64_t key, bool create)
-{
-        time_t now = time(NULL);
-        size_t i = key % LIMITER_SLOTS;
-        struct limiter_slot *victim = NULL; /* an empty slot, else the stalest one */
-        for (size_t probe = 0; probe < 8; probe++, i = (i + 1) % LIMITER_SLOTS) {
-                struct limiter_slot *s = &l->slots[i];
-                if (s->key == key) {
-                        if (now - s->window >= 60) {
-                                s->window = now;
-                                s->failures = 0;
-                        }
-                        return s;
-                }
-                if (s->key == 0) {
-                        if (!victim || victim->key != 0)
-                                victim = s;
-                } else if (!victim || (victim->key != 0 && s->window < victim->window)) {
-                        victim = s;
-                }
-        }
-        if (!create)
-                return NULL;
-        *victim = (struct limiter_slot){ .key = key, .window = now };
-        return victim;
-}
-
-struct auth_limiter *auth_limiter_new(void)
-{
-        return calloc(1, sizeof(struct auth_limiter));
-}
-
-void auth_limiter_free(struct auth_limiter *l)
-{
-        free(l);
-}
-
-int auth_limiter_check(struct auth_limiter *l, const char *name, const char *peer, long max)
-{
-        struct limiter_slot *s = limiter_slot(l, limiter_key(name, peer), false);
-        if (!s || s->failures < (unsigned long)max)
-                return 0;
-        long wait = 60 - (long)(time(NULL) - s->window);
-        return wait > 0 ? (int)wait : 1;
-}
-
-void auth_limiter_failed(struct auth_limiter *l, const char *name, const char *peer)
-{
-        struct limiter_slot *s = limiter_slot(l, limiter_key(name, peer), true);
-        s->failures++;
-}
-
-void auth_limiter_clear(struct auth_limiter *l, const char *name, const char *peer)
-{
-        struct limiter_slot *s = limiter_slot(l, limiter_key(name, peer), false);
-        if (s)
-                s->failures = 0;
 }

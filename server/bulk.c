@@ -403,7 +403,10 @@ static void on_end(struct req *r, enum req_body_status status)
                 snprintf(msg, sizeof(msg), "the upload exceeds %ld bytes; nothing was stored",
                          r->app->cfg->max_upload);
                 fail(b, 413, "payload_too_large", msg);
-        } else if (status == REQ_BODY_ABORTED) {
+        } else if (status == REQ_BODY_TIMEOUT) {
+                fail(b, 408, "bad_request",
+                     "the upload did not arrive in time; nothing was stored");
+        } else if (status != REQ_BODY_OK) {
                 fail(b, 400, "bad_request",
                      "the upload did not arrive completely; nothing was stored");
         } else {

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "log.h"
+#include "netaddr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -56,6 +57,11 @@ static const struct config_setting settings[] = {
           "scrypt cost N of new password hashes (a power of two)" },
         { "max_conns", "PREFD_MAX_CONNS", CONFIG_INT, F(max_conns), "4096", 1, 1000000,
           "open client connections; further ones are refused" },
+        { "max_conns_per_addr", "PREFD_MAX_CONNS_PER_ADDR", CONFIG_INT, F(max_conns_per_addr),
+          "256", 1, 1000000,
+          "open connections per client address (IPv6: per /64); trusted proxies are exempt" },
+        { "trusted_proxies", "PREFD_TRUSTED_PROXIES", CONFIG_STR, F(trusted_proxies), "", 0, 0,
+          "addresses or networks (CIDR, comma-separated) whose X-Forwarded-For is believed" },
         { "login_attempts", "PREFD_LOGIN_ATTEMPTS", CONFIG_INT, F(login_attempts), "10", 1, 100000,
           "failed logins per user name and address per minute before 429" },
         { "max_header", "PREFD_MAX_HEADER", CONFIG_SIZE, F(max_header), "16k", 1 * KiB, 1 * MiB,
@@ -72,6 +78,11 @@ static const struct config_setting settings[] = {
           1024 * GiB, "memory for the vote index behind filtered rankings (least used dropped)" },
         { "read_timeout", "PREFD_READ_TIMEOUT", CONFIG_DURATION, F(read_timeout), "30s", 0.05, 3600,
           "silence allowed while a request is being read" },
+        { "head_timeout", "PREFD_HEAD_TIMEOUT", CONFIG_DURATION, F(head_timeout), "10s", 0.05, 3600,
+          "a request line and headers must arrive within this from the connection's opening or "
+          "the request's first byte" },
+        { "min_body_rate", "PREFD_MIN_BODY_RATE", CONFIG_SIZE, F(min_body_rate), "1k", 0, 1 * GiB,
+          "bytes per second a body must average after its first read_timeout (0: no minimum)" },
         { "idle_timeout", "PREFD_IDLE_TIMEOUT", CONFIG_DURATION, F(idle_timeout), "60s", 0.05, 3600,
           "how long an idle keep-alive connection stays open" },
         { "write_timeout", "PREFD_WRITE_TIMEOUT", CONFIG_DURATION, F(write_timeout), "60s", 0.05,
@@ -219,6 +230,14 @@ int config_load(struct config *c, int *argc, char **argv, char *err, size_t errl
                 snprintf(err, errlen, "PREFD_TLS_CERT and PREFD_TLS_KEY must be set together");
                 return -1;
         }
+        struct netaddr_cidr *proxies;
+        size_t nproxies;
+        char why[160];
+        if (netaddr_cidrs_parse(c->trusted_proxies, &proxies, &nproxies, why, sizeof(why)) != 0) {
+                snprintf(err, errlen, "PREFD_TRUSTED_PROXIES: %s", why);
+                return -1;
+        }
+        free(proxies);
         if (c->scrypt_n & (c->scrypt_n - 1)) {
                 snprintf(err, errlen, "PREFD_SCRYPT_N: %ld is not a power of two", c->scrypt_n);
                 return -1;
@@ -235,7 +254,7 @@ void config_usage(FILE *out)
                 for (char *p = flag + 2; *p; p++)
                         if (*p == '_')
                                 *p = '-';
-                fprintf(out, "  %-18s %-22s default %-28s %s\n", flag, settings[i].env,
+                fprintf(out, "  %-20s %-24s default %-28s %s\n", flag, settings[i].env,
                         settings[i].def[0] ? settings[i].def : "(unset)", settings[i].help);
         }
 }

@@ -6,9 +6,12 @@
 #include "http.h"
 
 #include "app.h"
+#include "chunked.h"
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
+#include "netaddr.h"
+#include "u64map.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -24,11 +27,16 @@
 #include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #define STREAM_LOW_WATER  (256 * 1024)  /* a streaming handler is asked for more below this */
 #define STREAM_HIGH_WATER (1024 * 1024) /* and told to wait above this */
-#define CHUNK_LINE_MAX    1024          /* a chunk-size line, with extensions */
+#define HSTS_HEADER       "Strict-Transport-Security: max-age=31536000\r\n" /* over TLS */
+#define LINGER_SECONDS    2.0           /* a closed connection is read and dropped this long */
+#define LINGER_BYTES      (1024 * 1024) /* or this much */
+#define FD_RESERVE        64            /* descriptors kept for the database, logs and TLS files */
+#define ACCEPT_PAUSE      0.1           /* seconds the listener rests when out of descriptors */
 
 enum conn_state {
         CONN_HEAD,    /* reading a request head */
@@ -36,13 +44,7 @@ enum conn_state {
         CONN_BODY,    /* reading the body for the handler */
         CONN_REPLY,   /* handler working or reply being written */
         CONN_CLOSING, /* flushing the last bytes before closing */
-};
-
-enum chunk_state {
-        CHUNK_SIZE,  /* expecting "hex[;ext]\r\n" */
-        CHUNK_DATA,  /* chunk_left bytes of data */
-        CHUNK_CRLF,  /* the CRLF after a chunk's data */
-        CHUNK_TRAIL, /* trailer lines up to an empty line */
+        CONN_LINGER,  /* all sent and our side shut: reading and dropping, then close */
 };
 
 struct http_conn {
@@ -55,11 +57,24 @@ struct http_conn {
         bool head_only;       /* HEAD request: headers without body bytes */
         bool expect_continue; /* the client waits for 100 Continue before the body */
         bool tls;
-        enum chunk_state chunk;
-        uint64_t chunk_left;
-        int64_t body_left; /* Content-Length bytes still to read */
+        bool peer_eof;        /* the client ended its side: answer what arrived, then close */
+        size_t lingered;      /* bytes dropped while lingering */
+        struct chunked chunk; /* the chunked decoder of the current body */
+        int64_t body_left;    /* Content-Length bytes still to read */
         char peer[64];
+        struct netaddr peer_addr;
+        uint64_t peer_key; /* counted under this in srv->per_addr (netaddr_key) */
+        bool peer_counted; /* counted there (trusted proxies are not) */
+        /* Slow clients: one timer for the head's deadline and the body's minimum rate. */
+        struct event *deadline;
+        bool head_clock;           /* the current head's deadline is running */
+        size_t head_scan;          /* input bytes already searched for the end of the head */
+        double body_active;        /* seconds the body was being read, pauses excluded */
+        struct timespec body_mark; /* when reading last resumed */
         struct http_conn *prev, *next;
+        /* Connections waiting for a request head, oldest first: the ones to reclaim. */
+        struct http_conn *wait_prev, *wait_next;
+        bool waiting;
 };
 
 struct http_server {
@@ -67,10 +82,19 @@ struct http_server {
         struct app *app;
         const struct config *cfg;
         struct evconnlistener *listener;
+        struct event *accept_resume; /* re-enables the listener after running out of descriptors */
+        size_t max_conns;            /* PREFD_MAX_CONNS, or fewer when descriptors are short */
         SSL_CTX *ssl;
         http_dispatch_fn dispatch;
         struct http_conn *conns; /* list of open connections */
         size_t nconns;
+        struct http_conn *wait_first, *wait_last; /* connections in CONN_HEAD, oldest first */
+        struct u64map per_addr;                   /* open connections per peer_key */
+        struct netaddr_cidr *trusted;             /* PREFD_TRUSTED_PROXIES */
+        size_t ntrusted;
+        struct http_stats stats;
+        time_t refused_logged; /* refusals are logged once a second at most */
+        uint64_t refused_unlogged;
         int port;
         bool stopping;
         void (*drained)(void *arg);
@@ -82,6 +106,9 @@ struct http_server {
 static void conn_free(struct http_conn *c);
 static void conn_read_head(struct http_conn *c);
 static void conn_feed_body(struct http_conn *c);
+static void conn_head_timeout(struct http_conn *c);
+static void conn_body_failed(struct http_conn *c, enum req_body_status status);
+static void conn_start_closing(struct http_conn *c);
 
 static const char *status_reason(int status)
 {
@@ -150,6 +177,92 @@ static void set_timeouts(struct http_conn *c, double read_s)
         bufferevent_set_timeouts(c->bev, &rt, &wt);
 }
 
+static double timespec_s(const struct timespec *ts)
+{
+        return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return timespec_s(&ts);
+}
+
+/* --- the connections waiting for a request head (the ones reclaimed when full) --- */
+
+static void wait_remove(struct http_conn *c)
+{
+        struct http_server *s = c->srv;
+        if (c->wait_prev)
+                c->wait_prev->wait_next = c->wait_next;
+        else
+                s->wait_first = c->wait_next;
+        if (c->wait_next)
+                c->wait_next->wait_prev = c->wait_prev;
+        else
+                s->wait_last = c->wait_prev;
+        c->wait_prev = c->wait_next = NULL;
+        c->waiting = false;
+}
+
+static void wait_append(struct http_conn *c)
+{
+        struct http_server *s = c->srv;
+        c->wait_prev = s->wait_last;
+        c->wait_next = NULL;
+        if (s->wait_last)
+                s->wait_last->wait_next = c;
+        else
+                s->wait_first = c;
+        s->wait_last = c;
+        c->waiting = true;
+}
+
+/* Every state change goes here: it keeps the waiting list and the deadline timer right. */
+static void conn_set_state(struct http_conn *c, enum conn_state st)
+{
+        if (st == CONN_HEAD && !c->waiting)
+                wait_append(c);
+        else if (st != CONN_HEAD && c->waiting)
+                wait_remove(c);
+        if (st != c->state && st != CONN_BODY)
+                evtimer_del(c->deadline);
+        c->state = st;
+}
+
+static void arm_deadline(struct http_conn *c, double seconds)
+{
+        struct timeval tv = tv_of(seconds > 0 ? seconds : 0);
+        evtimer_add(c->deadline, &tv);
+}
+
+/*
+ * The body's minimum rate: by now it must have had read_timeout plus one second for every
+ * min_body_rate bytes received, counting only the time it was being read (not while the handler
+ * paused it). The deadline moves with every read.
+ */
+static void body_clock_arm(struct http_conn *c)
+{
+        long rate = c->srv->cfg->min_body_rate;
+        if (rate <= 0 || !c->req)
+                return;
+        double allowed = c->srv->cfg->read_timeout + (double)c->req->body_received / (double)rate;
+        arm_deadline(c, allowed - c->body_active - (now_s() - timespec_s(&c->body_mark)));
+}
+
+static void body_clock_start(struct http_conn *c)
+{
+        clock_gettime(CLOCK_MONOTONIC, &c->body_mark);
+        body_clock_arm(c);
+}
+
+static void body_clock_stop(struct http_conn *c)
+{
+        c->body_active += now_s() - timespec_s(&c->body_mark);
+        evtimer_del(c->deadline);
+}
+
 static bool server_idle_check(struct http_server *s)
 {
         if (s->stopping && s->nconns == 0 && s->drained) {
@@ -166,26 +279,27 @@ static void early_error(struct http_conn *c, struct req *r, int status, const ch
                         const char *message)
 {
         c->keep_alive = false;
-        c->state = CONN_REPLY;
+        conn_set_state(c, CONN_REPLY);
         c->req = r;
         req_reply_error(r, status, code, NULL, "%s", message);
 }
 
-/* --- reading --- */
-
-static int parse_content_length(const char *v, int64_t *out)
+/* A request for this connection, with its id; NULL (and the connection closed) without memory. */
+static struct req *conn_new_req(struct http_conn *c)
 {
-        if (!*v)
-                return -1;
-        int64_t n = 0;
-        for (const char *p = v; *p; p++) {
-                if (*p < '0' || *p > '9' || n > (INT64_MAX - 9) / 10)
-                        return -1;
-                n = n * 10 + (*p - '0');
+        struct req *r = req_new(c->srv->app, c);
+        if (!r) {
+                conn_free(c);
+                return NULL;
         }
-        *out = n;
-        return 0;
+        snprintf(r->id, sizeof(r->id), "%08x%06x", c->srv->id_prefix,
+                 ++c->srv->id_counter & 0xffffff);
+        r->tls = c->tls;
+        snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
+        return r;
 }
+
+/* --- reading --- */
 
 static bool valid_request_id(const char *s)
 {
@@ -203,32 +317,11 @@ static bool valid_request_id(const char *s)
 static int conn_check_head(struct http_conn *c, struct req *r)
 {
         const struct http_head *h = &r->head;
-        int64_t cl = -1;
-        for (size_t i = 0; i < h->nheaders; i++) {
-                if (strcasecmp(h->headers[i].name, "Content-Length") != 0)
-                        continue;
-                int64_t v;
-                if (parse_content_length(h->headers[i].value, &v) != 0 || (cl >= 0 && v != cl)) {
-                        early_error(c, r, 400, "bad_request", "invalid Content-Length header");
-                        return -1;
-                }
-                cl = v;
+        const char *reason;
+        if (httpparse_framing(h, &r->content_length, &r->chunked, &reason) != 0) {
+                early_error(c, r, 400, "bad_request", reason);
+                return -1;
         }
-        const char *te = httpparse_header(h, "Transfer-Encoding");
-        if (te) {
-                if (strcasecmp(te, "chunked") != 0) {
-                        early_error(c, r, 501, "bad_request",
-                                    "only the chunked transfer coding is supported");
-                        return -1;
-                }
-                if (cl >= 0) {
-                        early_error(c, r, 400, "bad_request",
-                                    "Content-Length and Transfer-Encoding together");
-                        return -1;
-                }
-                r->chunked = true;
-        }
-        r->content_length = cl;
         const char *conn = httpparse_header(h, "Connection");
         if (h->minor == 0)
                 c->keep_alive = conn && strcasecmp(conn, "keep-alive") == 0;
@@ -245,10 +338,69 @@ static int conn_check_head(struct http_conn *c, struct req *r)
                 }
                 c->expect_continue = h->minor == 1;
         }
+        /* The client: X-Forwarded-For counts only when the peer is a trusted proxy. */
+        const char *xff[HTTPPARSE_MAX_HEADERS];
+        size_t nxff = 0;
+        for (size_t i = 0; i < h->nheaders && c->peer_addr.family; i++)
+                if (strcasecmp(h->headers[i].name, "X-Forwarded-For") == 0)
+                        xff[nxff++] = h->headers[i].value;
+        if (c->peer_addr.family) {
+                struct netaddr client;
+                netaddr_client(&c->peer_addr, xff, nxff, c->srv->trusted, c->srv->ntrusted,
+                               &client);
+                netaddr_format(&client, r->client, sizeof(r->client));
+        }
         const char *rid = httpparse_header(h, "X-Request-Id");
         if (rid && valid_request_id(rid))
                 snprintf(r->id, sizeof(r->id), "%s", rid);
         return 0;
+}
+
+/*
+ * Length of the head through its blank line (a line feed followed by "\n" or "\r\n"), 0 while
+ * it is incomplete. Bytes searched before are not searched again, so a head arriving a byte at
+ * a time costs its length, not its length squared.
+ */
+static size_t head_end(struct http_conn *c, struct evbuffer *in, size_t avail)
+{
+        struct evbuffer_ptr p;
+        if (evbuffer_ptr_set(in, &p, c->head_scan, EVBUFFER_PTR_SET) != 0)
+                return 0;
+        for (;;) {
+                p = evbuffer_search(in, "\n", 1, &p);
+                if (p.pos < 0) {
+                        c->head_scan = avail;
+                        return 0;
+                }
+                char next[3];
+                ev_ssize_t got = evbuffer_copyout_from(in, &p, next, sizeof(next));
+                if (got >= 2 && next[1] == '\n')
+                        return (size_t)p.pos + 2;
+                if (got >= 3 && next[1] == '\r' && next[2] == '\n')
+                        return (size_t)p.pos + 3;
+                if (got < 2 || (got < 3 && next[1] == '\r')) {
+                        c->head_scan = (size_t)p.pos; /* look again once more bytes arrive */
+                        return 0;
+                }
+                if (evbuffer_ptr_set(in, &p, 1, EVBUFFER_PTR_ADD) != 0)
+                        return 0;
+        }
+}
+
+/* The head's deadline passed, or it went silent for read_timeout: 408, or a quiet close. */
+static void conn_head_timeout(struct http_conn *c)
+{
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        if (evbuffer_get_length(in) == 0) {
+                conn_free(c); /* nothing of a request arrived: nobody to answer */
+                return;
+        }
+        c->srv->stats.head_timeouts++;
+        struct req *r = conn_new_req(c);
+        if (!r)
+                return;
+        evbuffer_drain(in, evbuffer_get_length(in));
+        early_error(c, r, 408, "bad_request", "the request did not arrive in time");
 }
 
 static void conn_read_head(struct http_conn *c)
@@ -257,40 +409,42 @@ static void conn_read_head(struct http_conn *c)
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
                 return;
+        /* A request has begun: its head must be complete within head_timeout. */
+        if (!c->head_clock) {
+                c->head_clock = true;
+                arm_deadline(c, c->srv->cfg->head_timeout);
+        }
         /* Leading blank lines between requests are allowed; drop them. */
         unsigned char *first = evbuffer_pullup(in, 1);
         while (avail > 0 && (*first == '\r' || *first == '\n')) {
                 evbuffer_drain(in, 1);
+                c->head_scan = 0;
                 if (--avail == 0)
                         return;
                 first = evbuffer_pullup(in, 1);
         }
         size_t max = (size_t)c->srv->cfg->max_header;
-        struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-        size_t headlen = 0;
-        if (end.pos >= 0)
-                headlen = (size_t)end.pos + 4;
-        struct evbuffer_ptr lf = evbuffer_search(in, "\n\n", 2, NULL);
-        if (lf.pos >= 0 && (headlen == 0 || (size_t)lf.pos + 2 < headlen))
-                headlen = (size_t)lf.pos + 2;
+        size_t headlen = head_end(c, in, avail);
+        if (headlen == 0 && c->peer_eof) {
+                conn_start_closing(c); /* a head cut short: nothing to answer */
+                return;
+        }
         if (headlen == 0) {
                 if (avail > max) {
-                        struct req *r = req_new(c->srv->app, c);
-                        snprintf(r->id, sizeof(r->id), "%08x%06x", c->srv->id_prefix,
-                                 ++c->srv->id_counter & 0xffffff);
-                        early_error(c, r, 431, "payload_too_large",
-                                    "request line and headers exceed the limit");
+                        struct req *r = conn_new_req(c);
+                        if (r)
+                                early_error(c, r, 431, "payload_too_large",
+                                            "request line and headers exceed the limit");
                         return;
                 }
-                /* A request has begun: it must now arrive within read_timeout. */
+                /* Silence is allowed for read_timeout at most while the head arrives. */
                 set_timeouts(c, c->srv->cfg->read_timeout);
                 return;
         }
-        struct req *r = req_new(c->srv->app, c);
-        snprintf(r->id, sizeof(r->id), "%08x%06x", c->srv->id_prefix,
-                 ++c->srv->id_counter & 0xffffff);
-        r->tls = c->tls;
-        snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
+        c->head_scan = 0;
+        struct req *r = conn_new_req(c);
+        if (!r)
+                return;
         if (headlen > max) {
                 early_error(c, r, 431, "payload_too_large",
                             "request line and headers exceed the limit");
@@ -317,7 +471,7 @@ static void conn_read_head(struct http_conn *c)
                 early_error(c, r, 400, "bad_request", "malformed percent-encoding in the path");
                 return;
         }
-        c->state = CONN_ROUTED;
+        conn_set_state(c, CONN_ROUTED);
         c->req = r;
         c->head_only = r->method == REQ_HEAD;
         c->chunked_out = false;
@@ -338,7 +492,8 @@ static void body_finish(struct http_conn *c, enum req_body_status status)
         if (status != REQ_BODY_OK)
                 c->keep_alive = false;
         if (c->state == CONN_BODY)
-                c->state = CONN_REPLY;
+                conn_set_state(c, CONN_REPLY);
+        evtimer_del(c->deadline);
         req_body_end_fn fn = r->on_body_end;
         r->on_body_end = NULL;
         if (fn)
@@ -359,68 +514,36 @@ static int chunked_step(struct http_conn *c, struct evbuffer *in, bool *too_larg
 {
         for (;;) {
                 size_t avail = evbuffer_get_length(in);
-                switch (c->chunk) {
-                case CHUNK_SIZE:
-                case CHUNK_TRAIL: {
-                        struct evbuffer_ptr nl = evbuffer_search(in, "\n", 1, NULL);
-                        if (nl.pos < 0)
-                                return avail > CHUNK_LINE_MAX ? -1 : 0;
-                        if ((size_t)nl.pos >= CHUNK_LINE_MAX)
-                                return -1;
-                        char line[CHUNK_LINE_MAX + 1];
-                        evbuffer_remove(in, line, (size_t)nl.pos + 1);
-                        line[nl.pos] = '\0';
-                        if (nl.pos > 0 && line[nl.pos - 1] == '\r')
-                                line[nl.pos - 1] = '\0';
-                        if (c->chunk == CHUNK_TRAIL) {
-                                if (line[0] == '\0')
-                                        return 1;
-                                continue;
-                        }
-                        char *end;
-                        errno = 0;
-                        unsigned long long size = strtoull(line, &end, 16);
-                        if (end == line || errno || (*end && *end != ';' && *end != ' '))
-                                return -1;
-                        if (size == 0) {
-                                c->chunk = CHUNK_TRAIL;
-                                continue;
-                        }
-                        c->chunk_left = size;
-                        c->chunk = CHUNK_DATA;
-                        break;
-                }
-                case CHUNK_DATA: {
+                if (c->chunk.left > 0) { /* chunk data: moved, never copied */
                         if (avail == 0)
                                 return 0;
-                        size_t n = avail < c->chunk_left ? avail : (size_t)c->chunk_left;
+                        size_t n = avail < c->chunk.left ? avail : (size_t)c->chunk.left;
                         if (!body_take(c, in, n)) {
                                 *too_large = true;
                                 return -1;
                         }
-                        c->chunk_left -= n;
-                        if (c->chunk_left == 0)
-                                c->chunk = CHUNK_CRLF;
-                        break;
+                        chunked_took(&c->chunk, n);
+                        continue;
                 }
-                case CHUNK_CRLF: {
-                        if (avail < 1)
+                /* Framing: a line at most, so a window of CHUNKED_LINE_MAX + 2 bytes will do. */
+                size_t window = MIN(avail, (size_t)CHUNKED_LINE_MAX + 2), used = 0;
+                const char *buf =
+                    window ? (const char *)evbuffer_pullup(in, (ev_ssize_t)window) : "";
+                enum chunked_status st = chunked_frame(&c->chunk, buf, window, &used);
+                evbuffer_drain(in, used);
+                switch (st) {
+                case CHUNKED_DONE:
+                        return 1;
+                case CHUNKED_ERROR:
+                        log_info(c->req->id, "msg=bad_chunked_body peer=%s detail=%s", c->peer,
+                                 LOGQ(c->chunk.error));
+                        return -1;
+                case CHUNKED_MORE:
+                        if (used == 0)
                                 return 0;
-                        unsigned char *p = evbuffer_pullup(in, avail < 2 ? 1 : 2);
-                        if (p[0] == '\n') {
-                                evbuffer_drain(in, 1);
-                        } else if (p[0] == '\r') {
-                                if (avail < 2)
-                                        return 0;
-                                if (p[1] != '\n')
-                                        return -1;
-                                evbuffer_drain(in, 2);
-                        } else {
-                                return -1;
-                        }
-                        c->chunk = CHUNK_SIZE;
                         break;
-                }
+                case CHUNKED_DATA:
+                        break;
                 }
         }
 }
@@ -453,6 +576,8 @@ static void conn_feed_body(struct http_conn *c)
                 body_finish(c, REQ_BODY_ABORTED);
                 return;
         }
+        if (!done && !r->body_paused)
+                body_clock_arm(c); /* more bytes arrived: the deadline moves */
         if (r->on_body && evbuffer_get_length(r->body) > before) {
                 r->on_body(r);
                 /* The handler may have replied (an error) or paused meanwhile. */
@@ -470,7 +595,7 @@ void http_conn_body_start(struct req *r)
         struct http_conn *c = r->conn;
         if (!c)
                 return;
-        c->state = CONN_BODY;
+        conn_set_state(c, CONN_BODY);
         r->body_reading = true;
         if (!r->chunked) {
                 c->body_left = r->content_length > 0 ? r->content_length : 0;
@@ -483,7 +608,7 @@ void http_conn_body_start(struct req *r)
                         return;
                 }
         } else {
-                c->chunk = CHUNK_SIZE;
+                chunked_init(&c->chunk);
         }
         if (c->expect_continue) {
                 c->expect_continue = false;
@@ -492,19 +617,26 @@ void http_conn_body_start(struct req *r)
         }
         set_timeouts(c, c->srv->cfg->read_timeout);
         bufferevent_enable(c->bev, EV_READ);
+        c->body_active = 0;
+        body_clock_start(c);
         conn_feed_body(c);
 }
 
 void http_conn_body_pause(struct req *r, bool pause)
 {
         struct http_conn *c = r->conn;
+        bool was = r->body_paused;
         r->body_paused = pause;
         if (!c || !r->body_reading)
                 return;
         if (pause) {
                 bufferevent_disable(c->bev, EV_READ);
+                if (!was)
+                        body_clock_stop(c); /* the handler's wait is not the client's slowness */
         } else {
                 bufferevent_enable(c->bev, EV_READ);
+                if (was)
+                        body_clock_start(c);
                 conn_feed_body(c);
         }
 }
@@ -541,10 +673,12 @@ void http_conn_send_head(struct req *r, int status, const char *content_type, in
         else if (r->head.minor == 0)
                 evbuffer_add_printf(out, "Connection: keep-alive\r\n");
         evbuffer_add_printf(out, "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n", r->id);
+        if (c->tls)
+                evbuffer_add(out, HSTS_HEADER, sizeof(HSTS_HEADER) - 1);
         if (r->headers)
                 evbuffer_add_buffer(out, r->headers);
         evbuffer_add(out, "\r\n", 2);
-        c->state = CONN_REPLY;
+        conn_set_state(c, CONN_REPLY);
         set_timeouts(c, c->srv->cfg->read_timeout);
 }
 
@@ -571,25 +705,52 @@ size_t http_conn_output_len(const struct req *r)
         return r->conn ? evbuffer_get_length(bufferevent_get_output(r->conn->bev)) : 0;
 }
 
+/*
+ * Everything is sent: shut our side and, for a moment, read and drop what the client still
+ * sends. Closing a socket with unread input resets the connection, and a reset can destroy an
+ * answer the client has not read yet (a 413 or 408 while it is still sending, a pipelined
+ * request's error): this is the lingering close of Apache and nginx.
+ */
+static void conn_linger(struct http_conn *c)
+{
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        if (c->tls || c->peer_eof || c->srv->stopping || fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+                conn_free(c);
+                return;
+        }
+        conn_set_state(c, CONN_LINGER);
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        bufferevent_disable(c->bev, EV_WRITE);
+        set_timeouts(c, LINGER_SECONDS);
+        arm_deadline(c, LINGER_SECONDS);
+        bufferevent_enable(c->bev, EV_READ);
+}
+
 static void conn_start_closing(struct http_conn *c)
 {
-        c->state = CONN_CLOSING;
+        conn_set_state(c, CONN_CLOSING);
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-                conn_free(c);
+                conn_linger(c);
 }
 
 /* Ready for the next request on a kept-alive connection. */
 static void conn_next_request(struct http_conn *c)
 {
-        c->state = CONN_HEAD;
+        conn_set_state(c, CONN_HEAD);
+        c->head_clock = false; /* idle_timeout until the next request's first byte */
+        c->head_scan = 0;
         c->chunked_out = false;
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         set_timeouts(c, c->srv->cfg->idle_timeout);
-        bufferevent_enable(c->bev, EV_READ);
+        if (!c->peer_eof) /* else nothing more will come: what is buffered is all */
+                bufferevent_enable(c->bev, EV_READ);
+        else if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+                conn_start_closing(c);
         /* Pipelined bytes may already wait; read them from the loop, not from this stack. */
-        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        if (c->state == CONN_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
                 bufferevent_trigger(c->bev, EV_READ,
                                     BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
@@ -640,6 +801,14 @@ static void read_cb(struct bufferevent *bev, void *arg)
         case CONN_BODY:
                 conn_feed_body(c);
                 break;
+        case CONN_LINGER: {
+                struct evbuffer *in = bufferevent_get_input(bev);
+                c->lingered += evbuffer_get_length(in);
+                evbuffer_drain(in, evbuffer_get_length(in));
+                if (c->lingered > LINGER_BYTES)
+                        conn_free(c);
+                break;
+        }
         default:
                 break;
         }
@@ -650,7 +819,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
         struct http_conn *c = arg;
         if (c->state == CONN_CLOSING) {
                 if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-                        conn_free(c);
+                        conn_linger(c);
                 return;
         }
         struct req *r = c->req;
@@ -660,6 +829,26 @@ static void write_cb(struct bufferevent *bev, void *arg)
                 r->on_drain = NULL;
                 fn(r);
         }
+}
+
+/* The body stopped arriving (too slow, silent) or ended short: the handler answers, then close. */
+static void conn_body_failed(struct http_conn *c, enum req_body_status status)
+{
+        c->keep_alive = false;
+        if (status == REQ_BODY_TIMEOUT)
+                c->srv->stats.body_timeouts++;
+        body_finish(c, status);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct http_conn *c = arg;
+        if (c->state == CONN_HEAD)
+                conn_head_timeout(c);
+        else if (c->state == CONN_BODY && c->req)
+                conn_body_failed(c, REQ_BODY_TIMEOUT);
+        else if (c->state == CONN_LINGER)
+                conn_free(c);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -675,25 +864,50 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
                           c->peer, c->state, !!(what & BEV_EVENT_EOF), !!(what & BEV_EVENT_ERROR),
                           !!(what & BEV_EVENT_TIMEOUT), e);
         }
-        if (c->state == CONN_HEAD && (what & BEV_EVENT_TIMEOUT) &&
-            evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
-                /* A request started but did not finish in time: say so, then close. */
-                struct req *r = req_new(c->srv->app, c);
-                snprintf(r->id, sizeof(r->id), "%08x%06x", c->srv->id_prefix,
-                         ++c->srv->id_counter & 0xffffff);
-                evbuffer_drain(bufferevent_get_input(bev),
-                               evbuffer_get_length(bufferevent_get_input(bev)));
-                early_error(c, r, 408, "bad_request", "the request did not arrive in time");
+        if (c->state == CONN_HEAD && (what & BEV_EVENT_TIMEOUT)) {
+                /* A request started but went silent: say so, then close (idle ones just close). */
+                conn_head_timeout(c);
                 return;
         }
-        if (c->state == CONN_BODY && c->req) {
-                body_finish(c, REQ_BODY_ABORTED);
-                /* The handler replied (the reply goes nowhere useful) or will; close now. */
+        bool eof = (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR);
+        if (eof && c->state == CONN_HEAD) {
+                /* The client ended its side: pipelined requests already here are still answered,
+                 * and so are earlier replies not yet sent; then the connection closes. */
+                c->peer_eof = true;
+                if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+                        conn_read_head(c);
+                else
+                        conn_start_closing(c);
+                return;
+        }
+        if (eof && c->state == CONN_BODY && c->req) {
+                c->peer_eof = true;
+                conn_feed_body(c); /* bytes read before the end still count */
+                if (c->state != CONN_BODY || !c->req || c->req->body_done)
+                        return;
+        }
+        if (c->state == CONN_BODY && c->req && !(what & BEV_EVENT_ERROR)) {
+                /* Silence, or the client's end of sending before the body's end: the handler
+                 * answers (408 or 400) and the reply goes out before the connection closes. */
+                conn_body_failed(c,
+                                 (what & BEV_EVENT_TIMEOUT) ? REQ_BODY_TIMEOUT : REQ_BODY_ABORTED);
+                return;
         }
         conn_free(c);
 }
 
 /* --- connections and the listener --- */
+
+static void peer_count(struct http_server *s, uint64_t key, int delta)
+{
+        uint32_t n = 0;
+        u64map_get(&s->per_addr, key, &n);
+        n = (uint32_t)((int64_t)n + delta);
+        if (n == 0)
+                u64map_del(&s->per_addr, key);
+        else if (u64map_put(&s->per_addr, key, n) != 0)
+                log_error(NULL, "msg=out_of_memory where=per_address_count");
+}
 
 static void conn_free(struct http_conn *c)
 {
@@ -709,6 +923,12 @@ static void conn_free(struct http_conn *c)
         if (c->next)
                 c->next->prev = c->prev;
         s->nconns--;
+        if (c->waiting)
+                wait_remove(c);
+        if (c->peer_counted)
+                peer_count(s, c->peer_key, -1);
+        if (c->deadline)
+                event_free(c->deadline);
         if (c->bev)
                 bufferevent_free(c->bev);
         free(c);
@@ -731,22 +951,78 @@ static void conn_free(struct http_conn *c)
         server_idle_check(s);
 }
 
+/* One log line a second at most for refusals and evictions (an attack makes thousands). */
+static void log_refusal(struct http_server *s, const char *reason, const char *peer)
+{
+        time_t now = time(NULL);
+        if (now == s->refused_logged) {
+                s->refused_unlogged++;
+                return;
+        }
+        log_warn(NULL, "msg=connection_refused reason=%s peer=%s open=%zu unlogged=%llu", reason,
+                 peer, s->nconns, (unsigned long long)s->refused_unlogged);
+        s->refused_logged = now;
+        s->refused_unlogged = 0;
+}
+
+/* Answers a connection refused at accept in the API's error shape and closes it. */
+static void refuse(struct http_server *s, evutil_socket_t fd, int status, const char *code,
+                   const char *message)
+{
+        if (!s->ssl) { /* over TLS a plain-text answer would be noise: just close */
+                char body[256], reply[512];
+                int blen =
+                    snprintf(body, sizeof(body),
+                             "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code, message);
+                int n =
+                    snprintf(reply, sizeof(reply),
+                             "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                             "Connection: close\r\nRetry-After: 1\r\nContent-Length: %d\r\n\r\n%s",
+                             status, status_reason(status), blen, body);
+                ssize_t w = send(fd, reply, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)w;
+        }
+        evutil_closesocket(fd);
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
                       int socklen, void *arg)
 {
         struct http_server *s = arg;
-        if (s->stopping || s->nconns >= (size_t)s->cfg->max_conns) {
-                static const char busy[] =
-                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                    "Connection: close\r\nContent-Length: 84\r\n\r\n"
-                    "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections, "
-                    "try again\"}}\n";
-                ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-                (void)w;
-                evutil_closesocket(fd);
-                log_warn(NULL, "msg=connection_refused reason=%s",
-                         s->stopping ? "shutting_down" : "max_conns");
+        struct netaddr peer;
+        char host[NETADDR_STRLEN] = "?";
+        bool known = netaddr_from_sockaddr(addr, &peer);
+        if (known)
+                netaddr_format(&peer, host, sizeof(host));
+        bool trusted = known && netaddr_in(&peer, s->trusted, s->ntrusted);
+        uint64_t key = known ? netaddr_key(&peer) : 0;
+        if (s->stopping) {
+                refuse(s, fd, 503, "unavailable", "the server is shutting down, try again");
+                log_refusal(s, "shutting_down", host);
                 return;
+        }
+        /* One address may hold only so many connections (a proxy's carry many clients). */
+        uint32_t mine = 0;
+        if (known && !trusted && u64map_get(&s->per_addr, key, &mine) &&
+            mine >= (uint32_t)s->cfg->max_conns_per_addr) {
+                s->stats.refused_per_addr++;
+                refuse(s, fd, 429, "rate_limited",
+                       "too many connections from your address, try again");
+                log_refusal(s, "max_conns_per_addr", host);
+                return;
+        }
+        /* Full: the connection waiting longest for a request head (idle keep-alive, or a head
+         * trickling in) makes room, so that slow clients cannot shut out new ones. */
+        if (s->nconns >= s->max_conns) {
+                if (!s->wait_first) {
+                        s->stats.refused_full++;
+                        refuse(s, fd, 503, "unavailable", "too many connections, try again");
+                        log_refusal(s, "max_conns", host);
+                        return;
+                }
+                s->stats.evicted++;
+                log_refusal(s, "evicted_oldest_waiting", s->wait_first->peer);
+                conn_free(s->wait_first);
         }
         struct http_conn *c = calloc(1, sizeof(*c));
         if (!c) {
@@ -773,34 +1049,88 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         } else {
                 c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
         }
-        if (!c->bev) {
-                evutil_closesocket(fd);
+        c->deadline = c->bev ? evtimer_new(s->base, deadline_cb, c) : NULL;
+        if (!c->bev || !c->deadline) {
+                if (c->bev)
+                        bufferevent_free(c->bev);
+                else
+                        evutil_closesocket(fd);
                 free(c);
                 return;
         }
-        char host[INET6_ADDRSTRLEN] = "?";
-        if (addr->sa_family == AF_INET)
-                evutil_inet_ntop(AF_INET, &((struct sockaddr_in *)addr)->sin_addr, host,
-                                 sizeof(host));
-        else if (addr->sa_family == AF_INET6)
-                evutil_inet_ntop(AF_INET6, &((struct sockaddr_in6 *)addr)->sin6_addr, host,
-                                 sizeof(host));
         snprintf(c->peer, sizeof(c->peer), "%s", host);
+        c->peer_addr = peer;
+        c->peer_key = key;
+        if (known && !trusted) {
+                peer_count(s, key, +1);
+                c->peer_counted = true;
+        }
         c->next = s->conns;
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;
         s->nconns++;
+        s->stats.accepted++;
         c->state = CONN_HEAD;
+        conn_set_state(c, CONN_HEAD);
         bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
         set_timeouts(c, s->cfg->idle_timeout);
+        /* The first request's head (and a TLS handshake) is due within head_timeout. */
+        c->head_clock = true;
+        arm_deadline(c, s->cfg->head_timeout);
         bufferevent_enable(c->bev, EV_READ);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct http_server *s = arg;
+        if (s->listener)
+                evconnlistener_enable(s->listener);
 }
 
 static void listener_error_cb(struct evconnlistener *l, void *arg)
 {
+        struct http_server *s = arg;
         int err = EVUTIL_SOCKET_ERROR();
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                /* The listener stays readable: without a pause this would spin on the loop. */
+                struct timeval tv = tv_of(ACCEPT_PAUSE);
+                evconnlistener_disable(l);
+                evtimer_add(s->accept_resume, &tv);
+                log_refusal(s, "out_of_descriptors", "-");
+                return;
+        }
         log_error(NULL, "msg=accept_failed error=%s", LOGQ(evutil_socket_error_to_string(err)));
+}
+
+/*
+ * Connections need descriptors: the soft limit is raised towards the hard one, and when it still
+ * cannot hold PREFD_MAX_CONNS the server takes fewer, so that a full server reclaims waiting
+ * connections instead of failing accept().
+ */
+static size_t usable_conns(const struct config *cfg)
+{
+        rlim_t want = (rlim_t)cfg->max_conns + (rlim_t)cfg->db_pool + FD_RESERVE;
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+                return (size_t)cfg->max_conns;
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+                struct rlimit raised = rl;
+                raised.rlim_cur =
+                    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                        rl = raised;
+        }
+        if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+                return (size_t)cfg->max_conns;
+        rlim_t room = rl.rlim_cur > (rlim_t)cfg->db_pool + FD_RESERVE + 1
+                          ? rl.rlim_cur - (rlim_t)cfg->db_pool - FD_RESERVE
+                          : 1;
+        log_warn(NULL,
+                 "msg=max_conns_lowered setting=PREFD_MAX_CONNS configured=%ld usable=%llu "
+                 "open_file_limit=%llu",
+                 cfg->max_conns, (unsigned long long)room, (unsigned long long)rl.rlim_cur);
+        return (size_t)room;
 }
 
 struct http_server *http_server_new(struct event_base *base, struct app *app,
@@ -826,8 +1156,14 @@ struct http_server *http_server_new(struct event_base *base, struct app *app,
         s->app = app;
         s->cfg = cfg;
         s->dispatch = dispatch;
+        s->max_conns = usable_conns(cfg);
         if (crypto_random(&s->id_prefix, sizeof(s->id_prefix)) != 0) {
                 snprintf(err, errlen, "no random numbers from OpenSSL");
+                free(s);
+                return NULL;
+        }
+        if (netaddr_cidrs_parse(cfg->trusted_proxies, &s->trusted, &s->ntrusted, err, errlen) !=
+            0) {
                 free(s);
                 return NULL;
         }
@@ -845,6 +1181,12 @@ struct http_server *http_server_new(struct event_base *base, struct app *app,
                 return NULL;
         }
         evconnlistener_set_error_cb(s->listener, listener_error_cb);
+        s->accept_resume = evtimer_new(base, accept_resume_cb, s);
+        if (!s->accept_resume) {
+                snprintf(err, errlen, "out of memory");
+                http_server_free(s);
+                return NULL;
+        }
         struct sockaddr_storage bound;
         socklen_t blen = sizeof(bound);
         if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&bound, &blen) == 0)
@@ -864,6 +1206,16 @@ size_t http_server_conns(const struct http_server *s)
         return s->nconns;
 }
 
+void http_server_stats(const struct http_server *s, struct http_stats *out)
+{
+        *out = s->stats;
+        out->open = s->nconns;
+        out->waiting = 0;
+        for (const struct http_conn *c = s->wait_first; c; c = c->wait_next)
+                out->waiting++;
+        out->addresses = s->per_addr.used;
+}
+
 void http_server_shutdown(struct http_server *s, void (*drained)(void *arg), void *arg)
 {
         s->stopping = true;
@@ -873,12 +1225,15 @@ void http_server_shutdown(struct http_server *s, void (*drained)(void *arg), voi
                 evconnlistener_free(s->listener);
                 s->listener = NULL;
         }
+        if (s->accept_resume)
+                evtimer_del(s->accept_resume);
         struct http_conn *c = s->conns, *next;
         for (; c; c = next) {
                 next = c->next;
                 c->keep_alive = false;
-                if (c->state == CONN_HEAD &&
-                    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+                if ((c->state == CONN_HEAD &&
+                     evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) ||
+                    c->state == CONN_LINGER)
                         conn_free(c);
         }
         server_idle_check(s);
@@ -893,7 +1248,11 @@ void http_server_free(struct http_server *s)
                 conn_free(s->conns);
         if (s->listener)
                 evconnlistener_free(s->listener);
+        if (s->accept_resume)
+                event_free(s->accept_resume);
         if (s->ssl)
                 SSL_CTX_free(s->ssl);
+        u64map_fini(&s->per_addr);
+        free(s->trusted);
         free(s);
 }

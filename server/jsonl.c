@@ -94,6 +94,10 @@ static enum jsonl_status next_element(struct jsonl *j, const char *buf, size_t l
         /* Scan the element up to a ',' or ']' at depth 0 outside strings. */
         size_t i = p + j->scan;
         for (; i < len; i++) {
+                /* Checked before anything else: inside strings too (fuzz_jsonl found that a long
+                 * string element slipped through when it arrived whole). */
+                if (i - p > j->max)
+                        return fail(j, "an element is longer than the record limit");
                 char c = buf[i];
                 if (j->in_string) {
                         if (j->escape)
@@ -115,8 +119,6 @@ static enum jsonl_status next_element(struct jsonl *j, const char *buf, size_t l
                 } else if (c == ',' && j->depth == 0) {
                         break;
                 }
-                if (i - p > j->max)
-                        return fail(j, "an element is longer than the record limit");
         }
         if (i == len) {
                 if (i - p > j->max)

@@ -3,6 +3,8 @@
  */
 #include "jsonv.h"
 
+#include "utf8.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -191,13 +193,21 @@ static bool digits(const char *s, int n, int *out)
         return true;
 }
 
+static int days_in_month(int y, int mo)
+{
+        static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 bool jv_parse_timestamp(const char *s, bool date_ok, int64_t *us)
 {
         int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
         int64_t micros = 0;
         if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-            !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1)
-                return false;
+            !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || y < 1 || d < 1 ||
+            d > days_in_month(y, mo))
+                return false; /* 2024-02-30 is no date (timegm would make it March 1st) */
         int sign = 0;
         if (s[10] == '\0') {
                 if (!date_ok)
@@ -291,6 +301,9 @@ json_t *jv_string_array(struct jv *v, const char *key, bool required, size_t max
 
 void jv_reply(struct req *r, const struct jv *v)
 {
-        json_t *details = v->field[0] ? json_pack("{s:s}", "field", v->field) : NULL;
+        /* A long key is cut to fit field[], maybe inside a character. */
+        char field[sizeof(v->field)];
+        utf8_repair(field, sizeof(field), v->field);
+        json_t *details = field[0] ? json_pack("{s:s}", "field", field) : NULL;
         req_reply_error(r, 422, "validation_failed", details, "%s", v->message);
 }

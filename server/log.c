@@ -3,6 +3,8 @@
  */
 #include "log.h"
 
+#include "utf8.h"
+
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,9 +94,15 @@ const char *log_quote(char *buf, size_t size, const char *s)
         }
         size_t o = 0;
         buf[o++] = '"';
+        const unsigned char *end = (const unsigned char *)s + strlen(s);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 char esc[5] = { 0 };
-                if (*p == '"' || *p == '\\')
+                const char *src = esc;
+                /* A whole UTF-8 character goes through as it is. */
+                size_t l = *p >= 0x80 ? utf8_seq(p, (size_t)(end - p)) : 0;
+                if (l > 1)
+                        src = (const char *)p;
+                else if (*p == '"' || *p == '\\')
                         esc[0] = '\\', esc[1] = (char)*p;
                 else if (*p == '\n')
                         memcpy(esc, "\\n", 2);
@@ -102,17 +110,19 @@ const char *log_quote(char *buf, size_t size, const char *s)
                         memcpy(esc, "\\r", 2);
                 else if (*p == '\t')
                         memcpy(esc, "\\t", 2);
-                else if (*p < 0x20 || *p == 0x7f)
+                else if (*p < 0x20 || *p >= 0x7f) /* control bytes, and bytes that are not UTF-8 */
                         snprintf(esc, sizeof(esc), "\\x%02x", *p);
                 else
                         esc[0] = (char)*p;
-                size_t l = strlen(esc);
+                if (src == esc)
+                        l = strlen(esc);
                 if (o + l + 5 > size) {
                         memcpy(buf + o, "...", 3);
                         o += 3;
                         break;
                 }
-                memcpy(buf + o, esc, l);
+                memcpy(buf + o, src, l);
+                p += src == esc ? 0 : l - 1;
                 o += l;
         }
         buf[o++] = '"';

@@ -8,7 +8,6 @@
  */
 #include "api.h"
 #include "app.h"
-#include "auth.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
@@ -214,8 +213,8 @@ int main(int argc, char **argv)
                                .statement_timeout = cfg.db_timeout,
                                .search_path = MIGRATE_SEARCH_PATH };
         if (!s.app.base || !(s.app.db = db_new(s.app.base, &dbo)) ||
-            !(s.app.metrics = metrics_new()) || !(s.app.limiter = auth_limiter_new()) ||
-            !(s.app.authcache = authcache_new()) || !(s.app.rating = rating_new(s.app.db)) ||
+            !(s.app.metrics = metrics_new()) || !(s.app.authcache = authcache_new()) ||
+            !(s.app.rating = rating_new(s.app.db)) ||
             !(s.app.tally = tally_new(s.app.db, (size_t)cfg.index_memory)) ||
             !(s.app.work = work_new(s.app.base, (int)cfg.workers))) {
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
@@ -233,7 +232,6 @@ out:
         work_free(s.app.work);
         db_free(s.app.db);
         tally_free(s.app.tally);
-        auth_limiter_free(s.app.limiter);
         authcache_free(s.app.authcache);
         rating_free(s.app.rating);
         metrics_free(s.app.metrics);

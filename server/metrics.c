@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include "db.h"
+#include "http.h"
 #include "router.h"
 
 #include <event2/buffer.h>
@@ -91,7 +92,35 @@ static void route_label(const struct metrics *m, size_t i, char *out, size_t len
         snprintf(out, len, "method=\"%s\",route=\"%s\"", router_method_name(r->method), r->path);
 }
 
-void metrics_render(const struct metrics *m, const struct db *db, struct evbuffer *out)
+/* Connections: how many, and what the server did about slow or greedy clients. */
+static void render_http(const struct http_stats *h, struct evbuffer *out)
+{
+        evbuffer_add_printf(
+            out,
+            "# HELP prefd_http_connections Open client connections.\n"
+            "# TYPE prefd_http_connections gauge\n"
+            "prefd_http_connections{state=\"open\"} %zu\n"
+            "prefd_http_connections{state=\"waiting\"} %zu\n"
+            "# HELP prefd_http_client_addresses Client addresses with open connections.\n"
+            "# TYPE prefd_http_client_addresses gauge\nprefd_http_client_addresses %zu\n"
+            "# HELP prefd_http_connections_total Connections accepted, refused and evicted.\n"
+            "# TYPE prefd_http_connections_total counter\n"
+            "prefd_http_connections_total{event=\"accepted\"} %llu\n"
+            "prefd_http_connections_total{event=\"refused_full\"} %llu\n"
+            "prefd_http_connections_total{event=\"refused_per_address\"} %llu\n"
+            "prefd_http_connections_total{event=\"evicted\"} %llu\n"
+            "# HELP prefd_http_timeouts_total Requests answered 408 for arriving too slowly.\n"
+            "# TYPE prefd_http_timeouts_total counter\n"
+            "prefd_http_timeouts_total{phase=\"head\"} %llu\n"
+            "prefd_http_timeouts_total{phase=\"body\"} %llu\n",
+            h->open, h->waiting, h->addresses, (unsigned long long)h->accepted,
+            (unsigned long long)h->refused_full, (unsigned long long)h->refused_per_addr,
+            (unsigned long long)h->evicted, (unsigned long long)h->head_timeouts,
+            (unsigned long long)h->body_timeouts);
+}
+
+void metrics_render(const struct metrics *m, const struct db *db, const struct http_stats *http,
+                    struct evbuffer *out)
 {
         char label[160];
         evbuffer_add_printf(out, "# HELP prefd_http_requests_total Requests answered, by route "
@@ -141,6 +170,8 @@ void metrics_render(const struct metrics *m, const struct db *db, struct evbuffe
                             "process.\n# TYPE prefd_votes_committed_total counter\n"
                             "prefd_votes_committed_total %llu\n",
                             (unsigned long long)m->votes);
+        if (http)
+                render_http(http, out);
         if (!db)
                 return;
         struct db_stats st;

@@ -115,6 +115,12 @@ int migrate_latest(void)
         return n ? list[n - 1].version : 0;
 }
 
+int migrate_count(void)
+{
+        static struct migration list[256];
+        return load_list(list, 256);
+}
+
 static void finish(struct run *run, int status)
 {
         if (run->pin)

@@ -8,6 +8,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -160,12 +161,15 @@ void req_log_access(const struct req *r)
         if (r->app && r->app->metrics)
                 metrics_request(r->app->metrics, r->route, r->status, ms);
         char path[256];
+        /* Behind a trusted proxy the client is named too. */
+        bool forwarded = r->client[0] && strcmp(r->client, r->peer) != 0;
         log_info(r->id,
                  "msg=access method=%s path=%s status=%d bytes=%llu ms=%.2f db_ms=%.2f user=%s "
-                 "peer=%s%s",
+                 "peer=%s%s%s%s",
                  LOGQ(r->method_name), log_quote(path, sizeof(path), r->path ? r->path : "-"),
                  r->status, (unsigned long long)r->bytes_out, ms, r->db_ms,
                  r->authed ? r->user.name : "-", r->peer[0] ? r->peer : "-",
+                 forwarded ? " forwarded_for=" : "", forwarded ? r->client : "",
                  r->conn ? "" : " client=gone");
 }
 
@@ -237,11 +241,14 @@ void req_reply_empty(struct req *r, int status)
 void req_reply_error(struct req *r, int status, const char *code, json_t *details, const char *fmt,
                      ...)
 {
-        char message[1024];
+        char raw[1024], message[1024];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(message, sizeof(message), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        /* Messages echo what clients sent (paths, names, header values), which need not be
+         * UTF-8, and vsnprintf may have cut a character in two: jansson would refuse either. */
+        utf8_repair(message, sizeof(message), raw);
         json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
         if (err && details)
                 json_object_set_new(err, "details", details);
@@ -347,6 +354,11 @@ bool req_db_failed(struct req *r, const struct db_res *res)
         const char *state = db_res_sqlstate(res);
         if (strcmp(state, DB_UNIQUE_VIOLATION) == 0) {
                 req_reply_error(r, 409, "conflict", NULL, "%s", db_res_message(res));
+        } else if (strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0) {
+                /* Bytes that are not UTF-8 (or not representable) reached a query: the client's
+                 * doing, whatever check let them through. */
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "a value in the request is not valid UTF-8");
         } else if (strcmp(state, "57014") == 0) {
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database took too long to answer, try again");

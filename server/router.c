@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "utf8.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -129,12 +130,31 @@ static bool match_pattern(const char *pattern, const char *path, const char **st
         return *p == '\0' && *s == '\0';
 }
 
+/* The name of parameter k of pattern ({slug} -> "slug"; {*} -> "path") into out. */
+static void param_name(const char *pattern, size_t k, char *out, size_t outlen)
+{
+        const char *p = pattern;
+        for (size_t i = 0; (p = strchr(p, '{')) != NULL; i++, p++) {
+                size_t len = strcspn(p + 1, "}");
+                if (i < k)
+                        continue;
+                if (len == 1 && p[1] == '*')
+                        snprintf(out, outlen, "path");
+                else
+                        snprintf(out, outlen, "%.*s", (int)len, p + 1);
+                return;
+        }
+        snprintf(out, outlen, "path");
+}
+
 enum router_match router_match(enum req_method method, const char *path, const struct route **out,
-                               char **params, size_t *nparams, char *allow, size_t allowlen)
+                               char **params, size_t *nparams, char *detail, size_t detaillen)
 {
         const char *starts[4];
         size_t lens[4], n;
         bool path_known = false;
+        char *allow = detail;
+        size_t allowlen = detaillen;
         allow[0] = '\0';
         *nparams = 0;
         enum req_method want = method == REQ_HEAD ? REQ_GET : method;
@@ -157,11 +177,13 @@ enum router_match router_match(enum req_method method, const char *path, const s
                 }
                 for (size_t k = 0; k < n; k++) {
                         params[k] = malloc(lens[k] + 1);
-                        if (!params[k] ||
-                            httpparse_decode(starts[k], lens[k], params[k], false) < 0) {
+                        long len =
+                            params[k] ? httpparse_decode(starts[k], lens[k], params[k], false) : -1;
+                        if (len < 0 || !utf8_valid(params[k], (size_t)len)) {
                                 free(params[k]);
                                 for (size_t j = 0; j < k; j++)
                                         free(params[j]);
+                                param_name(routes[i].path, k, detail, detaillen);
                                 return ROUTER_BAD_PATH;
                         }
                 }
@@ -187,7 +209,12 @@ static void json_body_done(struct req *r, enum req_body_status status)
                                 "the request body exceeds %ld bytes", cfg->max_body);
                 return;
         }
-        if (status == REQ_BODY_ABORTED) {
+        if (status == REQ_BODY_TIMEOUT) {
+                req_reply_error(r, 408, "bad_request", NULL,
+                                "the request body did not arrive in time");
+                return;
+        }
+        if (status != REQ_BODY_OK) {
                 req_reply_error(r, 400, "bad_request", NULL,
                                 "the request body did not arrive completely");
                 return;
@@ -252,29 +279,65 @@ static bool is_bulk_type(const char *ct)
                httpparse_media_type(ct, "application/x-jsonlines");
 }
 
+/* 400 naming a path or query parameter that is malformed or not UTF-8 once decoded. */
+static void bad_parameter(struct req *r, const char *name, const char *what)
+{
+        req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", name), "%s %s", name,
+                        what);
+}
+
+/* The query string and the headers the API reads or echoes: 0, or -1 after a 400 reply. */
+static int check_request(struct req *r)
+{
+        char bad[64];
+        int q = httpparse_query_check(r->query, bad, sizeof(bad));
+        if (q != 0) {
+                bad_parameter(r, bad,
+                              q == HTTPPARSE_NOT_UTF8
+                                  ? "(a query parameter) is not valid UTF-8 once percent-decoded"
+                                  : "(a query parameter) has malformed percent-encoding");
+                return -1;
+        }
+        const char *ct = req_header(r, "Content-Type");
+        if (ct && !utf8_valid(ct, strlen(ct))) {
+                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "header", "Content-Type"),
+                                "the Content-Type header is not valid UTF-8");
+                return -1;
+        }
+        return 0;
+}
+
 void router_dispatch(struct req *r)
 {
         const struct route *rt = NULL;
-        char allow[96];
-        switch (router_match(r->method, r->head.path, &rt, r->params, &r->nparams, allow,
-                             sizeof(allow))) {
+        char detail[96];
+        enum router_match m = router_match(r->method, r->head.path, &rt, r->params, &r->nparams,
+                                           detail, sizeof(detail));
+        if (m != ROUTER_FOUND && m != ROUTER_BAD_PATH && !utf8_valid(r->path, strlen(r->path))) {
+                bad_parameter(r, "path", "is not valid UTF-8 once percent-decoded");
+                return;
+        }
+        switch (m) {
         case ROUTER_NOT_FOUND:
                 req_reply_error(r, 404, "not_found", NULL, "no such resource: %s", r->path);
                 return;
         case ROUTER_BAD_METHOD:
-                req_add_header(r, "Allow", allow);
+                req_add_header(r, "Allow", detail);
                 req_reply_error(r, 405, "method_not_allowed", NULL,
                                 "%s is not allowed on %s (allowed: %s)", r->method_name, r->path,
-                                allow);
+                                detail);
                 return;
         case ROUTER_BAD_PATH:
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "malformed percent-encoding in the path");
+                bad_parameter(r, detail,
+                              "(a path parameter) is malformed or not valid UTF-8 once "
+                              "percent-decoded");
                 return;
         case ROUTER_FOUND:
                 break;
         }
         r->route = rt;
+        if (check_request(r) != 0)
+                return;
         const struct config *cfg = r->app->cfg;
         bool has_body = r->chunked || r->content_length > 0;
         const char *ct = req_header(r, "Content-Type");

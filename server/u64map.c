@@ -68,6 +68,30 @@ int u64map_put(struct u64map *m, uint64_t key, uint32_t val)
         }
 }
 
+void u64map_del(struct u64map *m, uint64_t key)
+{
+        if (!m->cap)
+                return;
+        size_t mask = m->cap - 1, i = slot_of(key, m->cap);
+        while (m->keys[i] != key) {
+                if (m->keys[i] == EMPTY)
+                        return;
+                i = (i + 1) & mask;
+        }
+        /* Backward-shift deletion: later entries of the run move up, so probes stay unbroken. */
+        for (size_t j = (i + 1) & mask; m->keys[j] != EMPTY; j = (j + 1) & mask) {
+                size_t home = slot_of(m->keys[j], m->cap);
+                /* j's entry may fill the hole at i when its home is not cyclically in (i, j]. */
+                if (((j - home) & mask) >= ((j - i) & mask)) {
+                        m->keys[i] = m->keys[j];
+                        m->vals[i] = m->vals[j];
+                        i = j;
+                }
+        }
+        m->keys[i] = EMPTY;
+        m->used--;
+}
+
 void u64map_fini(struct u64map *m)
 {
         free(m->keys);

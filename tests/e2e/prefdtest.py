@@ -49,6 +49,43 @@ def psql(db, sql):
     return [line.split("\t") for line in out.split("\n")] if out else []
 
 
+class Cluster:
+    """A private PostgreSQL cluster of its own, for tests that stop or crash it (the shared one
+    under PREFD_TEST_PGDIR must stay up for the others). Made with tests/lib/pg.sh in a fresh
+    directory under the run's temporary directory; stop() removes nothing (the logs stay)."""
+
+    def __init__(self, name):
+        self.dir = os.path.join(TMP, "%s-%s" % (name, uuid.uuid4().hex[:6]))
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o755)
+        self.sh("start")
+
+    def sh(self, *args, check=True):
+        out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), args[0], self.dir] + list(args[1:]),
+                             check=check, capture_output=True, text=True, cwd=TOP, timeout=120)
+        return out.stdout.strip()
+
+    def database(self, name):
+        self.sh("createdb", name)
+        return self.sh("url", name)
+
+    def psql(self, db, sql):
+        out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), "psql", self.dir, db, "-X", "-q",
+                              "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                             check=True, capture_output=True, text=True, cwd=TOP).stdout
+        return [line.split("\t") for line in out.rstrip("\n").split("\n")] if out.strip() else []
+
+    def start(self):
+        self.sh("start")
+
+    def crash(self):
+        """pg_ctl stop -m immediate: every backend dies at once, recovery from the WAL later."""
+        self.sh("crash")
+
+    def stop(self):
+        self.sh("stop", check=False)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -67,7 +104,7 @@ def cli(db_url, *args, stdin=None, env=None):
 class Server:
     """One prefd process."""
 
-    def __init__(self, db_url, env=None, tls=None, name="prefd"):
+    def __init__(self, db_url, env=None, tls=None, name="prefd", open_files=None):
         self.port = free_port()
         self.db_url = db_url
         self.scheme = "https" if tls else "http"
@@ -78,7 +115,11 @@ class Server:
             e.update(PREFD_TLS_CERT=tls[0], PREFD_TLS_KEY=tls[1])
         e.update(env or {})
         self.log = open(self.logpath, "wb")
-        self.proc = subprocess.Popen([BIN], env=e, stdout=self.log, stderr=subprocess.STDOUT)
+        limit = None
+        if open_files:  # RLIMIT_NOFILE, soft and hard, for the process
+            import resource
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))  # noqa: E731
+        self.proc = subprocess.Popen([BIN], env=e, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=limit)
 
     @property
     def url(self):
@@ -201,6 +242,20 @@ class Client:
         return r
 
 
+def read_until_close(sock):
+    """Everything a socket receives until the peer closes (a reset ends it too)."""
+    chunks = []
+    while True:
+        try:
+            b = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        chunks.append(b)
+    return b"".join(chunks)
+
+
 def raw_http(port, data, timeout=10, read_all=True):
     """Sends raw bytes over TCP and returns everything the server wrote before closing."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -222,21 +277,30 @@ def raw_http(port, data, timeout=10, read_all=True):
         s.close()
 
 
-def parse_responses(data):
-    """Splits raw HTTP/1.1 responses (Content-Length or chunked) into (status, headers, body)."""
+def parse_responses(data, strict=False):
+    """Splits raw HTTP/1.1 responses (1xx, Content-Length or chunked) into (status, headers, body).
+    strict: every response must be complete and well-formed (AssertionError otherwise)."""
     out = []
     while data:
         head, sep, rest = data.partition(b"\r\n\r\n")
         if not sep:
+            if strict:
+                raise AssertionError("unterminated response head: %r" % data[:200])
             break
         lines = head.decode("latin-1").split("\r\n")
+        if strict and not lines[0].startswith("HTTP/1.1 "):
+            raise AssertionError("bad status line %r" % lines[0])
         status = int(lines[0].split(" ")[1])
         headers = {}
         for line in lines[1:]:
             k, _, v = line.partition(":")
             headers[k.strip().lower()] = v.strip()
-        if "content-length" in headers:
+        if status < 200:
+            body, data = b"", rest
+        elif "content-length" in headers:
             n = int(headers["content-length"])
+            if strict and len(rest) < n:
+                raise AssertionError("short body: %r" % data[:300])
             body, data = rest[:n], rest[n:]
         elif headers.get("transfer-encoding") == "chunked":
             body = b""

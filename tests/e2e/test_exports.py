@@ -217,6 +217,7 @@ class ExportsTest(PrefdCase):
         self.assertEqual(self.jsonl("&until=2000-01-01"), [])
         self.assertError(self.admin.get("/api/v1/projects/exp/votes?format=xml"), 400, "bad_request")
         self.assertError(self.admin.get("/api/v1/projects/exp/votes?format=csv&since=soon"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/exp/votes?since=2024-02-30"), 400, "bad_request")
         self.assertError(self.admin.get("/api/v1/projects/none/votes?format=csv"), 404, "not_found")
         rater = self.user("exp-rater-2")
         self.assertError(rater.get("/api/v1/projects/exp/votes?format=csv"), 403, "forbidden")

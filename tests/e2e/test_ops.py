@@ -32,7 +32,11 @@ class TlsTest(unittest.TestCase):
         server = Server(url, tls=(cert, key), name="tls").wait_ready(context=ctx)
         try:
             c = Client(server.url, token, context=ctx)
-            self.assertEqual(c.get("/api/v1/me").json["name"], "admin")
+            me = c.get("/api/v1/me")
+            self.assertEqual(me.json["name"], "admin")
+            # every answer over TLS tells browsers to come back over TLS only, errors included
+            self.assertEqual(me.header("Strict-Transport-Security"), "max-age=31536000")
+            self.assertEqual(c.get("/nowhere").header("Strict-Transport-Security"), "max-age=31536000")
             browser = Client(server.url, context=ctx)
             r = browser.login("admin", "admin-password")
             self.assertEqual(r.status, 200)

@@ -111,9 +111,13 @@ class RankingsTest(PrefdCase):
 
     def test_c_bad_options(self):
         for q in ("?ties=quarter", "?ci=jackknife", "?rounds=5", "?rounds=1e9", "?seed=-1", "?anchor=nobody",
-                  "?anchor_rating=abc", "?min_votes=-3", "?since=yesterday", "?until=2024-13-01", "?tie=half"):
+                  "?anchor_rating=abc", "?min_votes=-3", "?since=yesterday", "?until=2024-13-01", "?tie=half",
+                  "?since=2024-02-30", "?until=2023-02-29T00:00:00Z", "?since=2024-04-31"):
             r = self.admin.get("/api/v1/projects/vicuna/leaderboard" + q)
-            self.assertError(r, 400, "bad_request")
+            body = self.assertError(r, 400, "bad_request")
+            if "since=2" in q or "until=2" in q:
+                self.assertIn(q[1:6], body["error"]["message"])
+        self.assertEqual(self.admin.get("/api/v1/projects/vicuna/leaderboard?since=2024-02-29").status, 200)
         self.assertError(self.admin.get("/api/v1/projects/nope/leaderboard"), 404, "not_found")
         rater = self.user("rank-rater")
         self.assertError(rater.get("/api/v1/projects/vicuna/leaderboard"), 403, "forbidden")

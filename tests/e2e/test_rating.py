@@ -195,10 +195,22 @@ class RatingTest(PrefdCase):
         self.upload("members", [{"id": "1", "prompt": "p", "responses": [{"model": "a", "text": "x"},
                                                                        {"model": "b", "text": "y"}]}])
         other = self.user("paused-2")
-        self.assertError(other.get("/api/v1/projects/members/next"), 403, "forbidden")
+        # A rater outside a restricted project gets the answer a missing project gets, on the
+        # project and on its next alike, so that project names cannot be probed.
+        missing = [other.get("/api/v1/projects/ghost" + p) for p in ("", "/next")]
+        hidden = [other.get("/api/v1/projects/members" + p) for p in ("", "/next")]
+        for m, h in zip(missing, hidden):
+            self.assertError(h, 404, "not_found")
+            self.assertEqual(h.json["error"]["message"].replace("members", "ghost"), m.json["error"]["message"])
         self.assertEqual(r.get("/api/v1/projects/members/next").status, 200)
         analyst = self.user("paused-3", "analyst")
         self.assertError(analyst.get("/api/v1/projects/members/next"), 403, "forbidden")
+        self.assertError(self.admin.get("/api/v1/projects/members/next"), 403, "forbidden")
+        # a closed project is hidden from raters in the same way, also from those who may rate it
+        self.project("shut", status="closed")
+        for p in ("", "/next"):
+            self.assertError(r.get("/api/v1/projects/shut" + p), 404, "not_found")
+        self.assertError(self.admin.get("/api/v1/projects/shut/next"), 409, "conflict")
 
     def test_hostile_markdown_and_guidelines_version(self):
         self.project("hostile")

@@ -3,6 +3,7 @@
 #
 #   sh tests/lib/deps.sh build   compiler and libraries (run by the Makefile before compiling)
 #   sh tests/lib/deps.sh all     also PostgreSQL, Chromium, Node.js and the tools the tests use
+#   sh tests/lib/deps.sh fuzz    the compiler and libraries, and clang with libFuzzer (make fuzz)
 #
 # Installs with apt-get as root (or through sudo); prints what is missing and fails otherwise.
 set -eu
@@ -11,11 +12,13 @@ build_pkgs="gcc make pkg-config libc6-dev libevent-dev libpq-dev libjansson-dev 
 libcmark-dev libcurl4-openssl-dev"
 run_pkgs="postgresql-15 postgresql-client-15 curl ca-certificates openssl"
 test_pkgs="chromium procps fonts-wqy-microhei python3-numpy python3-scipy"
+fuzz_pkgs="clang libclang-rt-14-dev"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
 all) want="$build_pkgs $run_pkgs $test_pkgs" ;;
-*) echo "usage: deps.sh build|all" >&2; exit 2 ;;
+fuzz) want="$build_pkgs $fuzz_pkgs" ;;
+*) echo "usage: deps.sh build|all|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -3,6 +3,8 @@
 #
 #   sh tests/lib/pg.sh start DIR [PORT]   create on first use, then start (waits until ready)
 #   sh tests/lib/pg.sh stop DIR           fast shutdown
+#   sh tests/lib/pg.sh crash DIR          immediate shutdown, as a crash: no checkpoint, recovery
+#                                         from the WAL at the next start (fault tests)
 #   sh tests/lib/pg.sh restart DIR        stop and start again (tests of reconnection)
 #   sh tests/lib/pg.sh url DIR [DB]       print the connection URI (database DB, default prefd)
 #   sh tests/lib/pg.sh createdb DIR DB    create database DB unless it exists
@@ -17,7 +19,7 @@ bindir=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 [ -x "$bindir/initdb" ] || bindir=/usr/lib/postgresql/15/bin
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -90,9 +92,15 @@ stop() {
 	fi
 }
 
+crash() {
+	[ -f "$dir/data/PG_VERSION" ] || return 0
+	as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+}
+
 case "$cmd" in
 start) start "${3:-}" ;;
 stop) stop ;;
+crash) crash ;;
 restart) stop; start ;;
 url) url "${3:-prefd}" ;;
 createdb)

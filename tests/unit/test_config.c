@@ -13,6 +13,10 @@ static void test_defaults(void)
         CHECK_INT(c.max_header, 16 * 1024);
         CHECK_INT(c.max_body, 1024 * 1024);
         CHECK_NEAR(c.session_ttl, 12 * 3600, 0);
+        CHECK_NEAR(c.head_timeout, 10, 0);
+        CHECK_INT(c.min_body_rate, 1024);
+        CHECK_INT(c.max_conns_per_addr, 256);
+        CHECK_STR(c.trusted_proxies, "");
         config_fini(&c);
 }
 
@@ -68,6 +72,12 @@ static void test_errors(void)
         expect_error("PREFD_LOG_LEVEL", "loud", "PREFD_LOG_LEVEL");
         expect_error("PREFD_TLS_CERT", "/x.pem", "PREFD_TLS_KEY");
         expect_error("PREFD_SCRYPT_N", "3000", "power of two");
+        expect_error("PREFD_TRUSTED_PROXIES", "10.0.0.0/33", "PREFD_TRUSTED_PROXIES");
+        expect_error("PREFD_TRUSTED_PROXIES", "127.0.0.1, proxy.example", "proxy.example");
+        expect_error("PREFD_TRUSTED_PROXIES", "::1/", "PREFD_TRUSTED_PROXIES");
+        expect_error("PREFD_MAX_CONNS_PER_ADDR", "0", "PREFD_MAX_CONNS_PER_ADDR");
+        expect_error("PREFD_HEAD_TIMEOUT", "0", "PREFD_HEAD_TIMEOUT");
+        expect_error("PREFD_MIN_BODY_RATE", "-1", "PREFD_MIN_BODY_RATE");
 
         struct config c;
         char err[256] = "";

@@ -127,6 +127,33 @@ static void test_query(void)
         CHECK_INT(httpparse_query("x=0123456789012345678901234567890123", "x", out, sizeof(out)),
                   -1);
         CHECK_INT(httpparse_query("", "x", out, sizeof(out)), 0);
+        CHECK_INT(httpparse_query("language=%c3", "language", out, sizeof(out)), -1);
+        CHECK_INT(httpparse_query("anchor=%ff", "anchor", out, sizeof(out)), -1);
+}
+
+static void test_query_check(void)
+{
+        char bad[10];
+        CHECK_INT(httpparse_query_check("", bad, sizeof(bad)), 0);
+        CHECK_INT(httpparse_query_check("a=1&name=J%C3%B6rg+M&flag&=x&&", bad, sizeof(bad)), 0);
+        CHECK_INT(httpparse_query_check("a=1&anchor=%ff", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "anchor");
+        CHECK_INT(httpparse_query_check("language=%c3", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "language");
+        CHECK_INT(httpparse_query_check("language=\xc3", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_INT(httpparse_query_check("a=%c3%a9", bad, sizeof(bad)), 0);
+        CHECK_INT(httpparse_query_check("a=%c3&b=%a9", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "a");
+        CHECK_INT(httpparse_query_check("%ff=1", bad, sizeof(bad)), HTTPPARSE_NOT_UTF8);
+        CHECK_INT(httpparse_query_check("x=%zz", bad, sizeof(bad)), HTTPPARSE_MALFORMED);
+        CHECK_STR(bad, "x");
+        CHECK_INT(httpparse_query_check("x=%4", bad, sizeof(bad)), HTTPPARSE_MALFORMED);
+        CHECK_INT(httpparse_query_check("x=%00", bad, sizeof(bad)), HTTPPARSE_MALFORMED);
+        CHECK_INT(httpparse_query_check("x=%41", bad, sizeof(bad)), 0);
+        /* a long name is cut to fit */
+        CHECK_INT(httpparse_query_check("a_very_long_name=%ff", bad, sizeof(bad)),
+                  HTTPPARSE_NOT_UTF8);
+        CHECK_STR(bad, "a_very_lo");
 }
 
 static void test_media_type(void)
@@ -138,6 +165,105 @@ static void test_media_type(void)
         CHECK(!httpparse_media_type(NULL, "application/json"));
 }
 
+static int framing(const char *text, int64_t *cl, bool *chunked, const char **why)
+{
+        static char buf[2048];
+        struct http_head h;
+        size_t n = strlen(text);
+        memcpy(buf, text, n + 1);
+        if (httpparse_head(buf, n, &h, why) != 0)
+                return -2;
+        return httpparse_framing(&h, cl, chunked, why);
+}
+
+static void test_framing(void)
+{
+        int64_t cl;
+        bool chunked;
+        const char *why;
+        CHECK_INT(framing("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &cl, &chunked, &why), 0);
+        CHECK_INT(cl, -1);
+        CHECK(!chunked);
+        CHECK_INT(framing("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n", &cl, &chunked,
+                          &why),
+                  0);
+        CHECK_INT(cl, 12);
+        CHECK_INT(framing("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: "
+                          "3\r\n\r\n",
+                          &cl, &chunked, &why),
+                  0);
+        CHECK_INT(framing("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", &cl,
+                          &chunked, &why),
+                  0);
+        CHECK(chunked);
+        CHECK_INT(framing("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: CHUNKED\r\n\r\n", &cl,
+                          &chunked, &why),
+                  0);
+        CHECK_INT(framing("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,chunked,\r\n\r\n", &cl,
+                          &chunked, &why),
+                  0); /* empty list elements are allowed */
+        CHECK_INT(framing("GET / HTTP/1.0\r\n\r\n", &cl, &chunked, &why), 0); /* no Host needed */
+        CHECK_INT(framing("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", &cl, &chunked, &why), 0);
+        CHECK_INT(framing("GET / HTTP/1.1\r\nHost: \r\n\r\n", &cl, &chunked, &why), 0);
+
+        const char *bad[] = {
+                "GET / HTTP/1.1\r\n\r\n", /* no Host */
+                "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a:80x\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                /* the second header counts: only reading the first let "gzip" through */
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+                "gzip\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked;q=1\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: x-chunked\r\n\r\n",
+                "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        };
+        for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+                why = NULL;
+                int rc = framing(bad[i], &cl, &chunked, &why);
+                CHECK_INT(rc, -1);
+                CHECK(why != NULL);
+                if (rc != -1)
+                        fprintf(stderr, "  accepted: %s\n", bad[i]);
+        }
+}
+
+static void test_head_endings(void)
+{
+        char buf[256];
+        struct http_head h;
+        const char *why;
+        /* a head whose last line ends in LF and whose blank line is CRLF */
+        REQUIRE(parse("GET /healthz HTTP/1.1\nHost: x\n\r\n", &h, buf, &why) == 0);
+        CHECK_STR(httpparse_header(&h, "Host"), "x");
+        CHECK_INT(h.nheaders, 1);
+        REQUIRE(parse("GET /x HTTP/1.1\r\nHost: x\n\n", &h, buf, &why) == 0);
+        /* NUL bytes and bare CRs are not allowed anywhere in a head */
+        static const char nul_target[] = "GET /a\0b HTTP/1.1\r\n\r\n";
+        static const char nul_value[] = "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n";
+        memcpy(buf, nul_target, sizeof(nul_target));
+        CHECK_INT(httpparse_head(buf, sizeof(nul_target) - 1, &h, &why), -1);
+        memcpy(buf, nul_value, sizeof(nul_value));
+        CHECK_INT(httpparse_head(buf, sizeof(nul_value) - 1, &h, &why), -1);
+        CHECK_INT(parse("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", &h, buf, &why), -1);
+        CHECK_INT(parse("GET / HTTP/1.1\rHost: x\r\n\r\n", &h, buf, &why), -1);
+}
+
 int main(void)
 {
         RUN(request_line);
@@ -146,6 +272,9 @@ int main(void)
         RUN(too_many_headers);
         RUN(decode);
         RUN(query);
+        RUN(query_check);
+        RUN(framing);
+        RUN(head_endings);
         RUN(media_type);
         T_DONE();
 }

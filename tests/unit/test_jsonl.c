@@ -90,6 +90,14 @@ static void test_array_errors(void)
         CHECK_INT(split("[{\"a\":1}] x", 3, 100, out, sizeof(out)), -1);
         CHECK_INT(split("[{\"a\":\"0123456789012345678901234567890\"}]", 3, 20, out, sizeof(out)),
                   -1);
+        /* a string element over the limit is refused however it arrives (it passed when whole) */
+        for (size_t step = 1; step <= 64; step += 7)
+                CHECK_INT(
+                    split("[\"0123456789012345678901234567890\", 1]", step, 20, out, sizeof(out)),
+                    -1);
+        /* exactly the limit passes, one byte more does not */
+        CHECK_INT(split("[\"012345678901234567\"]", 100, 20, out, sizeof(out)), 0);
+        CHECK_INT(split("[\"0123456789012345678\"]", 100, 20, out, sizeof(out)), -1);
 }
 
 int main(void)

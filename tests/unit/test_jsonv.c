@@ -98,6 +98,17 @@ static void test_timestamps(void)
         CHECK(!jv_is_timestamp("2024-05-01T12:00:00+0800", false));
         CHECK(!jv_is_timestamp("yesterday", true));
         CHECK(!jv_is_timestamp("", true));
+        /* days that do not exist are refused, not rolled over into the next month */
+        CHECK(!jv_is_timestamp("2024-02-30", true));
+        CHECK(!jv_is_timestamp("2024-02-30T00:00:00Z", false));
+        CHECK(!jv_is_timestamp("2023-02-29", true));
+        CHECK(!jv_is_timestamp("2100-02-29", true));
+        CHECK(!jv_is_timestamp("2024-04-31", true));
+        CHECK(!jv_is_timestamp("2024-06-00", true));
+        CHECK(jv_is_timestamp("2024-02-29", true));
+        CHECK(jv_is_timestamp("2000-02-29", true));
+        CHECK(jv_is_timestamp("2024-12-31", true));
+        CHECK(jv_is_timestamp("2024-04-30", true));
         int64_t us = 0;
         CHECK(jv_parse_timestamp("1970-01-02T00:00:01.5Z", false, &us));
         CHECK_INT(us, 86401500000LL);

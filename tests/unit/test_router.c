@@ -56,6 +56,42 @@ static void test_misses(void)
         CHECK_STR(allow, "POST, GET, HEAD");
         CHECK_INT(router_match(REQ_GET, "/api/v1/projects/x%zz", &rt, p, &n, allow, sizeof(allow)),
                   ROUTER_BAD_PATH);
+        CHECK_STR(allow, "slug");
+}
+
+static void test_not_utf8(void)
+{
+        const struct route *rt = NULL;
+        char *p[4];
+        size_t n;
+        char detail[96];
+        /* A parameter that is not UTF-8 once decoded is named, whatever the route. */
+        CHECK_INT(router_match(REQ_GET, "/api/v1/projects/%ff", &rt, p, &n, detail, sizeof(detail)),
+                  ROUTER_BAD_PATH);
+        CHECK_STR(detail, "slug");
+        CHECK_INT(router_match(REQ_PATCH, "/api/v1/users/%ff", &rt, p, &n, detail, sizeof(detail)),
+                  ROUTER_BAD_PATH);
+        CHECK_STR(detail, "name");
+        CHECK_INT(router_match(REQ_POST, "/api/v1/assignments/%ff/skip", &rt, p, &n, detail,
+                               sizeof(detail)),
+                  ROUTER_BAD_PATH);
+        CHECK_STR(detail, "id");
+        CHECK_INT(router_match(REQ_DELETE, "/api/v1/projects/ok/exclusions/%c3", &rt, p, &n, detail,
+                               sizeof(detail)),
+                  ROUTER_BAD_PATH);
+        CHECK_STR(detail, "id");
+        CHECK_INT(router_match(REQ_GET, "/static/%ff", &rt, p, &n, detail, sizeof(detail)),
+                  ROUTER_BAD_PATH);
+        CHECK_STR(detail, "path");
+        CHECK_INT(
+            router_match(REQ_GET, "/api/v1/projects/%ed%a0%80", &rt, p, &n, detail, sizeof(detail)),
+            ROUTER_BAD_PATH); /* a surrogate */
+        /* UTF-8 passes */
+        CHECK_INT(
+            router_match(REQ_GET, "/api/v1/projects/caf%C3%A9", &rt, p, &n, detail, sizeof(detail)),
+            ROUTER_FOUND);
+        CHECK_STR(p[0], "caf\xc3\xa9");
+        free_params(p, n);
 }
 
 static void test_table(void)
@@ -74,6 +110,7 @@ int main(void)
 {
         RUN(match);
         RUN(misses);
+        RUN(not_utf8);
         RUN(table);
         T_DONE();
 }
