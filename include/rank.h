@@ -75,6 +75,19 @@
  * rank = 1 + the number of models of the same component whose ci_low is above this model's
  * ci_high (the Chatbot Arena rule).
  *
+ * Fragility (rank_opts.robustness). For each model i and the model j rated just below it in the
+ * same component, the smallest set of counted outcomes found whose removal puts j above i: with
+ * u = H^-1 (e_i - e_j) (H the Hessian at the fit), removing one outcome of cell (pair, outcome)
+ * changes theta_i - theta_j by about -(u^T score) (the influence approximation; for a half-tie
+ * fit the score is (y - P(a beats b)) (e_a - e_b), y = 1, 0, 1/2); the cells are taken most
+ * negative first until the predicted change reaches -(theta_i - theta_j); then refits without the
+ * first k outcomes in that order (warm-started from the fit with its factorised Hessian, Newton
+ * when the layout changes) find the smallest k that really reverses the order, growing k by half
+ * while it does not, then bisecting; at most FLIP_REFITS refits per pair (rank.c). flips[i].found
+ * is false when even every outcome that helps, or that budget, does not do it. Cost per pair
+ * O(cells log cells + refits (pairs + m^2)), pairs spread over rank_opts.threads threads;
+ * results do not depend on their number.
+ *
  * Ownership: rank_fit() reads `pairs` (borrowed) and fills *out, which the caller owns and
  * releases with rank_result_fini().
  */
@@ -145,6 +158,7 @@ struct rank_opts {
         double init;                 /* rating of mean log-strength, default 1000 */
         bool covariance;             /* also fill rank_result.cov (default false) */
         bool model_se;               /* compute rank_model.se_model (default true) */
+        bool robustness;             /* also fill rank_result.flips (default false) */
 };
 
 /* One model's result. */
@@ -163,6 +177,24 @@ struct rank_model {
         double ties;        /* input ties involving this model */
         double both_bad;    /* input "both bad" votes involving this model */
         double n;           /* wins + losses + ties + both_bad */
+};
+
+/* Outcomes of one (pair, outcome) cell taken out by a flip. */
+struct rank_removal {
+        uint32_t a, b; /* the pair's models, a < b */
+        uint8_t
+            kind; /* 0: a won, 1: b won, 2: a counted tie (a tie, or "both bad" counted as one) */
+        double count; /* outcomes taken out */
+};
+
+/* How fragile the order of a model and the one rated just below it is (see "Fragility"). */
+struct rank_flip {
+        long below;                    /* the model rated just below, same component; -1: none */
+        bool found;                    /* a set was found, and the refit without it confirms */
+        double votes;                  /* outcomes in that set (0 when the ratings are equal) */
+        struct rank_removal *removals; /* nremovals cells; owned by the result */
+        size_t nremovals;
+        double predicted; /* outcomes the influence approximation alone asked for */
 };
 
 /* The result of rank_fit(). All numbers are finite. Owned by the caller: rank_result_fini(). */
@@ -185,6 +217,9 @@ struct rank_result {
          * components and for isolated models (all 0 when the fit has no free parameter or its
          * Hessian is singular). Owned; NULL otherwise. */
         double *cov;
+        /* With rank_opts.robustness: per model, its flip against the model rated just below it.
+         * n entries, owned; NULL otherwise. */
+        struct rank_flip *flips;
 };
 
 /* Fill *o with the defaults listed in struct rank_opts. */

@@ -24,14 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIT_TOL    1e-9 /* converged when the largest Newton step is below this (log units) */
-#define FIT_ITER   100  /* Newton iterations before giving up */
-#define CHORD_FROM 1e-2 /* Newton steps below this: keep the factor (see newton()) */
-#define BOOT_TOL   1e-7 /* bootstrap resamples: the same test, 1.7e-5 rating points at scale 400 */
-#define CHORD_MAX  60   /* bootstrap: fixed-Hessian iterations before falling back to Newton */
-#define LFACT_N    1024 /* bootstrap: log k! tabulated for k < LFACT_N */
-#define RIDGE      1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
-#define Z95        1.959963984540054
+#define FIT_TOL     1e-9 /* converged when the largest Newton step is below this (log units) */
+#define FIT_ITER    100  /* Newton iterations before giving up */
+#define CHORD_FROM  1e-2 /* Newton steps below this: keep the factor (see newton()) */
+#define BOOT_TOL    1e-7 /* bootstrap resamples: the same test, 1.7e-5 rating points at scale 400 */
+#define CHORD_MAX   60   /* bootstrap: fixed-Hessian iterations before falling back to Newton */
+#define FLIP_REFITS 24   /* fragility: refits per pair of models */
+#define LFACT_N     1024 /* bootstrap: log k! tabulated for k < LFACT_N */
+#define RIDGE       1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
+#define Z95         1.959963984540054
 
 enum cell_kind { CELL_A, CELL_B, CELL_TIE };
 
@@ -1543,6 +1544,361 @@ out:
         return rc;
 }
 
+/* ---- fragility ---- */
+
+/* One (pair, outcome) cell that may lose outcomes: the change of theta_i - theta_j per outcome
+ * removed (influence approximation), and how many it has. */
+struct cand {
+        double delta;
+        uint32_t pair;
+        uint8_t kind; /* enum cell_kind */
+        double count;
+};
+
+struct frag {
+        const struct prob *P;
+        const struct layout *L0;
+        const double *x0;      /* the fit, before gauge() */
+        const double *lo;      /* factor of its Hessian */
+        const uint32_t *order; /* models by component, then rating descending */
+        size_t norder;
+        struct rank_flip *flips; /* n, filled per model */
+};
+
+struct frag_thread {
+        const struct frag *F;
+        size_t k0, k1; /* positions [k0, k1) of order whose flip with the next one is computed */
+        pthread_t tid;
+        bool started;
+        bool oom;
+        double *w;         /* counts after removal: 3 np (l = w + np, t = w + 2 np) */
+        double *x;         /* n + 1 */
+        double *u;         /* n + 1 */
+        struct cand *cand; /* 3 np: the candidates taken so far, in order (sorted of them) */
+        struct cand *heap; /* 3 np: the others, a heap (nheap of them) */
+        size_t sorted, nheap;
+        double have; /* outcomes in the sorted prefix */
+        struct layout L;
+        struct work W;
+};
+
+/* Score of one outcome of cell (p, kind) at x0: its derivative by theta_a - theta_b (sx) and by
+ * log nu (sd, Davidson only). */
+static void cell_score(const struct frag *F, size_t p, int kind, double *sx, double *sd)
+{
+        const struct prob *P = F->P;
+        double xd = F->x0[P->pa[p]] - F->x0[P->pb[p]];
+
+        *sd = 0;
+        if (F->L0->didx < 0) {
+                double q = 1 / (1 + exp(-xd));
+
+                *sx = kind == CELL_A ? 1 - q : kind == CELL_B ? -q : 0.5 - q;
+                return;
+        }
+        double qa, qb, qt;
+
+        davidson_probs(xd, exp(F->x0[P->n]), &qa, &qb, &qt, NULL);
+        *sx = (kind == CELL_A ? 0.5 : kind == CELL_B ? -0.5 : 0) - 0.5 * (qa - qb);
+        *sd = (kind == CELL_TIE ? 1 : 0) - qt;
+}
+
+/* Candidate order: most negative delta first (ties by cell, for determinism). */
+static bool cand_before(const struct cand *x, const struct cand *y)
+{
+        if (x->delta != y->delta)
+                return x->delta < y->delta;
+        if (x->pair != y->pair)
+                return x->pair < y->pair;
+        return x->kind < y->kind;
+}
+
+static void heap_down(struct cand *h, size_t n, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, best = i;
+                struct cand t;
+
+                if (l < n && cand_before(&h[l], &h[best]))
+                        best = l;
+                if (l + 1 < n && cand_before(&h[l + 1], &h[best]))
+                        best = l + 1;
+                if (best == i)
+                        return;
+                t = h[i], h[i] = h[best], h[best] = t;
+                i = best;
+        }
+}
+
+/* Moves candidates from the heap (most negative first) to the end of the sorted prefix T->cand
+ * until the prefix holds `outcomes` outcomes, or the heap is empty. */
+static void cand_take(struct frag_thread *T, double outcomes)
+{
+        while (T->nheap > 0 && T->have < outcomes) {
+                struct cand top = T->heap[0];
+
+                T->heap[0] = T->heap[--T->nheap];
+                heap_down(T->heap, T->nheap, 0);
+                T->cand[T->sorted++] = top;
+                T->have += top.count;
+        }
+}
+
+/* Refits without the first `k` outcomes of the candidates (in order) and says whether model i
+ * then rates below model j. */
+static bool flipped(struct frag_thread *T, double k, size_t i, size_t j)
+{
+        const struct frag *F = T->F;
+        const struct prob *P = F->P;
+        size_t np = P->np, n = P->n;
+        double *w = T->w, *l = w + np, *t = w + 2 * np;
+        const struct layout *L = F->L0;
+        unsigned iters;
+        bool ok = false;
+
+        bool emptied = false;
+
+        cand_take(T, k);
+        memcpy(w, P->w, np * sizeof *w);
+        memcpy(l, P->l, np * sizeof *l);
+        memcpy(t, P->t, np * sizeof *t);
+        for (size_t q = 0; q < T->sorted && k > 0; q++) {
+                const struct cand *c = &T->cand[q];
+                double take = MIN(c->count, k), *cell = &w[(size_t)c->kind * np + c->pair];
+
+                *cell -= take;
+                emptied = emptied || !(*cell > 0);
+                k -= take;
+        }
+        /* the layout can only change when a cell lost all its outcomes */
+        if (emptied) {
+                layout_build(P, w, l, t, &T->L, &T->W);
+                if (!layout_same(&T->L, F->L0, P->ncomp))
+                        L = &T->L;
+        }
+        memcpy(T->x, F->x0, (n + 1) * sizeof *T->x);
+        if (L == F->L0)
+                ok = chord(P, w, l, t, L, T->x, F->lo, &T->W);
+        if (!ok) {
+                memcpy(T->x, F->x0, (n + 1) * sizeof *T->x);
+                newton(P, w, l, t, L, T->x, &T->W, &iters);
+        }
+        return T->x[i] < T->x[j];
+}
+
+/*
+ * The flip of model i (rated above j): the influence of one outcome of each cell on
+ * theta_i - theta_j is -(sx (u_a - u_b) + sd u_nu) with u = H^-1 (e_i - e_j); the cells are taken
+ * most negative first until the predicted change reaches -(theta_i - theta_j); then refits find
+ * the smallest number of outcomes, along that order, whose removal really puts i below j:
+ * growing by half while it does not, then halving the interval.
+ */
+static void flip_one(struct frag_thread *T, size_t i, size_t j, struct rank_flip *out)
+{
+        const struct frag *F = T->F;
+        const struct prob *P = F->P;
+        const struct layout *L = F->L0;
+        size_t np = P->np, m = L->m, nc = 0;
+        double d = F->x0[i] - F->x0[j], need, predicted = 0, avail = 0, lo, hi;
+        int refits = 0;
+
+        out->below = (long)j;
+        memset(T->u, 0, (m + 1) * sizeof *T->u);
+        if (L->pidx[i] >= 0)
+                T->u[L->pidx[i]] += 1;
+        if (L->pidx[j] >= 0)
+                T->u[L->pidx[j]] -= 1;
+        num_chol_solve(F->lo, m, T->u);
+        for (size_t p = 0; p < np; p++) {
+                int ia = L->pidx[P->pa[p]], ib = L->pidx[P->pb[p]];
+                double ud = (ia >= 0 ? T->u[ia] : 0) - (ib >= 0 ? T->u[ib] : 0);
+                double cnt[3] = { P->w[p], P->l[p], P->t[p] };
+
+                for (int kind = 0; kind < 3; kind++) {
+                        double sx, sd, delta;
+
+                        if (!(cnt[kind] > 0))
+                                continue;
+                        cell_score(F, p, kind, &sx, &sd);
+                        delta = -(sx * ud + (L->didx >= 0 ? sd * T->u[L->didx] : 0));
+                        if (delta < 0) {
+                                T->heap[nc++] = (struct cand){ .delta = delta,
+                                                               .pair = (uint32_t)p,
+                                                               .kind = (uint8_t)kind,
+                                                               .count = cnt[kind] };
+                                avail += cnt[kind];
+                        }
+                }
+        }
+        T->nheap = nc;
+        T->sorted = 0;
+        T->have = 0;
+        for (size_t q = nc / 2; q-- > 0;)
+                heap_down(T->heap, nc, q);
+        need = d;
+        for (size_t q = 0; need > 0; q++) {
+                cand_take(T, T->have + 1); /* the next candidate */
+                if (q >= T->sorted)
+                        break;
+                double take = MIN(T->cand[q].count, ceil(need / -T->cand[q].delta));
+
+                predicted += take;
+                need += take * T->cand[q].delta;
+        }
+        out->predicted = need > 0 ? avail : predicted;
+        if (!(d > 0)) { /* equal ratings: no order to reverse */
+                out->found = true;
+                return;
+        }
+        /* lo: known not to flip; hi: the next count to try, then the smallest known to flip */
+        lo = 0;
+        hi = MAX(1, MIN(predicted, avail));
+        for (;;) {
+                if (refits++ >= FLIP_REFITS)
+                        return; /* not found */
+                if (flipped(T, hi, i, j))
+                        break;
+                lo = hi;
+                if (hi >= avail)
+                        return; /* even every outcome that helps is not enough */
+                hi = MIN(avail, ceil(hi * 1.5) + 1);
+        }
+        while (hi - lo > 1 && refits++ < FLIP_REFITS) {
+                double mid = floor((lo + hi) / 2);
+
+                if (flipped(T, mid, i, j))
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        out->found = true;
+        out->votes = hi;
+        need = hi;
+        for (size_t q = 0; q < T->sorted && need > 0; q++) {
+                need -= MIN(T->cand[q].count, need);
+                out->nremovals++;
+        }
+        out->removals = calloc(out->nremovals + 1, sizeof *out->removals);
+        if (!out->removals) {
+                T->oom = true;
+                out->nremovals = 0;
+                return;
+        }
+        need = hi;
+        for (size_t q = 0; q < out->nremovals; q++) {
+                double take = MIN(T->cand[q].count, need);
+
+                out->removals[q] = (struct rank_removal){ .a = P->pa[T->cand[q].pair],
+                                                          .b = P->pb[T->cand[q].pair],
+                                                          .kind = T->cand[q].kind,
+                                                          .count = take };
+                need -= take;
+        }
+}
+
+static void *frag_main(void *arg)
+{
+        struct frag_thread *T = arg;
+        const struct frag *F = T->F;
+
+        for (size_t k = T->k0; k < T->k1; k++) {
+                size_t i = F->order[k], j = F->order[k + 1];
+
+                if (F->P->comp[i] == F->P->comp[j])
+                        flip_one(T, i, j, &F->flips[i]);
+        }
+        return NULL;
+}
+
+struct frag_key {
+        unsigned comp;
+        double theta;
+        uint32_t index;
+};
+
+/* component ascending, then theta descending, then index */
+static int frag_key_cmp(const void *a, const void *b)
+{
+        const struct frag_key *x = a, *y = b;
+
+        if (x->comp != y->comp)
+                return x->comp < y->comp ? -1 : 1;
+        if (x->theta != y->theta)
+                return x->theta > y->theta ? -1 : 1;
+        return (x->index > y->index) - (x->index < y->index);
+}
+
+static void frag_thread_free(struct frag_thread *T)
+{
+        free(T->w);
+        free(T->x);
+        free(T->u);
+        free(T->cand);
+        free(T->heap);
+        layout_free(&T->L);
+        work_free(&T->W);
+}
+
+/* Fills res->flips (n entries) for the fit x0 (before gauge) with Hessian factor lo. */
+static int fragility(const struct prob *P, const struct layout *L0, const double *x0,
+                     const double *lo, unsigned threads, struct rank_result *res)
+{
+        size_t n = P->n, np = P->np, npos = n > 0 ? n - 1 : 0;
+        struct frag F = { .P = P, .L0 = L0, .x0 = x0, .lo = lo };
+        struct frag_key *keys = calloc(n + 1, sizeof *keys);
+        uint32_t *order = calloc(n + 1, sizeof *order);
+        unsigned nt = (unsigned)MAX(1, MIN((size_t)threads, npos));
+        struct frag_thread *T = calloc(nt, sizeof *T);
+        int rc = -1;
+
+        res->flips = calloc(n + 1, sizeof *res->flips);
+        if (!keys || !order || !T || !res->flips)
+                goto out;
+        for (size_t i = 0; i < n; i++) {
+                keys[i] = (struct frag_key){ P->comp[i], x0[i], (uint32_t)i };
+                res->flips[i].below = -1;
+        }
+        qsort(keys, n, sizeof *keys, frag_key_cmp);
+        for (size_t i = 0; i < n; i++)
+                order[i] = keys[i].index;
+        F.order = order;
+        F.norder = n;
+        F.flips = res->flips;
+        for (unsigned k = 0; k < nt; k++) {
+                T[k].F = &F;
+                T[k].k0 = npos * k / nt;
+                T[k].k1 = npos * (k + 1) / nt;
+                T[k].w = calloc(3 * np + 1, sizeof *T[k].w);
+                T[k].x = calloc(n + 1, sizeof *T[k].x);
+                T[k].u = calloc(n + 2, sizeof *T[k].u);
+                T[k].cand = calloc(3 * np + 1, sizeof *T[k].cand);
+                T[k].heap = calloc(3 * np + 1, sizeof *T[k].heap);
+                if (!T[k].w || !T[k].x || !T[k].u || !T[k].cand || !T[k].heap ||
+                    layout_init(&T[k].L, n, P->ncomp) < 0 || work_init(&T[k].W, n) < 0)
+                        goto out;
+        }
+        for (unsigned k = 1; k < nt; k++)
+                T[k].started = pthread_create(&T[k].tid, NULL, frag_main, &T[k]) == 0;
+        frag_main(&T[0]);
+        for (unsigned k = 1; k < nt; k++) {
+                if (T[k].started)
+                        pthread_join(T[k].tid, NULL);
+                else
+                        frag_main(&T[k]);
+        }
+        rc = 0;
+        for (unsigned k = 0; k < nt; k++)
+                if (T[k].oom)
+                        rc = -1;
+out:
+        for (unsigned k = 0; T && k < nt; k++)
+                frag_thread_free(&T[k]);
+        free(T);
+        free(keys);
+        free(order);
+        return rc;
+}
+
 /* ---- setup ---- */
 
 struct agg {
@@ -1844,6 +2200,9 @@ void rank_result_fini(struct rank_result *r)
 {
         if (!r)
                 return;
+        for (size_t i = 0; r->flips && i < r->n; i++)
+                free(r->flips[i].removals);
+        free(r->flips);
         free(r->models);
         free(r->cov);
         memset(r, 0, sizeof *r);
@@ -1941,7 +2300,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         /* model-based standard errors: the Hessian at the fit (in W.h, lower); its factor also
          * starts the bootstrap's resamples */
         memcpy(lo, W.h, m * m * sizeof *lo);
-        lo_skipped = !o->model_se && !o->covariance && o->ci != RANK_CI_BOOTSTRAP;
+        lo_skipped = !o->model_se && !o->covariance && o->ci != RANK_CI_BOOTSTRAP && !o->robustness;
         if (lo_skipped) {
                 /* nobody needs them: the sandwich below factors the Hessian itself */
         } else if (m > 0 && num_chol(lo, m) == 0) {
@@ -2029,6 +2388,15 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                         md->flags |= RANK_FLAG_PRIOR;
                 if (o->anchor >= 0 && (size_t)o->anchor == i)
                         md->flags |= RANK_FLAG_ANCHOR;
+        }
+
+        if (o->robustness && have_lo && fragility(&P, &L, xs, lo, o->threads, &res) < 0)
+                goto oom;
+        if (o->robustness && !res.flips) { /* no free parameter: nothing is ordered */
+                if (!(res.flips = calloc(n, sizeof *res.flips)))
+                        goto oom;
+                for (size_t i = 0; i < n; i++)
+                        res.flips[i].below = -1;
         }
 
         if (o->ci == RANK_CI_BOOTSTRAP) {

@@ -586,6 +586,121 @@ static void test_covariance(void)
         rank_result_fini(&r);
 }
 
+/* Takes the flip's removals out of p (np pairs, one per vote or aggregated), keeping `keep` of the
+ * last cell's outcomes in (keep 0: the whole set). Returns the number of outcomes taken out. */
+static double remove_flip(struct rank_pair *p, size_t np, const struct rank_flip *f, double keep)
+{
+        double removed = 0;
+
+        for (size_t q = 0; q < f->nremovals; q++) {
+                const struct rank_removal *rm = &f->removals[q];
+                double left = rm->count - (q + 1 == f->nremovals ? keep : 0);
+
+                for (size_t k = 0; k < np && left > 0; k++) {
+                        struct rank_pair *x = &p[k];
+                        bool same = x->a == rm->a && x->b == rm->b,
+                             swapped = x->a == rm->b && x->b == rm->a;
+                        double *c = NULL;
+
+                        if (!same && !swapped)
+                                continue;
+                        if (rm->kind == 2)
+                                c = x->ties > 0 ? &x->ties : &x->both_bad;
+                        else if ((rm->kind == 0) == same)
+                                c = &x->a_wins;
+                        else
+                                c = &x->b_wins;
+                        double take = MIN(*c, left);
+
+                        *c -= take;
+                        left -= take;
+                        removed += take;
+                }
+        }
+        return removed;
+}
+
+/* Fragility on Vicuna80: every flip found is confirmed by an independent refit (rank_fit on the
+ * votes without the set: the order is reversed), is minimal along its order (one outcome fewer
+ * does not reverse it), and does not depend on the number of threads. */
+static void test_fragility(void)
+{
+        struct names nm = { 0 };
+        struct rank_pair *p = alloc_pairs(8000), *q = alloc_pairs(8000);
+        long np = load_votes(&nm, p, 8000);
+        struct rank_opts o = opts_ci(RANK_CI_NONE);
+        struct rank_result r, r1, rq;
+        char err[256];
+        int found = 0;
+
+        REQUIRE(np == 7040);
+        o.robustness = true;
+        o.threads = 2;
+        REQUIRE(rank_fit(nm.n, p, (size_t)np, &o, &r, err, sizeof err) == 0);
+        o.threads = 1;
+        REQUIRE(rank_fit(nm.n, p, (size_t)np, &o, &r1, err, sizeof err) == 0);
+        REQUIRE(r.flips != NULL);
+        for (size_t i = 0; i < nm.n; i++) {
+                const struct rank_flip *f = &r.flips[i];
+                double removed;
+
+                CHECK(f->below == r1.flips[i].below && f->found == r1.flips[i].found &&
+                      f->votes == r1.flips[i].votes);
+                if (f->below < 0) {
+                        /* the lowest rated model only */
+                        for (size_t j = 0; j < nm.n; j++)
+                                CHECK(r.models[j].theta >= r.models[i].theta);
+                        continue;
+                }
+                CHECK(r.models[f->below].theta <= r.models[i].theta);
+                for (size_t j = 0; j < nm.n; j++) /* nobody in between */
+                        CHECK(!(r.models[j].theta < r.models[i].theta &&
+                                r.models[j].theta > r.models[f->below].theta));
+                if (!f->found)
+                        continue;
+                found++;
+                CHECK(f->votes >= 1 && f->nremovals >= 1);
+                memcpy(q, p, (size_t)np * sizeof *q);
+                removed = remove_flip(q, (size_t)np, f, 0);
+                CHECK_NEAR(removed, f->votes, 0);
+                o.robustness = false;
+                REQUIRE(rank_fit(nm.n, q, (size_t)np, &o, &rq, err, sizeof err) == 0);
+                CHECK(rq.models[f->below].theta > rq.models[i].theta);
+                rank_result_fini(&rq);
+                memcpy(q, p, (size_t)np * sizeof *q);
+                remove_flip(q, (size_t)np, f, 1);
+                REQUIRE(rank_fit(nm.n, q, (size_t)np, &o, &rq, err, sizeof err) == 0);
+                CHECK(rq.models[f->below].theta <= rq.models[i].theta);
+                rank_result_fini(&rq);
+                o.robustness = true;
+        }
+        CHECK(found >= 6); /* of the 8 adjacent pairs */
+        rank_result_fini(&r);
+        rank_result_fini(&r1);
+        free(p);
+        free(q);
+}
+
+/* Two models 11 to 9 and one more: removing two of the first's wins makes it a tie (not a
+ * reversal), three reverse it; influence alone asks for about as many. */
+static void test_fragility_small(void)
+{
+        struct rank_pair p[] = { mk(0, 1, 11, 9, 0, 0), mk(1, 2, 10, 10, 0, 0),
+                                 mk(0, 2, 10, 10, 0, 0) };
+        struct rank_opts o = opts_ci(RANK_CI_SANDWICH);
+        struct rank_result r;
+        char err[256];
+
+        o.robustness = true;
+        REQUIRE(rank_fit(3, p, ARRAY_LEN(p), &o, &r, err, sizeof err) == 0);
+        REQUIRE(r.models[0].theta > r.models[1].theta);
+        CHECK_INT(r.flips[0].below, r.models[1].theta > r.models[2].theta ? 1 : 2);
+        CHECK(r.flips[0].found);
+        CHECK(r.flips[0].votes >= 1 && r.flips[0].votes <= 3);
+        CHECK(r.flips[0].predicted >= 1);
+        rank_result_fini(&r);
+}
+
 /* Model 0 never loses, model 3 never wins: no MLE; the component gets the Gaussian prior. */
 static void test_prior(void)
 {
@@ -1232,6 +1347,8 @@ int main(void)
         RUN(both_bad);
         RUN(disconnected);
         RUN(covariance);
+        RUN(fragility);
+        RUN(fragility_small);
         RUN(prior);
         RUN(isolated);
         RUN(sandwich_closed_form);
