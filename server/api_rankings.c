@@ -38,6 +38,8 @@ struct lb_params {
         long long min_votes;
         bool reliability;    /* weights=reliability */
         const char *weights; /* its name as given (static string) */
+        bool robustness;     /* robustness=true: the fragility of each adjacent order */
+        bool style;          /* style=control */
 };
 
 struct model_list {
@@ -65,6 +67,8 @@ struct lb_job {
         int rc;
         char err[256];
         struct rank_result result;
+        struct tally_filter filter; /* as counted (times); the strings point into p */
+        json_t **flip_votes;        /* robustness: per model, the vote ids of its flip */
 };
 
 static void models_free(struct model_list *m);
@@ -80,6 +84,9 @@ static void job_free(void *p)
         free(j->pairs);
         free(j->shown);
         free(j->weights);
+        for (size_t i = 0; j->flip_votes && i <= j->n; i++) /* + the cell owners at n */
+                json_decref(j->flip_votes[i]);
+        free(j->flip_votes);
         rank_result_fini(&j->result);
         free(j);
 }
@@ -87,8 +94,9 @@ static void job_free(void *p)
 /* --- options --- */
 
 static const char *const known_params[] = {
-        "ties",  "both_bad", "ci",     "rounds",        "seed",      "category", "language",
-        "since", "until",    "anchor", "anchor_rating", "min_votes", "weights",  NULL
+        "ties",     "both_bad",   "ci",    "rounds", "seed",          "category",
+        "language", "since",      "until", "anchor", "anchor_rating", "min_votes",
+        "weights",  "robustness", "style", NULL
 };
 
 struct unknown {
@@ -171,6 +179,10 @@ static int parse_params(struct req *r, struct lb_params *p)
         static const int ci_values[] = { RANK_CI_SANDWICH, RANK_CI_BOOTSTRAP, RANK_CI_NONE };
         static const char *const weights_names[] = { "none", "reliability", NULL };
         static const int weights_values[] = { 0, 1 };
+        static const char *const bool_names[] = { "false", "true", NULL };
+        static const int bool_values[] = { 0, 1 };
+        static const char *const style_names[] = { "none", "control", NULL };
+        static const int style_values[] = { 0, 1 };
         struct unknown u = { "" };
         httpparse_query_names(r->query, check_name, &u);
         if (u.name[0]) {
@@ -178,7 +190,7 @@ static int parse_params(struct req *r, struct lb_params *p)
                     r, 400, "bad_request", NULL,
                     "unknown query parameter \"%s\" (known: ties, both_bad, ci, rounds, "
                     "seed, category, language, since, until, anchor, anchor_rating, "
-                    "min_votes, weights)",
+                    "min_votes, weights, robustness, style)",
                     u.name);
                 return -1;
         }
@@ -188,11 +200,15 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->ci = "sandwich";
         p->weights = "none";
         int ties = (int)p->opts.ties, bb = (int)p->opts.both_bad, ci = (int)p->opts.ci, w = 0;
+        int robust = 0, style = 0;
+        const char *unused;
         double rounds = p->opts.rounds, seed = (double)p->opts.seed, rating = 1000, minv = 0;
         if (choice_param(r, "ties", ties_names, ties_values, &ties, &p->ties) < 0 ||
             choice_param(r, "both_bad", bb_names, bb_values, &bb, &p->both_bad) < 0 ||
             choice_param(r, "ci", ci_names, ci_values, &ci, &p->ci) < 0 ||
             choice_param(r, "weights", weights_names, weights_values, &w, &p->weights) < 0 ||
+            choice_param(r, "robustness", bool_names, bool_values, &robust, &unused) < 0 ||
+            choice_param(r, "style", style_names, style_values, &style, &unused) < 0 ||
             number_param(r, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds, true) < 0 ||
             number_param(r, "seed", 0, 9007199254740991.0, &seed, true) < 0 ||
             number_param(r, "anchor_rating", -1e9, 1e9, &rating, false) < 0 ||
@@ -221,6 +237,28 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->opts.anchor_rating = rating;
         p->min_votes = (long long)minv;
         p->reliability = w == 1;
+        p->robustness = robust == 1;
+        p->style = style == 1;
+        p->opts.model_se = false; /* not reported */
+        p->opts.robustness = p->robustness;
+        if (p->robustness && p->reliability) {
+                req_reply_error(
+                    r, 400, "bad_request", NULL,
+                    "robustness=true counts votes, not weights: drop weights=reliability");
+                return -1;
+        }
+        if (p->robustness && p->style) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "robustness=true is computed for the plain Bradley-Terry fit: drop "
+                                "style=control");
+                return -1;
+        }
+        if (p->style && p->opts.ties == RANK_TIES_DAVIDSON) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "style=control counts ties as half a win or excludes them: use "
+                                "ties=half or ties=exclude");
+                return -1;
+        }
         return 0;
 }
 
@@ -317,6 +355,8 @@ static json_t *method_json(const struct lb_job *j)
         if (o->ties == RANK_TIES_DAVIDSON)
                 json_object_set_new(m, "tie_strength", json_real(j->result.tie_strength));
         json_object_set_new(m, "weights", json_string(j->p.weights));
+        json_object_set_new(m, "robustness", json_boolean(j->p.robustness));
+        json_object_set_new(m, "style", json_string(j->p.style ? "control" : "none"));
         return m;
 }
 
@@ -331,6 +371,21 @@ static json_t *filters_json(const struct lb_job *j)
         if (j->p.min_votes)
                 json_object_set_new(f, "min_votes", json_integer(j->p.min_votes));
         return f;
+}
+
+/* A model's flip against the model rated just below it: null for the last of its component. */
+static json_t *flip_json(const struct lb_job *j, size_t i)
+{
+        const struct rank_flip *f = &j->result.flips[i];
+        if (f->below < 0)
+                return json_null();
+        json_t *ids =
+            j->flip_votes && j->flip_votes[i] ? json_incref(j->flip_votes[i]) : json_array();
+        return json_pack(
+            "{s:s, s:o, s:o, s:o, s:I}", "below", j->names[f->below], "votes",
+            f->found ? json_integer((json_int_t)llround(f->votes)) : json_null(), "share",
+            f->found && j->votes > 0 ? json_real(round_to(f->votes / j->votes, 1e-9)) : json_null(),
+            "vote_ids", ids, "predicted", (json_int_t)llround(f->predicted));
 }
 
 static void reply_leaderboard(struct req *r, struct lb_job *j)
@@ -354,6 +409,8 @@ static void reply_leaderboard(struct req *r, struct lb_job *j)
                         json_object_set_new(e, "component", json_integer(m->component));
                 if (m->flags)
                         json_object_set_new(e, "flags", flags_json(m->flags));
+                if (j->result.flips)
+                        json_object_set_new(e, "flip", flip_json(j, i));
                 json_array_append_new(models, e);
         }
         free(order);
@@ -450,6 +507,80 @@ static void show_plain_counts(struct lb_job *j)
         }
 }
 
+/* Rows (cell, vote id) of prefd_flip_votes: each cell's votes go to the model whose flip it is. */
+static void flips_read(struct req *r, const struct db_res *res)
+{
+        struct lb_job *j = r->state;
+        if (req_db_failed(r, res))
+                return;
+        json_t *owner = j->flip_votes[j->n]; /* cell -> model, parked there by fetch_flips */
+        for (int row = 0; row < db_res_nrows(res); row++) {
+                size_t cell = (size_t)db_res_int(res, row, 0);
+                size_t i = (size_t)json_integer_value(json_array_get(owner, cell));
+                json_array_append_new(j->flip_votes[i], json_integer(db_res_int(res, row, 1)));
+        }
+        reply_leaderboard(r, j);
+}
+
+/* robustness: looks up the votes of every flip's cells (the most recent ones of each pair and
+ * outcome, under the same filters), then replies. */
+static void fetch_flips(struct req *r, struct lb_job *j)
+{
+        json_t *cells = json_array(), *owner = json_array();
+        j->flip_votes = calloc(j->n + 1, sizeof(json_t *));
+        if (!cells || !owner || !j->flip_votes) {
+                json_decref(cells);
+                json_decref(owner);
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        for (size_t i = 0; i < j->n; i++) {
+                const struct rank_flip *f = &j->result.flips[i];
+                j->flip_votes[i] = json_array();
+                for (size_t q = 0; f->found && q < f->nremovals; q++) {
+                        const struct rank_removal *rm = &f->removals[q];
+                        int64_t a = j->ids[rm->a], b = j->ids[rm->b];
+                        json_array_append_new(
+                            cells,
+                            json_pack("{s:I, s:I, s:I, s:o, s:I}", "cell",
+                                      (json_int_t)json_array_size(cells), "lo",
+                                      (json_int_t)MIN(a, b), "hi", (json_int_t)MAX(a, b), "winner",
+                                      rm->kind == 2 ? json_null()
+                                                    : json_integer(rm->kind == 0 ? a : b),
+                                      "n", (json_int_t)llround(rm->count)));
+                        json_array_append_new(owner, json_integer((json_int_t)i));
+                }
+        }
+        j->flip_votes[j->n] = owner;
+        if (json_array_size(cells) == 0) {
+                json_decref(cells);
+                reply_leaderboard(r, j);
+                return;
+        }
+        char project[24], since[24], until[24];
+        char *text = json_dumps(cells, JSON_COMPACT);
+        json_decref(cells);
+        snprintf(project, sizeof(project), "%lld", (long long)j->project_id);
+        snprintf(since, sizeof(since), "%lld", (long long)j->filter.since_us);
+        snprintf(until, sizeof(until), "%lld", (long long)j->filter.until_us);
+        const char *params[] = { project,
+                                 text,
+                                 j->p.category[0] ? j->p.category : NULL,
+                                 j->p.language[0] ? j->p.language : NULL,
+                                 j->filter.has_since ? since : NULL,
+                                 j->filter.has_until ? until : NULL,
+                                 j->p.opts.both_bad == RANK_BOTH_BAD_TIE ? "true" : "false" };
+        if (!text) {
+                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                return;
+        }
+        req_db(r,
+               "SELECT cell, vote_id FROM prefd_flip_votes($1, $2::jsonb, $3, $4, $5::bigint, "
+               "$6::bigint, $7::boolean)",
+               7, params, flips_read);
+        free(text);
+}
+
 static void fit_done(void *arg)
 {
         struct lb_job *j = arg;
@@ -467,6 +598,8 @@ static void fit_done(void *arg)
                 show_plain_counts(j);
         if (j->matrix)
                 reply_matrix(r, j);
+        else if (j->result.flips)
+                fetch_flips(r, j);
         else
                 reply_leaderboard(r, j);
 }
@@ -634,6 +767,7 @@ static void synced(int status, const char *message, void *arg)
                 req_reply_error(r, 400, "bad_request", NULL, "since or until is malformed");
                 return;
         }
+        j->filter = f;
         struct tally_pair *counts, *shown = NULL;
         size_t nc, ns = 0;
         if (tally_count(r->app->tally, j->project_id, &f, &counts, &nc) != 0) {
@@ -823,8 +957,10 @@ static void start(struct req *r, bool matrix)
         req_set_state(r, j, job_free);
         if (parse_params(r, &j->p) != 0)
                 return;
-        if (matrix)
-                j->p.opts.ci = RANK_CI_NONE; /* the matrix needs no intervals */
+        if (matrix) { /* the matrix needs no intervals, nor the rest */
+                j->p.opts.ci = RANK_CI_NONE;
+                j->p.opts.robustness = false;
+        }
         const char *params[] = { req_param(r, 0) };
         req_db(r,
                "SELECT -1, p.id, NULL FROM projects p WHERE p.slug = $1 "
