@@ -8,7 +8,9 @@
  *
  * Features. Each answer has STYLEFIT_FEATURES non-negative counts: its length in Unicode
  * characters, its Markdown headers, list items and bold spans (style.h counts them). For a vote
- * between answers A and B, feature j is d_j = (A_j - B_j) / (A_j + B_j + 1), and over the votes of
+ * between answers A and B (A shown on the left, the arena's model_a: with sides drawn at random
+ * the differences centre near 0, as the arena's do), feature j is
+ * d_j = (A_j - B_j) / (A_j + B_j + 1), and over the votes of
  * the fit it is standardised, z_j = (d_j - mean_j) / sd_j, with the mean and the population
  * standard deviation of the d_j of the votes in the fit (each vote once, whatever its weight) - the
  * arena's preprocess_for_style with add_one and every ratio applied. A feature whose sd is 0 (say

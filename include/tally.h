@@ -21,6 +21,12 @@
  *
  * Weighted counts (rater reliability) walk the votes instead of the totals.
  *
+ * Style. A vote whose two answers' style features are known (responses.style: length, headers,
+ * list items, bold) keeps them beside it, 32 bytes more; tally_votes hands the matching votes
+ * with their features to a style-controlled fit. Rated votes take them from the answers they
+ * were shown, imported votes from the uploaded item's answers of the two models (when the import
+ * named an uploaded item).
+ *
  * Memory is bounded by PREFD_INDEX_MEMORY: least recently used projects are dropped and rebuilt
  * when asked for again. Loop thread only.
  */
@@ -57,6 +63,25 @@ struct tally_filter {
 /* Outcome codes of tally_add. */
 enum tally_choice { TALLY_LEFT, TALLY_RIGHT, TALLY_TIE, TALLY_BOTH_BAD };
 
+#define TALLY_STYLE 4 /* style features per answer */
+
+/* The style features of a vote's two answers. */
+struct tally_style {
+        float left[TALLY_STYLE], right[TALLY_STYLE];
+};
+
+/* Outcomes of tally_votes, by model: the lower id won, the higher, a tie, both bad. */
+enum tally_outcome { TALLY_LO, TALLY_HI, TALLY_TIED, TALLY_BAD };
+
+/* One vote with the style features of both answers (lower model id first). */
+struct tally_vote {
+        uint32_t lo, hi; /* indices into the models array of tally_votes */
+        uint8_t outcome; /* enum tally_outcome */
+        bool left_is_lo; /* the lower model's answer was shown on the left */
+        float weight;    /* by the filter's weights */
+        float style_lo[TALLY_STYLE], style_hi[TALLY_STYLE];
+};
+
 struct tally *tally_new(struct db *db, size_t max_bytes);
 void tally_free(struct tally *t);
 
@@ -80,12 +105,23 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
 bool tally_ready(const struct tally *t, int64_t project);
 
 /*
+ * The indexed votes that match f and whose answers' style features are known, each with its
+ * features: call it right after tally_sync succeeded. *out (malloc'd, n of them) index into
+ * *models (malloc'd, the model ids, nmodels of them); *missing counts the matching votes left
+ * out because a feature is unknown. Returns 0, or -1 when the project has no index or memory ran
+ * out. O(matching votes).
+ */
+int tally_votes(struct tally *t, int64_t project, const struct tally_filter *f,
+                struct tally_vote **out, size_t *n, int64_t **models, size_t *nmodels,
+                size_t *missing);
+
+/*
  * Adds one vote to a project's index (sync does this; tests feed it directly). rater is the
- * user id of a rated vote, 0 for an imported one.
+ * user id of a rated vote, 0 for an imported one; style NULL when the features are not known.
  */
 int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
               enum tally_choice choice, const char *category, const char *language, int64_t at_us,
-              int64_t rater) PREFD_MUSTCHECK;
+              int64_t rater, const struct tally_style *style) PREFD_MUSTCHECK;
 
 /* Bytes the index holds now (all projects). */
 size_t tally_bytes(const struct tally *t);

@@ -19,7 +19,9 @@
 #include "jsonv.h"
 #include "log.h"
 #include "rank.h"
+#include "stylefit.h"
 #include "tally.h"
+#include "u64map.h"
 #include "work.h"
 
 #include <errno.h>
@@ -69,7 +71,14 @@ struct lb_job {
         struct rank_result result;
         struct tally_filter filter; /* as counted (times); the strings point into p */
         json_t **flip_votes;        /* robustness: per model, the vote ids of its flip */
+        /* style=control: the votes with known features (fit indices), the plain fit beside */
+        struct stylefit_vote *svotes;
+        size_t nsvotes, missing;
+        struct stylefit_coef coef[STYLEFIT_FEATURES];
+        struct rank_result plain;
 };
+
+_Static_assert(TALLY_STYLE == STYLEFIT_FEATURES, "the vote index keeps the fit's features");
 
 static void models_free(struct model_list *m);
 
@@ -87,7 +96,9 @@ static void job_free(void *p)
         for (size_t i = 0; j->flip_votes && i <= j->n; i++) /* + the cell owners at n */
                 json_decref(j->flip_votes[i]);
         free(j->flip_votes);
+        free(j->svotes);
         rank_result_fini(&j->result);
+        rank_result_fini(&j->plain);
         free(j);
 }
 
@@ -267,7 +278,22 @@ static int parse_params(struct req *r, struct lb_params *p)
 static void fit_run(void *arg)
 {
         struct lb_job *j = arg;
-        j->rc = rank_fit(j->n, j->pairs, j->npairs, &j->p.opts, &j->result, j->err, sizeof(j->err));
+        if (!j->p.style) {
+                j->rc = rank_fit(j->n, j->pairs, j->npairs, &j->p.opts, &j->result, j->err,
+                                 sizeof(j->err));
+                return;
+        }
+        j->rc = stylefit_fit(j->n, j->svotes, j->nsvotes, &j->p.opts, &j->result, j->coef, j->err,
+                             sizeof(j->err));
+        if (j->rc != 0)
+                return;
+        struct rank_opts o = j->p.opts; /* the same votes without style control: rating_plain */
+        o.ci = RANK_CI_NONE;
+        char err[256];
+        if (rank_fit(j->n, j->pairs, j->npairs, &o, &j->plain, err, sizeof(err)) != 0) {
+                j->rc = -1;
+                snprintf(j->err, sizeof(j->err), "%s", err);
+        }
 }
 
 static double round_to(double x, double unit)
@@ -373,6 +399,25 @@ static json_t *filters_json(const struct lb_job *j)
         return f;
 }
 
+/* style=control: the coefficients and what the fit counted. */
+static json_t *style_json(const struct lb_job *j)
+{
+        json_t *features = json_array();
+        for (size_t k = 0; k < STYLEFIT_FEATURES; k++) {
+                const struct stylefit_coef *c = &j->coef[k];
+                json_array_append_new(
+                    features,
+                    json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:b}", "name",
+                              stylefit_feature_names[k], "coef", round_to(c->beta, 1e-6), "ci_low",
+                              round_to(c->ci_low, 1e-6), "ci_high", round_to(c->ci_high, 1e-6),
+                              "se", round_to(c->se, 1e-6), "mean", round_to(c->mean, 1e-6), "sd",
+                              round_to(c->sd, 1e-6), "constant", c->constant));
+        }
+        return json_pack("{s:o, s:I, s:I, s:f}", "features", features, "votes",
+                         (json_int_t)j->nsvotes, "votes_without_features", (json_int_t)j->missing,
+                         "penalty", STYLEFIT_L2);
+}
+
 /* A model's flip against the model rated just below it: null for the last of its component. */
 static json_t *flip_json(const struct lb_job *j, size_t i)
 {
@@ -411,6 +456,9 @@ static void reply_leaderboard(struct req *r, struct lb_job *j)
                         json_object_set_new(e, "flags", flags_json(m->flags));
                 if (j->result.flips)
                         json_object_set_new(e, "flip", flip_json(j, i));
+                if (j->p.style)
+                        json_object_set_new(e, "rating_plain",
+                                            json_real(round_to(j->plain.models[i].rating, 1e-4)));
                 json_array_append_new(models, e);
         }
         free(order);
@@ -421,6 +469,8 @@ static void reply_leaderboard(struct req *r, struct lb_job *j)
             "right", (json_int_t)llround(j->right), "tie", (json_int_t)llround(j->tied),
             "components", (json_int_t)j->result.components, "filters", filters_json(j),
             "iterations", (int)j->result.iterations, "converged", j->result.converged);
+        if (j->p.style)
+                json_object_set_new(body, "style", style_json(j));
         req_reply_json(r, 200, body);
 }
 
@@ -747,6 +797,129 @@ static void counted(struct req *r, struct lb_job *j, const struct tally_pair *co
         fit(r, j);
 }
 
+/* Adds one outcome (weight w) of the pair (lo, hi) to the pair list, lo < hi fit indices. */
+static int pair_add(struct u64map *at, struct rank_pair *pairs, size_t *np, uint32_t lo,
+                    uint32_t hi, enum tally_outcome o, double w)
+{
+        uint32_t k;
+        uint64_t key = (uint64_t)lo << 32 | hi;
+        if (!u64map_get(at, key, &k)) {
+                k = (uint32_t)(*np)++;
+                pairs[k] = (struct rank_pair){ .a = lo, .b = hi };
+                if (u64map_put(at, key, k) != 0)
+                        return -1;
+        }
+        struct rank_pair *p = &pairs[k];
+        *(o == TALLY_LO     ? &p->a_wins
+          : o == TALLY_HI   ? &p->b_wins
+          : o == TALLY_TIED ? &p->ties
+                            : &p->both_bad) += w;
+        return 0;
+}
+
+/*
+ * style=control: the votes with known features, the models they involve (min_votes on their
+ * plain counts), each vote with fit indices and features, the same votes aggregated for the plain
+ * fit (weighted as asked; shown unweighted), and the position bias.
+ */
+static void style_counted(struct req *r, struct lb_job *j, const struct tally_filter *f)
+{
+        struct tally_vote *v = NULL;
+        int64_t *tids = NULL;
+        size_t nv, ntm, nm = j->models.n;
+        struct u64map at = { 0 }, shown_at = { 0 };
+        double *total = NULL;
+        int *keep = NULL, *fit_of = NULL;
+        if (tally_votes(r->app->tally, j->project_id, f, &v, &nv, &tids, &ntm, &j->missing) != 0)
+                goto oom;
+        total = calloc(nm + 1, sizeof(double));
+        keep = calloc(nm + 1, sizeof(int));
+        fit_of = calloc(ntm + 1, sizeof(int)); /* tally index -> fit index + 1 */
+        j->ids = calloc(nm + 1, sizeof(int64_t));
+        j->names = calloc(nm + 1, sizeof(char *));
+        j->svotes = calloc(nv + 1, sizeof(*j->svotes));
+        j->pairs = calloc(nv + 1, sizeof(struct rank_pair));
+        if (f->weights)
+                j->shown = calloc(nv + 1, sizeof(struct rank_pair));
+        if (!total || !keep || !fit_of || !j->ids || !j->names || !j->svotes || !j->pairs ||
+            (f->weights && !j->shown))
+                goto oom;
+        for (size_t k = 0; k < nv; k++) {
+                int a = find_id(j->models.ids, nm, tids[v[k].lo]);
+                int b = find_id(j->models.ids, nm, tids[v[k].hi]);
+                if (a >= 0 && b >= 0) {
+                        total[a]++;
+                        total[b]++;
+                }
+        }
+        for (size_t i = 0; i < nm; i++) {
+                if (total[i] <= 0 || total[i] < (double)j->p.min_votes)
+                        continue;
+                keep[i] = (int)++j->n;
+                j->ids[j->n - 1] = j->models.ids[i];
+                if (!(j->names[j->n - 1] = strdup(j->models.names[i])))
+                        goto oom;
+        }
+        for (size_t t = 0; t < ntm; t++) {
+                int a = find_id(j->models.ids, nm, tids[t]);
+                fit_of[t] = a >= 0 ? keep[a] : 0;
+        }
+        for (size_t k = 0; k < nv; k++) {
+                const struct tally_vote *x = &v[k];
+                int a = fit_of[x->lo], b = fit_of[x->hi];
+                if (!a || !b)
+                        continue;
+                j->votes++;
+                if (x->outcome == TALLY_LO || x->outcome == TALLY_HI)
+                        *((x->outcome == TALLY_LO) == x->left_is_lo ? &j->left : &j->right) += 1;
+                else
+                        j->tied++;
+                if (j->shown && pair_add(&shown_at, j->shown, &j->nshown, (uint32_t)(a - 1),
+                                         (uint32_t)(b - 1), x->outcome, 1) != 0)
+                        goto oom;
+                if (!(x->weight > 0))
+                        continue; /* weighs nothing: in the counts, not in the fits */
+                /* as shown: a is the left answer (the arena's model_a), so that the features'
+                 * differences centre near 0 over votes whose sides were drawn at random */
+                struct stylefit_vote *sv = &j->svotes[j->nsvotes++];
+                bool lo_left = x->left_is_lo;
+                enum stylefit_outcome lo_won = lo_left ? STYLEFIT_A : STYLEFIT_B;
+                enum stylefit_outcome hi_won = lo_left ? STYLEFIT_B : STYLEFIT_A;
+                *sv = (struct stylefit_vote){ .a = (uint32_t)((lo_left ? a : b) - 1),
+                                              .b = (uint32_t)((lo_left ? b : a) - 1),
+                                              .outcome = x->outcome == TALLY_LO   ? lo_won
+                                                         : x->outcome == TALLY_HI ? hi_won
+                                                         : x->outcome == TALLY_TIED
+                                                             ? STYLEFIT_TIE
+                                                             : STYLEFIT_BOTH_BAD,
+                                              .weight = x->weight };
+                memcpy(sv->fa, lo_left ? x->style_lo : x->style_hi, sizeof(sv->fa));
+                memcpy(sv->fb, lo_left ? x->style_hi : x->style_lo, sizeof(sv->fb));
+                if (pair_add(&at, j->pairs, &j->npairs, (uint32_t)(a - 1), (uint32_t)(b - 1),
+                             x->outcome, x->weight) != 0)
+                        goto oom;
+        }
+        free(v);
+        free(tids);
+        free(total);
+        free(keep);
+        free(fit_of);
+        u64map_fini(&at);
+        u64map_fini(&shown_at);
+        models_free(&j->models);
+        fit(r, j);
+        return;
+oom:
+        free(v);
+        free(tids);
+        free(total);
+        free(keep);
+        free(fit_of);
+        u64map_fini(&at);
+        u64map_fini(&shown_at);
+        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+}
+
 static void synced(int status, const char *message, void *arg)
 {
         struct lb_job *j = arg;
@@ -768,6 +941,10 @@ static void synced(int status, const char *message, void *arg)
                 return;
         }
         j->filter = f;
+        if (j->p.style) {
+                style_counted(r, j, &f);
+                return;
+        }
         struct tally_pair *counts, *shown = NULL;
         size_t nc, ns = 0;
         if (tally_count(r->app->tally, j->project_id, &f, &counts, &nc) != 0) {
@@ -926,7 +1103,7 @@ static void models_read(struct req *r, const struct db_res *res)
                 api_quality_weights(r, j->project_id, weighed, j);
                 return;
         }
-        if (filtered(&j->p) || tally_ready(t, j->project_id)) {
+        if (filtered(&j->p) || j->p.style || tally_ready(t, j->project_id)) {
                 tally_sync(t, j->project_id, synced, j);
                 return;
         }

@@ -35,9 +35,14 @@ struct rec {
         int64_t at;         /* microseconds since 1970 */
         uint32_t pair;      /* index into pairs */
         uint32_t rater;     /* index into raters (0: imported) */
+        uint32_t style;     /* 1 + index into styles; 0: the answers' features are unknown */
         uint16_t cell;      /* index into cells */
         uint8_t choice;     /* enum tally_choice */
         uint8_t left_is_lo; /* the lower model id was shown on the left */
+};
+
+struct style_pair { /* features of the lower model's answer, then the higher's */
+        float lo[TALLY_STYLE], hi[TALLY_STYLE];
 };
 
 struct totals { /* outcome counts */
@@ -100,6 +105,8 @@ struct project {
 
         struct rec *recs;
         size_t nrecs, recs_cap;
+        struct style_pair *styles;
+        size_t nstyles, styles_cap;
         bool sorted; /* recs by time */
         struct cell_pair *cps;
         size_t ncps, cps_cap;
@@ -134,6 +141,7 @@ struct tally {
 static size_t project_bytes(const struct project *p)
 {
         return p->recs_cap * sizeof(struct rec) + p->cps_cap * (sizeof(struct cell_pair) + 4) +
+               p->styles_cap * sizeof(struct style_pair) +
                p->pair_totals_cap * sizeof(struct totals) + u64map_bytes(&p->cp_map) +
                u64map_bytes(&p->pair_map) + u64map_bytes(&p->model_map) +
                u64map_bytes(&p->seen_map) + p->pairs_cap * 8 + p->models_cap * 8 +
@@ -170,6 +178,9 @@ static void project_clear(struct project *p)
         free(p->cells);
         json_object_clear(p->cell_map);
         free(p->recs);
+        free(p->styles);
+        p->styles = NULL;
+        p->nstyles = p->styles_cap = 0;
         free(p->cps);
         u64map_fini(&p->cp_map);
         free(p->seen_votes);
@@ -306,7 +317,8 @@ static void count_choice(struct totals *c, enum tally_choice choice, bool left_i
 }
 
 static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
-               const char *category, const char *language, int64_t at, int64_t rater_id)
+               const char *category, const char *language, int64_t at, int64_t rater_id,
+               const struct tally_style *style)
 {
         uint32_t a, b, pair, cp, rater;
         uint16_t cell;
@@ -343,11 +355,22 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
         }
         if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
                 return -1;
+        uint32_t style_at = 0;
+        if (style) {
+                if (reserve((void **)&p->styles, &p->styles_cap, p->nstyles, sizeof(*p->styles)) !=
+                    0)
+                        return -1;
+                struct style_pair *sp = &p->styles[p->nstyles++];
+                memcpy(sp->lo, left_is_lo ? style->left : style->right, sizeof(sp->lo));
+                memcpy(sp->hi, left_is_lo ? style->right : style->left, sizeof(sp->hi));
+                style_at = (uint32_t)p->nstyles;
+        }
         if (p->nrecs && at < p->recs[p->nrecs - 1].at)
                 p->sorted = false;
         p->recs[p->nrecs++] = (struct rec){ .at = at,
                                             .pair = pair,
                                             .rater = rater,
+                                            .style = style_at,
                                             .cell = cell,
                                             .choice = (uint8_t)choice,
                                             .left_is_lo = left_is_lo };
@@ -366,10 +389,10 @@ bool tally_ready(const struct tally *t, int64_t project)
 
 int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
               enum tally_choice choice, const char *category, const char *language, int64_t at_us,
-              int64_t rater)
+              int64_t rater, const struct tally_style *style)
 {
         struct project *p = get(t, project);
-        return p ? add(p, left, right, choice, category, language, at_us, rater) : -1;
+        return p ? add(p, left, right, choice, category, language, at_us, rater, style) : -1;
 }
 
 /* --- counting --- */
@@ -425,6 +448,51 @@ static void add_totals(struct tally_pair *x, const struct totals *c)
         x->right_wins += c->right_wins;
 }
 
+/* What a filter selects: the cells it keeps, each rater's weight (NULL: all 1) and the window of
+ * the time-sorted votes (all of them without since/until). */
+struct scan {
+        bool *cell_ok;
+        double *weight;
+        size_t from, to;
+};
+
+static void scan_fini(struct scan *sc)
+{
+        free(sc->cell_ok);
+        free(sc->weight);
+}
+
+static int scan_init(struct project *p, const struct tally_filter *f, bool window, struct scan *sc)
+{
+        sc->cell_ok = calloc(p->ncells + 1, sizeof(bool));
+        sc->weight = f->weights ? malloc((p->nraters + 1) * sizeof(double)) : NULL;
+        if (!sc->cell_ok || (f->weights && !sc->weight)) {
+                scan_fini(sc);
+                return -1;
+        }
+        for (size_t k = 0; sc->weight && k <= p->nraters; k++)
+                sc->weight[k] = 1;
+        for (size_t k = 0; sc->weight && k < f->nweights; k++) {
+                uint32_t at;
+                if (u64map_get(&p->rater_map, (uint64_t)f->weights[k].rater, &at))
+                        sc->weight[at] = f->weights[k].weight;
+        }
+        for (size_t c = 0; c < p->ncells; c++)
+                sc->cell_ok[c] = (!f->category || strcmp(f->category, p->cells[c].category) == 0) &&
+                                 (!f->language || strcmp(f->language, p->cells[c].language) == 0);
+        sc->from = 0;
+        sc->to = p->nrecs;
+        if (window && (f->has_since || f->has_until)) {
+                if (!p->sorted) {
+                        qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
+                        p->sorted = true;
+                }
+                sc->from = f->has_since ? lower_bound(p, f->since_us) : 0;
+                sc->to = f->has_until ? lower_bound(p, f->until_us) : p->nrecs;
+        }
+        return 0;
+}
+
 int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
                 struct tally_pair **out, size_t *n)
 {
@@ -434,51 +502,34 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
         if (!p)
                 return -1;
         p->last_used = ++t->clock;
-        bool *cell_ok = calloc(p->ncells + 1, sizeof(bool));
+        bool walk = f->has_since || f->has_until || f->weights;
         struct tally_pair *sums = calloc(p->npairs + 1, sizeof(*sums));
-        double *weight = f->weights ? malloc((p->nraters + 1) * sizeof(double)) : NULL;
-        if (!cell_ok || !sums || (f->weights && !weight)) {
-                free(cell_ok);
+        struct scan sc;
+        if (!sums || scan_init(p, f, walk, &sc) != 0) {
                 free(sums);
-                free(weight);
                 return -1;
         }
-        for (size_t k = 0; weight && k <= p->nraters; k++)
-                weight[k] = 1;
-        for (size_t k = 0; weight && k < f->nweights; k++) {
-                uint32_t at;
-                if (u64map_get(&p->rater_map, (uint64_t)f->weights[k].rater, &at))
-                        weight[at] = f->weights[k].weight;
-        }
-        for (size_t c = 0; c < p->ncells; c++)
-                cell_ok[c] = (!f->category || strcmp(f->category, p->cells[c].category) == 0) &&
-                             (!f->language || strcmp(f->language, p->cells[c].language) == 0);
-        if (!f->has_since && !f->has_until && !weight && !f->category && !f->language) {
+        if (!walk && !f->category && !f->language) {
                 /* No filter: the maintained totals per pair. */
                 for (size_t i = 0; i < p->npairs; i++)
                         add_totals(&sums[i], &p->pair_totals[i]);
-        } else if (!f->has_since && !f->has_until && !weight) {
+        } else if (!walk) {
                 /* Category and language only: the maintained totals of the matching cells. */
                 for (size_t c = 0; c < p->ncells; c++) {
                         const struct cellname *cn = &p->cells[c];
-                        for (size_t k = 0; cell_ok[c] && k < cn->ncps; k++) {
+                        for (size_t k = 0; sc.cell_ok[c] && k < cn->ncps; k++) {
                                 const struct cell_pair *cp = &p->cps[cn->cps[k]];
                                 add_totals(&sums[cp->pair], &cp->n);
                         }
                 }
         } else {
-                if (!p->sorted) {
-                        qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
-                        p->sorted = true;
-                }
                 /* A time window or weights: the votes themselves (inside the window). */
-                size_t from = f->has_since ? lower_bound(p, f->since_us) : 0;
-                size_t to = f->has_until ? lower_bound(p, f->until_us) : p->nrecs;
-                for (size_t i = from; i < to; i++)
-                        if (cell_ok[p->recs[i].cell])
-                                count_rec(sums, &p->recs[i], weight ? weight[p->recs[i].rater] : 1);
+                for (size_t i = sc.from; i < sc.to; i++)
+                        if (sc.cell_ok[p->recs[i].cell])
+                                count_rec(sums, &p->recs[i],
+                                          sc.weight ? sc.weight[p->recs[i].rater] : 1);
         }
-        free(weight);
+        scan_fini(&sc);
         size_t k = 0;
         for (size_t i = 0; i < p->npairs; i++) {
                 struct tally_pair *x = &sums[i];
@@ -488,9 +539,66 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
                 x->hi = p->models[p->pairs[i].hi];
                 sums[k++] = *x;
         }
-        free(cell_ok);
         *out = sums;
         *n = k;
+        return 0;
+}
+
+int tally_votes(struct tally *t, int64_t project, const struct tally_filter *f,
+                struct tally_vote **out, size_t *n, int64_t **models, size_t *nmodels,
+                size_t *missing)
+{
+        struct project *p = find(t, project);
+        *out = NULL;
+        *models = NULL;
+        *n = *nmodels = *missing = 0;
+        if (!p)
+                return -1;
+        p->last_used = ++t->clock;
+        struct scan sc;
+        if (scan_init(p, f, true, &sc) != 0)
+                return -1;
+        size_t cap = 0;
+        for (size_t i = sc.from; i < sc.to; i++)
+                cap += sc.cell_ok[p->recs[i].cell] && p->recs[i].style;
+        struct tally_vote *v = malloc((cap + 1) * sizeof(*v));
+        int64_t *ids = malloc((p->nmodels + 1) * sizeof(*ids));
+        if (!v || !ids) {
+                free(v);
+                free(ids);
+                scan_fini(&sc);
+                return -1;
+        }
+        if (p->nmodels)
+                memcpy(ids, p->models, p->nmodels * sizeof(*ids));
+        size_t k = 0;
+        for (size_t i = sc.from; i < sc.to; i++) {
+                const struct rec *r = &p->recs[i];
+                if (!sc.cell_ok[r->cell])
+                        continue;
+                if (!r->style) {
+                        (*missing)++;
+                        continue;
+                }
+                const struct style_pair *sp = &p->styles[r->style - 1];
+                struct tally_vote *x = &v[k++];
+                bool lo_won = (r->choice == TALLY_LEFT) == (r->left_is_lo != 0);
+                x->lo = p->pairs[r->pair].lo;
+                x->hi = p->pairs[r->pair].hi;
+                x->outcome = r->choice == TALLY_TIE        ? TALLY_TIED
+                             : r->choice == TALLY_BOTH_BAD ? TALLY_BAD
+                             : lo_won                      ? TALLY_LO
+                                                           : TALLY_HI;
+                x->left_is_lo = r->left_is_lo;
+                x->weight = (float)(sc.weight ? sc.weight[r->rater] : 1);
+                memcpy(x->style_lo, sp->lo, sizeof(x->style_lo));
+                memcpy(x->style_hi, sp->hi, sizeof(x->style_hi));
+        }
+        scan_fini(&sc);
+        *out = v;
+        *n = k;
+        *models = ids;
+        *nmodels = p->nmodels;
         return 0;
 }
 
@@ -581,6 +689,35 @@ static enum tally_choice choice_of(const char *s)
                                              : TALLY_BOTH_BAD;
 }
 
+/* "{chars,headers,lists,bold}" (an integer[] as text) into f; false when absent or malformed. */
+static bool parse_style(const char *text, float *f)
+{
+        const char *q = text;
+        if (!q || *q++ != '{')
+                return false;
+        for (int k = 0; k < TALLY_STYLE; k++) {
+                char *end;
+                long v = strtol(q, &end, 10);
+                if (end == q || v < 0 || *end != (k + 1 < TALLY_STYLE ? ',' : '}'))
+                        return false;
+                f[k] = (float)v;
+                q = end + 1;
+        }
+        return *q == '\0';
+}
+
+/* The style of a row whose answers' features are in columns col, col + 1 (NULL when either is
+ * not known). */
+static const struct tally_style *row_style(const struct db_res *res, int row, int col,
+                                           struct tally_style *st)
+{
+        if (db_res_isnull(res, row, col) || db_res_isnull(res, row, col + 1) ||
+            !parse_style(db_res_value(res, row, col), st->left) ||
+            !parse_style(db_res_value(res, row, col + 1), st->right))
+                return NULL;
+        return st;
+}
+
 static void imported_read(const struct db_res *res, void *arg)
 {
         struct project *p = arg;
@@ -590,9 +727,11 @@ static void imported_read(const struct db_res *res, void *arg)
         }
         int rows = db_res_nrows(res);
         for (int i = 0; i < rows; i++) {
+                struct tally_style st;
                 if (add(p, db_res_int(res, i, 1), db_res_int(res, i, 2),
                         choice_of(db_res_value(res, i, 3)), db_res_value(res, i, 4),
-                        db_res_value(res, i, 5), db_res_int(res, i, 6), 0) != 0) {
+                        db_res_value(res, i, 5), db_res_int(res, i, 6), 0,
+                        row_style(res, i, 7, &st)) != 0) {
                         finish_sync(p, -1, "out of memory");
                         return;
                 }
@@ -670,10 +809,11 @@ static void feed_read(const struct db_res *res, void *arg)
                 uint32_t one;
                 if (u64map_get(&p->seen_map, (uint64_t)id, &one))
                         continue; /* read by an earlier sync */
+                struct tally_style st;
                 if (add(p, db_res_int(res, i, 2), db_res_int(res, i, 3),
                         choice_of(db_res_value(res, i, 4)), db_res_value(res, i, 5),
-                        db_res_value(res, i, 6), db_res_int(res, i, 7),
-                        db_res_int(res, i, 9)) != 0 ||
+                        db_res_value(res, i, 6), db_res_int(res, i, 7), db_res_int(res, i, 9),
+                        row_style(res, i, 10, &st)) != 0 ||
                     reserve((void **)&p->seen_votes, &p->seen_cap, p->nseen, sizeof(struct seen)) !=
                         0 ||
                     u64map_put(&p->seen_map, (uint64_t)id, 1) != 0) {
@@ -711,15 +851,18 @@ static void sync_step(struct project *p)
                     p->tally->db,
                     "(SELECT 'x', pg_snapshot_xmin(pg_current_snapshot())::text, (SELECT "
                     "counts_epoch FROM projects WHERE id = $1), NULL::bigint, NULL::text, "
-                    "NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::bigint) "
+                    "NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::bigint, NULL::text, "
+                    "NULL::text) "
                     "UNION ALL (SELECT 'v', v.id::text, v.model_left, v.model_right, v.choice, "
                     "v.category, v.language, (extract(epoch FROM v.created_at) * 1000000)::bigint, "
-                    "v.txid::text, v.rater_id FROM votes v WHERE v.project_id = $1 AND v.txid >= "
-                    "$2::xid8 AND v.id > $3 AND NOT v.is_gold AND NOT v.excluded ORDER BY v.id "
-                    "LIMIT $4) "
+                    "v.txid::text, v.rater_id, rl.style::text, rr.style::text FROM votes v "
+                    "LEFT JOIN responses rl ON rl.id = v.resp_left "
+                    "LEFT JOIN responses rr ON rr.id = v.resp_right WHERE v.project_id = $1 AND "
+                    "v.txid >= $2::xid8 AND v.id > $3 AND NOT v.is_gold AND NOT v.excluded ORDER "
+                    "BY v.id LIMIT $4) "
                     "UNION ALL (SELECT 'i', i.id::text, i.first_id, i.last_id, NULL, NULL, NULL, "
-                    "NULL, i.txid::text, NULL FROM imports i WHERE i.project_id = $1 AND "
-                    "i.txid >= $2::xid8 AND i.votes > 0 AND $3 = 0)",
+                    "NULL, i.txid::text, NULL, NULL, NULL FROM imports i WHERE i.project_id = $1 "
+                    "AND i.txid >= $2::xid8 AND i.votes > 0 AND $3 = 0)",
                     4, params, feed_read, p);
                 return;
         }
@@ -730,10 +873,14 @@ static void sync_step(struct project *p)
                 snprintf(last, sizeof(last), "%lld", (long long)s->last_id);
                 const char *params[] = { project, import, first, last, chunk };
                 db_query(p->tally->db,
-                         "SELECT id, model_left, model_right, choice, category, language, "
-                         "(extract(epoch FROM created_at) * 1000000)::bigint FROM imported_votes "
-                         "WHERE project_id = $1 AND import_id = $2 AND id > $3 AND id <= $4 "
-                         "ORDER BY id LIMIT $5",
+                         "SELECT iv.id, iv.model_left, iv.model_right, iv.choice, iv.category, "
+                         "iv.language, (extract(epoch FROM iv.created_at) * 1000000)::bigint, "
+                         "rl.style::text, rr.style::text FROM imported_votes iv "
+                         "LEFT JOIN responses rl ON rl.item_id = iv.item_id AND "
+                         "rl.model_id = iv.model_left "
+                         "LEFT JOIN responses rr ON rr.item_id = iv.item_id AND "
+                         "rr.model_id = iv.model_right WHERE iv.project_id = $1 AND "
+                         "iv.import_id = $2 AND iv.id > $3 AND iv.id <= $4 ORDER BY iv.id LIMIT $5",
                          5, params, imported_read, p);
                 return;
         }
