@@ -738,7 +738,10 @@ static void conn_setup(struct db_conn *c)
                                        "set_config('search_path', coalesce($2, "
                                        "current_setting('search_path')), false), "
                                        /* uploads stage their lines in temporary tables */
-                                       "set_config('temp_buffers', '64MB', false)",
+                                       "set_config('temp_buffers', '64MB', false), "
+                                       /* compiling a plan costs more than our short queries
+                                        * take, and a stale estimate can trigger it */
+                                       "set_config('jit', 'off', false)",
                                        2, params);
         if (!q) {
                 conn_broken(c, "out_of_memory");

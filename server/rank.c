@@ -112,15 +112,14 @@ static double log_factorial(double k)
         return (k + 0.5) * log(k + 1) - (k + 1) + 0.918938533204672742 + fc;
 }
 
-/* One (pair, outcome) cell of the bootstrap and its Poisson sampler constants, fixed for all
- * rounds: PTRS (Hormann 1993) when lam >= 10, inversion below. */
+/* The Poisson sampler constants of a (pair, outcome) cell of the bootstrap that has no inversion
+ * table (struct ptab), fixed for all rounds: PTRS (Hormann 1993) when lam >= 10, inversion
+ * below. */
 struct cell {
         double lam;    /* Poisson mean */
         double a, b;   /* PTRS constants; b = exp(-lam) for inversion */
         double vr;     /* PTRS: squeeze acceptance bound */
         double loglam; /* log(lam) */
-        size_t slot;   /* index in the resample's counts: kind * pairs + pair */
-        long tab;      /* inversion table (struct ptab) shared by the cells of equal count, or -1 */
 };
 
 /* Poisson(lam) by table inversion over lo .. lo + len - 1, where the mass outside is below
@@ -959,7 +958,7 @@ struct boot {
         size_t ncell;             /* (pair, outcome) cells with a positive count */
         const struct cell *cells; /* their Poisson samplers */
         /* per cell what a round reads (8 bytes, where a struct cell is 56): its slot, and its
-         * inversion table or -1 for the sampler in cells */
+         * inversion table, or -1 - k for its own sampler cells[k] */
         struct draw {
                 uint32_t slot;
                 int32_t tab;
@@ -1031,7 +1030,7 @@ static void resample(struct boot_thread *T, struct rng *rg)
                         const struct draw *d = &B->draws[c];
                         uint64_t x = !pois         ? 0
                                      : d->tab >= 0 ? ptab_draw(rg, &B->tabs[d->tab])
-                                                   : poisson(rg, &B->cells[c], B->lfact);
+                                                   : poisson(rg, &B->cells[-1 - d->tab], B->lfact);
 
                         s += x;
                         T->w[d->slot] = (double)x;
@@ -1339,28 +1338,39 @@ out:
 
 /* Cells, their samplers, the shared inversion tables (one per distinct count, found with a
  * small open-addressing hash on the count's bits) and the alias table. */
+struct count_key { /* a cell's count, for grouping equal counts */
+        double w;
+        uint32_t cell;
+};
+
+static int count_key_cmp(const void *a, const void *b)
+{
+        const struct count_key *x = a, *y = b;
+
+        if (x->w != y->w)
+                return x->w < y->w ? -1 : 1;
+        return (x->cell > y->cell) - (x->cell < y->cell);
+}
+
 static int boot_prepare(struct boot *B)
 {
         const struct prob *P = B->P;
-        size_t np = P->np, nc = 0, ntab = 0, used = 0, hcap = 64;
+        size_t np = P->np, nc = 0, ntab = 0, used = 0, npois = 0;
         double *cw = calloc(3 * np + 1, sizeof *cw), ctot = 0, lam;
-        uint32_t *awork = calloc(6 * np + 2, sizeof *awork);
-        uint64_t *hkey = NULL;
-        long *hval = NULL;
+        uint32_t *awork = calloc(6 * np + 2, sizeof *awork),
+                 *slot = calloc(3 * np + 1, sizeof *slot);
+        struct count_key *keys = calloc(3 * np + 1, sizeof *keys);
         int rc = -1;
 
-        while (hcap < 6 * np)
-                hcap *= 2;
-        hkey = calloc(hcap, sizeof *hkey);
-        hval = calloc(hcap, sizeof *hval);
         B->m_cells = calloc(3 * np + 1, sizeof *B->m_cells);
         B->m_tabs = calloc(3 * np + 1, sizeof *B->m_tabs);
         B->m_aprob = calloc(3 * np + 1, sizeof *B->m_aprob);
         B->m_alias = calloc(3 * np + 1, sizeof *B->m_alias);
-        B->m_cdf = calloc(PTAB_MAX, sizeof *B->m_cdf);
+        B->m_cdf = calloc(PTAB_MAX, sizeof *B->m_cdf); /* pages untouched beyond `used` */
         B->m_guide = calloc(PTAB_MAX, sizeof *B->m_guide);
-        if (!cw || !awork || !hkey || !hval || !B->m_cells || !B->m_tabs || !B->m_aprob ||
-            !B->m_alias || !B->m_cdf || !B->m_guide)
+        B->draws = calloc(3 * np + 1, sizeof *B->draws);
+        if (!cw || !awork || !slot || !keys || !B->m_cells || !B->m_tabs || !B->m_aprob ||
+            !B->m_alias || !B->m_cdf || !B->m_guide || !B->draws)
                 goto out;
         for (size_t p = 0; p < np; p++) {
                 double v[3] = { P->w[p], P->l[p], P->t[p] };
@@ -1368,7 +1378,8 @@ static int boot_prepare(struct boot *B)
                 for (size_t kind = 0; kind < 3; kind++) {
                         if (!(v[kind] > 0))
                                 continue;
-                        B->m_cells[nc].slot = kind * np + p;
+                        slot[nc] = (uint32_t)(kind * np + p);
+                        keys[nc] = (struct count_key){ v[kind], (uint32_t)nc };
                         cw[nc++] = v[kind];
                         ctot += v[kind];
                 }
@@ -1378,47 +1389,45 @@ static int boot_prepare(struct boot *B)
         B->total = (uint64_t)llround(ctot);
         lam = (double)B->total - 5 * sqrt((double)B->total);
         B->pois_total = lam > 0 ? (uint64_t)lam : 0;
-        for (size_t c = 0; c < nc; c++) {
-                struct cell *ce = &B->m_cells[c];
-                uint64_t bits, lo;
-                size_t h, len;
+        /* Cells of equal count share one inversion table; those left without (no room, or a
+         * count whose table would be too long) keep their own sampler in m_cells. */
+        qsort(keys, nc, sizeof *keys, count_key_cmp);
+        for (size_t k = 0; k < nc;) {
+                size_t end = k;
+                struct cell ce;
+                uint64_t lo;
+                size_t len;
+                long tab = -1;
 
-                cell_setup(ce, (double)B->pois_total * cw[c] / ctot);
-                ce->tab = -1;
-                if (!(ce->lam > 0))
-                        continue;
-                memcpy(&bits, &cw[c], sizeof bits);
-                h = (size_t)((bits * 0x9e3779b97f4a7c15u) >> 32) & (hcap - 1);
-                /* hval: 0 empty, -1 no table (no room: PTRS), else table index + 1 */
-                while (hval[h] != 0 && hkey[h] != bits)
-                        h = (h + 1) & (hcap - 1);
-                if (hval[h] != 0) {
-                        ce->tab = hval[h] > 0 ? hval[h] - 1 : -1;
-                        continue;
+                while (end < nc && keys[end].w == keys[k].w)
+                        end++;
+                cell_setup(&ce, (double)B->pois_total * keys[k].w / ctot);
+                if (ce.lam > 0) {
+                        ptab_range(ce.lam, &lo, &len);
+                        if (used + len <= PTAB_MAX) {
+                                ptab_build(ce.lam, lo, len, B->m_cdf + used, B->m_guide + used);
+                                B->m_tabs[ntab] = (struct ptab){ .lo = lo,
+                                                                 .len = len,
+                                                                 .cdf = B->m_cdf + used,
+                                                                 .guide = B->m_guide + used };
+                                used += len;
+                                tab = (long)ntab++;
+                        }
                 }
-                hkey[h] = bits;
-                ptab_range(ce->lam, &lo, &len);
-                if (used + len > PTAB_MAX) {
-                        hval[h] = -1;
-                        continue;
+                for (; k < end; k++) {
+                        uint32_t c = keys[k].cell;
+
+                        B->draws[c].slot = slot[c];
+                        if (tab >= 0) {
+                                B->draws[c].tab = (int32_t)tab;
+                        } else {
+                                B->m_cells[npois] = ce;
+                                B->draws[c].tab = (int32_t)(-1 - (long)npois++);
+                        }
                 }
-                ptab_build(ce->lam, lo, len, B->m_cdf + used, B->m_guide + used);
-                B->m_tabs[ntab].lo = lo;
-                B->m_tabs[ntab].len = len;
-                B->m_tabs[ntab].cdf = B->m_cdf + used;
-                B->m_tabs[ntab].guide = B->m_guide + used;
-                used += len;
-                ce->tab = (long)ntab;
-                hval[h] = (long)ntab + 1;
-                ntab++;
         }
         if (nc > 0)
                 alias_build(cw, nc, B->m_aprob, B->m_alias, awork);
-        if (!(B->draws = calloc(nc + 1, sizeof *B->draws)))
-                goto out;
-        for (size_t c = 0; c < nc; c++)
-                B->draws[c] = (struct draw){ .slot = (uint32_t)B->m_cells[c].slot,
-                                             .tab = (int32_t)B->m_cells[c].tab };
         B->ncell = nc;
         B->cells = B->m_cells;
         B->tabs = B->m_tabs;
@@ -1428,8 +1437,8 @@ static int boot_prepare(struct boot *B)
 out:
         free(cw);
         free(awork);
-        free(hkey);
-        free(hval);
+        free(slot);
+        free(keys);
         return rc;
 }
 

@@ -29,17 +29,34 @@ static int reserve(void **arr, size_t *cap, size_t n, size_t elem)
         return 0;
 }
 
+/* Grows *arr to hold at least n elements, exactly n when it must grow. */
+static int reserve_exact(void **arr, size_t *cap, size_t n, size_t elem)
+{
+        if (n <= *cap)
+                return 0;
+        void *p = realloc(*arr, n * elem);
+        if (!p)
+                return -1;
+        *arr = p;
+        *cap = n;
+        return 0;
+}
+
 /* --- a project's index --- */
 
+/* One counted vote, 16 bytes. Its rater and style live in parallel arrays (rec_rater, rec_style)
+ * that exist only once some vote has one: an imported log costs 16 bytes a vote. */
 struct rec {
-        int64_t at;         /* microseconds since 1970 */
-        uint32_t pair;      /* index into pairs */
-        uint32_t rater;     /* index into raters (0: imported) */
-        uint32_t style;     /* 1 + index into styles; 0: the answers' features are unknown */
-        uint16_t cell;      /* index into cells */
-        uint8_t choice;     /* enum tally_choice */
-        uint8_t left_is_lo; /* the lower model id was shown on the left */
+        int64_t at;              /* microseconds since 1970 */
+        uint32_t pair : 24;      /* index into pairs (PAIRS_MAX) */
+        uint32_t choice : 2;     /* enum tally_choice */
+        uint32_t left_is_lo : 1; /* the lower model id was shown on the left */
+        uint16_t cell;           /* index into cells */
 };
+
+#define PAIRS_MAX (1u << 24)
+
+_Static_assert(sizeof(struct rec) == 16, "a vote is 16 bytes in the index");
 
 struct style_pair { /* features of the lower model's answer, then the higher's */
         float lo[TALLY_STYLE], hi[TALLY_STYLE];
@@ -64,6 +81,7 @@ struct pending_import { /* an import found by the feed, to be read */
         int64_t id;
         uint64_t txid;
         int64_t first_id, last_id;
+        int64_t votes;
 };
 
 struct waiter {
@@ -105,6 +123,8 @@ struct project {
 
         struct rec *recs;
         size_t nrecs, recs_cap;
+        uint32_t *rec_rater; /* recs_cap, or NULL while every vote is imported: index into raters */
+        uint32_t *rec_style; /* recs_cap, or NULL while none has one: 1 + index into styles */
         struct style_pair *styles;
         size_t nstyles, styles_cap;
         bool sorted; /* recs by time */
@@ -140,7 +160,9 @@ struct tally {
 
 static size_t project_bytes(const struct project *p)
 {
-        return p->recs_cap * sizeof(struct rec) + p->cps_cap * (sizeof(struct cell_pair) + 4) +
+        return p->recs_cap *
+                   (sizeof(struct rec) + (p->rec_rater ? 4 : 0) + (p->rec_style ? 4 : 0)) +
+               p->cps_cap * (sizeof(struct cell_pair) + 4) +
                p->styles_cap * sizeof(struct style_pair) +
                p->pair_totals_cap * sizeof(struct totals) + u64map_bytes(&p->cp_map) +
                u64map_bytes(&p->pair_map) + u64map_bytes(&p->model_map) +
@@ -178,6 +200,9 @@ static void project_clear(struct project *p)
         free(p->cells);
         json_object_clear(p->cell_map);
         free(p->recs);
+        free(p->rec_rater);
+        free(p->rec_style);
+        p->rec_rater = p->rec_style = NULL;
         free(p->styles);
         p->styles = NULL;
         p->nstyles = p->styles_cap = 0;
@@ -316,6 +341,58 @@ static void count_choice(struct totals *c, enum tally_choice choice, bool left_i
         }
 }
 
+/* Grows the parallel array *a (elements of 4 bytes) from old_cap to cap, zeroing the new part. */
+static int grow_parallel(uint32_t **a, size_t old_cap, size_t cap)
+{
+        uint32_t *q = realloc(*a, cap * sizeof(**a));
+        if (!q)
+                return -1;
+        memset(q + old_cap, 0, (cap - old_cap) * sizeof(*q));
+        *a = q;
+        return 0;
+}
+
+/* The parallel arrays follow recs_cap (from old); one that is needed for the first time is made,
+ * zero for the votes before. */
+static int parallel_follow(struct project *p, size_t old, bool rater, bool style)
+{
+        if ((p->rec_rater ? p->recs_cap != old : rater) &&
+            grow_parallel(&p->rec_rater, p->rec_rater ? old : 0, p->recs_cap) != 0)
+                return -1;
+        if ((p->rec_style ? p->recs_cap != old : style) &&
+            grow_parallel(&p->rec_style, p->rec_style ? old : 0, p->recs_cap) != 0)
+                return -1;
+        return 0;
+}
+
+/* Room for one more vote in recs and the parallel arrays. */
+static int recs_reserve(struct project *p, bool rater, bool style)
+{
+        size_t old = p->recs_cap;
+        if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
+                return -1;
+        return parallel_follow(p, old, rater, style);
+}
+
+/* Room for exactly n votes in all (when there is less). */
+static int recs_reserve_exact(struct project *p, size_t n)
+{
+        size_t old = p->recs_cap;
+        if (reserve_exact((void **)&p->recs, &p->recs_cap, n, sizeof(struct rec)) != 0)
+                return -1;
+        return parallel_follow(p, old, false, false);
+}
+
+static uint32_t rec_rater(const struct project *p, size_t i)
+{
+        return p->rec_rater ? p->rec_rater[i] : 0;
+}
+
+static uint32_t rec_style(const struct project *p, size_t i)
+{
+        return p->rec_style ? p->rec_style[i] : 0;
+}
+
 static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
                const char *category, const char *language, int64_t at, int64_t rater_id,
                const struct tally_style *style)
@@ -329,7 +406,8 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
         uint32_t lo = left_is_lo ? a : b, hi = left_is_lo ? b : a;
         uint64_t key = (uint64_t)lo << 32 | hi;
         if (!u64map_get(&p->pair_map, key, &pair)) {
-                if (reserve((void **)&p->pairs, &p->pairs_cap, p->npairs, sizeof(*p->pairs)) != 0)
+                if (p->npairs >= PAIRS_MAX ||
+                    reserve((void **)&p->pairs, &p->pairs_cap, p->npairs, sizeof(*p->pairs)) != 0)
                         return -1;
                 if (reserve((void **)&p->pair_totals, &p->pair_totals_cap, p->npairs,
                             sizeof(*p->pair_totals)) != 0)
@@ -353,7 +431,7 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
                         return -1;
                 cn->cps[cn->ncps++] = cp;
         }
-        if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
+        if (recs_reserve(p, rater != 0, style != NULL) != 0)
                 return -1;
         uint32_t style_at = 0;
         if (style) {
@@ -367,12 +445,14 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
         }
         if (p->nrecs && at < p->recs[p->nrecs - 1].at)
                 p->sorted = false;
+        if (p->rec_rater)
+                p->rec_rater[p->nrecs] = rater;
+        if (p->rec_style)
+                p->rec_style[p->nrecs] = style_at;
         p->recs[p->nrecs++] = (struct rec){ .at = at,
                                             .pair = pair,
-                                            .rater = rater,
-                                            .style = style_at,
                                             .cell = cell,
-                                            .choice = (uint8_t)choice,
+                                            .choice = (unsigned)choice,
                                             .left_is_lo = left_is_lo };
         count_choice(&p->cps[cp].n, choice, left_is_lo);
         count_choice(&p->pair_totals[pair], choice, left_is_lo);
@@ -397,10 +477,98 @@ int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
 
 /* --- counting --- */
 
-static int by_time(const void *a, const void *b)
+/*
+ * Sorts the votes by time in place: introsort (quicksort on the median of three, heapsort past a
+ * depth of 2 log2 n, insertion sort below 16). In place because glibc's qsort takes a buffer as
+ * large as the array (72 MB for three million votes) for its merge sort.
+ */
+static void rec_swap(struct project *p, size_t i, size_t j)
 {
-        int64_t x = ((const struct rec *)a)->at, y = ((const struct rec *)b)->at;
-        return x < y ? -1 : x > y;
+        struct rec t = p->recs[i];
+        p->recs[i] = p->recs[j];
+        p->recs[j] = t;
+        if (p->rec_rater) {
+                uint32_t x = p->rec_rater[i];
+                p->rec_rater[i] = p->rec_rater[j];
+                p->rec_rater[j] = x;
+        }
+        if (p->rec_style) {
+                uint32_t x = p->rec_style[i];
+                p->rec_style[i] = p->rec_style[j];
+                p->rec_style[j] = x;
+        }
+}
+
+static int64_t rec_at(const struct project *p, size_t i)
+{
+        return p->recs[i].at;
+}
+
+/* heap of [base, base + n) */
+static void sift_down(struct project *p, size_t base, size_t n, size_t i)
+{
+        for (;;) {
+                size_t c = 2 * i + 1;
+                if (c >= n)
+                        return;
+                if (c + 1 < n && rec_at(p, base + c + 1) > rec_at(p, base + c))
+                        c++;
+                if (rec_at(p, base + c) <= rec_at(p, base + i))
+                        return;
+                rec_swap(p, base + i, base + c);
+                i = c;
+        }
+}
+
+/* sorts [lo, lo + n) */
+static void sort_by_time(struct project *p, size_t lo, size_t n, unsigned depth)
+{
+        while (n > 16) {
+                if (depth-- == 0) {
+                        for (size_t i = n / 2; i-- > 0;)
+                                sift_down(p, lo, n, i);
+                        for (size_t k = n; k-- > 1;) {
+                                rec_swap(p, lo, lo + k);
+                                sift_down(p, lo, k, 0);
+                        }
+                        return;
+                }
+                int64_t a = rec_at(p, lo), b = rec_at(p, lo + n / 2), c = rec_at(p, lo + n - 1);
+                int64_t pivot =
+                    a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+                size_t i = lo, j = lo + n - 1;
+                for (;;) { /* Hoare partition */
+                        while (rec_at(p, i) < pivot)
+                                i++;
+                        while (rec_at(p, j) > pivot)
+                                j--;
+                        if (i >= j)
+                                break;
+                        rec_swap(p, i++, j--);
+                }
+                /* [lo, j] <= pivot <= (j, lo + n): recurse into the smaller side */
+                size_t left = j + 1 - lo, right = n - left;
+                if (left < right) {
+                        sort_by_time(p, lo, left, depth);
+                        lo = j + 1;
+                        n = right;
+                } else {
+                        sort_by_time(p, j + 1, right, depth);
+                        n = left;
+                }
+        }
+        for (size_t i = lo + 1; i < lo + n; i++)
+                for (size_t k = i; k > lo && rec_at(p, k - 1) > rec_at(p, k); k--)
+                        rec_swap(p, k - 1, k);
+}
+
+static void sort_recs(struct project *p)
+{
+        unsigned depth = 0;
+        for (size_t n = p->nrecs; n > 1; n >>= 1)
+                depth += 2;
+        sort_by_time(p, 0, p->nrecs, depth);
+        p->sorted = true;
 }
 
 /* First record at or after `at` (recs sorted). */
@@ -484,8 +652,7 @@ static int scan_init(struct project *p, const struct tally_filter *f, bool windo
         sc->to = p->nrecs;
         if (window && (f->has_since || f->has_until)) {
                 if (!p->sorted) {
-                        qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
-                        p->sorted = true;
+                        sort_recs(p);
                 }
                 sc->from = f->has_since ? lower_bound(p, f->since_us) : 0;
                 sc->to = f->has_until ? lower_bound(p, f->until_us) : p->nrecs;
@@ -527,7 +694,7 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
                 for (size_t i = sc.from; i < sc.to; i++)
                         if (sc.cell_ok[p->recs[i].cell])
                                 count_rec(sums, &p->recs[i],
-                                          sc.weight ? sc.weight[p->recs[i].rater] : 1);
+                                          sc.weight ? sc.weight[rec_rater(p, i)] : 1);
         }
         scan_fini(&sc);
         size_t k = 0;
@@ -560,7 +727,7 @@ int tally_votes(struct tally *t, int64_t project, const struct tally_filter *f,
                 return -1;
         size_t cap = 0;
         for (size_t i = sc.from; i < sc.to; i++)
-                cap += sc.cell_ok[p->recs[i].cell] && p->recs[i].style;
+                cap += sc.cell_ok[p->recs[i].cell] && rec_style(p, i);
         struct tally_vote *v = malloc((cap + 1) * sizeof(*v));
         int64_t *ids = malloc((p->nmodels + 1) * sizeof(*ids));
         if (!v || !ids) {
@@ -576,11 +743,12 @@ int tally_votes(struct tally *t, int64_t project, const struct tally_filter *f,
                 const struct rec *r = &p->recs[i];
                 if (!sc.cell_ok[r->cell])
                         continue;
-                if (!r->style) {
+                uint32_t style = rec_style(p, i);
+                if (!style) {
                         (*missing)++;
                         continue;
                 }
-                const struct style_pair *sp = &p->styles[r->style - 1];
+                const struct style_pair *sp = &p->styles[style - 1];
                 struct tally_vote *x = &v[k++];
                 bool lo_won = (r->choice == TALLY_LEFT) == (r->left_is_lo != 0);
                 x->lo = p->pairs[r->pair].lo;
@@ -590,7 +758,7 @@ int tally_votes(struct tally *t, int64_t project, const struct tally_filter *f,
                              : lo_won                      ? TALLY_LO
                                                            : TALLY_HI;
                 x->left_is_lo = r->left_is_lo;
-                x->weight = (float)(sc.weight ? sc.weight[r->rater] : 1);
+                x->weight = (float)(sc.weight ? sc.weight[rec_rater(p, i)] : 1);
                 memcpy(x->style_lo, sp->lo, sizeof(x->style_lo));
                 memcpy(x->style_hi, sp->hi, sizeof(x->style_hi));
         }
@@ -634,8 +802,7 @@ static void finish_sync(struct project *p, int status, const char *message)
                 p->loaded = status == 0;
                 if (!p->sorted) {
                         /* Sorted once here, so that no request pays for it. */
-                        qsort(p->recs, p->nrecs, sizeof(struct rec), by_time);
-                        p->sorted = true;
+                        sort_recs(p);
                 }
                 if (status != 0)
                         message = "out of memory";
@@ -801,7 +968,8 @@ static void feed_read(const struct db_res *res, void *arg)
                             (struct pending_import){ .id = id,
                                                      .txid = txid,
                                                      .first_id = db_res_int(res, i, 2),
-                                                     .last_id = db_res_int(res, i, 3) };
+                                                     .last_id = db_res_int(res, i, 3),
+                                                     .votes = db_res_int(res, i, 9) };
                         continue;
                 }
                 votes++;
@@ -826,6 +994,14 @@ static void feed_read(const struct db_res *res, void *arg)
                 p->phase = SYNC_IMPORT; /* all rated votes are in */
                 if (p->ntodo)
                         p->import_after = p->todo[0].first_id - 1;
+                /* the imports' votes are counted: room for exactly them, no doubling */
+                size_t more = 0;
+                for (size_t k = 0; k < p->ntodo; k++)
+                        more += p->todo[k].votes > 0 ? (size_t)p->todo[k].votes : 0;
+                if (recs_reserve_exact(p, p->nrecs + more) != 0) {
+                        finish_sync(p, -1, "out of memory");
+                        return;
+                }
         }
         sync_step(p);
 }
@@ -855,13 +1031,14 @@ static void sync_step(struct project *p)
                     "NULL::text) "
                     "UNION ALL (SELECT 'v', v.id::text, v.model_left, v.model_right, v.choice, "
                     "v.category, v.language, (extract(epoch FROM v.created_at) * 1000000)::bigint, "
-                    "v.txid::text, v.rater_id, rl.style::text, rr.style::text FROM votes v "
-                    "LEFT JOIN responses rl ON rl.id = v.resp_left "
-                    "LEFT JOIN responses rr ON rr.id = v.resp_right WHERE v.project_id = $1 AND "
+                    "v.txid::text, v.rater_id, (SELECT style FROM responses WHERE id = "
+                    "v.resp_left)::text, (SELECT style FROM responses WHERE id = "
+                    "v.resp_right)::text FROM votes v WHERE v.project_id = $1 AND "
                     "v.txid >= $2::xid8 AND v.id > $3 AND NOT v.is_gold AND NOT v.excluded ORDER "
                     "BY v.id LIMIT $4) "
                     "UNION ALL (SELECT 'i', i.id::text, i.first_id, i.last_id, NULL, NULL, NULL, "
-                    "NULL, i.txid::text, NULL, NULL, NULL FROM imports i WHERE i.project_id = $1 "
+                    "NULL, i.txid::text, i.votes::bigint, NULL, NULL FROM imports i WHERE "
+                    "i.project_id = $1 "
                     "AND i.txid >= $2::xid8 AND i.votes > 0 AND $3 = 0)",
                     4, params, feed_read, p);
                 return;
@@ -875,12 +1052,14 @@ static void sync_step(struct project *p)
                 db_query(p->tally->db,
                          "SELECT iv.id, iv.model_left, iv.model_right, iv.choice, iv.category, "
                          "iv.language, (extract(epoch FROM iv.created_at) * 1000000)::bigint, "
-                         "rl.style::text, rr.style::text FROM imported_votes iv "
-                         "LEFT JOIN responses rl ON rl.item_id = iv.item_id AND "
-                         "rl.model_id = iv.model_left "
-                         "LEFT JOIN responses rr ON rr.item_id = iv.item_id AND "
-                         "rr.model_id = iv.model_right WHERE iv.project_id = $1 AND "
-                         "iv.import_id = $2 AND iv.id > $3 AND iv.id <= $4 ORDER BY iv.id LIMIT $5",
+                         /* per row through the unique (item_id, model_id) index, whatever
+                          * the statistics say; none for a vote that names no item */
+                         "CASE WHEN iv.item_id IS NOT NULL THEN (SELECT style FROM responses "
+                         "WHERE item_id = iv.item_id AND model_id = iv.model_left)::text END, "
+                         "CASE WHEN iv.item_id IS NOT NULL THEN (SELECT style FROM responses "
+                         "WHERE item_id = iv.item_id AND model_id = iv.model_right)::text END "
+                         "FROM imported_votes iv WHERE iv.project_id = $1 AND iv.import_id = $2 "
+                         "AND iv.id > $3 AND iv.id <= $4 ORDER BY iv.id LIMIT $5",
                          5, params, imported_read, p);
                 return;
         }
