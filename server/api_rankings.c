@@ -1134,9 +1134,10 @@ static void start(struct req *r, bool matrix)
         req_set_state(r, j, job_free);
         if (parse_params(r, &j->p) != 0)
                 return;
-        if (matrix) { /* the matrix needs no intervals, nor the rest */
+        if (matrix) { /* the plain model's win rates: no intervals, fragility or style */
                 j->p.opts.ci = RANK_CI_NONE;
                 j->p.opts.robustness = false;
+                j->p.style = false;
         }
         const char *params[] = { req_param(r, 0) };
         req_db(r,

@@ -36,6 +36,7 @@ static const struct param leaderboard_params[] = {
         { "anchor-rating", "anchor_rating" },
         { "min-votes", "min_votes" },
         { "weights", "weights" },
+        { "style", "style" },
 };
 
 static const struct args_opt leaderboard_opts[] = {
@@ -52,6 +53,8 @@ static const struct args_opt leaderboard_opts[] = {
         { "anchor-rating", ARGS_VALUE, 0 },
         { "min-votes", ARGS_VALUE, 0 },
         { "weights", ARGS_VALUE, 0 },
+        { "style", ARGS_VALUE, 0 },
+        { "robustness", ARGS_FLAG, 0 },
         { "json", ARGS_FLAG, 0 },
         { "csv", ARGS_FLAG, 0 },
         { NULL, 0, 0 },
@@ -61,6 +64,7 @@ static const char *const ties_choices[] = { "half", "davidson", "exclude", NULL 
 static const char *const both_bad_choices[] = { "tie", "exclude", NULL };
 static const char *const ci_choices[] = { "sandwich", "bootstrap", "none", NULL };
 static const char *const weights_choices[] = { "none", "reliability", NULL };
+static const char *const style_choices[] = { "none", "control", NULL };
 
 /* GETs /api/v1/projects/SLUG/WHAT with the query options; resp->body owned by caller. */
 static int get_project(struct ctl *ctl, const char *slug, const char *what, const struct args *a,
@@ -72,6 +76,8 @@ static int get_project(struct ctl *ctl, const char *slug, const char *what, cons
         buf_adds(&path, what);
         for (size_t i = 0; i < nparams; i++)
                 buf_query(&path, params[i].key, args_get(a, params[i].opt));
+        if (args_has(a, "robustness"))
+                buf_query(&path, "robustness", "true");
         if (buf_check(&path) != 0)
                 rc = ctl_oom(ctl);
         else
@@ -143,9 +149,60 @@ static void leaderboard_header(struct buf *b, const json_t *lb)
                 buf_printf(b, ", computed %s", at);
 }
 
+/* "3 votes (0.043%) are dropped", "-" for the last model, "no set found" */
+static void flip_cell(struct table *t, const json_t *flip)
+{
+        const json_t *votes = json_object_get(flip, "votes");
+        if (!json_is_object(flip))
+                table_cell(t, "-");
+        else if (!json_is_integer(votes))
+                table_cellf(t, "holds against %s (no set found)",
+                            json_string_value(json_object_get(flip, "below")));
+        else
+                table_cellf(t, "%" JSON_INTEGER_FORMAT " vote%s (%.3g%%) are dropped",
+                            json_integer_value(votes), json_integer_value(votes) == 1 ? "" : "s",
+                            100 * json_number_value(json_object_get(flip, "share")));
+}
+
+/* The style coefficients under the table. */
+static int style_table(const json_t *st)
+{
+        const json_t *features = json_object_get(st, "features"), *f;
+        struct table t;
+        size_t i;
+        int rc;
+        table_init(&t);
+        table_col(&t, "style feature", TABLE_LEFT);
+        table_col(&t, "coefficient", TABLE_RIGHT);
+        table_col(&t, "95% interval", TABLE_RIGHT);
+        json_array_foreach(features, i, f)
+        {
+                table_cell_json(&t, json_object_get(f, "name"));
+                if (json_is_true(json_object_get(f, "constant"))) {
+                        table_cell(&t, "constant");
+                        table_cell(&t, "-");
+                        continue;
+                }
+                cell_fixed(&t, json_object_get(f, "coef"), 3, 1, "");
+                table_cellf(&t, "%.3f\u2013%.3f", json_number_value(json_object_get(f, "ci_low")),
+                            json_number_value(json_object_get(f, "ci_high")));
+        }
+        fprintf(stdout,
+                "\nstyle control: %" JSON_INTEGER_FORMAT
+                " votes with known answer styles (%" JSON_INTEGER_FORMAT
+                " without), log-odds per standard deviation of each feature\n",
+                json_integer_value(json_object_get(st, "votes")),
+                json_integer_value(json_object_get(st, "votes_without_features")));
+        rc = table_print(&t, stdout);
+        table_fini(&t);
+        return rc;
+}
+
 static int leaderboard_table(struct ctl *ctl, const json_t *lb)
 {
         const json_t *models = json_object_get(lb, "models");
+        bool style = json_is_object(json_object_get(lb, "style"));
+        bool robust = json_is_true(json_object_get(json_object_get(lb, "method"), "robustness"));
         const json_t *bias = json_object_get(lb, "position_bias");
         json_int_t components = json_integer_value(json_object_get(lb, "components"));
         const char *ci = json_string_value(json_object_get(json_object_get(lb, "method"), "ci"));
@@ -187,6 +244,10 @@ static int leaderboard_table(struct ctl *ctl, const json_t *lb)
         table_col(&t, "win rate", TABLE_RIGHT);
         if (components > 1)
                 table_col(&t, "component", TABLE_RIGHT);
+        if (style)
+                table_col(&t, "without style control", TABLE_RIGHT);
+        if (robust)
+                table_col(&t, "order holds unless", TABLE_LEFT);
         json_array_foreach(models, i, m)
         {
                 const json_t *lo = json_object_get(m, "ci_low"),
@@ -203,10 +264,15 @@ static int leaderboard_table(struct ctl *ctl, const json_t *lb)
                 cell_fixed(&t, json_object_get(m, "win_rate"), 1, 100, "%");
                 if (components > 1)
                         table_cell_json(&t, json_object_get(m, "component"));
+                if (style)
+                        cell_fixed(&t, json_object_get(m, "rating_plain"), 1, 1, "");
+                if (robust)
+                        flip_cell(&t, json_object_get(m, "flip"));
         }
         text_put(stdout, buf_str(&head), TEXT_MULTILINE);
         fputc('\n', stdout);
-        if (table_print(&t, stdout) != 0) {
+        if (table_print(&t, stdout) != 0 ||
+            (style && style_table(json_object_get(lb, "style")) != 0)) {
                 ctl_oom(ctl);
                 goto out;
         }
@@ -224,6 +290,8 @@ static int leaderboard_csv(struct ctl *ctl, const json_t *lb)
                                             "ties",    "both_bad", "win_rate", NULL };
         const json_t *models = json_object_get(lb, "models");
         bool component = json_integer_value(json_object_get(lb, "components")) > 1;
+        bool style = json_is_object(json_object_get(lb, "style"));
+        bool robust = json_is_true(json_object_get(json_object_get(lb, "method"), "robustness"));
         struct table t;
         size_t i;
         const json_t *m;
@@ -233,12 +301,27 @@ static int leaderboard_csv(struct ctl *ctl, const json_t *lb)
                 table_col(&t, *c, TABLE_LEFT);
         if (component)
                 table_col(&t, "component", TABLE_LEFT);
+        if (style)
+                table_col(&t, "rating_plain", TABLE_LEFT);
+        if (robust) {
+                table_col(&t, "flip_below", TABLE_LEFT);
+                table_col(&t, "flip_votes", TABLE_LEFT);
+                table_col(&t, "flip_share", TABLE_LEFT);
+        }
         json_array_foreach(models, i, m)
         {
+                const json_t *flip = json_object_get(m, "flip");
                 for (const char *const *c = cols; *c; c++)
                         cell_raw(&t, json_object_get(m, *c));
                 if (component)
                         cell_raw(&t, json_object_get(m, "component"));
+                if (style)
+                        cell_raw(&t, json_object_get(m, "rating_plain"));
+                if (robust) {
+                        cell_raw(&t, json_object_get(flip, "below"));
+                        cell_raw(&t, json_object_get(flip, "votes"));
+                        cell_raw(&t, json_object_get(flip, "share"));
+                }
         }
         rc = table_print_csv(&t, stdout);
         table_fini(&t);
@@ -256,6 +339,7 @@ static int leaderboard(struct ctl *ctl, const struct args *a)
             args_choice(ctl, a, "both-bad", both_bad_choices) != 0 ||
             args_choice(ctl, a, "ci", ci_choices) != 0 ||
             args_choice(ctl, a, "weights", weights_choices) != 0 ||
+            args_choice(ctl, a, "style", style_choices) != 0 ||
             args_long(ctl, a, "rounds", 1, 100000000, &n) != 0 ||
             args_long(ctl, a, "seed", LONG_MIN, LONG_MAX, &n) != 0 ||
             args_double(ctl, a, "anchor-rating", -1e12, 1e12, &d) != 0 ||
@@ -444,10 +528,16 @@ const struct ctl_cmd cmd_rankings_cmds[] = {
           "  --min-votes N                   only models with at least N votes\n"
           "  --weights none|reliability      weigh each vote by its rater's reliability\n"
           "                                  (default none)\n"
+          "  --style none|control            control for the answers' style (length, headers,\n"
+          "                                  lists, bold): adds the rating without it and the\n"
+          "                                  style coefficients\n"
+          "  --robustness                    for each model, the fewest votes found whose\n"
+          "                                  removal puts the model rated below it ahead\n"
           "  --json                           the server's answer as JSON\n"
           "  --csv                           CSV (RFC 4180): rank, model, rating, ci_low,\n"
           "                                  ci_high, votes, wins, losses, ties, both_bad,\n"
-          "                                  win_rate [, component]\n",
+          "                                  win_rate [, component] [, rating_plain]\n"
+          "                                  [, flip_below, flip_votes, flip_share]\n",
           leaderboard_opts, 1, 1, leaderboard },
         { "matrix", "PROJECT [--predicted | --counts] [--json]",
           "pairwise win rates, row's model over column's (admin, analyst)",

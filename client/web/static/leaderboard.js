@@ -1,7 +1,9 @@
 // leaderboard.js - /leaderboard/{slug} for admins and analysts: the ranking table, a chart of the
-// ratings with their intervals (SVG), the win-rate heatmap (GET .../matrix), the API's filters and
-// the choice of plain or reliability-weighted votes (kept in the page's query string, so a view can
-// be shared), and links to every export.
+// ratings with their intervals (SVG), the win-rate heatmap (GET .../matrix), the API's filters, the
+// choice of plain or reliability-weighted votes, style control (ratings with the answers' length
+// and Markdown taken out, the coefficients beside) and fragility (how many votes would have to go
+// to swap each model with the one below it) - all kept in the page's query string, so a view can
+// be shared - and links to every export.
 import { ApiError, apiPath, errorMessage, get } from './api.js';
 import { h, newId, replace, svg } from './dom.js';
 import { bind, fmtDate, fmtNumber, fmtPercent, label, t } from './i18n.js';
@@ -23,6 +25,8 @@ const FILTERS = [
 ];
 // How votes weigh in the fit: all alike, or by their rater's reliability weight.
 const WEIGHTS = ['none', 'reliability'];
+// Whether the answers' style is controlled for.
+const STYLES = ['none', 'control'];
 const EXPORTS = ['jsonl', 'csv', 'arena', 'dpo'];
 const EXT = { jsonl: 'jsonl', csv: 'csv', arena: 'jsonl', dpo: 'jsonl' };
 
@@ -150,6 +154,9 @@ export async function render(main, ctx) {
   let matrix = null;
   let which = 'observed';
   let weights = WEIGHTS.includes(params.get('weights')) ? params.get('weights') : WEIGHTS[0];
+  let style = STYLES.includes(params.get('style')) ? params.get('style') : STYLES[0];
+  let robustness = params.get('robustness') === 'true';
+  const styleBox = h('div', { class: 'table-wrap style-box' });
 
   // --- the filter form ---
   const inputs = {};
@@ -219,11 +226,47 @@ export async function render(main, ctx) {
         const radio = h('input', { type: 'radio', name: 'weights', id, value: w, checked: w === weights });
         radio.addEventListener('change', () => {
           weights = w;
+          if (weights !== WEIGHTS[0]) robustness = false;
+          syncScrutiny();
           load();
         });
         return h('label', { for: id, class: 'radio' }, radio, ' ', h('span', { t: `lb.weights.${w}` }));
       })),
     h('p', { id: 'weights-hint', class: 'hint', t: 'lb.weights_hint' }));
+
+  // style control and fragility: they exclude each other and weights exclude fragility (the
+  // server says why); the page keeps the choices consistent instead
+  const styleRadios = STYLES.map((v) => {
+    const id = `style-${v}`;
+    const radio = h('input', { type: 'radio', name: 'style', id, value: v, checked: v === style });
+    radio.addEventListener('change', () => {
+      style = v;
+      if (style === 'control') robustness = false;
+      syncScrutiny();
+      load();
+    });
+    return h('label', { for: id, class: 'radio' }, radio, ' ', h('span', { t: `lb.style.${v}` }));
+  });
+  const robustBox = h('input', { type: 'checkbox', id: 'robustness', checked: robustness });
+  robustBox.addEventListener('change', () => {
+    robustness = robustBox.checked;
+    if (robustness) style = 'none';
+    syncScrutiny();
+    load();
+  });
+  const syncScrutiny = () => {
+    for (const r of styleRadios) r.querySelector('input').checked = r.querySelector('input').value === style;
+    robustBox.checked = robustness;
+    robustBox.disabled = weights !== WEIGHTS[0];
+  };
+  const scrutinyBox = h('div', { class: 'weights scrutiny' },
+    h('div', { class: 'radios', role: 'radiogroup', 'aria-labelledby': 'style-l', 'aria-describedby': 'style-hint' },
+      h('span', { id: 'style-l', class: 'label', t: 'lb.style_label' }), ' ', styleRadios),
+    h('p', { id: 'style-hint', class: 'hint', t: 'lb.style_hint' }),
+    h('div', { class: 'radios' },
+      h('label', { for: 'robustness', class: 'radio' }, robustBox, ' ', h('span', { t: 'lb.robustness' }))),
+    h('p', { class: 'hint', t: 'lb.robustness_hint' }));
+  syncScrutiny();
 
   const downloads = h('ul', { class: 'downloads' }, EXPORTS.map((f) => h('li', null,
     h('a', { class: 'btn', href: apiPath(`/projects/${path}/votes`, { format: f }),
@@ -236,11 +279,11 @@ export async function render(main, ctx) {
       h('div', { class: 'actions' },
         h('a', { class: 'btn btn-quiet', href: `/quality/${path}`, t: 'home.quality' }),
         h('a', { class: 'btn btn-quiet', href: '/', t: 'nav.projects' }))),
-    summary, weightsBox, filterBox, msg,
+    summary, weightsBox, scrutinyBox, filterBox, msg,
     h('section', { class: 'card', 'aria-labelledby': 'chart-h' },
       h('h2', { id: 'chart-h', t: 'lb.chart' }), h('p', { class: 'hint', t: 'lb.chart_hint' }), chartBox),
     h('section', { class: 'card', 'aria-labelledby': 'table-h' },
-      h('h2', { id: 'table-h', t: 'lb.table' }), tableBox),
+      h('h2', { id: 'table-h', t: 'lb.table' }), tableBox, styleBox),
     h('section', { class: 'card', 'aria-labelledby': 'heat-h' },
       h('h2', { id: 'heat-h', t: 'lb.heatmap' }),
       h('div', { class: 'radios', role: 'radiogroup', tAttrs: { 'aria-label': 'lb.heatmap' } }, which_),
@@ -261,7 +304,38 @@ export async function render(main, ctx) {
   function request() {
     const q = query();
     if (weights !== WEIGHTS[0]) q.weights = weights;
+    if (style !== STYLES[0]) q.style = style;
+    if (robustness) q.robustness = 'true';
     return q;
+  }
+
+  /** "holds unless 3 votes are dropped", for a model and the one rated just below it. */
+  function flipText(flip) {
+    if (!flip) return h('span', { class: 'muted' }, '–');
+    if (flip.votes == null) return h('span', { t: ['lb.flip_none', { below: flip.below }] });
+    const share = fmtPercent(flip.share, flip.share < 0.001 ? 3 : 2);
+    return h('span', { title: t('lb.flip_title', { below: flip.below, ids: flip.vote_ids.join(', ') }),
+      t: [flip.votes === 1 ? 'lb.flip_one' : 'lb.flip', { n: flip.votes, share, below: flip.below }] });
+  }
+
+  function drawStyle(lb) {
+    if (!lb.style) {
+      replace(styleBox);
+      return;
+    }
+    const st = lb.style;
+    const num = (v) => fmtNumber(v, { maximumFractionDigits: 3, minimumFractionDigits: 3 });
+    replace(styleBox,
+      h('h3', { t: 'lb.style_coefs' }),
+      h('p', { class: 'hint', t: ['lb.style_coefs_hint', { votes: st.votes, without: st.votes_without_features }] }),
+      h('table', { class: 'style-coefs' },
+        h('caption', { class: 'sr-only', t: 'lb.style_coefs' }),
+        h('thead', null, h('tr', null, ['lb.col.feature', 'lb.col.coef', 'lb.col.ci']
+          .map((k, i) => h('th', { scope: 'col', class: i ? 'num' : null, t: k })))),
+        h('tbody', null, st.features.map((f) => h('tr', { dataset: { feature: f.name } },
+          h('th', { scope: 'row', t: `lb.feature.${f.name}` }),
+          h('td', { class: 'num' }, f.constant ? h('span', { class: 'muted', t: 'lb.constant' }) : num(f.coef)),
+          h('td', { class: 'num ci' }, f.constant ? '–' : `${num(f.ci_low)} – ${num(f.ci_high)}`))))));
   }
 
   function drawTable(lb) {
@@ -275,12 +349,16 @@ export async function render(main, ctx) {
         : '–'),
       h('td', { class: 'num' }, fmtNumber(m.votes)),
       h('td', { class: 'num' }, fmtPercent(m.win_rate, 1)),
-      h('td', { class: 'num muted wltb' }, `${fmtNumber(m.wins)} / ${fmtNumber(m.losses)} / ${fmtNumber(m.ties)} / ${fmtNumber(m.both_bad)}`)));
+      h('td', { class: 'num muted wltb' }, `${fmtNumber(m.wins)} / ${fmtNumber(m.losses)} / ${fmtNumber(m.ties)} / ${fmtNumber(m.both_bad)}`),
+      lb.style ? h('td', { class: 'num plain' }, fmtNumber(m.rating_plain, { maximumFractionDigits: 1, minimumFractionDigits: 1 })) : null,
+      lb.method && lb.method.robustness ? h('td', { class: 'flip' }, flipText(m.flip)) : null));
+    const cols = ['lb.col.rank', 'lb.col.model', 'lb.col.rating', 'lb.col.ci', 'lb.col.votes', 'lb.col.win_rate', 'lb.col.wltb'];
+    if (lb.style) cols.push('lb.col.plain');
+    if (lb.method && lb.method.robustness) cols.push('lb.col.flip');
     replace(tableBox, h('table', { class: 'leaderboard' },
       h('caption', { class: 'sr-only', t: 'lb.table' }),
       h('thead', null, h('tr', null,
-        ['lb.col.rank', 'lb.col.model', 'lb.col.rating', 'lb.col.ci', 'lb.col.votes', 'lb.col.win_rate', 'lb.col.wltb']
-          .map((k, i) => h('th', { scope: 'col', class: i === 1 ? null : 'num', t: k })))),
+        cols.map((k, i) => h('th', { scope: 'col', class: i === 1 || k === 'lb.col.flip' ? null : 'num', t: k })))),
       h('tbody', null, rows)));
   }
 
@@ -296,6 +374,7 @@ export async function render(main, ctx) {
         ci: label('lb.opt.ci', m.ci || 'none'),
         weights: label('lb.weights', m.weights || WEIGHTS[0]),
       }] }),
+      m.style === 'control' ? h('p', { class: 'muted', t: 'lb.method_style' }) : null,
       pb.left != null ? h('p', { class: 'muted', t: ['lb.bias', { left: pb.left, right: pb.right, tie: pb.tie }] }) : null,
       lb.components > 1 ? h('p', { class: 'notice notice-warn', role: 'status', t: ['lb.components', { n: lb.components }] }) : null);
   }
@@ -332,9 +411,12 @@ export async function render(main, ctx) {
     replace(msg, h('p', { class: 'loading', t: 'common.loading' }));
     main.querySelector('.lb-page').setAttribute('aria-busy', 'true');
     try {
+      const mq = { ...q }; /* the matrix is the plain model's */
+      delete mq.style;
+      delete mq.robustness;
       const [lbRes, mxRes] = await Promise.all([
         get(`/projects/${path}/leaderboard`, q),
-        get(`/projects/${path}/matrix`, q),
+        get(`/projects/${path}/matrix`, mq),
       ]);
       if (ctx.signal.aborted) return;
       replace(msg);
@@ -348,6 +430,7 @@ export async function render(main, ctx) {
       } else {
         drawTable(lb);
       }
+      drawStyle(lb);
       drawChart();
       drawHeat();
     } catch (err) {

@@ -740,6 +740,42 @@ scenarios.weights = async () => {
   await page.waitForFunction(() => document.querySelector('.lb-summary').textContent.includes('votes: plain'), null, { timeout: T });
 };
 
+// Fragility on the demo leaderboard: the checkbox asks the API, the table says how many votes each
+// order rests on, the same numbers as the API's; weights turn it off (the API refuses both).
+scenarios.fragility = async () => {
+  const { page, server, demo } = env;
+  await login('analyst');
+  const api = await env.api.must(200, 'GET', `/api/v1/projects/${demo}/leaderboard?robustness=true`);
+  await page.goto(`${server.url}/leaderboard/${demo}`);
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  check(!(await page.$('table.leaderboard td.flip')), 'no fragility column by default');
+  const asked = page.waitForRequest((r) => r.url().includes('/leaderboard?') && r.url().includes('robustness=true'), { timeout: T });
+  await page.check('#robustness');
+  await asked;
+  await page.waitForSelector('table.leaderboard td.flip', { timeout: T });
+  const cells = await page.$$eval('table.leaderboard tbody tr', (rows) => rows.map((r) => [r.dataset.model, r.querySelector('td.flip').textContent]));
+  const byModel = Object.fromEntries(api.models.map((m) => [m.model, m.flip]));
+  let found = 0;
+  for (const [model, text] of cells) {
+    const flip = byModel[model];
+    if (!flip) eq(text, '–', `${model}: rated last, nothing below it`);
+    else if (flip.votes == null) check(text.includes('no set of votes found'), `${model}: ${text}`);
+    else {
+      found++;
+      check(text.startsWith(`holds unless ${fmtN(flip.votes)} votes`), `${model}: "${text}" says ${flip.votes} votes`);
+    }
+  }
+  check(found >= 1, 'some order rests on a countable number of votes');
+  check(page.url().includes('robustness=true'), `kept in the address (${page.url()})`);
+  await page.evaluate(() => document.querySelector('table.leaderboard').scrollIntoView());
+  await shot('leaderboard-fragility');
+  await page.check('input[name=weights][value=reliability]');
+  await page.waitForFunction(() => !document.querySelector('table.leaderboard td.flip'), null, { timeout: T });
+  check(await page.isDisabled('#robustness'), 'fragility is off with weighted votes');
+  await page.check('input[name=weights][value=none]');
+  await page.waitForFunction(() => !location.search, null, { timeout: T });
+};
+
 scenarios.quality = async () => {
   const { page, server } = env;
   await qcData();
@@ -1150,7 +1186,7 @@ async function main() {
     process.exit(2);
   }
   const wanted = process.argv.slice(2);
-  const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'quality',
+  const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
     'review', 'admin', 'narrow', 'logout'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
