@@ -234,6 +234,28 @@ static bool newton(const struct data *D, const double *cnt, double *x, struct wo
         return ok;
 }
 
+/* The gradient alone (what eval() gives, without the objective's logarithms). */
+static void gradient(const struct data *D, const double *cnt, const double *x, double *g)
+{
+        size_t n = D->n, m = n + D->k;
+
+        memset(g, 0, m * sizeof *g);
+        for (size_t v = 0; v < D->nv; v++) {
+                double w = D->w[v] * (cnt ? cnt[v] : 1), r;
+                const double *z = D->z + v * D->k;
+
+                if (!(w > 0))
+                        continue;
+                r = w * (D->y[v] - sigmoid(linpred(D, x, v)));
+                g[D->a[v]] += r;
+                g[D->b[v]] -= r;
+                for (size_t j = 0; j < D->k; j++)
+                        g[n + j] += r * z[j];
+        }
+        for (size_t i = 0; i < m; i++)
+                g[i] -= (i < n ? D->lam_theta : STYLEFIT_L2) * x[i];
+}
+
 /* Fixed-Hessian steps with the full fit's factor lo (bootstrap resamples). */
 static bool chord(const struct data *D, const double *cnt, double *x, const double *lo,
                   struct work *W)
@@ -243,7 +265,7 @@ static bool chord(const struct data *D, const double *cnt, double *x, const doub
         for (int it = 0; it < CHORD_MAX; it++) {
                 double dmax;
 
-                eval(D, cnt, x, W->d, NULL, NULL);
+                gradient(D, cnt, x, W->d);
                 num_chol_solve(lo, m, W->d);
                 dmax = max_abs(W->d, m);
                 if (!isfinite(dmax) || dmax > 1)
@@ -348,8 +370,11 @@ static void boot_round(struct boot_thread *T, unsigned round)
 
         rng_seed(&rg, B->seed, round);
         memset(T->cnt, 0, D->nv * sizeof *T->cnt);
-        for (size_t v = 0; v < D->nv; v++)
-                T->cnt[rng_below(&rg, D->nv)] += 1;
+        for (size_t v = 0; v < D->nv; v++) { /* uniform on 0 .. nv - 1 (bias below nv / 2^53) */
+                size_t k = (size_t)(rng_unif(&rg) * (double)D->nv);
+
+                T->cnt[k < D->nv ? k : D->nv - 1] += 1;
+        }
         memcpy(T->x, B->x0, m * sizeof *T->x);
         if (!chord(D, T->cnt, T->x, B->lo, &T->W)) {
                 memcpy(T->x, B->x0, m * sizeof *T->x);

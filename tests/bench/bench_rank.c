@@ -6,13 +6,17 @@
  * u = min(s, 1 - s), P(tie) = 2 tau u, P(i wins) = s - tau u, so that a tie counted half leaves
  * the expected score at s (the half-tie fit is then consistent) with about 14% ties at tau = 0.2.
  * The votes are aggregated into one rank_pair per pair, then timed: fit with the sandwich, fit
- * with the Davidson model, bootstrap with 100 and 1000 rounds on 2 threads (and 1 for reference).
+ * with the Davidson model, bootstrap with 100 and 1000 rounds on 2 threads (and 1 for reference),
+ * fragility (robustness) on 2 threads; then style control (stylefit.h) on the first 300,000 votes
+ * with answer lengths drawn per vote and a planted length bias, sandwich and 100 bootstrap
+ * rounds.
  *
  *   build/bench_rank [votes [models]]
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "rank.h"
+#include "stylefit.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -111,6 +115,55 @@ static void accuracy(const char *what, const struct rank_result *r, const double
                what, sxy / sqrt(sxx * syy), maxerr, inside, (int)MODELS);
 }
 
+/* Style control on nv votes: each answer's length ~ U(100, 2000) characters, the others small
+ * counts; outcomes from the true strengths plus 1.0 per unit of the length ratio. */
+static void style_bench(const double *truth, long nv)
+{
+        struct stylefit_vote *v = calloc((size_t)nv + 1, sizeof *v);
+        struct stylefit_coef coef[STYLEFIT_FEATURES];
+        struct rank_opts o;
+        struct rank_result r;
+        double k = 400 / log(10), t0, ms;
+        char err[256];
+
+        if (!v)
+                exit(1);
+        for (long i = 0; i < nv; i++) {
+                size_t a = (size_t)(unif() * MODELS), b = (size_t)(unif() * (MODELS - 1));
+                double d, p, x;
+
+                b += b >= a;
+                v[i].a = (uint32_t)a;
+                v[i].b = (uint32_t)b;
+                v[i].weight = 1;
+                for (int j = 0; j < STYLEFIT_FEATURES; j++) {
+                        v[i].fa[j] = (float)floor(j == 0 ? 100 + 1900 * unif() : 6 * unif());
+                        v[i].fb[j] = (float)floor(j == 0 ? 100 + 1900 * unif() : 6 * unif());
+                }
+                d = (v[i].fa[0] - v[i].fb[0]) / (v[i].fa[0] + v[i].fb[0] + 1);
+                p = 1 / (1 + exp(-((truth[a] - truth[b]) / k + d)));
+                x = unif();
+                v[i].outcome = x < 0.1 ? STYLEFIT_TIE : x < 0.1 + 0.9 * p ? STYLEFIT_A : STYLEFIT_B;
+        }
+        rank_opts_default(&o);
+        for (int boot = 0; boot < 2; boot++) {
+                o.ci = boot ? RANK_CI_BOOTSTRAP : RANK_CI_SANDWICH;
+                o.rounds = 100;
+                t0 = now_ms();
+                if (stylefit_fit(MODELS, v, (size_t)nv, &o, &r, coef, err, sizeof err) < 0) {
+                        fprintf(stderr, "stylefit_fit: %s\n", err);
+                        exit(1);
+                }
+                ms = now_ms() - t0;
+                printf("style control, %ld votes, %s %8.2f ms  (%u iterations; length coef %.3f, "
+                       "%.3f to %.3f)\n",
+                       nv, boot ? "100 bootstrap rounds" : "sandwich", ms, r.iterations,
+                       coef[0].beta, coef[0].ci_low, coef[0].ci_high);
+                rank_result_fini(&r);
+        }
+        free(v);
+}
+
 int main(int argc, char **argv)
 {
         long votes = argc > 1 ? atol(argv[1]) : 1000000;
@@ -189,7 +242,26 @@ int main(int argc, char **argv)
                 }
         }
         accuracy("  bootstrap run vs truth:", &r, truth);
+        o.ci = RANK_CI_NONE;
+        o.threads = 2;
+        o.robustness = true;
+        ms = timed_fit(pairs, np, &o, 1, &r);
+        {
+                size_t found = 0;
+                double removed = 0;
+
+                for (size_t i = 0; i < MODELS; i++)
+                        if (r.flips[i].found && r.flips[i].below >= 0) {
+                                found++;
+                                removed += r.flips[i].votes;
+                        }
+                printf("fragility, 2 thr             %8.2f ms  (%zu of %zu orders reversed by a "
+                       "set found, mean %.0f votes)\n",
+                       ms, found, MODELS - 1, found ? removed / (double)found : 0);
+        }
+        o.robustness = false;
         rank_result_fini(&r);
+        style_bench(truth, MIN(votes, 300000));
         free(pairs);
         free(truth);
         return 0;

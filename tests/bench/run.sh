@@ -17,6 +17,9 @@ if [ -x "$build/bench/bench_rank" ]; then
 	echo "== ranking module (tests/bench/bench_rank.c)"
 	"$build/bench/bench_rank"
 	echo
+	echo "== ranking module at the public arena's size (3,000,000 votes, 250 models)"
+	"$build/bench/bench_rank" 3000000 250
+	echo
 fi
 if [ -x "$build/bench/bench_quality" ]; then
 	echo "== quality module (tests/bench/bench_quality.c)"
