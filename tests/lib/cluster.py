@@ -225,8 +225,15 @@ class Cluster:
         self.wait("the first node", lambda: any(v[0] in PRIMARY_STATES or v[0] == "secondary"
                                                 for v in self.states().values()), timeout)
         self.start_pg_node("pg2")
-        self.wait("a primary and a synchronous standby", self.healthy, timeout)
+        # The monitor remembers the last states of a cluster made before: ask the primary itself.
+        self.wait("a primary and a synchronous standby", lambda: self.healthy() and self._writable(), timeout)
         self.log("database up in %.1f s: %s" % (time.time() - t0, self.states()))
+
+    def _writable(self):
+        try:
+            return self.node_sql(self.primary(), "SELECT NOT pg_is_in_recovery()") == [["t"]]
+        except (ClusterError, subprocess.TimeoutExpired, TypeError):
+            return False
 
     def _monitor_up(self):
         try:
@@ -359,6 +366,7 @@ class Cluster:
 
 DEMO_ADMIN = os.environ.get("PREFD_DEMO_ADMIN_PASSWORD", "prefd-admin")
 DEMO_RATER = os.environ.get("PREFD_DEMO_RATER_PASSWORD", "prefd-rater")
+REBOOT = 20  # seconds before make cluster starts a dead PostgreSQL node again
 
 
 def load_demo(cluster, token):
@@ -426,14 +434,19 @@ def run():
             token, cluster.primary(), [n for n in PG_NODES if n != cluster.primary()][0], cluster.pg_port("monitor"),
             cluster.database_url().replace(cluster.secrets["prefd"], "***"), cluster.root, token, cluster.url),
             flush=True)
+        dead = {}
         while True:
             for i, p in list(cluster.prefd.items()):
                 if p.poll() is not None:
                     cluster.log("prefd node %d exited with %s; restarting it" % (i, p.returncode))
                     cluster.start_prefd(i)
             for name, p in list(cluster.pg_procs.items()):
-                if p.poll() is not None:
-                    cluster.log("%s exited with %s; restarting it (it rejoins as a standby)" % (name, p.returncode))
+                if p.poll() is not None and name not in dead:
+                    cluster.log("%s exited with %s; starting it again in %d s (as a machine that reboots)"
+                                % (name, p.returncode, REBOOT))
+                    dead[name] = time.time()
+                if name in dead and time.time() - dead[name] > REBOOT:
+                    del dead[name]
                     cluster.start_pg_node(name)
             time.sleep(1)
     except KeyboardInterrupt:
