@@ -104,7 +104,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--prompts", type=int, default=3000)
+    ap.add_argument("--prompts", type=int, default=500)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="prefd-bench-cluster-")
     os.chmod(tmp, 0o755)

@@ -233,6 +233,9 @@ class FailoverTest(unittest.TestCase):
             c.start_prefd(2)
             c.wait_prefd(2, 30)
             time.sleep(SETTLE)
+            # How far the standby's reads (PREFD_DATABASE_READ_URL) trail the primary under this load.
+            lag = c.node_sql("pg1", "SELECT coalesce(max(extract(epoch FROM replay_lag)) * 1000, 0) "
+                                    "FROM pg_stat_replication")[0][0]
             # (b) the primary's machine dies; the monitor promotes the standby.
             t_b = time.time() - t0
             t_kill = time.time()
@@ -261,6 +264,7 @@ class FailoverTest(unittest.TestCase):
         failed_a, flowing_a = self.phase(raters, "(a) kill -9 prefd node 2", t_a, t_b)
         failed_b, flowing_b = self.phase(raters, "(b) kill -9 the primary", t_b, t_end + 1)
         print("  the monitor promoted the standby %.1f s after the kill" % t_promoted)
+        print("  the standby's replay lag under load before the kill: %.1f ms" % float(lag))
 
         # Nothing wrong was answered: failures are 5xx with the API's error shape.
         bad = [b for r in raters for b in r.bad]
