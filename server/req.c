@@ -369,7 +369,7 @@ bool req_db_failed(struct req *r, const struct db_res *res)
                  * doing, whatever check let them through. */
                 req_reply_error(r, 400, "bad_request", NULL,
                                 "a value in the request is not valid UTF-8");
-        } else if (strcmp(state, "40001") == 0) {
+        } else if (strcmp(state, DB_SERIALIZATION_FAILURE) == 0) {
                 /* Also how a standby cancels a read that conflicts with the changes it replays. */
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database cancelled a conflicting read, try again");
