@@ -141,7 +141,10 @@ def main():
         admin.close()
     finally:
         c.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.environ.get("PREFD_BENCH_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("logs in " + tmp)
 
 
 if __name__ == "__main__":

@@ -47,9 +47,8 @@ def free_base():
         socks = []
         try:
             for off in list(range(0, 4)) + list(range(10, 13)):
-                s = socket.socket()
-                s.bind(("127.0.0.1", base + off))
-                socks.append(s)
+                socks.append(socket.socket())
+                socks[-1].bind(("127.0.0.1", base + off))
             return base
         except OSError:
             continue
