@@ -41,9 +41,16 @@ DEADLINE = 150  # seconds: the whole load phase stops by then whatever happens
 
 
 def free_base():
-    """A base port with the 13 ports the cluster uses free on 127.0.0.1."""
+    """A base port with the 13 ports the cluster uses free on 127.0.0.1, below the kernel's
+    ephemeral range (a client connection's local port there could take one before its server
+    binds it)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
     for _ in range(50):
-        base = random.randrange(20000, 60000, 20)
+        base = random.randrange(10000, max(low - 20, 10020), 20)
         socks = []
         try:
             for off in list(range(0, 4)) + list(range(10, 13)):
