@@ -90,6 +90,14 @@ class ComposeTest(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_haproxy_is_the_trusted_proxy(self):
+        tested = Cluster.__new__(Cluster)
+        tested.secrets, tested.base, tested.prefd_env = {"prefd": "x"}, 1000, {}
+        self.assertEqual(tested.prefd_environment(1)["PREFD_TRUSTED_PROXIES"], "127.0.0.1/32")
+        fixed = self.services["haproxy"]["networks"]["prefd"]["ipv4_address"]
+        for i in (1, 2, 3):
+            self.assertEqual(self.services["prefd-%d" % i]["environment"]["PREFD_TRUSTED_PROXIES"], fixed + "/32")
+
     def test_prefd_urls_are_the_tested_ones(self):
         tested = Cluster.__new__(Cluster)
         tested.secrets, tested.base = {"prefd": "x"}, 1000

@@ -246,8 +246,10 @@ class Cluster:
 
     def prefd_environment(self, i):
         e = dict(os.environ)
+        # HAProxy connects from 127.0.0.1: its X-Forwarded-For names the client (login limits),
+        # and its many connections are not one client's (PREFD_MAX_CONNS_PER_ADDR).
         e.update(PREFD_DATABASE_URL=self.database_url(), PREFD_DATABASE_READ_URL=self.read_url(),
-                 PREFD_LISTEN="127.0.0.1:%d" % (self.base + i))
+                 PREFD_LISTEN="127.0.0.1:%d" % (self.base + i), PREFD_TRUSTED_PROXIES="127.0.0.1/32")
         e.update(self.prefd_env)
         return e
 
