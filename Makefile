@@ -4,6 +4,10 @@
 #   make run        install missing Debian packages, build, start a private PostgreSQL under ./var,
 #                   migrate, load the Vicuna80 demo and serve on http://127.0.0.1:8080
 #   make test       the same set-up, then unit, database, end-to-end and browser tests
+#   make cluster    the scaled-out topology on loopback under ./var/cluster: HAProxy, three prefd
+#                   nodes, a PostgreSQL primary and synchronous standby under pg_auto_failover
+#   make test-cluster  the failover test on that topology (kill -9 a node, then the primary)
+#   make bench-cluster throughput through HAProxy with one and three prefd nodes (prints figures)
 #   make bench      ranking and import/leaderboard/export benchmarks (prints figures)
 #   make screenshots  refresh client/web/screenshots (the README's pictures of the pages)
 #   make format     clang-format every C file
@@ -65,7 +69,7 @@ FUZZ_BUILD  ?= build-fuzz
 FUZZ_TIME   ?= 50
 
 .PHONY: all deps run test test-unit test-db test-e2e test-browser screenshots bench fuzz \
-	fuzz-targets format clean distclean
+	fuzz-targets format clean distclean cluster test-cluster bench-cluster
 
 all: $(BUILD)/prefd $(if $(CLIENT_SRC),$(BUILD)/prefctl) $(UNIT_BIN) $(DBTEST_BIN)
 
@@ -136,6 +140,16 @@ screenshots: all
 bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh
 
+cluster: all
+	@sh tests/lib/deps.sh cluster
+	@python3 tests/lib/cluster.py run
+test-cluster: all
+	@sh tests/lib/deps.sh cluster
+	@BUILD=$(BUILD) sh tests/run.sh cluster
+bench-cluster: all
+	@sh tests/lib/deps.sh cluster
+	@BUILD=$(BUILD) python3 tests/bench/cluster_bench.py
+
 # Fuzzing needs Debian's clang and its libFuzzer runtime; it builds apart from ./build.
 fuzz:
 	@sh tests/lib/deps.sh fuzz
@@ -153,6 +167,8 @@ clean:
 # Also removes the private database under ./var (asks nothing: it is only the demo's data).
 distclean: clean
 	@if [ -d var/pg ]; then sh tests/lib/pg.sh stop var/pg || true; fi
+	@if [ -d var/cluster ] && pgrep -f "$(CURDIR)/var/cluster/" >/dev/null; then \
+		echo "make distclean: stop make cluster first" >&2; exit 1; fi
 	rm -rf var node_modules
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

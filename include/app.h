@@ -1,6 +1,6 @@
 /*
  * app.h - the process-wide context every handler reaches through req->app: settings, the event
- * base, the database pool, the worker threads, the HTTP server and the process's counters.
+ * base, the database pools, the worker threads, the HTTP server and the process's counters.
  * One instance, made in main.c; modules receive it, none keeps a global copy.
  */
 #ifndef APP_H
@@ -21,7 +21,8 @@ struct rating;
 struct app {
         struct event_base *base;
         const struct config *cfg;
-        struct db *db;
+        struct db *db;      /* the primary: every write, and reads that must see them */
+        struct db *db_read; /* reads that may lag (PREFD_DATABASE_READ_URL), or db itself */
         struct work *work;
         struct http_server *http;
         struct metrics *metrics;

@@ -17,6 +17,8 @@ struct config {
         char *tls_key;         /* PEM private key */
         char *log_level;       /* debug | info | warn | error */
         char *trusted_proxies; /* CIDR list whose X-Forwarded-For is believed (netaddr.h) */
+        /* PREFD_DATABASE_READ_URL: reads that may lag (rankings, exports, quality); "" = none */
+        char *database_read_url;
 
         long db_pool;            /* database connections per process */
         long db_queue;           /* queries waiting for a connection before 503 */

@@ -9,6 +9,12 @@
  * reconnects with exponential backoff (100 ms doubling to 5 s, with jitter). Idle connections
  * keep watching their socket, so a database restart is noticed without traffic.
  *
+ * Failover: the URL may name several hosts (libpq tries them in turn) with
+ * target_session_attrs=read-write, so that a reconnect lands on whichever is the primary now.
+ * A connection that finds its server read-only when it writes (SQLSTATE 25006: a standby, or a
+ * demoted primary) fails that statement with DB_UNAVAILABLE, not DB_FAILED, and is dropped and
+ * remade the same way.
+ *
  * Queries always carry their values as parameters ($1, $2 ...), never spliced into SQL. A query
  * waits in a FIFO queue for a free connection; it fails with DB_UNAVAILABLE at once when no
  * connection is up, when the queue is full, or after waiting longer than the configured wait.
@@ -119,5 +125,7 @@ void db_res_free(struct db_res *res);
 #define DB_RAISE_EXCEPTION       "P0001"
 #define DB_DEADLOCK_DETECTED     "40P01"
 #define DB_SERIALIZATION_FAILURE "40001"
+/* A write on a read-only server: the pool reports DB_UNAVAILABLE and reconnects (failover). */
+#define DB_READ_ONLY_TRANSACTION "25006"
 
 #endif

@@ -108,6 +108,7 @@ struct req {
         struct timespec start;    /* when the head arrived */
         double db_ms;             /* time spent waiting for the database */
         unsigned pending_db;      /* queries in flight for this request */
+        bool db_may_lag;          /* statements go to app->db_read (req_db_may_lag) */
 
         /* Body reading (http.c) */
         req_body_data_fn on_body;
@@ -196,6 +197,15 @@ void req_stream_abort(struct req *r);
  * request. The time waited is added to r->db_ms for the access log.
  */
 void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn);
+/*
+ * Sends the request's statements from now on to app->db_read, which may lag behind the primary
+ * by a standby's replay delay (PREFD_DATABASE_READ_URL; the primary itself when that is unset).
+ * For handlers that only read and whose answer need not show the latest writes: rankings,
+ * exports, quality statistics. Never for a vote's reply, nor before a write.
+ */
+void req_db_may_lag(struct req *r);
+/* The pool the request's statements go to: app->db, or app->db_read after req_db_may_lag. */
+struct db *req_db_pool(const struct req *r);
 
 /*
  * When `res` failed, replies the matching error (503 unavailable, 409 conflict for unique

@@ -27,6 +27,10 @@ void api_health_ready(struct req *r)
                       db_up, "schema_current", app->schema_ok, "schema_version", migrate_latest());
         if (app->shutting_down && body)
                 json_object_set_new(body, "shutting_down", json_true());
+        /* The read pool informs, but a node without it still rates: readiness is the primary's. */
+        if (app->db_read != app->db && body)
+                json_object_set_new(body, "read_database",
+                                    json_boolean(db_available(app->db_read)));
         req_reply_json(r, ready ? 200 : 503, body);
 }
 

@@ -149,7 +149,7 @@ static void project_read(struct req *r, const struct db_res *res)
         q->project = db_res_int(res, 0, 0);
         q->min_seconds = db_res_double(res, 0, 1);
         q->min_gold = db_res_double(res, 0, 2);
-        qvotes_read(r->app->db, r->app->work, q->project, votes_read, q);
+        qvotes_read(req_db_pool(r), r->app->work, q->project, votes_read, q);
 }
 
 static void start(struct req *r, enum qkind kind)
@@ -162,6 +162,7 @@ static void start(struct req *r, enum qkind kind)
         q->req = r;
         q->kind = kind;
         req_set_state(r, q, qjob_free);
+        req_db_may_lag(r); /* statistics: a standby's copy will do */
         if (kind == Q_RATERS && req_page(r, &q->limit, &q->offset) != 0)
                 return;
         const char *params[] = { req_param(r, 0) };
@@ -352,7 +353,7 @@ void api_quality_weights(struct req *r, int64_t project, api_weights_fn fn, void
         q->kind = Q_WEIGHTS;
         q->on_weights = fn;
         q->weights_arg = arg;
-        qvotes_read(r->app->db, r->app->work, project, votes_read, q);
+        qvotes_read(req_db_pool(r), r->app->work, project, votes_read, q);
 }
 
 /* --- GET .../flags --- */
@@ -374,6 +375,7 @@ void api_quality_flags(struct req *r)
         long long after;
         if (req_page(r, &limit, &after) != 0)
                 return;
+        req_db_may_lag(r);
         char l[24], a[24];
         snprintf(l, sizeof(l), "%ld", limit);
         snprintf(a, sizeof(a), "%lld", after);

@@ -1132,6 +1132,7 @@ static void start(struct req *r, bool matrix)
         j->req = r;
         j->matrix = matrix;
         req_set_state(r, j, job_free);
+        req_db_may_lag(r); /* rankings: a standby's copy will do */
         if (parse_params(r, &j->p) != 0)
                 return;
         if (matrix) { /* the plain model's win rates: no intervals, fragility or style */

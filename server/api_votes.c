@@ -823,7 +823,7 @@ static void export_project(struct req *r, const struct db_res *res)
                 req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", x->slug);
                 return;
         }
-        db_pin(r->app->db, export_pinned, x);
+        db_pin(req_db_pool(r), export_pinned, x);
 }
 
 void api_votes_export(struct req *r)
@@ -835,6 +835,7 @@ void api_votes_export(struct req *r)
         }
         x->req = r;
         req_set_state(r, x, export_free);
+        req_db_may_lag(r); /* one snapshot of a standby's copy will do */
         snprintf(x->slug, sizeof(x->slug), "%s", req_param(r, 0));
         char format[16] = "jsonl";
         struct {

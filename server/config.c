@@ -38,6 +38,8 @@ static const struct config_setting settings[] = {
         { "database_url", "PREFD_DATABASE_URL", CONFIG_STR, F(database_url),
           "postgresql://127.0.0.1:5432/prefd", 0, 0,
           "PostgreSQL connection string or URI (libpq syntax)" },
+        { "database_read_url", "PREFD_DATABASE_READ_URL", CONFIG_STR, F(database_read_url), "", 0,
+          0, "a second pool for rankings, exports and quality reads, which may lag (a standby)" },
         { "tls_cert", "PREFD_TLS_CERT", CONFIG_STR, F(tls_cert), "", 0, 0,
           "PEM certificate chain; HTTPS when set together with tls_key" },
         { "tls_key", "PREFD_TLS_KEY", CONFIG_STR, F(tls_key), "", 0, 0, "PEM private key" },

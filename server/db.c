@@ -463,8 +463,17 @@ static void deliver(struct db_conn *c, struct db_query *q)
         PGresult *pg = c->failure ? c->failure : c->result;
         struct db_res res = { .pg = pg, .ms = since_ms(&q->queued_at) };
         ExecStatusType st = pg ? PQresultStatus(pg) : PGRES_FATAL_ERROR;
+        const char *sqlstate = pg ? PQresultErrorField(pg, PG_DIAG_SQLSTATE) : NULL;
+        /* A write on a server that is (or became) read-only, a standby: this connection is on
+         * the wrong server. The statement changed nothing; drop the connection, whose
+         * replacement goes where the URL's target_session_attrs says. */
+        bool wrong_server = sqlstate && strcmp(sqlstate, DB_READ_ONLY_TRANSACTION) == 0;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
                 res.status = DB_OK;
+        } else if (wrong_server) {
+                res.status = DB_UNAVAILABLE;
+                res.message = "the database server is read-only (a standby)";
+                db->stats.failures++;
         } else {
                 res.status = DB_FAILED;
                 res.message = pg ? PQresultErrorMessage(pg) : "no result";
@@ -484,6 +493,10 @@ static void deliver(struct db_conn *c, struct db_query *q)
         if (pg && !res.kept)
                 PQclear(pg);
         query_free(q);
+        if (wrong_server && c->state != DB_DOWN) {
+                log_warn(NULL, "msg=db_read_only_server conn=%d action=reconnect", c->index);
+                conn_broken(c, "read_only_server");
+        }
 }
 
 /* FNV-1a of a statement's text. */

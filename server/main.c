@@ -156,9 +156,9 @@ static int serve(struct server *s)
                 fprintf(stderr, "prefd: cannot install signal handlers\n");
                 return 1;
         }
-        log_info(NULL, "msg=listening url=%s://%s version=%s pool=%ld workers=%ld",
+        log_info(NULL, "msg=listening url=%s://%s version=%s pool=%ld read_pool=%s workers=%ld",
                  cfg->tls_cert[0] ? "https" : "http", cfg->listen, PREFD_VERSION, cfg->db_pool,
-                 cfg->workers);
+                 s->app.db_read != s->app.db ? "own" : "primary", cfg->workers);
         /* Migrations run as soon as the database answers; until then the API says 503. */
         db_when_up(s->app.db, start_migration, s);
         event_base_dispatch(s->app.base);
@@ -171,6 +171,20 @@ static int serve(struct server *s)
         http_server_free(s->app.http);
         s->app.http = NULL;
         return s->exit_status;
+}
+
+/*
+ * The pool for reads that may lag: a second pool on PREFD_DATABASE_READ_URL (a standby, when
+ * its URL prefers one) when that is set and the process serves, else the primary's own.
+ */
+static struct db *read_pool(struct app *app, const struct db_opts *primary, bool serving)
+{
+        const char *url = app->cfg->database_read_url;
+        if (!url[0] || !serving)
+                return app->db;
+        struct db_opts o = *primary;
+        o.url = url;
+        return db_new(app->base, &o);
 }
 
 int main(int argc, char **argv)
@@ -213,9 +227,10 @@ int main(int argc, char **argv)
                                .statement_timeout = cfg.db_timeout,
                                .search_path = MIGRATE_SEARCH_PATH };
         if (!s.app.base || !(s.app.db = db_new(s.app.base, &dbo)) ||
+            !(s.app.db_read = read_pool(&s.app, &dbo, serving)) ||
             !(s.app.metrics = metrics_new()) || !(s.app.authcache = authcache_new()) ||
             !(s.app.rating = rating_new(s.app.db)) ||
-            !(s.app.tally = tally_new(s.app.db, (size_t)cfg.index_memory)) ||
+            !(s.app.tally = tally_new(s.app.db_read, (size_t)cfg.index_memory)) ||
             !(s.app.work = work_new(s.app.base, (int)cfg.workers))) {
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
                 goto out;
@@ -230,6 +245,8 @@ out:
         /* Workers first (their callbacks may query), then the pool (failing what is queued,
          * which the index's syncs hear about), then the index. */
         work_free(s.app.work);
+        if (s.app.db_read != s.app.db)
+                db_free(s.app.db_read);
         db_free(s.app.db);
         tally_free(s.app.tally);
         authcache_free(s.app.authcache);

@@ -336,7 +336,17 @@ void req_db(struct req *r, const char *sql, int nparams, const char *const *para
         q->req = r;
         q->fn = fn;
         r->pending_db++;
-        db_query(r->app->db, sql, nparams, params, req_db_done, q);
+        db_query(req_db_pool(r), sql, nparams, params, req_db_done, q);
+}
+
+void req_db_may_lag(struct req *r)
+{
+        r->db_may_lag = true;
+}
+
+struct db *req_db_pool(const struct req *r)
+{
+        return r->db_may_lag ? r->app->db_read : r->app->db;
 }
 
 bool req_db_failed(struct req *r, const struct db_res *res)
@@ -359,6 +369,10 @@ bool req_db_failed(struct req *r, const struct db_res *res)
                  * doing, whatever check let them through. */
                 req_reply_error(r, 400, "bad_request", NULL,
                                 "a value in the request is not valid UTF-8");
+        } else if (strcmp(state, DB_SERIALIZATION_FAILURE) == 0) {
+                /* Also how a standby cancels a read that conflicts with the changes it replays. */
+                req_reply_error(r, 503, "unavailable", NULL,
+                                "the database cancelled a conflicting read, try again");
         } else if (strcmp(state, "57014") == 0) {
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database took too long to answer, try again");

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - `make test`: every suite, against a throwaway PostgreSQL made for this run.
 #
-#   sh tests/run.sh [all|unit|db|e2e|browser]
+#   sh tests/run.sh [all|unit|db|e2e|browser|cluster]
 #
 # Unit tests need no database. The database, end-to-end and browser suites share one private
 # cluster in a temporary directory (each test makes its own database in it); it is stopped and
@@ -91,13 +91,23 @@ run_browser() {
 	fi
 }
 
+# The failover test makes its own cluster (pg_auto_failover, HAProxy): `make test-cluster`.
+run_cluster() {
+	section "cluster failover test"
+	if ! PREFD_BUILD="$build" python3 -m unittest discover -s "$top/tests/cluster" -p 'test_*.py' \
+		-t "$top/tests/cluster" -v; then
+		failed=1
+	fi
+}
+
 case "$suite" in
 all) run_unit; run_db; run_e2e; run_browser ;;
 unit) run_unit ;;
 db) run_db ;;
 e2e) run_e2e ;;
 browser) run_browser ;;
-*) echo "usage: tests/run.sh all|unit|db|e2e|browser" >&2; exit 2 ;;
+cluster) run_cluster ;;
+*) echo "usage: tests/run.sh all|unit|db|e2e|browser|cluster" >&2; exit 2 ;;
 esac
 
 if [ "$failed" = 0 ]; then

@@ -4,6 +4,7 @@
 #   sh tests/lib/deps.sh build   compiler and libraries (run by the Makefile before compiling)
 #   sh tests/lib/deps.sh all     also PostgreSQL, Chromium, Node.js and the tools the tests use
 #   sh tests/lib/deps.sh fuzz    the compiler and libraries, and clang with libFuzzer (make fuzz)
+#   sh tests/lib/deps.sh cluster the build, PostgreSQL, pg_auto_failover and HAProxy (make cluster)
 #
 # Installs with apt-get as root (or through sudo); prints what is missing and fails otherwise.
 set -eu
@@ -11,20 +12,24 @@ set -eu
 build_pkgs="gcc make pkg-config libc6-dev libevent-dev libpq-dev libjansson-dev libssl-dev
 libcmark-dev libcurl4-openssl-dev"
 run_pkgs="postgresql-15 postgresql-client-15 curl ca-certificates openssl"
-test_pkgs="chromium procps fonts-wqy-microhei python3-numpy python3-scipy"
+test_pkgs="chromium procps fonts-wqy-microhei python3-numpy python3-scipy haproxy python3-yaml"
 fuzz_pkgs="clang libclang-rt-14-dev"
+cluster_pkgs="postgresql-15-auto-failover haproxy procps"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
 all) want="$build_pkgs $run_pkgs $test_pkgs" ;;
 fuzz) want="$build_pkgs $fuzz_pkgs" ;;
-*) echo "usage: deps.sh build|all|fuzz" >&2; exit 2 ;;
+cluster) want="$build_pkgs $run_pkgs $cluster_pkgs" ;;
+*) echo "usage: deps.sh build|all|fuzz|cluster" >&2; exit 2 ;;
 esac
 
 missing=""
 # Tools that may come from elsewhere than Debian (pyenv, NodeSource) are checked as commands.
-if [ "${1:-all}" = all ]; then
+if [ "${1:-all}" = all ] || [ "${1:-all}" = cluster ]; then
 	command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+fi
+if [ "${1:-all}" = all ]; then
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 fi

@@ -17,6 +17,7 @@ static void test_defaults(void)
         CHECK_INT(c.min_body_rate, 1024);
         CHECK_INT(c.max_conns_per_addr, 256);
         CHECK_STR(c.trusted_proxies, "");
+        CHECK_STR(c.database_read_url, ""); /* unset: every read goes to the primary */
         config_fini(&c);
 }
 
@@ -28,6 +29,8 @@ static void test_env_and_flags(void)
         setenv("PREFD_DB_POOL", "3", 1);
         setenv("PREFD_MAX_BODY", "2M", 1);
         setenv("PREFD_READ_TIMEOUT", "250ms", 1);
+        setenv("PREFD_DATABASE_READ_URL",
+               "postgresql://a,b/prefd?target_session_attrs=prefer-standby", 1);
         char *argv[] = { "prefd", "--listen=0.0.0.0:9", "user", "--db-pool", "5", "add", NULL };
         int argc = 6;
         REQUIRE(config_load(&c, &argc, argv, err, sizeof(err)) == 0);
@@ -35,6 +38,8 @@ static void test_env_and_flags(void)
         CHECK_INT(c.db_pool, 5); /* the flag wins over the environment */
         CHECK_INT(c.max_body, 2 * 1024 * 1024);
         CHECK_NEAR(c.read_timeout, 0.25, 1e-9);
+        CHECK_STR(c.database_read_url,
+                  "postgresql://a,b/prefd?target_session_attrs=prefer-standby");
         CHECK_INT(argc, 3);
         CHECK_STR(argv[1], "user");
         CHECK_STR(argv[2], "add");
@@ -42,6 +47,7 @@ static void test_env_and_flags(void)
         unsetenv("PREFD_DB_POOL");
         unsetenv("PREFD_MAX_BODY");
         unsetenv("PREFD_READ_TIMEOUT");
+        unsetenv("PREFD_DATABASE_READ_URL");
         config_fini(&c);
 }
 
