@@ -136,8 +136,9 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen);
 /* Path parameter i of the route (decoded), or "" when absent. */
 const char *req_param(const struct req *r, size_t i);
 /*
- * Reads the list parameters ?limit= (1..1000, default 100) and ?cursor= (the next_cursor of the
- * previous page; 0 when absent). Replies 400 and returns -1 when they are malformed.
+ * For lists whose only parameters are ?limit= (1..1000, default 100) and ?cursor= (the
+ * next_cursor of the previous page; 0 when absent): replies 400 and returns -1 when they are
+ * malformed or another parameter is given (qv.h; lists with filters use qv_page).
  */
 int req_page(struct req *r, long *limit, long long *after) PREFD_MUSTCHECK;
 /* Attaches handler state, freed with `fn` when the request is freed (steals). */

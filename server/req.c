@@ -3,6 +3,8 @@
  */
 #include "req.h"
 
+#include "qv.h"
+
 #include "app.h"
 #include "db.h"
 #include "http.h"
@@ -10,7 +12,6 @@
 #include "metrics.h"
 #include "utf8.h"
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,40 +74,13 @@ const char *req_param(const struct req *r, size_t i)
         return i < r->nparams ? r->params[i] : "";
 }
 
-static bool parse_long(const char *s, long long min, long long max, long long *out)
-{
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (!*s || *end || errno || v < min || v > max)
-                return false;
-        *out = v;
-        return true;
-}
-
 int req_page(struct req *r, long *limit, long long *after)
 {
-        char buf[32];
-        long long v;
-        *limit = 100;
-        *after = 0;
-        int q = req_query(r, "limit", buf, sizeof(buf));
-        if (q < 0 || (q == 1 && !parse_long(buf, 1, 1000, &v))) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "limit must be a number from 1 to 1000");
-                return -1;
-        }
-        if (q == 1)
-                *limit = (long)v;
-        q = req_query(r, "cursor", buf, sizeof(buf));
-        if (q < 0 || (q == 1 && !parse_long(buf, 0, INT64_MAX, &v))) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "cursor must be the next_cursor of an earlier page");
-                return -1;
-        }
-        if (q == 1)
-                *after = v;
-        return 0;
+        static const char *const known[] = { "limit", "cursor", NULL };
+        struct qv q;
+        qv_init(&q, r, known);
+        qv_page(&q, limit, after);
+        return qv_reply(&q) ? -1 : 0;
 }
 
 void req_set_state(struct req *r, void *state, void (*fn)(void *state))
