@@ -4,7 +4,7 @@
  *
  * The statistics come from quality.h over the project's rated votes (read in chunks and parsed
  * on workers by qvotes.h, computed on a worker), so the definitions live in one place; the same
- * numbers give the reliability weights of weighted rankings (api_quality_weights).
+ * numbers give the reliability weights of weighted rankings (reliability.h).
  */
 #include "api.h"
 
@@ -15,7 +15,6 @@
 #include "markdown.h"
 #include "quality.h"
 #include "qvotes.h"
-#include "tally.h"
 #include "u64map.h"
 #include "work.h"
 
@@ -33,7 +32,7 @@
 /* --- the project's rated votes, as quality.h sees them --- */
 
 /* What a job computes from the votes (on a worker thread), and who gets the result. */
-enum qkind { Q_RATERS, Q_AGREEMENT, Q_WEIGHTS };
+enum qkind { Q_RATERS, Q_AGREEMENT };
 
 struct qjob {
         struct req *req;
@@ -46,10 +45,8 @@ struct qjob {
         long *timed;      /* Q_RATERS: per rater, the votes that reported their time */
         /* results */
         int rc;
-        struct quality_rater *stats;           /* Q_RATERS, Q_WEIGHTS */
+        struct quality_rater *stats;           /* Q_RATERS */
         struct quality_agreement all, *by_cat; /* Q_AGREEMENT */
-        api_weights_fn on_weights;             /* Q_WEIGHTS: who wants them */
-        void *weights_arg;
 };
 
 static void qjob_free(void *p)
@@ -89,15 +86,10 @@ static void compute(void *arg)
 
 static void raters_computed(struct qjob *q);
 static void agreement_computed(struct qjob *q);
-static void weights_computed(struct qjob *q);
 
 static void computed(void *arg)
 {
         struct qjob *q = arg;
-        if (q->kind == Q_WEIGHTS) {
-                weights_computed(q);
-                return;
-        }
         if (q->rc != 0) {
                 req_reply_error(q->req, 503, "unavailable", NULL, "out of memory");
                 return;
@@ -115,11 +107,6 @@ static void votes_read(struct qvotes *v, const char *error, void *arg)
         q->v = v;
         if (v && work_submit(q->req->app->work, compute, computed, q) == 0)
                 return;
-        if (q->kind == Q_WEIGHTS) {
-                q->on_weights(q->req, q->weights_arg, -1, NULL, 0);
-                qjob_free(q);
-                return;
-        }
         if (error && strcmp(error, "unavailable") == 0)
                 req_reply_error(q->req, 503, "unavailable", NULL,
                                 "the database is unavailable, try again shortly");
@@ -323,37 +310,6 @@ static void agreement_computed(struct qjob *q)
 void api_quality_agreement(struct req *r)
 {
         start(r, Q_AGREEMENT);
-}
-
-/* --- reliability weights for the leaderboard --- */
-
-static void weights_computed(struct qjob *q)
-{
-        struct tally_weight *w = NULL;
-        int status = -1;
-        const struct qvotes *v = q->v;
-        if (q->rc == 0 && (w = calloc(v->nraters + 1, sizeof(*w)))) {
-                for (size_t k = 0; k < v->nraters; k++)
-                        w[k] = (struct tally_weight){ v->rater_ids[k], q->stats[k].weight };
-                status = 0;
-        }
-        q->on_weights(q->req, q->weights_arg, status, w, status == 0 ? v->nraters : 0);
-        free(w);
-        qjob_free(q);
-}
-
-void api_quality_weights(struct req *r, int64_t project, api_weights_fn fn, void *arg)
-{
-        struct qjob *q = calloc(1, sizeof(*q));
-        if (!q) {
-                fn(r, arg, -1, NULL, 0);
-                return;
-        }
-        q->req = r;
-        q->kind = Q_WEIGHTS;
-        q->on_weights = fn;
-        q->weights_arg = arg;
-        qvotes_read(req_db_pool(r), r->app->work, project, votes_read, q);
 }
 
 /* --- GET .../flags --- */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "qv.h"
 #include "rank.h"
+#include "reliability.h"
 #include "stylefit.h"
 #include "tally.h"
 #include "u64map.h"
@@ -998,7 +999,7 @@ static void models_read(struct req *r, const struct db_res *res)
         }
         struct tally *t = r->app->tally;
         if (j->p.reliability) {
-                api_quality_weights(r, j->project_id, weighed, j);
+                reliability_weights(r, j->project_id, weighed, j);
                 return;
         }
         if (filtered(&j->p) || j->p.style || tally_ready(t, j->project_id)) {

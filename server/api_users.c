@@ -8,34 +8,13 @@
 #include "db.h"
 #include "jsonv.h"
 #include "log.h"
+#include "users.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const role_names[] = { "admin", "analyst", "rater", NULL };
-
-/* Shared with the command line (`prefd user add`): $1 name, $2 role, $3 hash, $4 token hash. */
-const char *const api_users_insert_sql =
-    "WITH u AS (INSERT INTO users (name, role, password_hash) VALUES ($1, $2, $3) "
-    "RETURNING id, name, role), "
-    "t AS (INSERT INTO api_tokens (hash, user_id) SELECT decode($4, 'hex'), id FROM u) "
-    "SELECT id, name, role FROM u";
-
-bool api_users_valid_name(const char *s)
-{
-        size_t n = strlen(s);
-        if (n < 1 || n > 64)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                bool alnum =
-                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-                if (!alnum && (i == 0 || !strchr("_.@-", c)))
-                        return false;
-        }
-        return true;
-}
 
 struct user_new {
         char name[72];
@@ -66,7 +45,7 @@ static void insert_user(struct req *r, const char *hash)
 {
         struct user_new *u = r->state;
         const char *params[] = { u->name, u->role, hash, u->token_hash };
-        req_db(r, api_users_insert_sql, 4, params, created);
+        req_db(r, users_add_sql, 4, params, created);
 }
 
 static void hashed(struct req *r, const char *hash)
@@ -86,7 +65,7 @@ void api_users_create(struct req *r)
         const char *role = jv_enum(&v, "role", JV_REQUIRED, role_names);
         const char *password =
             jv_string(&v, "password", JV_OPTIONAL, AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
-        if (name && !api_users_valid_name(name))
+        if (name && !users_valid_name(name))
                 jv_fail(&v, "name",
                         "\"name\" may hold letters, digits and _ . @ - (starting with a letter or "
                         "digit), up to 64");
@@ -264,9 +243,5 @@ void api_users_token(struct req *r)
         snprintf(t->name, sizeof(t->name), "%s", name);
         req_set_state(r, t, free);
         const char *params[] = { name, hash };
-        req_db(r,
-               "INSERT INTO api_tokens (hash, user_id) SELECT decode($2, 'hex'), id FROM users "
-               "WHERE name = $1 ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, "
-               "created_at = now() RETURNING user_id",
-               2, params, token_stored);
+        req_db(r, users_token_sql, 2, params, token_stored);
 }
