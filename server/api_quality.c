@@ -91,7 +91,7 @@ static void computed(void *arg)
 {
         struct qjob *q = arg;
         if (q->rc != 0) {
-                req_reply_error(q->req, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(q->req);
                 return;
         }
         if (q->kind == Q_RATERS)
@@ -143,7 +143,7 @@ static void start(struct req *r, enum qkind kind)
 {
         struct qjob *q = calloc(1, sizeof(*q));
         if (!q) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         q->req = r;
@@ -387,7 +387,6 @@ void api_quality_exclusions(struct req *r)
 }
 
 struct exclude {
-        char by[24];
         char rater[72];
         char vote[24];
         char reason[2048];
@@ -434,7 +433,7 @@ static void exclusion_checked(struct req *r, const struct db_res *res)
         }
         const char *params[] = { db_res_value(res, 0, X_PROJECT),
                                  x->rater[0] ? db_res_value(res, 0, X_RATER) : NULL,
-                                 x->vote[0] ? x->vote : NULL, x->reason, x->by };
+                                 x->vote[0] ? x->vote : NULL, x->reason, r->user.id_text };
         char sql[1024];
         snprintf(sql, sizeof(sql),
                  "SELECT %s FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e LEFT JOIN users u ON "
@@ -460,10 +459,9 @@ void api_quality_exclude(struct req *r)
         }
         struct exclude *x = calloc(1, sizeof(*x));
         if (!x) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
-        snprintf(x->by, sizeof(x->by), "%lld", (long long)r->user.id);
         snprintf(x->rater, sizeof(x->rater), "%s", rater ? rater : "");
         if (has_vote)
                 snprintf(x->vote, sizeof(x->vote), "%lld", vote);
@@ -494,14 +492,12 @@ static void unexcluded(struct req *r, const struct db_res *res)
 
 void api_quality_unexclude(struct req *r)
 {
-        char by[24];
         const char *id = req_param(r, 1);
         if (strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
                 req_reply_error(r, 404, "not_found", NULL, "no exclusion \"%s\"", id);
                 return;
         }
-        snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), id, by };
+        const char *params[] = { req_param(r, 0), id, r->user.id_text };
         req_db(r,
                "SELECT e.id FROM projects p, prefd_exclusion(p.id, NULL, NULL, NULL, $3, "
                "$2::bigint) e "
@@ -572,9 +568,7 @@ static void review_found(struct req *r, const struct db_res *res)
 
 void api_quality_review_next(struct req *r)
 {
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), uid,
+        const char *params[] = { req_param(r, 0), r->user.id_text,
                                  r->user.role == ROLE_ADMIN ? "true" : "false" };
         req_db(r,
                "WITH p AS (SELECT * FROM projects WHERE slug = $1), "
@@ -628,9 +622,7 @@ void api_quality_review(struct req *r)
                 req_reply_error(r, 404, "not_found", NULL, "no rated vote %s", id);
                 return;
         }
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { id, uid, r->user.role == ROLE_ADMIN ? "true" : "false", verdict,
-                                 comment };
+        const char *params[] = { id, r->user.id_text, r->user.role == ROLE_ADMIN ? "true" : "false",
+                                 verdict, comment };
         req_db(r, "SELECT * FROM prefd_review($1, $2, $3, $4, $5)", 5, params, reviewed);
 }

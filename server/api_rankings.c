@@ -386,7 +386,7 @@ static void reply_matrix(struct req *r, struct lb_job *j)
                 free(order);
                 free(wins);
                 free(count);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         bool bb_tie = j->p.opts.both_bad == RANK_BOTH_BAD_TIE;
@@ -483,7 +483,7 @@ static void fetch_flips(struct req *r, struct lb_job *j)
         if (!cells || !owner || !j->flip_votes) {
                 json_decref(cells);
                 json_decref(owner);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         for (size_t i = 0; i < j->n; i++) {
@@ -523,7 +523,7 @@ static void fetch_flips(struct req *r, struct lb_job *j)
                                  j->filter.has_until ? until : NULL,
                                  j->p.opts.both_bad == RANK_BOTH_BAD_TIE ? "true" : "false" };
         if (!text) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         req_db(r,
@@ -693,7 +693,7 @@ static void counted(struct req *r, struct lb_job *j, const struct tally_pair *co
         int rc = build_input(j, j->models.ids, j->models.names, j->models.n, counts, nc, shown, ns);
         models_free(&j->models);
         if (rc != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         fit(r, j);
@@ -819,7 +819,7 @@ oom:
         free(fit_of);
         u64map_fini(&at);
         u64map_fini(&shown_at);
-        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+        req_reply_oom(r);
 }
 
 static void synced(int status, const char *message, void *arg)
@@ -847,7 +847,7 @@ static void synced(int status, const char *message, void *arg)
         struct tally_pair *counts, *shown = NULL;
         size_t nc, ns = 0;
         if (tally_count(r->app->tally, j->project_id, &f, &counts, &nc) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         if (f.weights) {
@@ -855,7 +855,7 @@ static void synced(int status, const char *message, void *arg)
                 f.nweights = 0;
                 if (tally_count(r->app->tally, j->project_id, &f, &shown, &ns) != 0) {
                         free(counts);
-                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                        req_reply_oom(r);
                         return;
                 }
         }
@@ -937,7 +937,7 @@ static void totals_read(struct req *r, const struct db_res *res)
         struct tally_pair *counts;
         size_t nc;
         if (parse_totals(db_res_value(res, 0, 0), &counts, &nc) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         counted(r, j, counts, nc, counts, nc);
@@ -954,7 +954,7 @@ static void weighed(struct req *r, void *arg, int status, const struct tally_wei
                 return;
         }
         if (!(j->weights = malloc(n * sizeof(*w) + 1))) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         if (n)
@@ -981,7 +981,7 @@ static void models_read(struct req *r, const struct db_res *res)
         j->models.ids = calloc((size_t)rows + 1, sizeof(int64_t));
         j->models.names = calloc((size_t)rows + 1, sizeof(char *));
         if (!j->models.ids || !j->models.names) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         for (int i = 0; i < rows; i++) {
@@ -989,12 +989,12 @@ static void models_read(struct req *r, const struct db_res *res)
                         continue;
                 j->models.ids[j->models.n] = db_res_int(res, i, 1);
                 if (!(j->models.names[j->models.n++] = strdup(db_res_value(res, i, 2)))) {
-                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                        req_reply_oom(r);
                         return;
                 }
         }
         if (sort_models(&j->models) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         struct tally *t = r->app->tally;
@@ -1025,7 +1025,7 @@ static void start(struct req *r, bool matrix)
 {
         struct lb_job *j = calloc(1, sizeof(*j));
         if (!j) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         j->req = r;

@@ -156,7 +156,7 @@ void api_session_login(struct req *r)
         struct login *l = calloc(1, sizeof(*l));
         if (!l || !(l->password = strdup(password))) {
                 free(l);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         snprintf(l->name, sizeof(l->name), "%s", name);

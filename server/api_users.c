@@ -75,7 +75,7 @@ void api_users_create(struct req *r)
         }
         struct user_new *u = calloc(1, sizeof(*u));
         if (!u) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         snprintf(u->name, sizeof(u->name), "%s", name);
@@ -137,17 +137,15 @@ static void updated(struct req *r, const struct db_res *res)
         struct user_patch *p = r->state;
         if (req_db_failed(r, res))
                 return;
-        const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "not_found") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no user named \"%s\"", p->name);
+        static const struct req_status map[] = {
+                { "ok", 0, NULL, NULL },
+                { "not_found", 404, "not_found", "no user named \"{}\"" },
+                { "last_admin", 409, "conflict",
+                  "\"{}\" is the last enabled admin; make another admin first" },
+                { NULL },
+        };
+        if (req_reply_status(r, map, db_res_value(res, 0, 0), p->name))
                 return;
-        }
-        if (strcmp(status, "last_admin") == 0) {
-                req_reply_error(r, 409, "conflict", NULL,
-                                "\"%s\" is the last enabled admin; make another admin first",
-                                p->name);
-                return;
-        }
         log_info(r->id, "msg=user_updated name=%s by=%s", LOGQ(p->name), LOGQ(r->user.name));
         req_reply_json(r, 200,
                        json_pack("{s:I, s:s, s:s, s:b, s:s}", "id",
@@ -188,7 +186,7 @@ void api_users_update(struct req *r)
         }
         struct user_patch *p = calloc(1, sizeof(*p));
         if (!p) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         snprintf(p->name, sizeof(p->name), "%s", req_param(r, 0));

@@ -831,7 +831,7 @@ void api_votes_export(struct req *r)
 {
         struct export *x = calloc(1, sizeof(*x));
         if (!x) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         x->req = r;

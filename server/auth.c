@@ -63,6 +63,7 @@ static void auth_found(struct req *r, const struct db_res *res)
                 return;
         }
         r->user.id = db_res_int(res, 0, 0);
+        snprintf(r->user.id_text, sizeof(r->user.id_text), "%lld", (long long)r->user.id);
         snprintf(r->user.name, sizeof(r->user.name), "%s", db_res_value(res, 0, 1));
         int role = req_role_parse(db_res_value(res, 0, 2));
         if (role < 0) {

@@ -516,7 +516,7 @@ void bulk_run(struct req *r, const struct bulk_kind *kind)
                 if (b)
                         json_decref(b->batch);
                 free(b);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         b->kind = kind;

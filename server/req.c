@@ -234,6 +234,47 @@ void req_reply_error(struct req *r, int status, const char *code, json_t *detail
         req_reply_json(r, status, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
+void req_reply_oom(struct req *r)
+{
+        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+}
+
+bool req_reply_status(struct req *r, const struct req_status *map, const char *status,
+                      const char *arg)
+{
+        const struct req_status *m = map;
+        while (m->status && strcmp(m->status, status) != 0)
+                m++;
+        if (!m->status) {
+                log_error(r->id, "msg=unknown_status status=%s", LOGQ(status));
+                req_reply_error(r, 500, "internal", NULL,
+                                "internal error (request %s); the server log has details", r->id);
+                return true;
+        }
+        if (m->http == 0)
+                return false;
+        if (!arg)
+                arg = "";
+        if (!m->message) {
+                req_reply_error(r, m->http, m->code, NULL, "%s", arg);
+                return true;
+        }
+        char text[1024];
+        size_t n = 0;
+        for (const char *p = m->message; *p && n + 1 < sizeof(text); p++) {
+                if (p[0] == '{' && p[1] == '}') {
+                        for (const char *a = arg; *a && n + 1 < sizeof(text); a++)
+                                text[n++] = *a;
+                        p++;
+                } else {
+                        text[n++] = *p;
+                }
+        }
+        text[n] = '\0';
+        req_reply_error(r, m->http, m->code, NULL, "%s", text);
+        return true;
+}
+
 void req_stream_begin(struct req *r, int status, const char *content_type)
 {
         if (!begin_reply(r, status))
@@ -300,11 +341,51 @@ static void req_db_done(const struct db_res *res, void *arg)
         fn(r, res);
 }
 
+struct req_retry {
+        struct req *req;
+        req_db_fn fn;
+        const char *sql;
+        int nparams;
+        const char *const *params;
+        int attempts;
+};
+
+static void req_retry_done(const struct db_res *res, void *arg)
+{
+        struct req_retry *q = arg;
+        struct req *r = q->req;
+        r->pending_db--;
+        r->db_ms += db_res_ms(res);
+        if (db_res_lost_race(res) && q->attempts++ < REQ_DB_RETRIES && r->conn) {
+                log_warn(r->id, "msg=retry sqlstate=%s attempt=%d", db_res_sqlstate(res),
+                         q->attempts);
+                r->pending_db++;
+                db_query(req_db_pool(r), q->sql, q->nparams, q->params, req_retry_done, q);
+                return;
+        }
+        req_db_fn fn = q->fn;
+        free(q);
+        fn(r, res);
+}
+
+void req_db_retry(struct req *r, const char *sql, int nparams, const char *const *params,
+                  req_db_fn fn)
+{
+        struct req_retry *q = malloc(sizeof(*q));
+        if (!q) {
+                req_reply_oom(r);
+                return;
+        }
+        *q = (struct req_retry){ r, fn, sql, nparams, params, 0 };
+        r->pending_db++;
+        db_query(req_db_pool(r), sql, nparams, params, req_retry_done, q);
+}
+
 void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn)
 {
         struct req_query *q = malloc(sizeof(*q));
         if (!q) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         q->req = r;
@@ -336,21 +417,23 @@ bool req_db_failed(struct req *r, const struct db_res *res)
                 break;
         }
         const char *state = db_res_sqlstate(res);
-        if (strcmp(state, DB_UNIQUE_VIOLATION) == 0) {
+        if (db_res_failed_with(res, DB_UNIQUE_VIOLATION)) {
                 req_reply_error(r, 409, "conflict", NULL, "%s", db_res_message(res));
-        } else if (strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0) {
+        } else if (db_res_failed_with(res, DB_CHARACTER_NOT_IN_REPERTOIRE) ||
+                   db_res_failed_with(res, DB_UNTRANSLATABLE_CHARACTER)) {
                 /* Bytes that are not UTF-8 (or not representable) reached a query: the client's
                  * doing, whatever check let them through. */
                 req_reply_error(r, 400, "bad_request", NULL,
                                 "a value in the request is not valid UTF-8");
-        } else if (strcmp(state, DB_SERIALIZATION_FAILURE) == 0) {
+        } else if (db_res_failed_with(res, DB_SERIALIZATION_FAILURE)) {
                 /* Also how a standby cancels a read that conflicts with the changes it replays. */
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database cancelled a conflicting read, try again");
-        } else if (strcmp(state, "57014") == 0) {
+        } else if (db_res_failed_with(res, DB_QUERY_CANCELED)) {
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database took too long to answer, try again");
-        } else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+        } else if (db_res_failed_with(res, DB_CLASS_CONNECTION) ||
+                   db_res_failed_with(res, DB_CLASS_OPERATOR)) {
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database is unavailable, try again shortly");
         } else {
