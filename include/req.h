@@ -224,8 +224,7 @@ void req_db(struct req *r, const char *sql, int nparams, const char *const *para
 /*
  * The same for a statement that may lose a race with a concurrent transaction (a deadlock or a
  * serialisation failure, db_res_lost_race): it is sent again, up to REQ_DB_RETRIES times, before
- * fn sees the failure. sql and params must stay valid until fn runs (constants, or the handler's
- * state).
+ * fn sees the failure. sql must stay valid until fn runs (a constant); params are copied.
  */
 #define REQ_DB_RETRIES 3
 void req_db_retry(struct req *r, const char *sql, int nparams, const char *const *params,

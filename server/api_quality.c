@@ -624,5 +624,5 @@ void api_quality_review(struct req *r)
         }
         const char *params[] = { id, r->user.id_text, r->user.role == ROLE_ADMIN ? "true" : "false",
                                  verdict, comment };
-        req_db(r, "SELECT * FROM prefd_review($1, $2, $3, $4, $5)", 5, params, reviewed);
+        req_db_retry(r, "SELECT * FROM prefd_review($1, $2, $3, $4, $5)", 5, params, reviewed);
 }

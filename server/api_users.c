@@ -159,7 +159,7 @@ static void update_user(struct req *r, const char *hash)
         struct user_patch *p = r->state;
         const char *disabled = p->disabled < 0 ? NULL : p->disabled ? "true" : "false";
         const char *params[] = { p->name, p->role, hash, disabled };
-        req_db(r, "SELECT * FROM prefd_user_update($1, $2, $3, $4)", 4, params, updated);
+        req_db_retry(r, "SELECT * FROM prefd_user_update($1, $2, $3, $4)", 4, params, updated);
 }
 
 static void patch_hashed(struct req *r, const char *hash)

@@ -346,9 +346,16 @@ struct req_retry {
         req_db_fn fn;
         const char *sql;
         int nparams;
-        const char *const *params;
         int attempts;
+        char *params[]; /* copies, each NULL or owned */
 };
+
+static void req_retry_free(struct req_retry *q)
+{
+        for (int i = 0; i < q->nparams; i++)
+                free(q->params[i]);
+        free(q);
+}
 
 static void req_retry_done(const struct db_res *res, void *arg)
 {
@@ -360,25 +367,36 @@ static void req_retry_done(const struct db_res *res, void *arg)
                 log_warn(r->id, "msg=retry sqlstate=%s attempt=%d", db_res_sqlstate(res),
                          q->attempts);
                 r->pending_db++;
-                db_query(req_db_pool(r), q->sql, q->nparams, q->params, req_retry_done, q);
+                db_query(req_db_pool(r), q->sql, q->nparams, (const char *const *)q->params,
+                         req_retry_done, q);
                 return;
         }
         req_db_fn fn = q->fn;
-        free(q);
         fn(r, res);
+        req_retry_free(q);
 }
 
 void req_db_retry(struct req *r, const char *sql, int nparams, const char *const *params,
                   req_db_fn fn)
 {
-        struct req_retry *q = malloc(sizeof(*q));
-        if (!q) {
+        struct req_retry *q = calloc(1, sizeof(*q) + (size_t)nparams * sizeof(char *));
+        bool ok = q != NULL;
+        for (int i = 0; ok && i < nparams; i++)
+                ok = !params[i] || (q->params[i] = strdup(params[i]));
+        if (!ok) {
+                if (q) {
+                        q->nparams = nparams;
+                        req_retry_free(q);
+                }
                 req_reply_oom(r);
                 return;
         }
-        *q = (struct req_retry){ r, fn, sql, nparams, params, 0 };
+        q->req = r;
+        q->fn = fn;
+        q->sql = sql;
+        q->nparams = nparams;
         r->pending_db++;
-        db_query(req_db_pool(r), sql, nparams, params, req_retry_done, q);
+        db_query(req_db_pool(r), sql, nparams, (const char *const *)q->params, req_retry_done, q);
 }
 
 void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn)
