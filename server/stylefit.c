@@ -9,6 +9,7 @@
 
 #include "stylefit.h"
 
+#include "components.h"
 #include "numeric.h"
 #include "rng.h"
 
@@ -31,16 +32,13 @@ const char *const stylefit_feature_names[STYLEFIT_FEATURES] = { "length", "heade
 
 /* The votes of the fit, read-only once built. */
 struct data {
-        size_t n, nv, k;  /* models, counted votes, features in the fit */
-        uint32_t *a, *b;  /* per vote */
-        double *y, *w;    /* outcome for a (1, 1/2, 0) and weight */
-        double *z;        /* nv x k standardised features */
-        int feat[K];      /* the input feature of each fitted one */
-        double lam_theta; /* STYLEFIT_L2 / ln(base)^2 */
-        unsigned *comp;   /* component of each model */
-        size_t ncomp;
-        size_t *cstart, *cmem; /* members of c: cmem[cstart[c] .. cstart[c + 1]) */
-        long anchor;
+        size_t n, nv, k;     /* models, counted votes, features in the fit */
+        uint32_t *a, *b;     /* per vote */
+        double *y, *w;       /* outcome for a (1, 1/2, 0) and weight */
+        double *z;           /* nv x k standardised features */
+        int feat[K];         /* the input feature of each fitted one */
+        double lam_theta;    /* STYLEFIT_L2 / ln(base)^2 */
+        struct components C; /* of the counted votes' graph, with the anchor or -1 */
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) PREFD_PRINTF(3, 4);
@@ -277,73 +275,11 @@ static bool chord(const struct data *D, const double *cnt, double *x, const doub
         return false;
 }
 
-/* Mean theta 0 in each component, then the anchor's theta 0 in its own. */
-static void gauge(const struct data *D, double *x)
-{
-        for (size_t c = 0; c < D->ncomp; c++) {
-                size_t lo = D->cstart[c], hi = D->cstart[c + 1];
-                double mean = 0;
-
-                for (size_t q = lo; q < hi; q++)
-                        mean += x[D->cmem[q]];
-                mean /= (double)(hi - lo);
-                for (size_t q = lo; q < hi; q++)
-                        x[D->cmem[q]] -= mean;
-        }
-        if (D->anchor >= 0) {
-                unsigned c = D->comp[D->anchor];
-                double sh = x[D->anchor];
-
-                for (size_t q = D->cstart[c]; q < D->cstart[c + 1]; q++)
-                        x[D->cmem[q]] -= sh;
-        }
-}
-
-/* Variances of the gauged thetas (var, n) and of the coefficients (var + n) from a covariance
- * cv (m x m, full) of the parameters. rs is m scratch. */
-static void gauge_var(const struct data *D, const double *cv, double *var, double *rs)
-{
-        size_t n = D->n, m = n + D->k;
-
-        for (size_t c = 0; c < D->ncomp; c++) {
-                size_t lo = D->cstart[c], hi = D->cstart[c + 1];
-                double sz = (double)(hi - lo), ss = 0;
-
-                if (D->anchor >= 0 && D->comp[D->anchor] == c) {
-                        size_t a = (size_t)D->anchor;
-
-                        for (size_t q = lo; q < hi; q++) {
-                                size_t i = D->cmem[q];
-
-                                var[i] = cv[i * m + i] - 2 * cv[i * m + a] + cv[a * m + a];
-                        }
-                        continue;
-                }
-                for (size_t q = lo; q < hi; q++) {
-                        size_t i = D->cmem[q];
-
-                        rs[i] = 0;
-                        for (size_t r = lo; r < hi; r++)
-                                rs[i] += cv[i * m + D->cmem[r]];
-                        ss += rs[i];
-                }
-                for (size_t q = lo; q < hi; q++) {
-                        size_t i = D->cmem[q];
-
-                        var[i] = cv[i * m + i] - 2 * rs[i] / sz + ss / (sz * sz);
-                }
-        }
-        for (size_t j = 0; j < D->k; j++)
-                var[n + j] = cv[(n + j) * m + n + j];
-        for (size_t i = 0; i < m; i++)
-                var[i] = MAX(var[i], 0);
-}
-
 /* ---- bootstrap ---- */
 
 struct boot {
         const struct data *D;
-        const double *x0; /* the full fit, before gauge() */
+        const double *x0; /* the full fit, before components_gauge() */
         const double *lo; /* factor of its Hessian */
         uint64_t seed;
         double *reps; /* rounds x m: gauged thetas, then coefficients */
@@ -381,7 +317,7 @@ static void boot_round(struct boot_thread *T, unsigned round)
                 if (!newton(D, T->cnt, T->x, &T->W, &iters))
                         T->failed++;
         }
-        gauge(D, T->x);
+        components_gauge(&D->C, T->x);
         memcpy(B->reps + (size_t)round * m, T->x, m * sizeof *T->x);
 }
 
@@ -465,59 +401,8 @@ static void data_free(struct data *D)
         free(D->y);
         free(D->w);
         free(D->z);
-        free(D->comp);
-        free(D->cstart);
-        free(D->cmem);
+        components_fini(&D->C);
         memset(D, 0, sizeof *D);
-}
-
-static size_t uf_find(size_t *parent, size_t i)
-{
-        while (parent[i] != i)
-                i = parent[i] = parent[parent[i]];
-        return i;
-}
-
-/* Components of the counted votes' graph, numbered by their lowest model. */
-static int components(struct data *D)
-{
-        size_t n = D->n, *parent = calloc(n + 1, sizeof *parent),
-               *fill = calloc(n + 1, sizeof *fill);
-        unsigned *num = calloc(n + 1, sizeof *num);
-        int rc = -1;
-
-        D->comp = calloc(n + 1, sizeof *D->comp);
-        D->cstart = calloc(n + 2, sizeof *D->cstart);
-        D->cmem = calloc(n + 1, sizeof *D->cmem);
-        if (!parent || !fill || !num || !D->comp || !D->cstart || !D->cmem)
-                goto out;
-        for (size_t i = 0; i < n; i++)
-                parent[i] = i;
-        for (size_t v = 0; v < D->nv; v++) {
-                size_t ra = uf_find(parent, D->a[v]), rb = uf_find(parent, D->b[v]);
-
-                if (ra != rb)
-                        parent[MAX(ra, rb)] = MIN(ra, rb);
-        }
-        for (size_t i = 0; i < n; i++) {
-                size_t r = uf_find(parent, i);
-
-                if (r == i)
-                        num[i] = (unsigned)D->ncomp++;
-                D->comp[i] = num[r];
-        }
-        for (size_t i = 0; i < n; i++)
-                D->cstart[D->comp[i] + 1]++;
-        for (size_t c = 0; c < D->ncomp; c++)
-                D->cstart[c + 1] += D->cstart[c];
-        for (size_t i = 0; i < n; i++)
-                D->cmem[D->cstart[D->comp[i]] + fill[D->comp[i]]++] = i;
-        rc = 0;
-out:
-        free(parent);
-        free(fill);
-        free(num);
-        return rc;
 }
 
 /* Checks the votes, counts them per model into res, keeps the counted ones and standardises their
@@ -533,7 +418,6 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
 
         memset(D, 0, sizeof *D);
         D->n = n;
-        D->anchor = o->anchor;
         D->lam_theta = STYLEFIT_L2 / (log(o->base) * log(o->base));
         D->a = calloc(nv + 1, sizeof *D->a);
         D->b = calloc(nv + 1, sizeof *D->b);
@@ -626,7 +510,7 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
 
                         D->z[v * D->k + j] = (d[v * K + (size_t)f] - coef[f].mean) / coef[f].sd;
                 }
-        if (components(D) < 0) {
+        if (components_build(&D->C, D->n, D->a, D->b, D->nv, o->anchor) != 0) {
                 seterr(err, errlen, "out of memory");
                 goto out;
         }
@@ -738,7 +622,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         have_lo = num_chol(lo, m) == 0;
         if (!have_lo)
                 res.converged = false;
-        gauge(&D, x);
+        components_gauge(&D.C, x);
 
         if (o->ci == RANK_CI_SANDWICH && have_lo) {
                 gm = calloc(m * m + 1, sizeof *gm);
@@ -755,7 +639,9 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                         for (size_t j = 0; j < i; j++)
                                 gm[j * m + i] = gm[i * m + j];
                 num_sym_product(mi, gm, m, cv, tmp);
-                gauge_var(&D, cv, var, tmp);
+                components_gauge_var(&D.C, NULL, cv, m, var, tmp);
+                for (size_t j = 0; j < D.k; j++)
+                        var[n + j] = MAX(cv[(n + j) * m + n + j], 0);
                 for (size_t i = 0; i < m; i++) {
                         se[i] = sqrt(var[i]);
                         low[i] = x[i] - Z95 * se[i];
@@ -777,9 +663,9 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         k = o->scale / log(o->base);
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned c = D.comp[i];
-                size_t size = D.cstart[c + 1] - D.cstart[c];
-                bool anch = o->anchor >= 0 && D.comp[o->anchor] == c;
+                unsigned c = D.C.comp[i];
+                size_t size = D.C.cstart[c + 1] - D.C.cstart[c];
+                bool anch = o->anchor >= 0 && D.C.comp[o->anchor] == c;
                 double base = anch ? o->anchor_rating : o->init;
                 double tied =
                     o->ties == RANK_TIES_EXCLUDE
@@ -826,7 +712,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                         goto out;
                 }
         }
-        res.components = D.ncomp;
+        res.components = D.C.ncomp;
         if (!res.converged)
                 seterr(err, errlen,
                        "did not converge (%u Newton iterations, %u of %u rounds failed)",
