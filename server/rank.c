@@ -15,6 +15,7 @@
 #include "rank.h"
 
 #include "components.h"
+#include "fit.h"
 #include "numeric.h"
 #include "rng.h"
 
@@ -72,19 +73,6 @@ struct work {
         size_t *stack;       /* graph search, n */
         unsigned char *seen; /* graph search, n */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) PREFD_PRINTF(3, 4);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
 
 /* ---- sampling (the generator is rng.h): Poisson (PTRS / inversion), alias ---- */
 
@@ -542,15 +530,6 @@ static void step_apply(const struct prob *P, const struct layout *L, double *x, 
                 x[P->n] += step * d[L->didx];
 }
 
-static double max_abs(const double *v, size_t m)
-{
-        double r = 0;
-
-        for (size_t i = 0; i < m; i++)
-                r = MAX(r, fabs(v[i]));
-        return r;
-}
-
 /* Newton's method with backtracking on the log-posterior, from x. Returns true on convergence;
  * x always ends finite (the last accepted point). */
 static bool newton(const struct prob *P, const double *w, const double *l, const double *t,
@@ -574,7 +553,7 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
                         break;
                 memcpy(W->d, W->g, m * sizeof *W->d);
                 num_chol_solve(W->h, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax))
                         break;
                 if (dmax < FIT_TOL) {
@@ -594,7 +573,7 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
                                 it++;
                                 grad_fast(P, w, l, t, L, x, W->d, W->s);
                                 num_chol_solve(W->h, m, W->d);
-                                dnext = max_abs(W->d, m);
+                                dnext = fit_max_abs(W->d, m);
                                 if (!isfinite(dnext) || dnext > 0.25 * dmax)
                                         break;
                                 dmax = dnext;
@@ -647,7 +626,7 @@ static bool chord(const struct prob *P, const double *w, const double *l, const 
 
                 grad_fast(P, w, l, t, L, x, W->d, W->s);
                 num_chol_solve(lo, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return false;
                 step_apply(P, L, x, W->d, 1);
@@ -1033,7 +1012,7 @@ static int chord_half(struct boot_thread *T, double *x)
                 if (!grad_half(T, x))
                         return -1;
                 num_chol_solve(B->lo0, m, T->g);
-                dmax = max_abs(T->g, m);
+                dmax = fit_max_abs(T->g, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return 0;
                 step_apply(B->P, L, x, T->g, 1);
@@ -1404,7 +1383,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
         B->reps = calloc((size_t)o->rounds * n, sizeof *B->reps);
         if (!T || !col || !B->reps || boot_prepare(B) < 0 || cert_build(B) < 0 ||
             half_prepare(B) < 0) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (unsigned k = 0; k < nt; k++) {
@@ -1421,7 +1400,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
                 T[k].s = T[k].g + n + 2;
                 if (!T[k].w || !T[k].x || !T[k].y || !T[k].g ||
                     layout_init(&T[k].L, n, P->C.ncomp) < 0 || work_init(&T[k].W, n) < 0) {
-                        seterr(err, errlen, "out of memory");
+                        fit_seterr(err, errlen, "out of memory");
                         goto out;
                 }
         }
@@ -1895,12 +1874,12 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
         P->n = n;
         P->ties = o->ties;
         if (npairs > 0 && !pairs) {
-                seterr(err, errlen, "pairs is NULL");
+                fit_seterr(err, errlen, "pairs is NULL");
                 goto out;
         }
         ag = calloc(npairs + 1, sizeof *ag);
         if (!ag) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t i = 0; i < npairs; i++) {
@@ -1909,18 +1888,18 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 struct rank_model *ma, *mb;
 
                 if (q->a >= n || q->b >= n) {
-                        seterr(err, errlen, "pair %zu: model index %u out of range (n = %zu)", i,
-                               q->a >= n ? q->a : q->b, n);
+                        fit_seterr(err, errlen, "pair %zu: model index %u out of range (n = %zu)",
+                                   i, q->a >= n ? q->a : q->b, n);
                         goto out;
                 }
                 if (q->a == q->b) {
-                        seterr(err, errlen, "pair %zu compares model %u with itself", i, q->a);
+                        fit_seterr(err, errlen, "pair %zu compares model %u with itself", i, q->a);
                         goto out;
                 }
                 for (int k = 0; k < 4; k++) {
                         if (!isfinite(v[k]) || v[k] < 0) {
-                                seterr(err, errlen, "pair %zu: count %g is negative or not finite",
-                                       i, v[k]);
+                                fit_seterr(err, errlen,
+                                           "pair %zu: count %g is negative or not finite", i, v[k]);
                                 goto out;
                         }
                 }
@@ -1950,7 +1929,7 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 na++;
         }
         if (sort_agg(ag, na, n) < 0) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t i = 0; i < na; i++) {
@@ -1976,14 +1955,14 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
         mtotal = calloc(n, sizeof *mtotal);
         if (!P->pa || !P->pb || !P->w || !P->l || !P->t || !P->adj_start || !P->adj || !P->cref ||
             !P->ctotal || !fill || !mtotal) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t p = 0; p < np; p++) {
                 double tot = ag[p].w + ag[p].l + ag[p].t;
 
                 if (!isfinite(tot)) {
-                        seterr(err, errlen, "counts too large");
+                        fit_seterr(err, errlen, "counts too large");
                         goto out;
                 }
                 P->pa[p] = ag[p].a;
@@ -2003,7 +1982,7 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 P->adj[P->adj_start[P->pb[p]] + fill[P->pb[p]]++] = p;
         }
         if (components_build(&P->C, n, P->pa, P->pb, np, o->anchor) != 0) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         /* reference: the member with the most counted outcomes (best conditioned) */
@@ -2028,42 +2007,43 @@ out:
         return rc;
 }
 
-static int check_opts(size_t n, const struct rank_opts *o, char *err, size_t errlen)
+int rank_opts_check(size_t n, const struct rank_opts *o, char *err, size_t errlen)
 {
         if (n == 0 || n > RANK_MODELS_MAX) {
-                seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
+                fit_seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
                 return -1;
         }
         if ((unsigned)o->ties > RANK_TIES_EXCLUDE) {
-                seterr(err, errlen, "unknown ties mode %d", (int)o->ties);
+                fit_seterr(err, errlen, "unknown ties mode %d", (int)o->ties);
                 return -1;
         }
         if ((unsigned)o->both_bad > RANK_BOTH_BAD_EXCLUDE) {
-                seterr(err, errlen, "unknown both_bad mode %d", (int)o->both_bad);
+                fit_seterr(err, errlen, "unknown both_bad mode %d", (int)o->both_bad);
                 return -1;
         }
         if ((unsigned)o->ci > RANK_CI_NONE) {
-                seterr(err, errlen, "unknown ci mode %d", (int)o->ci);
+                fit_seterr(err, errlen, "unknown ci mode %d", (int)o->ci);
                 return -1;
         }
         if (o->anchor < -1 || (o->anchor >= 0 && (size_t)o->anchor >= n)) {
-                seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
+                fit_seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
                 return -1;
         }
         if (!isfinite(o->scale) || !(o->scale > 0) || !isfinite(o->base) || !(o->base > 1) ||
             !isfinite(o->init) || !isfinite(o->anchor_rating)) {
-                seterr(err, errlen, "scale must be > 0, base > 1, init and anchor_rating finite");
+                fit_seterr(err, errlen,
+                           "scale must be > 0, base > 1, init and anchor_rating finite");
                 return -1;
         }
         if (o->ci == RANK_CI_BOOTSTRAP) {
                 if (o->rounds < RANK_ROUNDS_MIN || o->rounds > RANK_ROUNDS_MAX) {
-                        seterr(err, errlen, "rounds %u not in %d..%d", o->rounds, RANK_ROUNDS_MIN,
-                               RANK_ROUNDS_MAX);
+                        fit_seterr(err, errlen, "rounds %u not in %d..%d", o->rounds,
+                                   RANK_ROUNDS_MIN, RANK_ROUNDS_MAX);
                         return -1;
                 }
                 if (o->threads < 1 || o->threads > RANK_THREADS_MAX) {
-                        seterr(err, errlen, "threads %u not in 1..%d", o->threads,
-                               RANK_THREADS_MAX);
+                        fit_seterr(err, errlen, "threads %u not in 1..%d", o->threads,
+                                   RANK_THREADS_MAX);
                         return -1;
                 }
         }
@@ -2139,7 +2119,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         if (err && errlen > 0)
                 err[0] = '\0';
         if (!out) {
-                seterr(err, errlen, "out is NULL");
+                fit_seterr(err, errlen, "out is NULL");
                 return -1;
         }
         memset(out, 0, sizeof *out);
@@ -2147,13 +2127,13 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 rank_opts_default(&def);
                 o = &def;
         }
-        if (check_opts(n, o, err, errlen) < 0)
+        if (rank_opts_check(n, o, err, errlen) < 0)
                 return -1;
         res.n = n;
         res.ties = o->ties;
         res.models = calloc(n, sizeof *res.models);
         if (!res.models) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         if (prob_build(&P, n, pairs, npairs, o, &res, err, errlen) < 0)
@@ -2296,8 +2276,8 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 struct boot B;
 
                 if (!(res.counted < 1e15)) {
-                        seterr(err, errlen, "too many outcomes (%g) for the bootstrap",
-                               res.counted);
+                        fit_seterr(err, errlen, "too many outcomes (%g) for the bootstrap",
+                                   res.counted);
                         goto out;
                 }
                 memset(&B, 0, sizeof B);
@@ -2326,27 +2306,27 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 md->rank = 1 + above;
                 if (!isfinite(md->theta) || !isfinite(md->rating) || !isfinite(md->ci_low) ||
                     !isfinite(md->ci_high) || !isfinite(md->se) || !isfinite(md->se_model)) {
-                        seterr(err, errlen, "numerical failure (model %zu)", i);
+                        fit_seterr(err, errlen, "numerical failure (model %zu)", i);
                         goto out;
                 }
         }
         if (!isfinite(res.loglik) || !isfinite(res.tie_strength)) {
-                seterr(err, errlen, "numerical failure");
+                fit_seterr(err, errlen, "numerical failure");
                 goto out;
         }
         res.components = P.C.ncomp;
         if (!res.converged && res.rounds_failed > 0)
-                seterr(err, errlen, "did not converge: %u of %u bootstrap rounds failed",
-                       res.rounds_failed, res.rounds);
+                fit_seterr(err, errlen, "did not converge: %u of %u bootstrap rounds failed",
+                           res.rounds_failed, res.rounds);
         else if (!res.converged)
-                seterr(err, errlen, "did not converge (stopped after %u Newton iterations)",
-                       res.iterations);
+                fit_seterr(err, errlen, "did not converge (stopped after %u Newton iterations)",
+                           res.iterations);
         *out = res;
         memset(&res, 0, sizeof res);
         rc = 0;
         goto out;
 oom:
-        seterr(err, errlen, "out of memory");
+        fit_seterr(err, errlen, "out of memory");
 out:
         rank_result_fini(&res);
         prob_free(&P);

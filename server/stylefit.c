@@ -10,6 +10,7 @@
 #include "stylefit.h"
 
 #include "components.h"
+#include "fit.h"
 #include "numeric.h"
 #include "rng.h"
 
@@ -40,19 +41,6 @@ struct data {
         double lam_theta;    /* STYLEFIT_L2 / ln(base)^2 */
         struct components C; /* of the counted votes' graph, with the anchor or -1 */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) PREFD_PRINTF(3, 4);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
 
 /* ---- the objective ---- */
 
@@ -175,15 +163,6 @@ static int work_init(struct work *W, size_t m)
         return 0;
 }
 
-static double max_abs(const double *v, size_t m)
-{
-        double r = 0;
-
-        for (size_t i = 0; i < m; i++)
-                r = MAX(r, fabs(v[i]));
-        return r;
-}
-
 /* Newton's method with backtracking from x; true on convergence, x always finite. */
 static bool newton(const struct data *D, const double *cnt, double *x, struct work *W,
                    unsigned *iters)
@@ -201,7 +180,7 @@ static bool newton(const struct data *D, const double *cnt, double *x, struct wo
                         break;
                 memcpy(W->d, W->g, m * sizeof *W->d);
                 num_chol_solve(W->h, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax))
                         break;
                 if (dmax < FIT_TOL) {
@@ -265,7 +244,7 @@ static bool chord(const struct data *D, const double *cnt, double *x, const doub
 
                 gradient(D, cnt, x, W->d);
                 num_chol_solve(lo, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return false;
                 num_axpy(x, 1, W->d, m);
@@ -425,7 +404,7 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
         D->w = calloc(nv + 1, sizeof *D->w);
         d = calloc(K * nv + 1, sizeof *d);
         if (!D->a || !D->b || !D->y || !D->w || !d) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t v = 0; v < nv; v++) {
@@ -434,20 +413,20 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
                 bool tie;
 
                 if (q->a >= n || q->b >= n || q->a == q->b) {
-                        seterr(err, errlen, "vote %zu: models %u and %u invalid (n = %zu)", v, q->a,
-                               q->b, n);
+                        fit_seterr(err, errlen, "vote %zu: models %u and %u invalid (n = %zu)", v,
+                                   q->a, q->b, n);
                         goto out;
                 }
                 if (!isfinite(q->weight) || !(q->weight > 0) || q->outcome > STYLEFIT_BOTH_BAD) {
-                        seterr(err, errlen, "vote %zu: weight %g or outcome %u invalid", v,
-                               (double)q->weight, q->outcome);
+                        fit_seterr(err, errlen, "vote %zu: weight %g or outcome %u invalid", v,
+                                   (double)q->weight, q->outcome);
                         goto out;
                 }
                 for (int j = 0; j < K; j++) {
                         if (!isfinite(q->fa[j]) || !isfinite(q->fb[j]) || q->fa[j] < 0 ||
                             q->fb[j] < 0) {
-                                seterr(err, errlen, "vote %zu: feature %d not finite and >= 0", v,
-                                       j);
+                                fit_seterr(err, errlen, "vote %zu: feature %d not finite and >= 0",
+                                           v, j);
                                 goto out;
                         }
                 }
@@ -501,7 +480,7 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
         }
         D->z = calloc(kept * D->k + 1, sizeof *D->z);
         if (!D->z) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t v = 0; v < kept; v++)
@@ -511,7 +490,7 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
                         D->z[v * D->k + j] = (d[v * K + (size_t)f] - coef[f].mean) / coef[f].sd;
                 }
         if (components_build(&D->C, D->n, D->a, D->b, D->nv, o->anchor) != 0) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         rc = 0;
@@ -520,33 +499,13 @@ out:
         return rc;
 }
 
+/* rank.c's checks, and the tie modes style control has. */
 static int check_opts(size_t n, const struct rank_opts *o, char *err, size_t errlen)
 {
-        if (n == 0 || n > RANK_MODELS_MAX) {
-                seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
+        if (rank_opts_check(n, o, err, errlen) < 0)
                 return -1;
-        }
         if (o->ties != RANK_TIES_HALF && o->ties != RANK_TIES_EXCLUDE) {
-                seterr(err, errlen, "style control counts ties half or excludes them");
-                return -1;
-        }
-        if ((unsigned)o->both_bad > RANK_BOTH_BAD_EXCLUDE || (unsigned)o->ci > RANK_CI_NONE) {
-                seterr(err, errlen, "unknown both_bad or ci mode");
-                return -1;
-        }
-        if (o->anchor < -1 || (o->anchor >= 0 && (size_t)o->anchor >= n)) {
-                seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
-                return -1;
-        }
-        if (!isfinite(o->scale) || !(o->scale > 0) || !isfinite(o->base) || !(o->base > 1) ||
-            !isfinite(o->init) || !isfinite(o->anchor_rating)) {
-                seterr(err, errlen, "scale must be > 0, base > 1, init and anchor_rating finite");
-                return -1;
-        }
-        if (o->ci == RANK_CI_BOOTSTRAP &&
-            (o->rounds < RANK_ROUNDS_MIN || o->rounds > RANK_ROUNDS_MAX || o->threads < 1 ||
-             o->threads > RANK_THREADS_MAX)) {
-                seterr(err, errlen, "rounds %u or threads %u out of range", o->rounds, o->threads);
+                fit_seterr(err, errlen, "style control counts ties half or excludes them");
                 return -1;
         }
         return 0;
@@ -575,7 +534,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         if (err && errlen > 0)
                 err[0] = '\0';
         if (!out || !coef) {
-                seterr(err, errlen, "out or coef is NULL");
+                fit_seterr(err, errlen, "out or coef is NULL");
                 return -1;
         }
         memset(out, 0, sizeof *out);
@@ -587,7 +546,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         if (check_opts(n, o, err, errlen) < 0)
                 return -1;
         if (nv > 0 && !votes) {
-                seterr(err, errlen, "votes is NULL");
+                fit_seterr(err, errlen, "votes is NULL");
                 return -1;
         }
         res.n = n;
@@ -708,21 +667,21 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                 md->rank = 1 + above;
                 if (!isfinite(md->rating) || !isfinite(md->ci_low) || !isfinite(md->ci_high) ||
                     !isfinite(md->se)) {
-                        seterr(err, errlen, "numerical failure (model %zu)", i);
+                        fit_seterr(err, errlen, "numerical failure (model %zu)", i);
                         goto out;
                 }
         }
         res.components = D.C.ncomp;
         if (!res.converged)
-                seterr(err, errlen,
-                       "did not converge (%u Newton iterations, %u of %u rounds failed)",
-                       res.iterations, res.rounds_failed, res.rounds);
+                fit_seterr(err, errlen,
+                           "did not converge (%u Newton iterations, %u of %u rounds failed)",
+                           res.iterations, res.rounds_failed, res.rounds);
         *out = res;
         memset(&res, 0, sizeof res);
         rc = 0;
         goto out;
 oom:
-        seterr(err, errlen, "out of memory");
+        fit_seterr(err, errlen, "out of memory");
 out:
         rank_result_fini(&res);
         data_free(&D);
