@@ -20,8 +20,6 @@
 #include "rng.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -897,8 +895,6 @@ struct boot_thread {
         const struct boot *B;
         unsigned r0, r1; /* rounds [r0, r1) */
         unsigned prior, failed;
-        pthread_t tid;
-        bool started;
         double *w, *l, *t;    /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
         double ties, decided; /* the resample's counted ties and decided outcomes */
         double *y, *na;       /* half-tie model: per pair, a's score w + t / 2 and w + l + t */
@@ -1067,13 +1063,12 @@ static void boot_round(struct boot_thread *T, unsigned round)
                 row[i] = B->base[i] + B->k * T->x[i];
 }
 
-static void *boot_main(void *arg)
+static void boot_main(void *arg)
 {
         struct boot_thread *T = arg;
 
         for (unsigned r = T->r0; r < T->r1; r++)
                 boot_round(T, r);
-        return NULL;
 }
 
 static void work_free(struct work *W)
@@ -1404,16 +1399,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
                         goto out;
                 }
         }
-        /* Thread 0's share runs here; a thread that cannot start runs here afterwards. */
-        for (unsigned k = 1; k < nt; k++)
-                T[k].started = pthread_create(&T[k].tid, NULL, boot_main, &T[k]) == 0;
-        boot_main(&T[0]);
-        for (unsigned k = 1; k < nt; k++) {
-                if (T[k].started)
-                        pthread_join(T[k].tid, NULL);
-                else
-                        boot_main(&T[k]);
-        }
+        fit_parallel(T, nt, sizeof(*T), boot_main);
         res->rounds = o->rounds;
         for (unsigned k = 0; k < nt; k++) {
                 res->rounds_prior += T[k].prior;
@@ -1478,8 +1464,6 @@ struct frag {
 struct frag_thread {
         const struct frag *F;
         size_t k0, k1; /* positions [k0, k1) of order whose flip with the next one is computed */
-        pthread_t tid;
-        bool started;
         bool oom;
         double *w;         /* counts after removal: 3 np (l = w + np, t = w + 2 np) */
         double *x;         /* n + 1 */
@@ -1706,7 +1690,7 @@ static void flip_one(struct frag_thread *T, size_t i, size_t j, struct rank_flip
         }
 }
 
-static void *frag_main(void *arg)
+static void frag_main(void *arg)
 {
         struct frag_thread *T = arg;
         const struct frag *F = T->F;
@@ -1717,7 +1701,6 @@ static void *frag_main(void *arg)
                 if (F->P->C.comp[i] == F->P->C.comp[j])
                         flip_one(T, i, j, &F->flips[i]);
         }
-        return NULL;
 }
 
 struct frag_key {
@@ -1787,15 +1770,7 @@ static int fragility(const struct prob *P, const struct layout *L0, const double
                     layout_init(&T[k].L, n, P->C.ncomp) < 0 || work_init(&T[k].W, n) < 0)
                         goto out;
         }
-        for (unsigned k = 1; k < nt; k++)
-                T[k].started = pthread_create(&T[k].tid, NULL, frag_main, &T[k]) == 0;
-        frag_main(&T[0]);
-        for (unsigned k = 1; k < nt; k++) {
-                if (T[k].started)
-                        pthread_join(T[k].tid, NULL);
-                else
-                        frag_main(&T[k]);
-        }
+        fit_parallel(T, nt, sizeof(*T), frag_main);
         rc = 0;
         for (unsigned k = 0; k < nt; k++)
                 if (T[k].oom)
@@ -2251,16 +2226,9 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 md->ci_high = md->rating + Z95 * md->se;
                 md->component = c;
                 md->n = md->wins + md->losses + md->ties + md->both_bad;
-                if (size <= 1)
-                        md->flags |= RANK_FLAG_ISOLATED;
-                else if (!(won > 0))
-                        md->flags |= RANK_FLAG_NO_WINS;
-                else if (!(lost > 0))
-                        md->flags |= RANK_FLAG_NO_LOSSES;
+                md->flags |= fit_model_flags(size, won, lost, o->anchor, i);
                 if (L.cprior[c])
                         md->flags |= RANK_FLAG_PRIOR;
-                if (o->anchor >= 0 && (size_t)o->anchor == i)
-                        md->flags |= RANK_FLAG_ANCHOR;
         }
 
         if (o->robustness && have_lo && fragility(&P, &L, xs, lo, o->threads, &res) < 0)
@@ -2295,15 +2263,10 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         }
 
         /* ranks, and a last guard: everything finite */
+        fit_rank_models(res.models, n);
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned above = 0;
 
-                for (size_t j = 0; j < n; j++)
-                        if (res.models[j].component == md->component &&
-                            res.models[j].ci_low > md->ci_high)
-                                above++;
-                md->rank = 1 + above;
                 if (!isfinite(md->theta) || !isfinite(md->rating) || !isfinite(md->ci_low) ||
                     !isfinite(md->ci_high) || !isfinite(md->se) || !isfinite(md->se_model)) {
                         fit_seterr(err, errlen, "numerical failure (model %zu)", i);

@@ -15,8 +15,6 @@
 #include "rng.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,8 +266,6 @@ struct boot_thread {
         const struct boot *B;
         unsigned r0, r1;
         unsigned failed;
-        pthread_t tid;
-        bool started;
         double *cnt; /* nv: how often each vote was drawn */
         double *x;   /* m */
         struct work W;
@@ -300,13 +296,12 @@ static void boot_round(struct boot_thread *T, unsigned round)
         memcpy(B->reps + (size_t)round * m, T->x, m * sizeof *T->x);
 }
 
-static void *boot_main(void *arg)
+static void boot_main(void *arg)
 {
         struct boot_thread *T = arg;
 
         for (unsigned r = T->r0; r < T->r1; r++)
                 boot_round(T, r);
-        return NULL;
 }
 
 /* Runs the rounds; percentiles and sds of the gauged parameters into low, high, se (m each). */
@@ -332,15 +327,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, double *low, dou
                 if (!T[t].cnt || !T[t].x || work_init(&T[t].W, m) < 0)
                         goto out;
         }
-        for (unsigned t = 1; t < nt; t++)
-                T[t].started = pthread_create(&T[t].tid, NULL, boot_main, &T[t]) == 0;
-        boot_main(&T[0]);
-        for (unsigned t = 1; t < nt; t++) {
-                if (T[t].started)
-                        pthread_join(T[t].tid, NULL);
-                else
-                        boot_main(&T[t]);
-        }
+        fit_parallel(T, nt, sizeof(*T), boot_main);
         *failed = 0;
         for (unsigned t = 0; t < nt; t++)
                 *failed += T[t].failed;
@@ -639,14 +626,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                 md->se = k * se[i];
                 md->component = c;
                 md->n = md->wins + md->losses + md->ties + md->both_bad;
-                if (size <= 1)
-                        md->flags |= RANK_FLAG_ISOLATED;
-                else if (!(won > 0))
-                        md->flags |= RANK_FLAG_NO_WINS;
-                else if (!(lost > 0))
-                        md->flags |= RANK_FLAG_NO_LOSSES;
-                if (o->anchor >= 0 && (size_t)o->anchor == i)
-                        md->flags |= RANK_FLAG_ANCHOR;
+                md->flags |= fit_model_flags(size, won, lost, o->anchor, i);
         }
         for (size_t j = 0; j < D.k; j++) {
                 struct stylefit_coef *cf = &coef[D.feat[j]];
@@ -656,15 +636,10 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                 cf->ci_high = high[n + j];
                 cf->se = se[n + j];
         }
+        fit_rank_models(res.models, n);
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned above = 0;
 
-                for (size_t j = 0; j < n; j++)
-                        if (res.models[j].component == md->component &&
-                            res.models[j].ci_low > md->ci_high)
-                                above++;
-                md->rank = 1 + above;
                 if (!isfinite(md->rating) || !isfinite(md->ci_low) || !isfinite(md->ci_high) ||
                     !isfinite(md->se)) {
                         fit_seterr(err, errlen, "numerical failure (model %zu)", i);
