@@ -18,10 +18,12 @@
  * (p near 0 or 1) or one already measured well gains little.
  *
  * Unknown pairs: when a and b lie in different components (or one is isolated) no contrast joins
- * them yet, and the vote would make the ranking comparable there: g_ab is the largest gain found
- * (1 when there is none).
+ * them yet: g_ab is the gain of a first vote under the fit's prior (rank.h: each theta of variance
+ * 1 / RANK_PRIOR_PRECISION, p = 1/2, the pair its own contrast: 16.7), or the largest known gain
+ * when that is more. So a pair never voted on comes first.
  *
- * Weights: w_ab = (1 - floor) g_ab^power / sum g^power + floor / npairs, so every pair keeps at
+ * Weights: w_ab = (1 - floor) g_ab^power / sum g^power + floor / npairs (power > 1 sharpens the
+ * rule towards the best pairs; the benchmark chose it), so every pair keeps at
  * least floor / npairs of the picks (the coverage floor) and the weights sum to 1.
  *
  * Cost: O(m^2) to prepare plus O(m) per pair, O(m^3) for all pairs of m models (250 models: about

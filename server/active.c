@@ -79,13 +79,21 @@ int active_weights(const struct rank_result *fit, const struct active_pair *pair
                 if (w[i] > gmax)
                         gmax = w[i];
         }
-        if (!(gmax > 0))
-                gmax = 1;
+        /* An unknown pair: the first vote's gain under the prior (each theta of variance
+         * 1 / RANK_PRIOR_PRECISION, p = 1/2, the pair its own adjacent contrast), at least the
+         * largest known gain. */
+        double v0 = 2 / RANK_PRIOR_PRECISION, unknown = 0.25 * v0 * v0 / (1 + 0.25 * v0);
+        if (unknown < gmax)
+                unknown = gmax;
+        bool any_unknown = false;
+        for (size_t i = 0; i < npairs; i++)
+                any_unknown |= w[i] < 0;
+        double top = any_unknown || !(gmax > 0) ? unknown : gmax; /* the largest gain */
         double sum = 0;
         for (size_t i = 0; i < npairs; i++) {
                 if (w[i] < 0)
-                        w[i] = gmax;
-                w[i] = pow(w[i] / gmax, power);
+                        w[i] = unknown;
+                w[i] = pow(w[i] / top, power);
                 sum += w[i];
         }
         for (size_t i = 0; i < npairs; i++)
