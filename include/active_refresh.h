@@ -7,7 +7,8 @@
  * comparisons (one query), its counted votes from the vote index (tally_sync, tally_count: every
  * vote, no filter), the fit with covariance and active_weights() on a worker thread, and the
  * weights written by prefd_pair_weights_save. A project whose counted votes did not change since
- * this process last wrote its weights is skipped. Nothing of this runs on a request's path.
+ * this process last wrote its weights (and whose pairs did not change) is skipped. Nothing of this
+ * runs on a request's path.
  *
  * Several processes (issue 15's nodes) refresh the same projects: the save function lets one of
  * them write at a time and skips a refresh from no more votes than the stored one, and any

@@ -46,8 +46,9 @@ struct active_refresh {
         int64_t *projects; /* this cycle's */
         size_t nprojects, next;
         struct job job;
-        struct u64map written; /* project -> index into votes_written + 1 */
+        struct u64map written; /* project -> index into votes_written, pairs_written */
         double *votes_written;
+        size_t *pairs_written;
         size_t nwritten;
 };
 
@@ -127,20 +128,27 @@ static char *array_text(const int64_t *iv, const double *dv, size_t n)
         return buf_take(&b);
 }
 
-static void remember(struct active_refresh *a, int64_t project, double votes)
+/* What this process last wrote for a project: its counted votes and candidate pairs. */
+static void remember(struct active_refresh *a, int64_t project, double votes, size_t pairs)
 {
         uint32_t k;
         if (u64map_get(&a->written, (uint64_t)project, &k)) {
                 a->votes_written[k] = votes;
+                a->pairs_written[k] = pairs;
                 return;
         }
         double *v = realloc(a->votes_written, (a->nwritten + 1) * sizeof(*v));
         if (!v)
                 return;
         a->votes_written = v;
+        size_t *p = realloc(a->pairs_written, (a->nwritten + 1) * sizeof(*p));
+        if (!p)
+                return;
+        a->pairs_written = p;
         if (u64map_put(&a->written, (uint64_t)project, (uint32_t)a->nwritten) != 0)
                 return;
-        v[a->nwritten++] = votes;
+        v[a->nwritten] = votes;
+        p[a->nwritten++] = pairs;
 }
 
 static void saved(const struct db_res *res, void *arg)
@@ -151,7 +159,7 @@ static void saved(const struct db_res *res, void *arg)
                          (long long)a->job.project, LOGQ(db_res_message(res)));
         } else {
                 bool wrote = db_res_nrows(res) > 0 && db_res_bool(res, 0, 0);
-                remember(a, a->job.project, a->job.votes);
+                remember(a, a->job.project, a->job.votes, a->job.npairs);
                 log_debug(NULL, "msg=active_weights project=%lld pairs=%zu votes=%.0f wrote=%d",
                           (long long)a->job.project, a->job.npairs, a->job.votes, (int)wrote);
         }
@@ -202,8 +210,8 @@ static void synced(int status, const char *message, void *arg)
         for (size_t i = 0; i < ntp; i++)
                 j->votes += tp[i].lo_wins + tp[i].hi_wins + tp[i].ties + tp[i].both_bad;
         uint32_t k;
-        if (j->votes <= 0 ||
-            (u64map_get(&a->written, (uint64_t)j->project, &k) && a->votes_written[k] == j->votes))
+        if (j->votes <= 0 || (u64map_get(&a->written, (uint64_t)j->project, &k) &&
+                              a->votes_written[k] == j->votes && a->pairs_written[k] == j->npairs))
                 goto skip;
         /* the models: those of the candidate pairs and of the votes */
         size_t cap = 2 * (j->npairs + ntp);
@@ -345,5 +353,6 @@ void active_refresh_free(struct active_refresh *a)
         free(a->projects);
         u64map_fini(&a->written);
         free(a->votes_written);
+        free(a->pairs_written);
         free(a);
 }

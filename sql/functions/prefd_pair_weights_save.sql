@@ -1,7 +1,8 @@
 -- Stores a project's active-sampling weights (server/active_refresh.c): p_lo, p_hi the model
 -- pairs, p_weight their shares (summing to 1), computed from p_votes counted votes. Every prefd
 -- process refreshes; the first to take the project's lock writes, the others (and a refresh
--- from no more votes than the stored one, within a minute of it) leave the rows as they are.
+-- from no more votes and the same number of pairs as the stored one, within a minute of it)
+-- leave the rows as they are.
 -- Returns whether it wrote.
 CREATE FUNCTION prefd_pair_weights_save(p_project bigint, p_votes double precision, p_lo bigint[],
                                         p_hi bigint[], p_weight double precision[])
@@ -13,7 +14,8 @@ BEGIN
     RETURN false;
   END IF;
   SELECT * INTO st FROM pair_weights_state WHERE project_id = p_project;
-  IF FOUND AND st.votes >= p_votes AND st.computed_at > now() - interval '1 minute' THEN
+  IF FOUND AND st.votes >= p_votes AND st.computed_at > now() - interval '1 minute'
+     AND (SELECT count(*) FROM pair_weights w WHERE w.project_id = p_project) = cardinality(p_lo) THEN
     RETURN false;
   END IF;
   DELETE FROM pair_weights WHERE project_id = p_project;

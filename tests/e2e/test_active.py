@@ -5,7 +5,8 @@ and keeps every promise of `next` (no comparison twice, the overlap, control pai
 import json
 import time
 
-from prefdtest import Client, PrefdCase, parallel, psql
+from prefdtest import PrefdCase, parallel, psql
+from test_prefctl import run_ctl
 
 
 def pairs(prefix, a, b, n):
@@ -77,6 +78,32 @@ class ActiveTest(PrefdCase):
         # raters do not see it
         rater = self.user("v-rater")
         self.assertNotIn("schedule", rater.get("/api/v1/projects/v3").json)
+
+    def test_prefctl(self):
+        self.project("ctl-s")
+        r = run_ctl(self.server.url, self.admin_token, "projects", "update", "ctl-s", "--schedule", "active")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.admin.get("/api/v1/projects/ctl-s").json["schedule"], "active")
+        r = run_ctl(self.server.url, self.admin_token, "projects", "update", "ctl-s", "--schedule", "sometimes")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("schedule", r.stderr)
+        self.assertEqual(self.admin.get("/api/v1/projects/ctl-s").json["schedule"], "active")
+
+    def test_new_pair_joins(self):
+        """A pair uploaded after the weights were computed, with no votes, gets weights at the
+        next refresh (the votes did not change, the pairs did)."""
+        pid = self.setup_project("join", "active")
+        self.wait_weights(pid, 300)
+        r = self.upload("join", pairs("ef", "E", "F", 5))
+        self.assertEqual(r.status, 200, r)
+        deadline = time.time() + 20
+        rows = []
+        while time.time() < deadline and not rows:
+            rows = psql(self.db, "SELECT w.weight FROM pair_weights w JOIN models m ON m.id = w.model_lo "
+                                 "WHERE w.project_id = %s AND m.name IN ('E', 'F')" % pid)
+            time.sleep(0.1)
+        self.assertTrue(rows, "the new pair got no weight")
+        self.assertGreater(float(rows[0][0]), 0.3)
 
     def test_coverage_takes_turns(self):
         """The default schedule: the two pairs take turns, whatever the votes say."""
