@@ -28,9 +28,11 @@ static const char *const project_fields[] = { "slug",
                                               "status",
                                               "qc_min_seconds",
                                               "qc_min_gold_accuracy",
+                                              "schedule",
                                               NULL };
 static const char *const outcome_names[] = { "a", "b", "tie", "both_bad", NULL };
 static const char *const rationale_names[] = { "off", "optional", "required", NULL };
+static const char *const schedule_names[] = { "coverage", "active", NULL };
 static const char *const status_names[] = { "active", "paused", "closed", NULL };
 
 static bool valid_slug(const char *s)
@@ -93,6 +95,7 @@ static bool validate_fields(struct req *r, bool create)
         jv_number(&v, "qc_min_seconds", JV_OPTIONAL, 0, 3600, &d);
         jv_number(&v, "qc_min_gold_accuracy", JV_OPTIONAL, 0, 1, &d);
         jv_enum(&v, "status", JV_OPTIONAL, status_names);
+        jv_enum(&v, "schedule", JV_OPTIONAL, schedule_names);
         json_t *raters = json_object_get(r->json, "raters");
         if (raters && !(json_is_string(raters) && strcmp(json_string_value(raters), "all") == 0))
                 jv_string_array(&v, "raters", JV_OPTIONAL, 10000, false, 64);
