@@ -964,7 +964,7 @@ var toNode = function toNode(tagName) {
   Object.assign(node.style, this.style);
   // Apply attributes
   for (var attr of Object.keys(this.attributes)) {
-    node.setAttribute(attr, this.attributes[attr]);
+    if (attr === "style") node.style.cssText = this.attributes[attr]; else node.setAttribute(attr, this.attributes[attr]);
   }
   // Append the children, also as HTML nodes
   for (var i = 0; i < this.children.length; i++) {
@@ -1253,7 +1253,7 @@ class SvgNode {
     var node = document.createElementNS(svgNS, "svg");
     // Apply attributes
     for (var attr of Object.keys(this.attributes)) {
-      node.setAttribute(attr, this.attributes[attr]);
+      if (attr === "style") node.style.cssText = this.attributes[attr]; else node.setAttribute(attr, this.attributes[attr]);
     }
     for (var i = 0; i < this.children.length; i++) {
       node.appendChild(this.children[i].toNode());
@@ -1309,7 +1309,7 @@ class LineNode {
     var node = document.createElementNS(svgNS, "line");
     // Apply attributes
     for (var attr of Object.keys(this.attributes)) {
-      node.setAttribute(attr, this.attributes[attr]);
+      if (attr === "style") node.style.cssText = this.attributes[attr]; else node.setAttribute(attr, this.attributes[attr]);
     }
     return node;
   }
@@ -5783,7 +5783,7 @@ class MathNode {
     for (var _ref2 of Object.entries(this.attributes)) {
       var attr = _ref2[0];
       var value = _ref2[1];
-      node.setAttribute(attr, value);
+      if (attr === "style") node.style.cssText = value; else node.setAttribute(attr, value);
     }
     if (this.classes.length > 0) {
       node.className = createClass(this.classes);
@@ -16349,7 +16349,7 @@ var renderError = function renderError(error, expression, options) {
   }
   var node = makeSpan(["katex-error"], [new SymbolNode(expression)]);
   node.setAttribute("title", error.toString());
-  node.setAttribute("style", "color:" + options.errorColor);
+  node.style.color = options.errorColor;
   return node;
 };
 /**
