@@ -40,6 +40,18 @@ export function shortcuts(signal, list) {
     dialog.showModal();
     close.focus();
   }
+  // Tab and Shift+Tab cycle inside the overlay (a modal dialog alone lets focus leave for the
+  // browser's own controls)
+  dialog.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Tab') return;
+    const focusable = [...dialog.querySelectorAll('button, [href], [tabindex]:not([tabindex="-1"])')]
+      .filter((el) => !el.disabled && !el.hidden);
+    if (!focusable.length) return;
+    const i = focusable.indexOf(document.activeElement);
+    const next = ev.shiftKey ? (i <= 0 ? focusable.length - 1 : i - 1) : (i + 1) % focusable.length;
+    ev.preventDefault();
+    focusable[next].focus();
+  });
   dialog.addEventListener('close', () => {
     if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus({ preventScroll: true });
     opener = null;
