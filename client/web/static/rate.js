@@ -440,6 +440,11 @@ export async function render(main, ctx) {
       if (signal.aborted) return;
       forgetVote();
       saveDraft(last.key, last.draft); // the flags and rationale come back with the comparison
+      if (!body || !body.assignment) {
+        await loadNext(true);
+        showNotice('info', 'rate.undone');
+        return;
+      }
       show(body.assignment);
       showNotice('info', 'rate.undone');
       ctx.announce('rate.undone');

@@ -1452,6 +1452,21 @@ scenarios.shortcuts = async () => {
   }
 };
 
+/** What Tab reaches from the top of the page (up to n stops): class or id of each focused element. */
+async function tabStops(n) {
+  const { page } = env;
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    await page.keyboard.press('Tab');
+    out.push(await page.evaluate(() => {
+      const e = document.activeElement;
+      return `${e.tagName.toLowerCase()}#${e.id}.${[...e.classList].join('.')}[${e.dataset.show || e.dataset.choice || e.dataset.action || ''}]`;
+    }));
+  }
+  return out;
+}
+
 scenarios.phone = async () => {
   const { page, server } = env;
   await login('rater');
@@ -1479,6 +1494,12 @@ scenarios.phone = async () => {
     }
     const head = await page.$eval('.rate-head', (e) => e.getBoundingClientRect().top);
     check(head >= 0 && head < 5, `progress in view on a phone (${head})`);
+    // every control of the page is reachable with Tab
+    const stops = (await tabStops(40)).join(' ');
+    for (const want of ['.keys-button', '.ab-button[left]', '.ab-button[right]', '.as-written-toggle', 'textarea#rationale',
+      '.choice-a[a]', '.choice-b[b]', '.choice-tie[tie]', '.choice-both_bad[both_bad]', '[skip]']) {
+      check(stops.includes(want), `Tab reaches ${want} (${stops})`);
+    }
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
