@@ -66,6 +66,8 @@ void api_quality_review(struct req *r);
 void api_rating_next(struct req *r);
 void api_rating_vote(struct req *r);
 void api_rating_skip(struct req *r);
+void api_rating_renew(struct req *r);
+void api_rating_undo(struct req *r);
 
 /* api_web.c: the web client's pages and assets */
 void api_web_page(struct req *r);

@@ -72,6 +72,10 @@ static const struct route routes[] = {
           ROUTE_BODY_JSON | ROUTE_CRED_IN_QUERY },
         { REQ_POST, "/api/v1/assignments/{id}/skip", api_rating_skip, ROLES_RATING,
           ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL | ROUTE_CRED_IN_QUERY },
+        { REQ_POST, "/api/v1/assignments/{id}/renew", api_rating_renew, ROLES_RATING,
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
+        { REQ_POST, "/api/v1/votes/{id}/undo", api_rating_undo, ROLES_RATING,
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
 
         /* The web client */
         { REQ_GET, "/", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
