@@ -187,3 +187,46 @@ class RaterSafetyTest(PrefdCase):
         self.assertError(a.post("/api/v1/votes/%d/undo" % vid), 409, "undo_expired")
         self.assertEqual(self.q("SELECT undone_at IS NULL FROM votes WHERE id = %d" % vid), [["t"]])
         self.invariants("late-undo")
+
+    # --- point 4: progress ---
+
+    def test_progress_fresh_project_and_home_cards(self):
+        self.project("fresh", overlap=2)
+        r = self.upload("fresh", items(800, "fr"))
+        self.assertEqual(r.status, 200, r)
+        a, b = self.user("fresh-a"), self.user("fresh-b")
+        mine = {p["slug"]: p for p in a.get("/api/v1/projects").json["items"]}
+        self.assertEqual(mine["fresh"]["progress"], {"done": 0, "remaining": 800})
+        got = a.get("/api/v1/projects/fresh/next").json
+        self.assertEqual(got["progress"], {"done": 0, "remaining": 800})  # "0 done · 800 left"
+        again = a.get("/api/v1/projects/fresh/next").json  # the same one, reloaded
+        self.assertEqual(again["progress"], {"done": 0, "remaining": 800})
+        mine = {p["slug"]: p for p in a.get("/api/v1/projects").json["items"]}
+        self.assertEqual(mine["fresh"]["progress"], {"done": 0, "remaining": 800})
+        self.assertEqual(a.post("/api/v1/assignments/%s/vote" % got["id"], {"choice": "a"}).status, 201)
+        mine = {p["slug"]: p for p in a.get("/api/v1/projects").json["items"]}
+        self.assertEqual(mine["fresh"]["progress"], {"done": 1, "remaining": 799})
+        nxt = a.get("/api/v1/projects/fresh/next").json
+        self.assertEqual(nxt["progress"], {"done": 1, "remaining": 799})
+        theirs = {p["slug"]: p for p in b.get("/api/v1/projects").json["items"]}
+        self.assertEqual(theirs["fresh"]["progress"], {"done": 0, "remaining": 800})
+        staff = {p["slug"]: p for p in self.admin.get("/api/v1/projects").json["items"]}
+        self.assertEqual(staff["fresh"]["progress"], {"done": 0, "remaining": 800})
+
+    # --- point 5: facets ---
+
+    def test_facets(self):
+        self.project("facets")
+        self.upload("facets", items(7, "fa", category=["writing", "coding", "math"], language="en")
+                    + items(2, "fz", language="zh"))
+        r = self.user("facets-r")
+        got = r.get("/api/v1/projects/facets/facets")
+        self.assertEqual(got.status, 200, got)
+        self.assertEqual(got.json, {"categories": ["coding", "math", "writing"], "languages": ["en", "zh"]})
+        self.assertEqual(self.admin.get("/api/v1/projects/facets/facets").json["languages"], ["en", "zh"])
+        self.project("facets-empty")
+        self.assertEqual(self.admin.get("/api/v1/projects/facets-empty/facets").json,
+                         {"categories": [], "languages": []})
+        self.assertError(r.get("/api/v1/projects/nope/facets"), 404, "not_found")
+        self.project("facets-hidden", raters=[])
+        self.assertError(r.get("/api/v1/projects/facets-hidden/facets"), 404, "not_found")
