@@ -12,6 +12,7 @@
 #include "bulk.h"
 #include "config.h"
 #include "crypto.h"
+#include "db.h"
 #include "itemstore.h"
 #include "jsonv.h"
 
@@ -203,4 +204,30 @@ static const struct bulk_kind items = {
 void api_items_upload(struct req *r)
 {
         bulk_run(r, &items);
+}
+
+/* --- GET .../facets --- */
+
+static void facets_read(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
+}
+
+/* Anyone who may see the project: the answer is the same 404 as a missing one otherwise. */
+static const char facets_sql[] = "SELECT prefd_facets(p.id) FROM projects p WHERE p.slug = $1 "
+                                 "AND prefd_may_see(p, $2::bigint, $3::boolean)";
+
+void api_items_facets(struct req *r)
+{
+        char uid[32];
+        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
+        const char *params[] = { req_param(r, 0), uid,
+                                 r->user.role != ROLE_RATER ? "true" : "false" };
+        req_db(r, facets_sql, 3, params, facets_read);
 }
