@@ -91,7 +91,7 @@ const RATE_KEYS = [
 const RENEW_SHARE = 0.25;
 const IDLE_MS = 10 * 60 * 1000;
 const WARN_S = 60;
-const UNDO_SHOWN_MS = 5 * 60 * 1000;
+const UNDO_SHOWN_MS = 120 * 1000; // the server's default PREFD_UNDO_SECONDS; it answers 409 when later
 
 /**
  * The project's guidelines as a collapsible panel (key G): open until the person closes this
