@@ -566,6 +566,7 @@ scenarios.modules = async () => {
       links: render('[ok](https://example.com/x) [bad](javascript:alert(1)) [data](data:text/html,hi) <https://a.example>'),
       html: render('<script>alert(1)</script> <img src=x onerror=alert(1)> & "quotes"'),
       inline: render('snake_case_name and *em* and _em_ and ~~gone~~ and \\*not em\\*'),
+      intraword: render('O(n1*n2) for n1*n2 cells and a*b*c'),
       quote: render('> quoted\n> more'),
     };
   });
@@ -577,6 +578,7 @@ scenarios.modules = async () => {
     '<span class="inert-link">bad</span> <span class="inert-link">data</span> ' +
     '<a href="https://a.example" target="_blank" rel="noopener noreferrer nofollow">https://a.example</a></p>', 'links');
   eq(out.html, '<p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &amp; "quotes"</p>', 'HTML stays text');
+  eq(out.intraword, '<p>O(n1*n2) for n1*n2 cells and a*b*c</p>', 'intraword asterisks stay as written');
   eq(out.inline, '<p>snake_case_name and <em>em</em> and <em>em</em> and <del>gone</del> and *not em*</p>', 'inline');
   eq(out.quote, '<blockquote><p>quoted<br>more</p></blockquote>', 'block quote');
 
