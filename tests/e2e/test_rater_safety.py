@@ -230,3 +230,76 @@ class RaterSafetyTest(PrefdCase):
         self.assertError(r.get("/api/v1/projects/nope/facets"), 404, "not_found")
         self.project("facets-hidden", raters=[])
         self.assertError(r.get("/api/v1/projects/facets-hidden/facets"), 404, "not_found")
+
+    # --- point 1: fidelity, through the API ---
+
+    def test_hostile_texts_render_faithfully(self):
+        self.project("fid", overlap=1, flags=["unsafe"])
+        answer = ('Wrap them in a `<div>` element, e.g. <div class="box">...</div>\n\n'
+                  '<script>alert("x")</script>\n\n'
+                  'Use &amp; for &, O(n1*n2) steps, snake_case_names, $a_1 * b_2$ and $$x*y$$.')
+        self.upload("fid", [{"id": "f1", "prompt": "What is <b>bold</b> & why?", "responses": [
+            {"model": "m1", "text": answer}, {"model": "m2", "text": "plain"}]}])
+        r = self.user("fid-r")
+        a = r.get("/api/v1/projects/fid/next").json
+        side = "left" if a["left"]["text"] == answer else "right"
+        html = a[side]["html"]
+        for frag in ("&lt;div&gt;", "&lt;div class=&quot;box&quot;&gt;...&lt;/div&gt;",
+                     "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;", "&amp;amp; for &amp;",
+                     "O(n1*n2)", "snake_case_names", "$a_1 * b_2$", "$$x*y$$"):
+            self.assertIn(frag, html)
+        self.assertNotIn("<script", html)
+        self.assertNotIn("<div", html)
+        self.assertNotIn("<em>", html)
+        self.assertIn("&lt;b&gt;bold&lt;/b&gt; &amp;", a["prompt"]["html"])
+        flags = {"a": ["unsafe"]} if side == "left" else {"b": ["unsafe"]}
+        self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a", "flags": flags}).status,
+                         201)
+        got = self.admin.get("/api/v1/projects/fid/flags").json["items"]
+        self.assertEqual(len(got), 1)
+        self.assertIn("&lt;div class=&quot;box&quot;&gt;", got[0]["response_html"])
+        self.assertNotIn("<div", got[0]["response_html"])
+
+    # --- point 8: rankings ---
+
+    def test_rankings_filters_csv_and_prefctl(self):
+        self.project("rk", overlap=1)
+        self.upload("rk", items(6, "rk", category=["coding", "writing"]))
+        r = self.user("rk-r")
+        while True:
+            a = r.get("/api/v1/projects/rk/next")
+            if a.status == 204:
+                break
+            self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a.json["id"], {"choice": "a"}).status, 201)
+        base = "/api/v1/projects/rk/leaderboard"
+        bad = self.assertError(self.admin.get(base + "?since=2024-05-02&until=2024-05-01"), 400, "bad_request")
+        self.assertIn("since", bad["error"]["message"])
+        self.assertIn("until", bad["error"]["message"])
+        self.assertEqual(bad["error"]["details"]["parameters"], ["since", "until"])
+        self.assertEqual(self.admin.get(base + "?since=2024-05-01&until=2024-05-01").status, 200)
+        board = self.admin.get(base + "?category=coding").json
+        csv = self.admin.get(base + "?category=coding&format=csv")
+        self.assertEqual(csv.status, 200, csv)
+        self.assertTrue(csv.header("Content-Type").startswith("text/csv"))
+        lines = csv.body.decode().strip().split("\r\n")
+        self.assertEqual(lines[0], "rank,model,rating,ci_low,ci_high,votes,wins,losses,ties,both_bad,win_rate")
+        self.assertEqual([ln.split(",")[1] for ln in lines[1:]], [m["model"] for m in board["models"]])
+        self.assertEqual([int(ln.split(",")[5]) for ln in lines[1:]], [m["votes"] for m in board["models"]])
+        self.assertEqual(sum(m["votes"] for m in board["models"]), 2 * board["votes"])
+        self.assertEqual(board["votes"], 3)
+        self.assertError(self.admin.get(base + "?format=xml"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/rk/matrix?format=csv"), 400, "bad_request")
+        # prefctl: matrix and export honour the filters
+        from test_prefctl import run_ctl
+        out = run_ctl(self.server.url, self.admin_token, "matrix", "rk", "--counts", "--json",
+                      "--category", "coding")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        import json
+        mx = json.loads(out.stdout)
+        self.assertEqual(sum(sum(row) for row in mx["counts"]), 2 * 3)
+        out = run_ctl(self.server.url, self.admin_token, "export", "rk", "--format", "jsonl",
+                      "--category", "writing", "--output", "-")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = [json.loads(x) for x in out.stdout.splitlines() if x.strip()]
+        self.assertEqual(len(rows), 3)
+        self.assertEqual({x["category"] for x in rows}, {"writing"})
