@@ -277,6 +277,10 @@ class RaterSafetyTest(PrefdCase):
         self.assertIn("until", bad["error"]["message"])
         self.assertEqual(bad["error"]["details"]["parameters"], ["since", "until"])
         self.assertEqual(self.admin.get(base + "?since=2024-05-01&until=2024-05-01").status, 200)
+        self.assertError(self.admin.get("/api/v1/projects/rk/votes?format=csv&since=2024-05-02&until=2024-05-01"),
+                         400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/rk/matrix?since=2024-05-02&until=2024-05-01"),
+                         400, "bad_request")
         board = self.admin.get(base + "?category=coding").json
         csv = self.admin.get(base + "?category=coding&format=csv")
         self.assertEqual(csv.status, 200, csv)
