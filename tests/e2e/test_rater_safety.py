@@ -307,3 +307,46 @@ class RaterSafetyTest(PrefdCase):
         rows = [json.loads(x) for x in out.stdout.splitlines() if x.strip()]
         self.assertEqual(len(rows), 3)
         self.assertEqual({x["category"] for x in rows}, {"writing"})
+
+    # --- point 7: upload report ---
+
+    def test_upload_report(self):
+        self.project("upr")
+        ok = {"id": "a", "prompt": "p", "responses": [{"model": "x", "text": "1"}, {"model": "y", "text": ""}]}
+        lines = [ok,
+                 dict(ok, id="b", prompt=" \t\u3000 "),
+                 {"id": "c", "prompt": "p", "responses": [{"model": "x"}, {"model": "y", "text": "2"}]},
+                 dict(ok, prompt="other"),
+                 dict(ok, id="d", responses=[{"model": "x", "text": " \n\u00a0"}, {"model": "y", "text": "2"}]),
+                 dict(ok, id="e", prompt="\u00e9" * 300000)]
+        r = self.upload("upr", lines)
+        self.assertError(r, 422, "validation_failed")
+        body = r.json
+        self.assertEqual(body["accepted"], 0)
+        self.assertEqual(body["valid"], 1)
+        self.assertIn("nothing was stored", body["error"]["message"])
+        self.assertNotIn("accepted", body["error"]["message"].lower())
+        errs = body["errors"]
+        self.assertEqual([e["line"] for e in errs], [2, 3, 4, 5, 6])
+        for e in errs:
+            self.assertTrue(e["message"].startswith("line %d: " % e["line"]), e)
+        self.assertIn("whitespace", errs[0]["message"])
+        self.assertIn('"text" is missing', errs[1]["message"])
+        self.assertEqual(errs[2]["code"], "duplicate")
+        self.assertIn("line 1 of this upload", errs[2]["message"])
+        self.assertNotIn("uploaded before", errs[2]["message"])
+        self.assertIn("whitespace", errs[3]["message"])
+        self.assertIn("characters", errs[4]["message"])
+        self.assertNotIn("bytes", errs[4]["message"])
+        self.assertEqual(self.q("SELECT count(*) FROM items i JOIN projects p ON p.id = i.project_id "
+                                "WHERE p.slug = 'upr'"), [["0"]])
+        # partial: only stored lines are accepted
+        r = self.upload("upr", lines, partial=True)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["accepted"], r.json["rejected"]), (1, 5))
+        # a line over the record limit names its own line
+        big = self.upload("upr", [dict(ok, id="z%d" % i) for i in range(3)] + ["x" * (9 << 20)])
+        self.assertError(big, 413, "payload_too_large")
+        self.assertIn("line 4 ", big.json["error"]["message"])
+        first = self.upload("upr", ["x" * (9 << 20)])
+        self.assertIn("line 1 ", first.json["error"]["message"])
