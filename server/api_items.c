@@ -281,3 +281,38 @@ void api_items_facets(struct req *r)
                                  r->user.role != ROLE_RATER ? "true" : "false" };
         req_db(r, facets_sql, 3, params, facets_read);
 }
+
+/* --- GET .../items --- */
+
+static void items_read(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
+}
+
+static const char items_sql[] = "SELECT prefd_items_page(p.id, $2::bigint, $3::integer, $4) "
+                                "FROM projects p WHERE p.slug = $1";
+
+void api_items_list(struct req *r)
+{
+        long limit;
+        long long after;
+        if (req_page(r, &limit, &after) != 0)
+                return;
+        char q[512], a[24], l[24];
+        int got = req_query(r, "q", q, sizeof(q));
+        if (got < 0) {
+                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "q"),
+                                "q must be at most %zu bytes", sizeof(q) - 1);
+                return;
+        }
+        snprintf(a, sizeof(a), "%lld", after);
+        snprintf(l, sizeof(l), "%ld", limit);
+        const char *params[] = { req_param(r, 0), a, l, got == 1 && q[0] ? q : NULL };
+        req_db(r, items_sql, 4, params, items_read);
+}

@@ -42,6 +42,7 @@ static const struct route routes[] = {
         /* Items */
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
+        { REQ_GET, "/api/v1/projects/{slug}/items", api_items_list, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/facets", api_items_facets, ROLES_ANY, 0 },
 
         /* Rankings and data */

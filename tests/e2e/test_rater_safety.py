@@ -350,3 +350,35 @@ class RaterSafetyTest(PrefdCase):
         self.assertIn("line 4 ", big.json["error"]["message"])
         first = self.upload("upr", ["x" * (9 << 20)])
         self.assertIn("line 1 ", first.json["error"]["message"])
+
+    # --- point 6: items ---
+
+    def test_items_list_and_search(self):
+        self.project("itl")
+        self.upload("itl", items(25, "itl") + [{"id": "Special-1", "prompt": "How do I sort a LIST?",
+                                                "category": "coding", "responses": [
+                                                    {"model": "m1", "text": "a"}, {"model": "m2", "text": "b"}]}])
+        seen, cursor = [], None
+        while True:
+            path = "/api/v1/projects/itl/items?limit=10" + ("&cursor=" + cursor if cursor else "")
+            page = self.admin.get(path)
+            self.assertEqual(page.status, 200, page)
+            seen += page.json["items"]
+            cursor = page.json["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual(len(seen), 26)
+        self.assertEqual(seen[0]["id"], "itl-0")
+        self.assertEqual(seen[0]["models"], ["m1", "m2"])
+        self.assertEqual(seen[0]["votes"], 0)
+        self.assertEqual(len({x["id"] for x in seen}), 26)
+        found = self.admin.get("/api/v1/projects/itl/items?q=list").json["items"]
+        self.assertEqual([x["id"] for x in found], ["Special-1"])
+        found = self.admin.get("/api/v1/projects/itl/items?q=SPECIAL").json["items"]
+        self.assertEqual([x["id"] for x in found], ["Special-1"])
+        found = self.admin.get("/api/v1/projects/itl/items?q=itl-2").json["items"]
+        self.assertEqual({x["id"] for x in found}, {"itl-2"} | {"itl-%d" % i for i in range(20, 25)})
+        self.assertError(self.admin.get("/api/v1/projects/itl/items?limit=0"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/nope/items"), 404, "not_found")
+        rater = self.user("itl-r")
+        self.assertError(rater.get("/api/v1/projects/itl/items"), 403, "forbidden")
