@@ -382,3 +382,29 @@ class RaterSafetyTest(PrefdCase):
         self.assertError(self.admin.get("/api/v1/projects/nope/items"), 404, "not_found")
         rater = self.user("itl-r")
         self.assertError(rater.get("/api/v1/projects/itl/items"), 403, "forbidden")
+
+    def test_delete_project_keeps_votes(self):
+        self.project("gone-p", overlap=1)
+        self.upload("gone-p", items(3, "gp"))
+        r = self.user("gone-r")
+        a = r.get("/api/v1/projects/gone-p/next").json
+        self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a"}).status, 201)
+        held = r.get("/api/v1/projects/gone-p/next").json
+        self.assertError(r.delete("/api/v1/projects/gone-p"), 403, "forbidden")
+        d = self.admin.delete("/api/v1/projects/gone-p")
+        self.assertEqual(d.status, 200, d)
+        self.assertEqual((d.json["slug"], d.json["votes_kept"], d.json["deleted_by"]), ("gone-p", 1, "admin"))
+        self.assertTrue(d.json["deleted_at"])
+        self.assertError(self.admin.delete("/api/v1/projects/gone-p"), 404, "not_found")
+        for c in (self.admin, r):
+            self.assertError(c.get("/api/v1/projects/gone-p"), 404, "not_found")
+            self.assertNotIn("gone-p", [p["slug"] for p in c.get("/api/v1/projects").json["items"]])
+        self.assertError(self.admin.get("/api/v1/projects/gone-p/leaderboard"), 404, "not_found")
+        self.assertError(r.get("/api/v1/projects/gone-p/next"), 404, "not_found")
+        self.assertError(r.post("/api/v1/assignments/%s/vote" % held["id"], {"choice": "a"}), 410, "gone")
+        # recorded, votes kept, name free again
+        row = self.q("SELECT deleted_slug, deleted_by IS NOT NULL, status, (SELECT count(*) FROM votes v "
+                     "WHERE v.project_id = p.id) FROM projects p WHERE deleted_slug = 'gone-p'")
+        self.assertEqual(row, [["gone-p", "t", "closed", "1"]])
+        self.project("gone-p")
+        self.assertEqual(self.admin.get("/api/v1/projects/gone-p").status, 200)
