@@ -230,3 +230,181 @@ class RaterSafetyTest(PrefdCase):
         self.assertError(r.get("/api/v1/projects/nope/facets"), 404, "not_found")
         self.project("facets-hidden", raters=[])
         self.assertError(r.get("/api/v1/projects/facets-hidden/facets"), 404, "not_found")
+
+    # --- point 1: fidelity, through the API ---
+
+    def test_hostile_texts_render_faithfully(self):
+        self.project("fid", overlap=1, flags=["unsafe"])
+        answer = ('Wrap them in a `<div>` element, e.g. <div class="box">...</div>\n\n'
+                  '<script>alert("x")</script>\n\n'
+                  'Use &amp; for &, O(n1*n2) steps, snake_case_names, $a_1 * b_2$ and $$x*y$$.')
+        self.upload("fid", [{"id": "f1", "prompt": "What is <b>bold</b> & why?", "responses": [
+            {"model": "m1", "text": answer}, {"model": "m2", "text": "plain"}]}])
+        r = self.user("fid-r")
+        a = r.get("/api/v1/projects/fid/next").json
+        side = "left" if a["left"]["text"] == answer else "right"
+        html = a[side]["html"]
+        for frag in ("&lt;div&gt;", "&lt;div class=&quot;box&quot;&gt;...&lt;/div&gt;",
+                     "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;", "&amp;amp; for &amp;",
+                     "O(n1*n2)", "snake_case_names", "$a_1 * b_2$", "$$x*y$$"):
+            self.assertIn(frag, html)
+        self.assertNotIn("<script", html)
+        self.assertNotIn("<div", html)
+        self.assertNotIn("<em>", html)
+        self.assertIn("&lt;b&gt;bold&lt;/b&gt; &amp;", a["prompt"]["html"])
+        flags = {"a": ["unsafe"]} if side == "left" else {"b": ["unsafe"]}
+        self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a", "flags": flags}).status,
+                         201)
+        got = self.admin.get("/api/v1/projects/fid/flags").json["items"]
+        self.assertEqual(len(got), 1)
+        self.assertIn("&lt;div class=&quot;box&quot;&gt;", got[0]["response_html"])
+        self.assertNotIn("<div", got[0]["response_html"])
+
+    # --- point 8: rankings ---
+
+    def test_rankings_filters_csv_and_prefctl(self):
+        self.project("rk", overlap=1)
+        self.upload("rk", items(6, "rk", category=["coding", "writing"]))
+        r = self.user("rk-r")
+        while True:
+            a = r.get("/api/v1/projects/rk/next")
+            if a.status == 204:
+                break
+            self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a.json["id"], {"choice": "a"}).status, 201)
+        base = "/api/v1/projects/rk/leaderboard"
+        bad = self.assertError(self.admin.get(base + "?since=2024-05-02&until=2024-05-01"), 400, "bad_request")
+        self.assertIn("since", bad["error"]["message"])
+        self.assertIn("until", bad["error"]["message"])
+        self.assertEqual(bad["error"]["details"]["parameters"], ["since", "until"])
+        self.assertEqual(self.admin.get(base + "?since=2024-05-01&until=2024-05-01").status, 200)
+        self.assertError(self.admin.get("/api/v1/projects/rk/votes?format=csv&since=2024-05-02&until=2024-05-01"),
+                         400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/rk/matrix?since=2024-05-02&until=2024-05-01"),
+                         400, "bad_request")
+        board = self.admin.get(base + "?category=coding").json
+        csv = self.admin.get(base + "?category=coding&format=csv")
+        self.assertEqual(csv.status, 200, csv)
+        self.assertTrue(csv.header("Content-Type").startswith("text/csv"))
+        lines = csv.body.decode().strip().split("\r\n")
+        self.assertEqual(lines[0], "rank,model,rating,ci_low,ci_high,votes,wins,losses,ties,both_bad,win_rate")
+        self.assertEqual([ln.split(",")[1] for ln in lines[1:]], [m["model"] for m in board["models"]])
+        self.assertEqual([int(ln.split(",")[5]) for ln in lines[1:]], [m["votes"] for m in board["models"]])
+        self.assertEqual(sum(m["votes"] for m in board["models"]), 2 * board["votes"])
+        self.assertEqual(board["votes"], 3)
+        self.assertError(self.admin.get(base + "?format=xml"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/rk/matrix?format=csv"), 400, "bad_request")
+        # prefctl: matrix and export honour the filters
+        from test_prefctl import run_ctl
+        out = run_ctl(self.server.url, self.admin_token, "matrix", "rk", "--counts", "--json",
+                      "--category", "coding")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        import json
+        mx = json.loads(out.stdout)
+        self.assertEqual(sum(sum(row) for row in mx["counts"]), 2 * 3)
+        out = run_ctl(self.server.url, self.admin_token, "export", "rk", "--format", "jsonl",
+                      "--category", "writing", "--output", "-")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = [json.loads(x) for x in out.stdout.splitlines() if x.strip()]
+        self.assertEqual(len(rows), 3)
+        self.assertEqual({x["category"] for x in rows}, {"writing"})
+
+    # --- point 7: upload report ---
+
+    def test_upload_report(self):
+        self.project("upr")
+        ok = {"id": "a", "prompt": "p", "responses": [{"model": "x", "text": "1"}, {"model": "y", "text": ""}]}
+        lines = [ok,
+                 dict(ok, id="b", prompt=" \t\u3000 "),
+                 {"id": "c", "prompt": "p", "responses": [{"model": "x"}, {"model": "y", "text": "2"}]},
+                 dict(ok, prompt="other"),
+                 dict(ok, id="d", responses=[{"model": "x", "text": " \n\u00a0"}, {"model": "y", "text": "2"}]),
+                 dict(ok, id="e", prompt="\u00e9" * 300000)]
+        r = self.upload("upr", lines)
+        self.assertError(r, 422, "validation_failed")
+        body = r.json
+        self.assertEqual(body["accepted"], 0)
+        self.assertEqual(body["valid"], 1)
+        self.assertIn("nothing was stored", body["error"]["message"])
+        self.assertNotIn("accepted", body["error"]["message"].lower())
+        errs = body["errors"]
+        self.assertEqual([e["line"] for e in errs], [2, 3, 4, 5, 6])
+        for e in errs:
+            self.assertTrue(e["message"].startswith("line %d: " % e["line"]), e)
+        self.assertIn("whitespace", errs[0]["message"])
+        self.assertIn('"text" is missing', errs[1]["message"])
+        self.assertEqual(errs[2]["code"], "duplicate")
+        self.assertIn("line 1 of this upload", errs[2]["message"])
+        self.assertNotIn("uploaded before", errs[2]["message"])
+        self.assertIn("whitespace", errs[3]["message"])
+        self.assertIn("characters", errs[4]["message"])
+        self.assertNotIn("bytes", errs[4]["message"])
+        self.assertEqual(self.q("SELECT count(*) FROM items i JOIN projects p ON p.id = i.project_id "
+                                "WHERE p.slug = 'upr'"), [["0"]])
+        # partial: only stored lines are accepted
+        r = self.upload("upr", lines, partial=True)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["accepted"], r.json["rejected"]), (1, 5))
+        # a line over the record limit names its own line
+        big = self.upload("upr", [dict(ok, id="z%d" % i) for i in range(3)] + ["x" * (9 << 20)])
+        self.assertError(big, 413, "payload_too_large")
+        self.assertIn("line 4 ", big.json["error"]["message"])
+        first = self.upload("upr", ["x" * (9 << 20)])
+        self.assertIn("line 1 ", first.json["error"]["message"])
+
+    # --- point 6: items ---
+
+    def test_items_list_and_search(self):
+        self.project("itl")
+        self.upload("itl", items(25, "itl") + [{"id": "Special-1", "prompt": "How do I sort a LIST?",
+                                                "category": "coding", "responses": [
+                                                    {"model": "m1", "text": "a"}, {"model": "m2", "text": "b"}]}])
+        seen, cursor = [], None
+        while True:
+            path = "/api/v1/projects/itl/items?limit=10" + ("&cursor=" + cursor if cursor else "")
+            page = self.admin.get(path)
+            self.assertEqual(page.status, 200, page)
+            seen += page.json["items"]
+            cursor = page.json["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual(len(seen), 26)
+        self.assertEqual(seen[0]["id"], "itl-0")
+        self.assertEqual(seen[0]["models"], ["m1", "m2"])
+        self.assertEqual(seen[0]["votes"], 0)
+        self.assertEqual(len({x["id"] for x in seen}), 26)
+        found = self.admin.get("/api/v1/projects/itl/items?q=list").json["items"]
+        self.assertEqual([x["id"] for x in found], ["Special-1"])
+        found = self.admin.get("/api/v1/projects/itl/items?q=SPECIAL").json["items"]
+        self.assertEqual([x["id"] for x in found], ["Special-1"])
+        found = self.admin.get("/api/v1/projects/itl/items?q=itl-2").json["items"]
+        self.assertEqual({x["id"] for x in found}, {"itl-2"} | {"itl-%d" % i for i in range(20, 25)})
+        self.assertError(self.admin.get("/api/v1/projects/itl/items?limit=0"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/nope/items"), 404, "not_found")
+        rater = self.user("itl-r")
+        self.assertError(rater.get("/api/v1/projects/itl/items"), 403, "forbidden")
+
+    def test_delete_project_keeps_votes(self):
+        self.project("gone-p", overlap=1)
+        self.upload("gone-p", items(3, "gp"))
+        r = self.user("gone-r")
+        a = r.get("/api/v1/projects/gone-p/next").json
+        self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a"}).status, 201)
+        held = r.get("/api/v1/projects/gone-p/next").json
+        self.assertError(r.delete("/api/v1/projects/gone-p"), 403, "forbidden")
+        d = self.admin.delete("/api/v1/projects/gone-p")
+        self.assertEqual(d.status, 200, d)
+        self.assertEqual((d.json["slug"], d.json["votes_kept"], d.json["deleted_by"]), ("gone-p", 1, "admin"))
+        self.assertTrue(d.json["deleted_at"])
+        self.assertError(self.admin.delete("/api/v1/projects/gone-p"), 404, "not_found")
+        for c in (self.admin, r):
+            self.assertError(c.get("/api/v1/projects/gone-p"), 404, "not_found")
+            self.assertNotIn("gone-p", [p["slug"] for p in c.get("/api/v1/projects").json["items"]])
+        self.assertError(self.admin.get("/api/v1/projects/gone-p/leaderboard"), 404, "not_found")
+        self.assertError(r.get("/api/v1/projects/gone-p/next"), 404, "not_found")
+        self.assertError(r.post("/api/v1/assignments/%s/vote" % held["id"], {"choice": "a"}), 410, "gone")
+        # recorded, votes kept, name free again
+        row = self.q("SELECT deleted_slug, deleted_by IS NOT NULL, status, (SELECT count(*) FROM votes v "
+                     "WHERE v.project_id = p.id) FROM projects p WHERE deleted_slug = 'gone-p'")
+        self.assertEqual(row, [["gone-p", "t", "closed", "1"]])
+        self.project("gone-p")
+        self.assertEqual(self.admin.get("/api/v1/projects/gone-p").status, 200)
