@@ -26,7 +26,8 @@ struct qv {
         struct req *req;
         const char *const *known; /* NULL-terminated: the parameters this endpoint takes */
         bool failed;
-        char param[64]; /* the parameter that failed */
+        char param[64];  /* the parameter that failed */
+        char param2[64]; /* and the other one, when a pair of them disagrees */
         char message[320];
 };
 
@@ -49,7 +50,8 @@ bool qv_text(struct qv *q, const char *name, char *out, size_t len);
  * day, so that until=2024-05-01 covers the whole of May 1st.
  */
 bool qv_timestamp(struct qv *q, const char *name, char *out, size_t len, bool day_end, int64_t *us);
-/* Fails unless from_us < to_us (since before until; call it only when both were given). */
+/* Fails when from_us is after to_us (since after until; call it only when both were given),
+ * with "parameters": [from, to] in the details beside "parameter": from. */
 void qv_order(struct qv *q, const char *from, int64_t from_us, const char *to, int64_t to_us);
 /* The list parameters ?limit= (1..1000, default 100) and ?cursor= (0 when absent). */
 void qv_page(struct qv *q, long *limit, long long *after);

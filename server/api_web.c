@@ -27,6 +27,7 @@ static const struct {
         { ".png", "image/png" },
         { ".json", "application/json" },
         { ".ico", "image/x-icon" },
+        { ".woff2", "font/woff2" },
         { ".txt", "text/plain; charset=utf-8" },
 };
 

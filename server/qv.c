@@ -188,8 +188,10 @@ bool qv_timestamp(struct qv *q, const char *name, char *out, size_t len, bool da
 
 void qv_order(struct qv *q, const char *from, int64_t from_us, const char *to, int64_t to_us)
 {
-        if (!q->failed && from_us >= to_us)
-                qv_fail(q, from, "%s must be before %s: nothing lies between them", from, to);
+        if (q->failed || from_us <= to_us)
+                return;
+        qv_fail(q, from, "%s is after %s: %s must not be later than %s", from, to, from, to);
+        snprintf(q->param2, sizeof(q->param2), "%s", to);
 }
 
 void qv_page(struct qv *q, long *limit, long long *after)
@@ -214,7 +216,9 @@ bool qv_reply(const struct qv *q)
                 return false;
         char param[sizeof(q->param)];
         utf8_repair(param, sizeof(param), q->param); /* an unknown name is echoed as sent */
-        req_reply_error(q->req, 400, "bad_request", json_pack("{s:s}", "parameter", param), "%s",
-                        q->message);
+        json_t *details = q->param2[0] ? json_pack("{s:s, s:[s, s]}", "parameter", param,
+                                                   "parameters", param, q->param2)
+                                       : json_pack("{s:s}", "parameter", param);
+        req_reply_error(q->req, 400, "bad_request", details, "%s", q->message);
         return true;
 }

@@ -37,11 +37,14 @@ static const struct route routes[] = {
         { REQ_GET, "/api/v1/projects", api_projects_list, ROLES_ANY, 0 },
         { REQ_GET, "/api/v1/projects/{slug}", api_projects_get, ROLES_ANY, 0 },
         { REQ_PATCH, "/api/v1/projects/{slug}", api_projects_update, ROLES_ADMIN, ROUTE_BODY_JSON },
+        { REQ_DELETE, "/api/v1/projects/{slug}", api_items_delete_project, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/progress", api_projects_progress, ROLES_STAFF, 0 },
 
         /* Items */
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
+        { REQ_GET, "/api/v1/projects/{slug}/items", api_items_list, ROLES_ADMIN, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/facets", api_items_facets, ROLES_ANY, 0 },
 
         /* Rankings and data */
         { REQ_GET, "/api/v1/projects/{slug}/leaderboard", api_rankings_leaderboard, ROLES_STAFF,
@@ -72,6 +75,10 @@ static const struct route routes[] = {
           ROUTE_BODY_JSON | ROUTE_CRED_IN_QUERY },
         { REQ_POST, "/api/v1/assignments/{id}/skip", api_rating_skip, ROLES_RATING,
           ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL | ROUTE_CRED_IN_QUERY },
+        { REQ_POST, "/api/v1/assignments/{id}/renew", api_rating_renew, ROLES_RATING,
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
+        { REQ_POST, "/api/v1/votes/{id}/undo", api_rating_undo, ROLES_RATING,
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
 
         /* The web client */
         { REQ_GET, "/", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },

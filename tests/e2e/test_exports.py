@@ -223,9 +223,9 @@ class ExportsTest(PrefdCase):
         for path, param, words in (
                 ("/api/v1/projects/exp/votes?formats=csv", "formats", "unknown query parameter"),
                 ("/api/v1/projects/exp/leaderboard?categry=coding", "categry", "unknown query parameter"),
-                ("/api/v1/projects/exp/votes?since=2024-05-02&until=2024-05-01", "since", "before until"),
+                ("/api/v1/projects/exp/votes?since=2024-05-02&until=2024-05-01", "since", "since is after until"),
                 ("/api/v1/projects/exp/leaderboard?since=2024-05-02&until=2024-05-01", "since",
-                 "before until"),
+                 "since is after until"),
                 ("/api/v1/projects/exp/leaderboard?rounds=1e3", "rounds", "whole number"),
                 ("/api/v1/projects/exp/flags?limit=5&sort=new", "sort", "unknown query parameter"),
                 ("/api/v1/projects/exp/items?partial=maybe", "partial", "partial must be one of")):

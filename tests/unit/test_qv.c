@@ -111,9 +111,9 @@ static void test_errors(void)
         expect("format=%ff", read_all, "format", "must be one of");
         expect("bogus=1", read_all, "bogus", "unknown query parameter \"bogus\" (known: format,");
         expect("since=2024-02-30", read_all, "since", "RFC 3339");
-        expect("since=2024-05-02&until=2024-05-01", read_all, "since", "before until");
-        expect("since=2024-05-01T00:00:00Z&until=2024-05-01T00:00:00Z", read_all, "since",
-               "before until");
+        expect("since=2024-05-03&until=2024-05-01", read_all, "since", "since is after until");
+        expect("since=2024-05-01T00:00:01Z&until=2024-05-01T00:00:00Z", read_all, "since",
+               "must not be later than until");
         expect("n=11", read_all, "n", "whole number from 0 to 10");
         expect("n=+3", read_all, "n", "whole number");
         expect("n=0x2", read_all, "n", "whole number");

@@ -54,8 +54,9 @@ export function inline(text) {
   let i = 0;
   outer: while (i < text.length) {
     const c = text[i];
-    // `_` opens emphasis only at the start of a word (snake_case stays as written)
-    if (STARTERS.includes(c) && !(c === '_' && i > 0 && /\w/.test(text[i - 1]))) {
+    // `_` and `*` open emphasis only at the start of a word (snake_case and O(n1*n2) stay as
+    // written, as the server's renderer does)
+    if (STARTERS.includes(c) && !((c === '_' || c === '*') && i > 0 && /\w/.test(text[i - 1]))) {
       for (const { re, make } of INLINE) {
         re.lastIndex = i;
         const m = re.exec(text);

@@ -3,9 +3,18 @@
 // progress. The time from showing a comparison to the vote is sent as elapsed_ms. Every failure
 // (nothing left, session or assignment expired, server away) ends in a message that says what
 // happened and what to do. The guidelines panel and the answers' rendering serve the review page too.
+//
+// The rater's work is kept safe: the lease is renewed while the rater is at the page (and the time
+// left shown when it gets short), flags and rationale are kept as a draft (drafts.js) until the
+// vote is sent, and the last vote can be undone (key U) for a short while, which brings that
+// comparison back. Each answer has an "as written" view (the exact text, monospace); maths is
+// rendered by maths.js. On a narrow screen one answer shows at a time, switched with A/B.
 import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, safeHtml, typingIn } from './dom.js';
+import { digest, draftKey, dropDraft, loadDraft, saveDraft } from './drafts.js';
 import { bind, label } from './i18n.js';
+import { shortcuts } from './keys.js';
+import { renderMaths } from './maths.js';
 import { markdown } from './md.js';
 
 const ORDER = ['a', 'b', 'tie', 'both_bad'];
@@ -17,6 +26,72 @@ export function answerBody(html) {
   if (!html || !html.trim()) return h('p', { class: 'empty-answer', t: 'rate.empty_answer' });
   return safeHtml(html);
 }
+
+/**
+ * One answer's (or the prompt's) text: the rendered Markdown with its maths, and the exact text
+ * as written in a monospace block, with the button that switches between them (aria-pressed).
+ * Returns {body, toggle, setWritten(bool)}.
+ */
+export function answerContent(part, cls, sideLetter) {
+  const rendered = h('div', { class: 'rendered' }, answerBody(part.html));
+  renderMaths(rendered);
+  const written = h('pre', { class: 'as-written', tabindex: 0, hidden: true }, part.text || '');
+  const body = h('div', { class: `md ${cls}` }, rendered, written);
+  const toggle = h('button', { type: 'button', class: 'btn btn-quiet btn-small as-written-toggle', 'aria-pressed': 'false',
+    tAttrs: sideLetter ? { 'aria-label': ['rate.as_written_label', { side: sideLetter }] } : {} },
+  h('span', { t: 'rate.as_written' }));
+  function setWritten(on) {
+    written.hidden = !on;
+    rendered.hidden = on;
+    toggle.setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
+  toggle.addEventListener('click', () => setWritten(written.hidden));
+  return { body, toggle, setWritten, isWritten: () => !written.hidden };
+}
+
+/** The prompt, rendered, with its maths. */
+export function promptBody(part) {
+  const el = h('div', { class: 'md prompt-body' }, answerBody(part.html));
+  renderMaths(el);
+  return el;
+}
+
+/**
+ * On a narrow screen only one of the two answers shows; this control (and keys A/B) picks which.
+ * answers: the .answers element. Returns {el, show(side)}.
+ */
+export function answerSwitch(answers) {
+  const btns = SIDES.map(([side, key]) => h('button', { type: 'button', class: 'btn ab-button', dataset: { show: side },
+    'aria-pressed': side === 'left' ? 'true' : 'false', 'aria-keyshortcuts': key,
+    onclick: () => showSide(side) }, h('span', { t: 'rate.show_answer' }), ' ', key.toUpperCase()));
+  const el = h('div', { class: 'ab-switch', role: 'group', tAttrs: { 'aria-label': 'rate.switch_label' } }, btns);
+  function showSide(side) {
+    answers.dataset.show = side;
+    for (const b of btns) b.setAttribute('aria-pressed', b.dataset.show === side ? 'true' : 'false');
+    const target = answers.querySelector(`[data-side="${side}"]`);
+    if (target) {
+      const top = target.getBoundingClientRect().top;
+      if (top < 0 || top > window.innerHeight * 0.6) target.scrollIntoView({ block: 'start' });
+    }
+  }
+  answers.dataset.show = 'left';
+  return { el, show: showSide };
+}
+
+const RATE_KEYS = [
+  { keys: ['1'], t: 'keys.rate.a' }, { keys: ['2'], t: 'keys.rate.b' }, { keys: ['3'], t: 'keys.rate.tie' },
+  { keys: ['4'], t: 'keys.rate.both_bad' }, { keys: ['S'], t: 'keys.rate.skip' }, { keys: ['U'], t: 'keys.rate.undo' },
+  { keys: ['W'], t: 'keys.rate.written' }, { keys: ['A', 'B'], t: 'keys.rate.switch' },
+  { keys: ['G'], t: 'keys.guidelines' }, { keys: ['Esc'], t: 'keys.esc' }, { keys: ['?'], t: 'keys.help' },
+];
+
+// The lease: renewed when this share of it is left (at least 5 s, at most 60 s before it ends),
+// only while the rater did something (key, pointer, scroll) within the last IDLE_MS; the time
+// left is shown when under WARN_S (or half the lease, if shorter).
+const RENEW_SHARE = 0.25;
+const IDLE_MS = 10 * 60 * 1000;
+const WARN_S = 60;
+const UNDO_SHOWN_MS = 120 * 1000; // the server's default PREFD_UNDO_SECONDS; it answers 409 when later
 
 /**
  * The project's guidelines as a collapsible panel (key G): open until the person closes this
@@ -56,7 +131,14 @@ export async function render(main, ctx) {
     shownAt: 0, // performance.now() when it appeared
     busy: false, // a request is under way: keys and buttons do nothing
     gold: false, // the feedback on a missed control pair is on screen
+    deadline: 0, // Date.now() value when the lease of the assignment on screen ends
+    lease: 0, // its length in seconds
+    renewing: false,
+    renewAfter: 0, // no renewal attempt before this Date.now() (after a failure)
+    activeAt: Date.now(), // the rater's last key, pointer or scroll
+    lastVote: null, // {id, key, draft, at}: the vote that U undoes
   };
+  const userId = (ctx.user && ctx.user.id) || 'me';
 
   ctx.setTitle('rate.title');
   const title = h('h1', { class: 'rate-title', t: 'rate.title' });
@@ -66,9 +148,13 @@ export async function render(main, ctx) {
   const guide = guidelines.el;
   const notice = h('div', { class: 'rate-notice', 'aria-live': 'assertive' });
   const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
+  const help = shortcuts(signal, RATE_KEYS);
+  const timeLeft = h('span', { class: 'time-left', role: 'timer', hidden: true });
+  const undoBtn = h('button', { type: 'button', class: 'btn btn-small undo-button', hidden: true, 'aria-keyshortcuts': 'u',
+    onclick: () => undo() }, h('span', { t: 'rate.undo' }), h('kbd', null, 'U'));
   replace(main, h('div', { class: 'rate-page', dataset: { slug } },
     h('div', { class: 'rate-head' }, title,
-      h('div', { class: 'progress-wrap' }, progressBar, progressText)),
+      h('div', { class: 'progress-wrap' }, progressBar, progressText, timeLeft, undoBtn, help.button)),
     guide, notice, stage));
 
   // --- messages ---
@@ -160,7 +246,9 @@ export async function render(main, ctx) {
 
   function clearStage() {
     state.assignment = null;
+    state.deadline = 0;
     els = null;
+    timeLeft.hidden = true;
     replace(stage);
   }
 
@@ -183,20 +271,29 @@ export async function render(main, ctx) {
     if (state.project && a.guidelines_version !== state.project.guidelines_version) {
       loadProject().catch(() => {}); // the guidelines changed meanwhile
     }
+    const key0 = draftKey(userId, slug, a);
+    const draft = loadDraft(key0);
+    const contents = [];
     const answers = SIDES.map(([side, key]) => {
       const id = `answer-${side}`;
+      const kept = (draft && draft.flags && draft.flags[digest(a[side].text || '')]) || [];
       const boxes = (a.flags || []).map((f) => {
-        const box = h('input', { type: 'checkbox', value: f, dataset: { flag: f, side } });
+        const box = h('input', { type: 'checkbox', value: f, checked: kept.includes(f), dataset: { flag: f, side } });
+        box.addEventListener('change', keepDraft);
         return h('label', { class: 'flag' }, box, ' ', h('span', { t: ['rate.flag', { flag: label('flag', f) }] }));
       });
+      const content = answerContent(a[side], 'answer-body', key.toUpperCase());
+      contents.push(content);
       return h('section', { class: 'answer card', dataset: { side }, 'aria-labelledby': `${id}-h` },
         h('h2', { id: `${id}-h`, class: 'answer-head' },
           h('span', { t: key === 'a' ? 'rate.answer_a' : 'rate.answer_b' }),
-          h('kbd', { class: 'side-key' }, key === 'a' ? '1' : '2')),
-        h('div', { class: 'md answer-body' }, answerBody(a[side].html)),
+          h('span', { class: 'answer-tools' }, content.toggle, h('kbd', { class: 'side-key' }, key === 'a' ? '1' : '2'))),
+        content.body,
         boxes.length ? h('fieldset', { class: 'flags' },
           h('legend', { t: key === 'a' ? 'rate.flags_a' : 'rate.flags_b' }), boxes) : null);
     });
+    const answersEl = h('div', { class: 'answers' }, answers);
+    const switcher = answerSwitch(answersEl);
     let rationale = null;
     let rationaleBox = null;
     if (a.rationale !== 'off') {
@@ -206,6 +303,8 @@ export async function render(main, ctx) {
       rationale.addEventListener('keydown', (ev) => {
         if (ev.key === 'Escape') rationale.blur();
       });
+      rationale.addEventListener('input', keepDraft);
+      if (draft && draft.rationale) rationale.value = draft.rationale;
       rationaleBox = h('div', { class: 'field rationale' },
         h('label', { for: 'rationale', t: required ? 'rate.rationale_required' : 'rate.rationale_optional' }),
         rationale,
@@ -222,16 +321,21 @@ export async function render(main, ctx) {
     const comparison = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { assignment: a.id } },
       h('section', { class: 'prompt card' },
         h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
-        h('div', { class: 'md prompt-body' }, answerBody(a.prompt.html))),
-      h('div', { class: 'answers' }, answers),
+        promptBody(a.prompt)),
+      switcher.el,
+      answersEl,
       rationaleBox,
       h('div', { class: 'choices', role: 'group', tAttrs: { 'aria-label': 'rate.choices' } },
         buttons, skipBtn),
       h('p', { class: 'hint keys-hint', t: 'rate.keys' }));
-    els = { buttons: [...buttons, skipBtn], rationale, comparison };
+    els = { buttons: [...buttons, skipBtn], rationale, comparison, contents, switcher, draftKey: key0 };
     replace(stage, comparison);
     state.shownAt = performance.now();
     state.busy = false;
+    setLease(a.expires_at, a.lease_seconds);
+    if (draft && (draft.rationale || Object.values(draft.flags || {}).some((f) => f.length))) {
+      showNotice('info', 'rate.draft_restored');
+    }
     const top = comparison.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight) comparison.scrollIntoView({ block: 'start' });
     comparison.focus({ preventScroll: true });
@@ -239,6 +343,126 @@ export async function render(main, ctx) {
 
   function boxesOf(side) {
     return [...stage.querySelectorAll(`input[data-side="${side}"]:checked`)].map((b) => b.value);
+  }
+
+  // --- the draft of the comparison on screen ---
+
+  function currentDraft() {
+    const a = state.assignment;
+    const flags = {};
+    for (const [side] of SIDES) flags[digest(a[side].text || '')] = boxesOf(side);
+    return { rationale: els.rationale ? els.rationale.value : '', flags };
+  }
+
+  function keepDraft() {
+    if (state.assignment && els) saveDraft(els.draftKey, currentDraft());
+  }
+
+  // --- the lease ---
+
+  function setLease(expiresAt, seconds) {
+    const end = Date.parse(expiresAt || '');
+    state.deadline = Number.isNaN(end) ? 0 : end;
+    state.lease = seconds || (state.project && state.project.lease_seconds) ||
+      Math.max(1, Math.round((state.deadline - Date.now()) / 1000));
+    state.renewAfter = 0;
+    tick();
+  }
+
+  async function renew() {
+    const a = state.assignment;
+    state.renewing = true;
+    try {
+      const { body } = await post(`/assignments/${encodeURIComponent(a.id)}/renew`, {});
+      if (signal.aborted || state.assignment !== a) return;
+      setLease(body.expires_at, body.lease_seconds);
+    } catch (err) {
+      if (signal.aborted || state.assignment !== a) return;
+      if (!(err instanceof ApiError)) throw err;
+      if (err.status === 401) {
+        ctx.sessionExpired(); // the draft is kept; the comparison comes back after logging in
+      } else if (err.status === 410) {
+        clearStage();
+        showNotice('warn', 'rate.lease_lost');
+        loadNext(true);
+      } else {
+        state.renewAfter = Date.now() + 5000; // try again soon; a vote may still count
+      }
+    } finally {
+      state.renewing = false;
+    }
+  }
+
+  function tick() {
+    if (!state.assignment || !state.deadline) {
+      timeLeft.hidden = true;
+      return;
+    }
+    const now = Date.now();
+    const left = state.deadline - now;
+    const ahead = Math.min(60, Math.max(5, state.lease * RENEW_SHARE)) * 1000;
+    if (left <= ahead && !state.renewing && now >= state.renewAfter && !state.gold &&
+        now - state.activeAt < Math.max(IDLE_MS, state.lease * 1000)) {
+      renew();
+    }
+    const warn = Math.min(WARN_S, state.lease / 2) * 1000;
+    if (left <= warn) {
+      const seconds = Math.max(0, Math.ceil(left / 1000));
+      if (seconds > 0) bind(timeLeft, 'rate.time_left', { seconds });
+      else bind(timeLeft, 'rate.renew_failed');
+      timeLeft.hidden = false;
+    } else {
+      timeLeft.hidden = true;
+    }
+    if (state.lastVote && now - state.lastVote.at > UNDO_SHOWN_MS) forgetVote();
+  }
+
+  const timer = setInterval(tick, 1000);
+  signal.addEventListener('abort', () => clearInterval(timer));
+  for (const type of ['keydown', 'pointerdown', 'scroll', 'input']) {
+    window.addEventListener(type, () => { state.activeAt = Date.now(); }, { signal, passive: true, capture: true });
+  }
+
+  // --- undo ---
+
+  function forgetVote() {
+    state.lastVote = null;
+    undoBtn.hidden = true;
+  }
+
+  async function undo() {
+    const last = state.lastVote;
+    if (!last || state.busy) return;
+    state.busy = true;
+    setButtonsDisabled(true);
+    try {
+      const { body } = await post(`/votes/${encodeURIComponent(last.id)}/undo`, {});
+      if (signal.aborted) return;
+      forgetVote();
+      saveDraft(last.key, last.draft); // the flags and rationale come back with the comparison
+      if (!body || !body.assignment) {
+        await loadNext(true);
+        showNotice('info', 'rate.undone');
+        return;
+      }
+      show(body.assignment);
+      showNotice('info', 'rate.undone');
+      ctx.announce('rate.undone');
+    } catch (err) {
+      state.busy = false;
+      setButtonsDisabled(false);
+      if (err instanceof ApiError && err.status === 409) {
+        forgetVote();
+        showNotice('warn', err.code === 'already_undone' ? 'rate.already_undone' : 'rate.undo_expired');
+        return;
+      }
+      if (err instanceof ApiError && err.status === 401) {
+        ctx.sessionExpired();
+        return;
+      }
+      if (!(err instanceof ApiError)) throw err;
+      showNoticeText('error', err.code || 'error', errorMessage(err));
+    }
   }
 
   async function loadNext(keepNotice) {
@@ -293,8 +517,14 @@ export async function render(main, ctx) {
     const pressed = els && els.buttons.find((b) => b.dataset.choice === choice);
     if (pressed) pressed.classList.add('pressed');
     try {
+      const draft = currentDraft();
       const res = await post(`/assignments/${encodeURIComponent(a.id)}/vote`, body);
       if (signal.aborted) return;
+      dropDraft(els.draftKey);
+      if (res.body && res.body.vote_id !== undefined) {
+        state.lastVote = { id: res.body.vote_id, key: els.draftKey, draft, at: Date.now() };
+        undoBtn.hidden = false;
+      }
       clearNotice();
       if (res.body && res.body.gold) {
         showGold(choice, res.body.gold);
@@ -333,6 +563,7 @@ export async function render(main, ctx) {
     try {
       await post(`/assignments/${encodeURIComponent(a.id)}/skip`, {});
       if (signal.aborted) return;
+      if (els) dropDraft(els.draftKey);
       ctx.announce('rate.skipped');
       await loadNext();
     } catch (err) {
@@ -361,6 +592,16 @@ export async function render(main, ctx) {
     } else if (key === 's') {
       ev.preventDefault();
       skip();
+    } else if (key === 'u') {
+      ev.preventDefault();
+      undo();
+    } else if (key === 'w' && els) {
+      ev.preventDefault();
+      const on = !els.contents.every((c) => c.isWritten());
+      for (const c of els.contents) c.setWritten(on);
+    } else if ((key === 'a' || key === 'b') && els) {
+      ev.preventDefault();
+      els.switcher.show(key === 'a' ? 'left' : 'right');
     }
   }, { signal });
 

@@ -2,10 +2,19 @@
 // rater's vote as that rater saw it (the prompt, the two anonymous answers, their choice, flags and
 // rationale), judged with Agree or Disagree (keys Y and N) and an optional comment; then the next
 // one, until nothing is left. Model names and raters are never shown (the API sends neither).
+// The rater's choice and rationale come first, above the (often long) answers; each answer has
+// the rating page's "as written" view and maths, and `?` lists the keys.
 import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
-import { answerBody, guidelinesPanel } from './rate.js';
+import { shortcuts } from './keys.js';
+import { answerContent, guidelinesPanel, promptBody } from './rate.js';
+
+const REVIEW_KEYS = [
+  { keys: ['Y'], t: 'keys.review.agree' }, { keys: ['N'], t: 'keys.review.disagree' },
+  { keys: ['W'], t: 'keys.rate.written' }, { keys: ['G'], t: 'keys.guidelines' },
+  { keys: ['Esc'], t: 'keys.esc' }, { keys: ['?'], t: 'keys.help' },
+];
 
 const VERDICTS = [['agree', 'y'], ['disagree', 'n']];
 const SIDES = [['left', 'a'], ['right', 'b']];
@@ -26,8 +35,9 @@ export async function render(main, ctx) {
   const guidelines = guidelinesPanel(slug);
   const notice = h('div', { class: 'rate-notice', 'aria-live': 'assertive' });
   const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
+  const help = shortcuts(signal, REVIEW_KEYS);
   replace(main, h('div', { class: 'review-page', dataset: { slug } },
-    h('div', { class: 'rate-head' }, title, h('div', { class: 'progress-wrap' }, count)),
+    h('div', { class: 'rate-head' }, title, h('div', { class: 'progress-wrap' }, count, help.button)),
     h('p', { class: 'muted', t: 'review.intro' }),
     guidelines.el, notice, stage));
 
@@ -98,13 +108,17 @@ export async function render(main, ctx) {
   function show(v) {
     state.vote = v;
     bind(count, 'review.count', { n: v.reviews });
+    const contents = [];
     const answers = SIDES.map(([side, key]) => {
       const chosen = v.choice === key;
+      const content = answerContent(v[side], 'answer-body', key.toUpperCase());
+      contents.push(content);
       return h('section', { class: `answer card${chosen ? ' chosen' : ''}`, dataset: { side }, 'aria-labelledby': `answer-${side}-h` },
         h('h2', { id: `answer-${side}-h`, class: 'answer-head' },
           h('span', { t: key === 'a' ? 'rate.answer_a' : 'rate.answer_b' }),
-          chosen ? h('span', { class: 'badge badge-chosen', t: 'review.chosen' }) : null),
-        h('div', { class: 'md answer-body' }, answerBody(v[side].html)),
+          h('span', { class: 'answer-tools' }, content.toggle,
+            chosen ? h('span', { class: 'badge badge-chosen', t: 'review.chosen' }) : null)),
+        content.body,
         flagList(v.flags && v.flags[key]));
     });
     const comment = h('textarea', { id: 'review-comment', name: 'comment', rows: 3, maxlength: 5000,
@@ -120,8 +134,7 @@ export async function render(main, ctx) {
     const vote = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { vote: v.vote_id } },
       h('section', { class: 'prompt card' },
         h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
-        h('div', { class: 'md prompt-body' }, answerBody(v.prompt.html))),
-      h('div', { class: 'answers' }, answers),
+        promptBody(v.prompt)),
       h('section', { class: 'card review-vote', 'aria-labelledby': 'review-vote-h' },
         h('h2', { id: 'review-vote-h', t: 'review.their_vote' }),
         h('p', { class: 'review-choice' }, h('span', { t: 'review.choice' }), ' ',
@@ -131,13 +144,14 @@ export async function render(main, ctx) {
           ? h('blockquote', { class: 'rationale-text' }, v.rationale)
           : h('p', { class: 'muted', t: 'review.no_rationale' }),
         h('p', { class: 'hint', t: ['review.vote_id', { id: String(v.vote_id) }] })),
+      h('div', { class: 'answers' }, answers),
       h('div', { class: 'field rationale' },
         h('label', { for: 'review-comment', t: 'review.comment' }),
         comment,
         h('p', { id: 'review-comment-hint', class: 'hint', t: 'rate.rationale_hint' })),
       h('div', { class: 'choices', role: 'group', tAttrs: { 'aria-label': 'review.verdict' } }, buttons),
       h('p', { class: 'hint keys-hint', t: 'review.keys' }));
-    els = { buttons, comment };
+    els = { buttons, comment, contents };
     replace(stage, vote);
     state.busy = false;
     const top = vote.getBoundingClientRect().top;
@@ -195,6 +209,12 @@ export async function render(main, ctx) {
     if (key === 'g') {
       ev.preventDefault();
       guidelines.el.open = !guidelines.el.open;
+      return;
+    }
+    if (key === 'w' && els) {
+      ev.preventDefault();
+      const on = !els.contents.every((c) => c.isWritten());
+      for (const c of els.contents) c.setWritten(on);
       return;
     }
     const verdict = VERDICTS.find(([, k]) => k === key);

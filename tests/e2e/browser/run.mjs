@@ -484,13 +484,13 @@ scenarios.failures = async () => {
   await nextShown(id);
   eq(votesOf('rater', 'errors').map((v) => v[0]), ['a', 'tie'], 'the vote before the failed load is stored');
 
-  // 410: the assignment expired meanwhile
+  // the lease ran out meanwhile but nobody took the place: the vote still counts (a 410, when
+  // someone did, is in the worksafe scenario)
   id = await assignmentId();
   psql(env.db, `UPDATE assignments SET expires_at = issued_at + interval '1 millisecond' WHERE token = '${id}'`);
   await page.keyboard.press('2');
-  await page.waitForSelector('[data-kind="rate.expired"]', { timeout: T });
   await nextShown(id);
-  eq(votesOf('rater', 'errors').length, 2, 'the expired vote is not stored');
+  eq(votesOf('rater', 'errors').map((v) => v[0]), ['a', 'tie', 'b'], 'the vote on a lapsed lease is stored');
 
   // 401: the session ended; the login form comes back and so does the page
   psql(env.db, "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = 'rater')");
@@ -504,7 +504,7 @@ scenarios.failures = async () => {
   id = await assignmentId();
   await page.keyboard.press('1');
   await nextShown(id);
-  eq(votesOf('rater', 'errors').length, 3, 'voting works again after logging in');
+  eq(votesOf('rater', 'errors').length, 4, 'voting works again after logging in');
 
   // 409 on next: a paused project (the comparison already on screen may still be answered)
   await env.api.must(200, 'PATCH', '/api/v1/projects/errors', { json: { status: 'paused' } });
@@ -566,6 +566,7 @@ scenarios.modules = async () => {
       links: render('[ok](https://example.com/x) [bad](javascript:alert(1)) [data](data:text/html,hi) <https://a.example>'),
       html: render('<script>alert(1)</script> <img src=x onerror=alert(1)> & "quotes"'),
       inline: render('snake_case_name and *em* and _em_ and ~~gone~~ and \\*not em\\*'),
+      intraword: render('O(n1*n2) for n1*n2 cells and a*b*c'),
       quote: render('> quoted\n> more'),
     };
   });
@@ -577,6 +578,7 @@ scenarios.modules = async () => {
     '<span class="inert-link">bad</span> <span class="inert-link">data</span> ' +
     '<a href="https://a.example" target="_blank" rel="noopener noreferrer nofollow">https://a.example</a></p>', 'links');
   eq(out.html, '<p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &amp; "quotes"</p>', 'HTML stays text');
+  eq(out.intraword, '<p>O(n1*n2) for n1*n2 cells and a*b*c</p>', 'intraword asterisks stay as written');
   eq(out.inline, '<p>snake_case_name and <em>em</em> and <em>em</em> and <del>gone</del> and *not em*</p>', 'inline');
   eq(out.quote, '<blockquote><p>quoted<br>more</p></blockquote>', 'block quote');
 
@@ -1155,15 +1157,16 @@ scenarios.narrow = async () => {
   try {
     for (const url of [`/rate/${demo}`, '/']) {
       await page.goto(server.url + url);
-      await page.waitForSelector(url === '/' ? '.project-card' : '[data-side="right"]', { timeout: T });
+      await page.waitForSelector(url === '/' ? '.project-card' : 'section[data-side="left"]', { timeout: T });
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       check(width <= 360, `no sideways scrolling at 360 px on ${url} (page is ${width} px wide)`);
     }
     await page.goto(`${server.url}/rate/${demo}`);
-    await page.waitForSelector('[data-side="right"]', { timeout: T });
-    const left = await page.$eval('[data-side="left"]', (e) => e.getBoundingClientRect().toJSON());
-    const right = await page.$eval('[data-side="right"]', (e) => e.getBoundingClientRect().toJSON());
-    check(right.top >= left.bottom - 1, 'the answers are stacked on a narrow screen');
+    await page.waitForSelector('section[data-side="left"]', { timeout: T });
+    await page.click('.ab-button[data-show="right"]');
+    const left = await page.$eval('section[data-side="left"]', (e) => e.getBoundingClientRect().toJSON());
+    const right = await page.$eval('section[data-side="right"]', (e) => e.getBoundingClientRect().toJSON());
+    check(left.height === 0 && right.height > 0 && right.width <= 360, 'one answer at a time on a narrow screen, switched by A/B');
     await login('admin');
     await page.goto(`${server.url}/admin`);
     await page.waitForSelector('.projects-table tbody tr', { timeout: T });
@@ -1189,6 +1192,334 @@ scenarios.logout = async () => {
   await page.waitForSelector('input[name=username]', { timeout: T });
 };
 
+// ---------------------------------------------------------------- issue 12: the rater's pages
+
+// Hostile and tricky texts: every word must reach the rater, nothing may run.
+const TRICKY = [
+  {
+    id: 'tricky-html',
+    prompt: 'How do I put items in a box with <div>? Use $x_1 + x_2$ items.',
+    response_a: [
+      'Wrap them in a `<div>` element, e.g. `<div class="box">...</div>`.',
+      '',
+      'Or write <div class="box">boxcontent</div> directly, and <b>boldtag</b> too.',
+      '<script>window.__pwned = "tricky"</script>',
+      '<img src=x onerror="window.__pwned=\'img2\'"> imgtail',
+      '',
+      'Entities &amp; &lt;tag&gt; &copy; stay as typed.',
+    ].join('\n'),
+    response_b: [
+      'The cost is O(n1*n2) for n1*n2 cells; snake_case_name and my_var_2 and 2*3*4 stay.',
+      '',
+      'Maths: $E = mc^2$ and $$\\sum_{i=1}^{n} i = \\frac{n(n+1)}{2}$$ and prices $5 or $6.',
+      '',
+      'Bad TeX $\\href{javascript:alert(1)}{clickme}$ and $\\frac{1}{$ end.',
+      '',
+      '```',
+      'a *b* _c_ <i>d</i>',
+      '```',
+    ].join('\n'),
+  },
+];
+
+/** The words of a text as a rater must see them: maths and markup characters left out. */
+function visibleWords(text) {
+  return text.replace(/\$\$[^$]*\$\$|\$[^$\s][^$]*?[^\s\\]\$(?!\d)/g, ' ')
+    .replace(/`/g, ' ').split(/\s+/).filter((w) => w && !/^(```|#+|[-*>]|\d+\.)$/.test(w));
+}
+
+async function fidelityChecks(where) {
+  const { page } = env;
+  await page.waitForTimeout(300); // give any injected handler a chance to fire
+  eq(await page.evaluate(() => window.__pwned === undefined), true, `${where}: no injected code ran`);
+  eq(await page.$$eval('.comparison script, .comparison iframe, .comparison img', (x) => x.length), 0, `${where}: no script or image`);
+  eq(await page.$$eval('.comparison *', (els) => els.filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name) ||
+    /^\s*javascript:/i.test(a.value))).length), 0, `${where}: no handlers or javascript: URLs`);
+  await page.waitForSelector('.comparison .maths .katex', { timeout: T });
+  const item = TRICKY[0];
+  const shown = await page.evaluate(() => {
+    const out = {};
+    for (const sec of document.querySelectorAll('.comparison .answer')) {
+      out[sec.dataset.side] = { text: sec.querySelector('.rendered').innerText, raw: sec.querySelector('.as-written').textContent,
+        ems: [...sec.querySelectorAll('.rendered em')].map((e) => e.textContent),
+        tex: [...sec.querySelectorAll('.maths')].map((m) => m.dataset.tex) };
+    }
+    out.prompt = document.querySelector('.comparison .prompt-body').innerText;
+    return out;
+  });
+  const sides = Object.values(shown).filter((s) => typeof s === 'object');
+  for (const resp of [item.response_a, item.response_b]) {
+    const s = sides.find((x) => x.raw === resp);
+    check(s, `${where}: an answer's "as written" text is exactly the text uploaded`);
+    for (const w of visibleWords(resp)) check(s.text.includes(w), `${where}: the word ${JSON.stringify(w)} is visible (shown: ${JSON.stringify(s.text)})`);
+    eq(s.ems, [], `${where}: nothing turned into italics by accident`);
+  }
+  const maths = sides.flatMap((s) => s.tex);
+  check(maths.includes('E = mc^2') && maths.some((t) => t.includes('\\sum')), `${where}: inline and display maths rendered (${maths})`);
+  check(!maths.some((t) => t.startsWith('5')), `${where}: prices are not maths`);
+  check(shown.prompt.includes('<div>') && shown.prompt.includes('items'), `${where}: the prompt's tag is visible text`);
+  eq(await page.$$eval('.comparison .katex a, .comparison .katex [href]', (x) => x.length), 0, `${where}: \\href is not trusted`);
+  // the "as written" view by keyboard: W shows both answers as written, W again renders them
+  await page.focus('.comparison');
+  await page.keyboard.press('w');
+  eq(await page.$$eval('.comparison pre.as-written', (p) => p.map((x) => !x.hidden && x.getBoundingClientRect().height > 0)), [true, true],
+    `${where}: W shows both answers as written`);
+  await page.keyboard.press('w');
+  const toggle = '.comparison [data-side="left"] .as-written-toggle';
+  await page.focus(toggle);
+  await page.keyboard.press('Enter');
+  eq(await page.getAttribute(toggle, 'aria-pressed'), 'true', `${where}: the toggle is a pressed button`);
+  check(await page.isVisible('.comparison [data-side="left"] pre.as-written'), `${where}: the left answer as written`);
+  await page.keyboard.press('Enter');
+  check(await page.isVisible('.comparison [data-side="left"] .rendered'), `${where}: and rendered again`);
+}
+
+scenarios.fidelity = async () => {
+  const { page, server, api } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'tricky', title: 'Tricky texts', rationale: 'optional', reviewers: ['rater2'] } });
+  await api.must(200, 'POST', '/api/v1/projects/tricky/items', { raw: TRICKY.map((t) => JSON.stringify({ ...t, model_a: 'ma', model_b: 'mb' })).join('\n') });
+  await login('rater');
+  await page.goto(`${server.url}/rate/tricky`);
+  await page.waitForSelector('.comparison .answer-body', { timeout: T });
+  await fidelityChecks('rating page');
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('.as-written-toggle')).includes('原文'), 'the toggle in Chinese');
+  await page.selectOption('#lang', 'en');
+  await page.fill('#rationale', 'B explains the cost.');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('2');
+  await page.waitForSelector('[data-kind="rate.done"]', { timeout: T });
+
+  // the review page: the same texts; the rater's choice and rationale above the answers
+  await login('admin');
+  await page.goto(`${server.url}/review/tricky`);
+  await page.waitForSelector('.comparison .answer-body', { timeout: T });
+  await fidelityChecks('review page');
+  const order = await page.evaluate(() => {
+    const vote = document.querySelector('.review-vote').getBoundingClientRect();
+    const answers = document.querySelector('.comparison .answers').getBoundingClientRect();
+    return { above: vote.bottom <= answers.top + 1, rationale: document.querySelector('.rationale-text').textContent,
+      choice: document.querySelector('.choice-shown').dataset.choice };
+  });
+  eq(order, { above: true, rationale: 'B explains the cost.', choice: 'b' }, 'the rater\'s vote above the answers');
+};
+
+/** The checked flags and the rationale on screen, flags by answer text. */
+async function draftOnScreen() {
+  return env.page.evaluate(() => {
+    const flags = {};
+    for (const sec of document.querySelectorAll('.comparison .answer')) {
+      flags[sec.querySelector('.as-written').textContent] = [...sec.querySelectorAll('input:checked')].map((b) => b.value);
+    }
+    return { flags, rationale: document.querySelector('#rationale').value };
+  });
+}
+
+function safeItems(n) {
+  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `safe-${i}`, prompt: `Safe question ${i}?`,
+    model_a: 'ma', response_a: `Safe answer ${i} from the first model.`, model_b: 'mb', response_b: `Safe answer ${i} from the second model.` })).join('\n');
+}
+
+scenarios.worksafe = async () => {
+  const { page, server, api } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'safe', title: 'Safe work', rationale: 'optional',
+    flags: ['unsafe', 'factually_wrong'], lease_seconds: 10 } });
+  await api.must(200, 'POST', '/api/v1/projects/safe/items', { raw: safeItems(3) });
+  await login('rater');
+  await page.goto(`${server.url}/rate/safe`);
+  await page.waitForSelector('.comparison', { timeout: T });
+  eq(await page.textContent('#rate-progress-text'), '0 done · 3 left', 'a fresh project counts the comparison on screen');
+
+  // the draft survives a reload, a session expiry with re-login, and losing the assignment
+  await page.check('.comparison [data-side="right"] input[value="factually_wrong"]');
+  await page.fill('#rationale', 'Half written');
+  const want = await draftOnScreen();
+  await page.reload();
+  await page.waitForSelector('[data-kind="rate.draft_restored"]', { timeout: T });
+  eq(await draftOnScreen(), want, 'the draft after a reload');
+  psql(env.db, "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = 'rater')");
+  await page.focus('.comparison');
+  await page.keyboard.press('3');
+  await page.waitForSelector('.login .notice-warn', { timeout: T });
+  await page.fill('input[name=username]', 'rater');
+  await page.fill('input[name=password]', PASSWORDS.rater);
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForSelector('[data-kind="rate.draft_restored"]', { timeout: T });
+  eq(await draftOnScreen(), want, 'the draft after the session expired and the rater logged in again');
+  eq(votesOf('rater', 'safe').length, 0, 'no vote stored so far');
+
+  // losing the assignment (a project of one comparison, so that the same one comes back)
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'safe-one', title: 'One comparison', rationale: 'optional', flags: ['unsafe'] } });
+  await api.must(200, 'POST', '/api/v1/projects/safe-one/items', { raw: safeItems(1) });
+  await page.goto(`${server.url}/rate/safe-one`);
+  await page.waitForSelector('.comparison', { timeout: T });
+  await page.check('.comparison [data-side="left"] input[value="unsafe"]');
+  await page.fill('#rationale', 'Kept across a lost lease');
+  const one = await draftOnScreen();
+  // the lease runs out and another rater takes the place: the vote is refused (410)
+  const lost = await assignmentId();
+  psql(env.db, `UPDATE assignments SET expires_at = issued_at + interval '1 millisecond' WHERE token = '${lost}'`);
+  let other = null; // the place is freed within a second or two
+  for (let i = 0; i < 30 && !other; i++) {
+    const r = await env.raterApi.get('/api/v1/projects/safe-one/next');
+    if (r.status === 200) other = r.body;
+    else await new Promise((ok) => setTimeout(ok, 200));
+  }
+  check(other, 'another rater gets the lapsed comparison');
+  await page.focus('.comparison');
+  await page.keyboard.press('1');
+  await page.waitForSelector('[data-kind="rate.done"]', { timeout: T });
+  eq(votesOf('rater', 'safe-one').length, 0, 'the vote on the lost assignment is not stored');
+  // the draft is still kept for that comparison (the rater is not given it again, so it is
+  // restored only if it comes back, as after a reload or a re-login above)
+  const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('prefd.draft.'))
+    .map((k) => JSON.parse(localStorage.getItem(k)).rationale));
+  check(kept.includes('Kept across a lost lease'), `the draft is kept after the 410 (${kept})`);
+  await page.goto(`${server.url}/rate/safe`);
+  await page.waitForSelector('[data-kind="rate.draft_restored"]', { timeout: T });
+
+  // the lease is renewed while the rater is at the page; the time left shows when it is short
+  let id = await assignmentId();
+  await page.route('**/api/v1/assignments/*/renew', (route) => route.abort('connectionrefused'));
+  await page.waitForSelector('.time-left:not([hidden])', { timeout: 12000 });
+  check(/\d+ s more|given back|could not keep/i.test(await page.textContent('.time-left')), 'the time left is shown');
+  await page.unroute('**/api/v1/assignments/*/renew');
+  await page.mouse.move(30, 30);
+  await page.waitForSelector('.time-left[hidden]', { state: 'attached', timeout: 12000 });
+  for (let i = 0; i < 6; i++) {
+    await page.mouse.move(40 + i, 40);
+    await page.waitForTimeout(1000);
+  }
+  eq(await assignmentId(), id, 'the same comparison after longer than its lease');
+  eq(psql(env.db, `SELECT expires_at > now() + interval '3 seconds' FROM assignments WHERE token = '${id}'`), [['t']], 'its lease was renewed');
+
+  // the vote, then undo with U: the comparison comes back with its flags and rationale, the vote is undone
+  await page.focus('.comparison');
+  await page.keyboard.press('1');
+  await nextShown(id);
+  eq(await page.textContent('#rate-progress-text'), '1 done · 2 left', 'progress after the vote');
+  check(await page.isVisible('.undo-button'), 'the undo button after a vote');
+  const voteId = psql(env.db, "SELECT max(v.id) FROM votes v JOIN projects p ON p.id = v.project_id WHERE p.slug = 'safe'")[0][0];
+  await page.keyboard.press('u');
+  await page.waitForSelector('[data-kind="rate.undone"]', { timeout: T });
+  eq(await draftOnScreen(), want, 'the undone comparison with its flags and rationale');
+  eq(await page.textContent('#rate-progress-text'), '0 done · 3 left', 'progress after the undo');
+  eq(psql(env.db, `SELECT undone_at IS NOT NULL FROM votes WHERE id = ${voteId}`), [['t']], 'the vote is recorded as undone');
+  check(await page.isHidden('.undo-button'), 'no undo button without a vote to undo');
+  // the button does the same
+  id = await assignmentId();
+  await page.click('[data-choice=b]');
+  await nextShown(id);
+  await page.click('.undo-button');
+  await page.waitForSelector('[data-kind="rate.undone"]', { timeout: T });
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('[data-kind="rate.undone"]')).includes('撤销'), 'the undo message in Chinese');
+  await page.selectOption('#lang', 'en');
+
+  // the progress stays in view while the answers scroll
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  const top = await page.$eval('.rate-head', (e) => e.getBoundingClientRect().top);
+  check(top >= 0 && top < 5, `the progress stays at the top while scrolling (${top})`);
+};
+
+scenarios.shortcuts = async () => {
+  const { page, server } = env;
+  await login('rater');
+  // a vote to review (admins may review any project)
+  await env.api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'keys', title: 'Keys', rationale: 'off' } });
+  await env.api.must(200, 'POST', '/api/v1/projects/keys/items', { raw: safeItems(2) });
+  const a = await env.raterApi.must(200, 'GET', '/api/v1/projects/keys/next');
+  await env.raterApi.must(201, 'POST', `/api/v1/assignments/${a.id}/vote`, { json: { choice: 'a', elapsed_ms: 5000 } });
+  for (const [url, keys] of [[`/rate/${env.demo}`, ['1', '2', '3', '4', 'S', 'U', 'W', 'A', 'B', 'G', 'Esc', '?']],
+    ['/review/keys', ['Y', 'N', 'W', 'G', 'Esc', '?']]]) {
+    if (url.startsWith('/review')) await login('admin');
+    await page.goto(server.url + url);
+    await page.waitForSelector('.comparison', { timeout: T });
+    for (const lang of ['en', 'zh-CN']) {
+      await page.selectOption('#lang', lang);
+      await page.focus('.comparison');
+      await page.keyboard.press('?');
+      await page.waitForSelector('dialog.keys-dialog[open]', { timeout: T });
+      const list = await page.$$eval('dialog.keys-dialog[open] dt', (d) => d.map((x) => [...x.querySelectorAll('kbd')].map((k) => k.textContent)).flat());
+      eq(list, keys, `${url}: every shortcut listed (${lang})`);
+      const title = await page.textContent('dialog.keys-dialog[open] h2');
+      eq(title, lang === 'en' ? 'Keyboard shortcuts' : '键盘快捷键', `${url}: the overlay in ${lang}`);
+      // focus stays in the overlay, and the page's keys do nothing while it is open
+      for (let i = 0; i < 4; i++) {
+        await page.keyboard.press('Tab');
+        check(await page.evaluate(() => !!document.activeElement.closest('dialog[open]')), `${url}: focus stays in the overlay`);
+      }
+      const before = await page.getAttribute('.comparison', url.startsWith('/rate') ? 'data-assignment' : 'data-vote');
+      await page.keyboard.press(url.startsWith('/rate') ? '1' : 'y');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('dialog.keys-dialog[open]', { state: 'detached', timeout: T }).catch(() => {});
+      check(!(await page.$('dialog.keys-dialog[open]')), `${url}: Esc closes the overlay`);
+      eq(await page.getAttribute('.comparison', url.startsWith('/rate') ? 'data-assignment' : 'data-vote'), before, `${url}: no vote while the overlay was open`);
+    }
+    await page.selectOption('#lang', 'en');
+    // the button opens it too (keyboard: focus and Enter)
+    await page.focus('.keys-button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog.keys-dialog[open]', { timeout: T });
+    await page.keyboard.press('Enter'); // the focused Close button
+    check(!(await page.$('dialog.keys-dialog[open]')), `${url}: Close closes the overlay`);
+    eq(await page.evaluate(() => document.activeElement.classList.contains('keys-button')), true, `${url}: focus goes back to the button`);
+  }
+};
+
+/** What Tab reaches from the top of the page (up to n stops): class or id of each focused element. */
+async function tabStops(n) {
+  const { page } = env;
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    await page.keyboard.press('Tab');
+    out.push(await page.evaluate(() => {
+      const e = document.activeElement;
+      return `${e.tagName.toLowerCase()}#${e.id}.${[...e.classList].join('.')}[${e.dataset.show || e.dataset.choice || e.dataset.action || ''}]`;
+    }));
+  }
+  return out;
+}
+
+scenarios.phone = async () => {
+  const { page, server } = env;
+  await login('rater');
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(`${server.url}/rate/${env.demo}`);
+    await page.waitForSelector('.comparison [data-side="left"] .answer-body', { timeout: T });
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 390, `no sideways scrolling at 390 px (${w} px)`);
+    const vis = () => page.evaluate(() => [...document.querySelectorAll('.comparison .answer')].map((a) => [a.dataset.side, a.getBoundingClientRect().height > 0]));
+    eq(await vis(), [['left', true], ['right', false]], 'one answer at a time on a phone');
+    // the A/B control by keyboard
+    await page.focus('.ab-button[data-show="right"]');
+    await page.keyboard.press('Enter');
+    eq(await vis(), [['left', false], ['right', true]], 'the B control shows answer B');
+    eq(await page.getAttribute('.ab-button[data-show="right"]', 'aria-pressed'), 'true', 'B is pressed');
+    await page.focus('.comparison');
+    await page.keyboard.press('a');
+    eq(await vis(), [['left', true], ['right', false]], 'key A shows answer A');
+    // the vote bar at the bottom of the screen, while the answer is scrolled
+    for (const y of [0, 400]) {
+      await page.evaluate((yy) => window.scrollTo(0, yy), y);
+      const bar = await page.$eval('.choices', (e) => e.getBoundingClientRect().toJSON());
+      check(bar.bottom <= 844 + 1 && bar.top < 844 && bar.top > 844 - 260, `the vote bar is at the bottom of the screen (top ${bar.top}, scrolled ${y})`);
+    }
+    const head = await page.$eval('.rate-head', (e) => e.getBoundingClientRect().top);
+    check(head >= 0 && head < 5, `progress in view on a phone (${head})`);
+    // every control of the page is reachable with Tab
+    const stops = (await tabStops(40)).join(' ');
+    for (const want of ['.keys-button', '.ab-button[left]', '.ab-button[right]', '.as-written-toggle', 'textarea#rationale',
+      '.choice-a[a]', '.choice-b[b]', '.choice-tie[tie]', '.choice-both_bad[both_bad]', '[skip]']) {
+      check(stops.includes(want), `Tab reaches ${want} (${stops})`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1198,7 +1529,7 @@ async function main() {
   }
   const wanted = process.argv.slice(2);
   const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
-    'review', 'admin', 'narrow', 'logout'];
+    'review', 'admin', 'narrow', 'fidelity', 'worksafe', 'shortcuts', 'phone', 'logout'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
   let passed = 0;
