@@ -6,6 +6,10 @@
  * pair (model_a/response_a/model_b/response_b, optionally a control pair with "gold"). A line
  * already stored with the same content is "unchanged" (the content digest ignores key order and
  * spacing); the same id with other content is rejected with code "conflict".
+ *
+ * Also the admin's view of a project's items: the paged list with search, the deletion of an
+ * item or of a whole project (rows kept, see sql/functions/prefd_item_delete.sql and
+ * prefd_project_delete.sql), and the facets (categories, languages) anyone who sees it may read.
  */
 #include "api.h"
 
