@@ -19,6 +19,7 @@
 #include "db.h"
 #include "itemstore.h"
 #include "jsonv.h"
+#include "qv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,20 +305,19 @@ static const char items_sql[] = "SELECT prefd_items_page(p.id, $2::bigint, $3::i
 
 void api_items_list(struct req *r)
 {
+        static const char *const known[] = { "limit", "cursor", "q", NULL };
         long limit;
         long long after;
-        if (req_page(r, &limit, &after) != 0)
-                return;
         char q[512], a[24], l[24];
-        int got = req_query(r, "q", q, sizeof(q));
-        if (got < 0) {
-                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "q"),
-                                "q must be at most %zu bytes", sizeof(q) - 1);
+        struct qv v;
+        qv_init(&v, r, known);
+        qv_page(&v, &limit, &after);
+        bool search = qv_text(&v, "q", q, sizeof(q));
+        if (qv_reply(&v))
                 return;
-        }
         snprintf(a, sizeof(a), "%lld", after);
         snprintf(l, sizeof(l), "%ld", limit);
-        const char *params[] = { req_param(r, 0), a, l, got == 1 && q[0] ? q : NULL };
+        const char *params[] = { req_param(r, 0), a, l, search ? q : NULL };
         req_db(r, items_sql, 4, params, items_read);
 }
 

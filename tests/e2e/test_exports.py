@@ -232,7 +232,7 @@ class ExportsTest(PrefdCase):
             r = self.admin.post(path, raw=b"{}", content_type="application/x-ndjson") \
                 if path.endswith("maybe") else self.admin.get(path)
             body = self.assertError(r, 400, "bad_request")
-            self.assertEqual(body["error"]["details"], {"parameter": param}, r)
+            self.assertEqual(body["error"]["details"]["parameter"], param, r)
             self.assertIn(words, body["error"]["message"], r)
         rater = self.user("exp-rater-2")
         self.assertError(rater.get("/api/v1/projects/exp/votes?format=csv"), 403, "forbidden")
