@@ -9,29 +9,26 @@
 #include "db.h"
 #include "jsonv.h"
 #include "log.h"
+#include "voteparts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const project_fields[] = { "slug",
-                                              "title",
-                                              "guidelines",
-                                              "outcomes",
-                                              "flags",
-                                              "rationale",
-                                              "overlap",
-                                              "lease_seconds",
-                                              "raters",
-                                              "reviewers",
-                                              "gold_rate",
-                                              "status",
-                                              "qc_min_seconds",
-                                              "qc_min_gold_accuracy",
-                                              NULL };
+static const char *const project_fields[] = { "slug",           "title",
+                                              "guidelines",     "outcomes",
+                                              "flags",          "rationale",
+                                              "overlap",        "lease_seconds",
+                                              "raters",         "reviewers",
+                                              "gold_rate",      "status",
+                                              "qc_min_seconds", "qc_min_gold_accuracy",
+                                              "strength",       "criteria",
+                                              "rewrite",        "reveal",
+                                              "explicit",       NULL };
 static const char *const outcome_names[] = { "a", "b", "tie", "both_bad", NULL };
 static const char *const rationale_names[] = { "off", "optional", "required", NULL };
 static const char *const status_names[] = { "active", "paused", "closed", NULL };
+static const char *const rewrite_names[] = { "off", "optional", "required_when_both_bad", NULL };
 
 static bool valid_slug(const char *s)
 {
@@ -93,6 +90,12 @@ static bool validate_fields(struct req *r, bool create)
         jv_number(&v, "qc_min_seconds", JV_OPTIONAL, 0, 3600, &d);
         jv_number(&v, "qc_min_gold_accuracy", JV_OPTIONAL, 0, 1, &d);
         jv_enum(&v, "status", JV_OPTIONAL, status_names);
+        bool on;
+        jv_bool(&v, "strength", JV_OPTIONAL, &on);
+        jv_bool(&v, "reveal", JV_OPTIONAL, &on);
+        jv_bool(&v, "explicit", JV_OPTIONAL, &on);
+        jv_enum(&v, "rewrite", JV_OPTIONAL, rewrite_names);
+        voteparts_criteria(&v);
         json_t *raters = json_object_get(r->json, "raters");
         if (raters && !(json_is_string(raters) && strcmp(json_string_value(raters), "all") == 0))
                 jv_string_array(&v, "raters", JV_OPTIONAL, 10000, false, 64);

@@ -1,0 +1,192 @@
+"""Issue 14: conversations, strength, scores per answer, rewrites, model reveal, sensitive
+content and flags on a passage, each a project option, through the API and the database."""
+
+import json
+
+from prefdtest import PrefdCase, psql
+
+CRITERIA = [{"name": "correctness", "scale": 5, "labels": {"en": "Correctness", "zh": "正确性"},
+             "required": True},
+            {"name": "tone", "scale": 3}]
+
+CHAT = [{"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "What is 2+2?"}]
+
+
+def line(i, **extra):
+    d = {"id": "p%d" % i, "responses": [{"model": "m1", "text": "four %d" % i},
+                                        {"model": "m2", "text": "4 (%d)" % i}]}
+    d.update(extra)
+    if "messages" not in d and "prompt" not in d:
+        d["prompt"] = "question %d" % i
+    return d
+
+
+class RaterWorkTest(PrefdCase):
+    def field_error(self, r, field):
+        body = self.assertError(r, 422, "validation_failed")
+        self.assertEqual(body["error"].get("details", {}).get("field"), field, r)
+        return body
+
+    def votes(self, slug, columns):
+        return psql(self.db, "SELECT %s FROM (SELECT * FROM votes WHERE project_id = (SELECT id FROM "
+                             "projects WHERE slug = '%s') ORDER BY id) v" % (columns, slug))
+
+    def next(self, client, slug):
+        r = client.get("/api/v1/projects/%s/next" % slug)
+        self.assertEqual(r.status, 200, r)
+        return r.json
+
+    def vote(self, client, a, body):
+        return client.post("/api/v1/assignments/%s/vote" % a["id"], body)
+
+    def test_project_options(self):
+        p = self.project("opts", strength=True, criteria=CRITERIA, rewrite="optional", reveal=True,
+                         explicit=True)
+        self.assertEqual((p["strength"], p["criteria"], p["rewrite"], p["reveal"], p["explicit"]),
+                         (True, CRITERIA, "optional", True, True))
+        plain = self.project("opts-plain")
+        self.assertEqual((plain["strength"], plain["criteria"], plain["rewrite"], plain["reveal"],
+                          plain["explicit"]), (False, [], "off", False, False))
+        r = self.admin.patch("/api/v1/projects/opts", {"rewrite": "required_when_both_bad"})
+        self.assertEqual(r.json["rewrite"], "required_when_both_bad", r)
+        bad = [({"strength": "yes"}, "strength"), ({"reveal": 1}, "reveal"),
+               ({"rewrite": "always"}, "rewrite"), ({"criteria": {}}, "criteria"),
+               ({"criteria": [{"name": "x"}]}, "criteria"),
+               ({"criteria": [{"name": "x", "scale": 11}]}, "criteria"),
+               ({"criteria": [{"name": "X", "scale": 5}]}, "criteria"),
+               ({"criteria": [{"name": "x", "scale": 5, "colour": 1}]}, "criteria"),
+               ({"criteria": [{"name": "x", "scale": 5}, {"name": "x", "scale": 3}]}, "criteria"),
+               ({"criteria": [{"name": "x", "scale": 5, "labels": {"en": 3}}]}, "criteria")]
+        for body, field in bad:
+            self.field_error(self.admin.patch("/api/v1/projects/opts", body), field)
+        self.assertEqual(self.admin.get("/api/v1/projects/opts").json["criteria"], CRITERIA)
+
+    def test_conversation_items(self):
+        self.project("chat")
+        r = self.upload("chat", [line(1, messages=CHAT), line(2)])
+        self.assertEqual(r.json["accepted"], 2, r)
+        self.assertEqual(psql(self.db, "SELECT prompt, messages->0->>'role' FROM items WHERE ext_id = 'p1'"),
+                         [["What is 2+2?", "system"]])
+        bad = [line(3, messages=CHAT, prompt="x"),
+               line(4, messages=[]),
+               line(5, messages=CHAT[:3]),  # ends with the assistant
+               line(6, messages=[{"role": "robot", "content": "x"}]),
+               line(7, messages=[{"role": "user", "content": "x", "name": "n"}]),
+               line(8, messages=[{"role": "user", "content": "a"}, {"role": "system", "content": "b"},
+                                 {"role": "user", "content": "c"}]),
+               line(9, sensitive="yes")]
+        r = self.upload("chat", bad, partial=True)
+        self.assertEqual(r.json["rejected"], len(bad), r)
+        messages = [e["message"] for e in r.json["errors"]]
+        self.assertTrue(all("messages" in m for m in messages[:6]), messages)
+        self.assertIn("sensitive", messages[6])
+        rater = self.user("chat-rater")
+        seen = {}
+        for _ in range(2):
+            a = self.next(rater, "chat")
+            seen[a["prompt"]["text"]] = a
+            self.assertEqual(self.vote(rater, a, {"choice": "a"}).status, 201)
+        a = seen["What is 2+2?"]
+        self.assertEqual([m["role"] for m in a["messages"]], ["system", "user", "assistant", "user"])
+        self.assertEqual(a["messages"][1]["html"], "<p>Hi</p>\n")
+        self.assertNotIn("messages", seen["question 2"])
+        for k in ("strength", "criteria", "rewrite", "reveal", "sensitive"):
+            self.assertNotIn(k, seen["question 2"])
+
+    def test_strength_scores_rewrite(self):
+        self.project("work", strength=True, criteria=CRITERIA, rewrite="required_when_both_bad",
+                     overlap=1)
+        self.upload("work", [line(i) for i in range(6)])
+        rater = self.user("work-rater")
+        a = self.next(rater, "work")
+        self.assertEqual((a["strength"], a["criteria"], a["rewrite"]), (True, CRITERIA, "required_when_both_bad"))
+        ok_scores = {"a": {"correctness": 4, "tone": 2}, "b": {"correctness": 1}}
+        bad = [({"choice": "tie", "strength": 2, "scores": ok_scores}, "strength"),
+               ({"choice": "a", "strength": 4, "scores": ok_scores}, "strength"),
+               ({"choice": "a", "strength": "much"}, "strength"),
+               ({"choice": "a", "scores": {"a": {"correctness": 6}, "b": {"correctness": 1}}}, "scores"),
+               ({"choice": "a", "scores": {"a": {"tone": 4, "correctness": 1}, "b": {"correctness": 1}}}, "scores"),
+               ({"choice": "a", "scores": {"a": {"speed": 1, "correctness": 1}, "b": {"correctness": 1}}}, "scores"),
+               ({"choice": "a", "scores": {"a": {"correctness": 3}}}, "scores"),
+               ({"choice": "a", "scores": {"a": {"correctness": 0}, "b": {"correctness": 1}}}, "scores"),
+               ({"choice": "a", "scores": {"c": {}}}, "scores"),
+               ({"choice": "a", "scores": [1]}, "scores"),
+               ({"choice": "both_bad", "scores": ok_scores}, "rewrite"),
+               ({"choice": "both_bad", "scores": ok_scores, "rewrite": "  "}, "rewrite"),
+               ({"choice": "a", "rewrite": 5}, "rewrite"),
+               ({"choice": "a", "flags": {"a": [{"flag": "unsafe", "quote": "x", "x": 1}]}}, "flags"),
+               ({"choice": "a", "flags": {"a": [{"quote": "x"}]}}, "flags"),
+               ({"choice": "a", "flags": {"a": [{"flag": "nope", "quote": "four"}]}, "scores": ok_scores}, "flags")]
+        for body, field in bad:
+            self.field_error(self.vote(rater, a, body), field)
+        self.assertEqual(self.votes("work", "count(*)"), [["0"]])
+        good = {"choice": "b", "strength": 3, "scores": ok_scores,
+                "flags": {"a": [{"flag": "factually_wrong", "quote": "four"}, "biased"]}}
+        r = self.vote(rater, a, good)
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn("models", r.json)
+        self.assertEqual(self.vote(rater, a, good).status, 200)  # the same vote again
+        changed = dict(good, strength=1)
+        self.assertError(self.vote(rater, a, changed), 409, "conflict")
+        row = self.votes("work", "strength, scores, flags_left, flag_quotes, rewrite IS NULL")
+        self.assertEqual(row[0][0], "3")
+        self.assertEqual(json.loads(row[0][1]), ok_scores)
+        self.assertEqual(row[0][2], "{biased,factually_wrong}")
+        self.assertEqual(json.loads(row[0][3]), {"a": [{"flag": "factually_wrong", "quote": "four"}], "b": []})
+        # both bad with a rewrite
+        a = self.next(rater, "work")
+        r = self.vote(rater, a, {"choice": "both_bad", "scores": ok_scores, "rewrite": "The answer is 4."})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(psql(self.db, "SELECT rewrite FROM votes WHERE id = %d" % r.json["vote_id"]),
+                         [["The answer is 4."]])
+
+    def test_plain_project_refuses_new_parts(self):
+        self.project("plain")
+        self.upload("plain", [line(1)])
+        rater = self.user("plain-rater")
+        a = self.next(rater, "plain")
+        for body, field in [({"choice": "a", "strength": 1}, "strength"),
+                            ({"choice": "a", "scores": {"a": {"x": 1}}}, "scores"),
+                            ({"choice": "a", "rewrite": "better"}, "rewrite"),
+                            ({"choice": "a", "colour": "red"}, "colour")]:
+            self.field_error(self.vote(rater, a, body), field)
+        r = self.vote(rater, a, {"choice": "a", "flags": {"a": ["unsafe"]}})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.votes("plain", "strength, scores, rewrite, flag_quotes"),
+                         [["", "", "", ""]])
+
+    def test_reveal(self):
+        self.project("reveal", reveal=True)
+        self.upload("reveal", [line(1)])
+        rater = self.user("reveal-rater")
+        a = self.next(rater, "reveal")
+        self.assertEqual(a["reveal"], True)
+        self.assertNotIn("models", a)
+        self.assertNotIn("m1", json.dumps(a))
+        r = self.vote(rater, a, {"choice": "a"})
+        self.assertEqual(r.status, 201, r)
+        left = {"four 1": "m1", "4 (1)": "m2"}[a["left"]["text"]]
+        right = {"four 1": "m1", "4 (1)": "m2"}[a["right"]["text"]]
+        self.assertEqual(r.json["models"], {"a": left, "b": right})
+        self.assertEqual(self.vote(rater, a, {"choice": "a"}).json["models"], {"a": left, "b": right})
+
+    def test_sensitive(self):
+        self.project("sens", overlap=2)
+        self.upload("sens", [line(1, sensitive=True), line(2)])
+        first, second = self.user("sens-1"), self.user("sens-2")
+        got = {}
+        for _ in range(2):
+            a = self.next(first, "sens")
+            got[a["prompt"]["text"]] = a
+            flags = {"b": ["unsafe"]} if a["prompt"]["text"] == "question 2" else {}
+            self.assertEqual(self.vote(first, a, {"choice": "a", "flags": flags}).status, 201)
+        self.assertEqual(got["question 1"].get("sensitive"), True)
+        self.assertNotIn("sensitive", got["question 2"])
+        # the answer flagged unsafe is sensitive for the next rater
+        for _ in range(2):
+            a = self.next(second, "sens")
+            self.assertEqual(a.get("sensitive"), True, a["prompt"])
+            self.assertEqual(self.vote(second, a, {"choice": "a"}).status, 201)
