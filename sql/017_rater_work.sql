@@ -34,3 +34,18 @@ ALTER TABLE users ADD COLUMN no_explicit boolean NOT NULL DEFAULT false;
 
 -- An answer a rater flagged unsafe: sensitive for the raters after (set by prefd_votes).
 ALTER TABLE responses ADD COLUMN unsafe boolean NOT NULL DEFAULT false;
+
+-- Exports read the new parts of a vote beside the rest (NULL for imported votes).
+CREATE OR REPLACE VIEW prefd_all_votes AS
+  SELECT v.project_id, v.id, v.created_at, 'rated'::text AS source, v.model_left, v.model_right,
+         v.choice, v.category, v.language, v.prompt_ext, v.item_id, v.resp_left, v.resp_right,
+         v.flags_left, v.flags_right, v.rationale, v.elapsed_ms, v.guidelines_version,
+         v.rater_id, NULL::text AS rater_label, v.is_gold,
+         v.strength, v.scores, v.rewrite, v.flag_quotes
+    FROM votes v WHERE NOT v.excluded
+  UNION ALL
+  SELECT i.project_id, i.id, i.created_at, 'imported', i.model_left, i.model_right, i.choice,
+         i.category, i.language, i.prompt_ext, i.item_id, NULL, NULL, '{}'::text[], '{}'::text[],
+         '', NULL, NULL, NULL, i.rater_label, false, NULL::smallint, NULL::jsonb, NULL::text,
+         NULL::jsonb
+    FROM imported_votes i;

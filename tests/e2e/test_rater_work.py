@@ -190,3 +190,112 @@ class RaterWorkTest(PrefdCase):
             a = self.next(second, "sens")
             self.assertEqual(a.get("sensitive"), True, a["prompt"])
             self.assertEqual(self.vote(second, a, {"choice": "a"}).status, 201)
+
+
+class RaterWorkExportTest(PrefdCase):
+    """One project with every part, rated by hand, read back in every format."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+
+    def export(self, slug, query):
+        r = self.admin.get("/api/v1/projects/%s/votes?%s" % (slug, query))
+        self.assertEqual(r.status, 200, r)
+        return [json.loads(x) for x in r.body.decode().splitlines() if x]
+
+    def rate(self, slug, rater, bodies):
+        """Votes bodies[prompt text] on each comparison; returns {prompt: (assignment, vote id)}."""
+        out = {}
+        while True:
+            r = rater.get("/api/v1/projects/%s/next" % slug)
+            if r.status == 204:
+                return out
+            a = r.json
+            v = rater.post("/api/v1/assignments/%s/vote" % a["id"], bodies(a))
+            self.assertEqual(v.status, 201, v)
+            out[a["prompt"]["text"]] = (a, v.json["vote_id"])
+
+    def test_formats(self):
+        self.project("ex", strength=True, criteria=CRITERIA, rewrite="optional")
+        self.upload("ex", [line(1, messages=CHAT), line(2), line(3)])
+        rater = self.user("ex-rater")
+
+        def body(a):
+            p = a["prompt"]["text"]
+            if p == "What is 2+2?":
+                return {"choice": "a", "strength": 2, "rewrite": "It is 4.",
+                        "scores": {"a": {"correctness": 5, "tone": 3}, "b": {"correctness": 2}},
+                        "flags": {"b": [{"flag": "factually_wrong", "quote": "4"}]}}
+            if p == "question 2":
+                return {"choice": "b", "strength": 3, "scores": {"a": {"correctness": 1}, "b": {"correctness": 4}}}
+            return {"choice": "tie", "scores": {"a": {"correctness": 3}, "b": {"correctness": 3}},
+                    "rewrite": "Three."}
+        rated = self.rate("ex", rater, body)
+        self.assertEqual(len(rated), 3)
+        chat_a, chat_id = rated["What is 2+2?"]
+        left, right = chat_a["left"]["text"], chat_a["right"]["text"]
+        model = {"four 1": "m1", "4 (1)": "m2"}
+
+        rows = {r["vote_id"]: r for r in self.export("ex", "format=jsonl")}
+        self.assertEqual(rows[chat_id]["strength"], 2)
+        self.assertEqual(rows[chat_id]["rewrite"], "It is 4.")
+        self.assertEqual(rows[chat_id]["messages"], CHAT)
+        self.assertEqual(rows[chat_id]["flag_quotes"], {"a": [], "b": [{"flag": "factually_wrong", "quote": "4"}]})
+        self.assertEqual(rows[chat_id]["scores"]["a"], {"correctness": 5, "tone": 3})
+        self.assertIsNone(rows[rated["question 2"][1]]["messages"])
+
+        dpo = self.export("ex", "format=dpo")
+        self.assertEqual(len(dpo), 2)  # the tie has no pair
+        chat = [d for d in dpo if isinstance(d["prompt"], list)]
+        self.assertEqual(len(chat), 1)
+        self.assertEqual(chat[0], {"prompt": CHAT, "chosen": [{"role": "assistant", "content": left}],
+                                   "rejected": [{"role": "assistant", "content": right}],
+                                   "chosen_model": model[left], "rejected_model": model[right],
+                                   "strength": 2})
+        plain = [d for d in dpo if not isinstance(d["prompt"], list)][0]
+        self.assertEqual((plain["prompt"], plain["strength"]), ("question 2", 3))
+
+        rw = self.export("ex", "format=dpo&rewrites=true")
+        # the chat vote: the rewrite over the chosen (left) answer; the tie: over each answer
+        self.assertEqual(len(rw), 3, rw)
+        first = [d for d in rw if isinstance(d["prompt"], list)][0]
+        self.assertEqual((first["chosen"], first["rejected"], first["chosen_model"]),
+                         ([{"role": "assistant", "content": "It is 4."}],
+                          [{"role": "assistant", "content": left}], "rewrite"))
+        ties = [d for d in rw if d["prompt"] == "question 3"]
+        self.assertEqual(sorted(d["rejected_model"] for d in ties), ["m1", "m2"])
+        self.assertTrue(all(d["chosen"] == "Three." for d in ties))
+
+        sft = self.export("ex", "format=sft")
+        self.assertEqual(len(sft), 2)
+        conv = [d for d in sft if "messages" in d][0]
+        self.assertEqual(conv["messages"], CHAT + [{"role": "assistant", "content": "It is 4."}])
+        std = [d for d in sft if "prompt" in d][0]
+        self.assertEqual((std["prompt"], std["completion"]), ("question 3", "Three."))
+
+        scores = self.export("ex", "format=scores")
+        self.assertEqual(len(scores), 6)
+        mine = sorted((s["model"], s["scores"]["correctness"]) for s in scores if s["vote_id"] == chat_id)
+        self.assertEqual(mine, sorted([(model[left], 5), (model[right], 2)]))
+        self.assertTrue(all(s["rater"].startswith("r-") for s in scores))
+
+        r = self.admin.get("/api/v1/projects/ex/votes?format=csv")
+        header = r.body.decode().split("\r\n")[0]
+        self.assertTrue(header.endswith(",source,strength,scores,rewrite,flag_quotes,messages"), header)
+        self.assertError(self.admin.get("/api/v1/projects/ex/votes?format=sft&rewrites=true"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/ex/votes?format=dpo&rewrites=maybe"), 400, "bad_request")
+
+    def test_plain_export_unchanged(self):
+        self.project("ex-plain")
+        self.upload("ex-plain", [line(1)])
+        rater = self.user("ex-plain-rater")
+        self.rate("ex-plain", rater, lambda a: {"choice": "a"})
+        row = self.export("ex-plain", "format=jsonl")[0]
+        for k in ("strength", "scores", "rewrite", "flag_quotes", "messages"):
+            self.assertNotIn(k, row)
+        self.assertNotIn("strength", self.export("ex-plain", "format=dpo")[0])
+        self.assertEqual(self.export("ex-plain", "format=sft"), [])
+        self.assertEqual(self.export("ex-plain", "format=scores"), [])
+        header = self.admin.get("/api/v1/projects/ex-plain/votes?format=csv").body.decode().split("\r\n")[0]
+        self.assertTrue(header.endswith(",guidelines_version,source"), header)
