@@ -47,6 +47,7 @@ static const struct route routes[] = {
         { REQ_GET, "/api/v1/projects/{slug}/leaderboard", api_rankings_leaderboard, ROLES_STAFF,
           0 },
         { REQ_GET, "/api/v1/projects/{slug}/matrix", api_rankings_matrix, ROLES_STAFF, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/scores", api_scores_get, ROLES_STAFF, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/votes", api_votes_export, ROLES_STAFF, 0 },
         { REQ_POST, "/api/v1/projects/{slug}/votes/import", api_votes_import, ROLES_ADMIN,
           ROUTE_BODY_STREAM },

@@ -280,6 +280,31 @@ class RaterWorkExportTest(PrefdCase):
         self.assertEqual(mine, sorted([(model[left], 5), (model[right], 2)]))
         self.assertTrue(all(s["rater"].startswith("r-") for s in scores))
 
+        # GET .../scores: per model and criterion, from the same votes
+        sc = self.admin.get("/api/v1/projects/ex/scores")
+        self.assertEqual(sc.status, 200, sc)
+        self.assertEqual(sc.json["criteria"], CRITERIA)
+        per = {m["model"]: m["scores"] for m in sc.json["models"]}
+        want = {}
+        for s in scores:
+            for k, v in s["scores"].items():
+                want.setdefault(s["model"], {}).setdefault(k, []).append(v)
+        for m, crit in want.items():
+            for k, xs in crit.items():
+                got = per[m][k]
+                self.assertEqual(got["n"], len(xs))
+                self.assertAlmostEqual(got["mean"], sum(xs) / len(xs), places=3)
+                if len(xs) > 1:
+                    self.assertLessEqual(got["ci"][0], got["mean"])
+                    self.assertGreaterEqual(got["ci"][1], got["mean"])
+                else:
+                    self.assertIsNone(got["ci"])
+        self.assertEqual(self.admin.get("/api/v1/projects/ex/scores?language=fr").json["models"], [])
+        self.assertError(self.admin.get("/api/v1/projects/ex/scores?colour=red"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/ex/scores?since=soon"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/nope/scores"), 404, "not_found")
+        self.assertError(rater.get("/api/v1/projects/ex/scores"), 403, "forbidden")
+
         r = self.admin.get("/api/v1/projects/ex/votes?format=csv")
         header = r.body.decode().split("\r\n")[0]
         self.assertTrue(header.endswith(",source,strength,scores,rewrite,flag_quotes,messages"), header)
