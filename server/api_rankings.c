@@ -42,6 +42,7 @@ struct lb_params {
         const char *weights; /* its name as given (static string) */
         bool robustness;     /* robustness=true: the fragility of each adjacent order */
         bool style;          /* style=control */
+        bool strength;       /* strength=weight: a strength-k win counts k half-wins */
 };
 
 struct model_list {
@@ -105,9 +106,9 @@ static void job_free(void *p)
 /* --- options --- */
 
 static const char *const known_params[] = {
-        "ties",     "both_bad",   "ci",    "rounds", "seed",          "category",
-        "language", "since",      "until", "anchor", "anchor_rating", "min_votes",
-        "weights",  "robustness", "style", NULL
+        "ties",  "both_bad", "ci",     "rounds",        "seed",      "category", "language",
+        "since", "until",    "anchor", "anchor_rating", "min_votes", "weights",  "robustness",
+        "style", "strength", NULL
 };
 
 struct unknown {
@@ -194,6 +195,8 @@ static int parse_params(struct req *r, struct lb_params *p)
         static const int bool_values[] = { 0, 1 };
         static const char *const style_names[] = { "none", "control", NULL };
         static const int style_values[] = { 0, 1 };
+        static const char *const strength_names[] = { "none", "weight", NULL };
+        static const int strength_values[] = { 0, 1 };
         struct unknown u = { "" };
         httpparse_query_names(r->query, check_name, &u);
         if (u.name[0]) {
@@ -201,7 +204,7 @@ static int parse_params(struct req *r, struct lb_params *p)
                     r, 400, "bad_request", NULL,
                     "unknown query parameter \"%s\" (known: ties, both_bad, ci, rounds, "
                     "seed, category, language, since, until, anchor, anchor_rating, "
-                    "min_votes, weights, robustness, style)",
+                    "min_votes, weights, robustness, style, strength)",
                     u.name);
                 return -1;
         }
@@ -211,7 +214,7 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->ci = "sandwich";
         p->weights = "none";
         int ties = (int)p->opts.ties, bb = (int)p->opts.both_bad, ci = (int)p->opts.ci, w = 0;
-        int robust = 0, style = 0;
+        int robust = 0, style = 0, strength = 0;
         const char *unused;
         double rounds = p->opts.rounds, seed = (double)p->opts.seed, rating = 1000, minv = 0;
         if (choice_param(r, "ties", ties_names, ties_values, &ties, &p->ties) < 0 ||
@@ -220,6 +223,7 @@ static int parse_params(struct req *r, struct lb_params *p)
             choice_param(r, "weights", weights_names, weights_values, &w, &p->weights) < 0 ||
             choice_param(r, "robustness", bool_names, bool_values, &robust, &unused) < 0 ||
             choice_param(r, "style", style_names, style_values, &style, &unused) < 0 ||
+            choice_param(r, "strength", strength_names, strength_values, &strength, &unused) < 0 ||
             number_param(r, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds, true) < 0 ||
             number_param(r, "seed", 0, 9007199254740991.0, &seed, true) < 0 ||
             number_param(r, "anchor_rating", -1e9, 1e9, &rating, false) < 0 ||
@@ -250,6 +254,13 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->reliability = w == 1;
         p->robustness = robust == 1;
         p->style = style == 1;
+        p->strength = strength == 1;
+        if (p->strength && (p->robustness || p->style)) {
+                req_reply_error(r, 400, "bad_request", NULL,
+                                "strength=weight weighs the counts: it does not combine with "
+                                "robustness=true or style=control");
+                return -1;
+        }
         p->opts.model_se = false; /* not reported */
         p->opts.robustness = p->robustness;
         if (p->robustness && p->reliability) {
@@ -383,6 +394,7 @@ static json_t *method_json(const struct lb_job *j)
         json_object_set_new(m, "weights", json_string(j->p.weights));
         json_object_set_new(m, "robustness", json_boolean(j->p.robustness));
         json_object_set_new(m, "style", json_string(j->p.style ? "control" : "none"));
+        json_object_set_new(m, "strength", json_string(j->p.strength ? "weight" : "none"));
         return m;
 }
 
@@ -934,7 +946,8 @@ static void synced(int status, const char *message, void *arg)
                                   .has_since = j->p.since[0] != '\0',
                                   .has_until = j->p.until[0] != '\0',
                                   .weights = j->weights,
-                                  .nweights = j->nweights };
+                                  .nweights = j->nweights,
+                                  .strength_weight = j->p.strength };
         if ((f.has_since && !jv_parse_timestamp(j->p.since, true, &f.since_us)) ||
             (f.has_until && !jv_parse_timestamp(j->p.until, true, &f.until_us))) {
                 req_reply_error(r, 400, "bad_request", NULL, "since or until is malformed");
@@ -951,9 +964,10 @@ static void synced(int status, const char *message, void *arg)
                 req_reply_error(r, 503, "unavailable", NULL, "out of memory");
                 return;
         }
-        if (f.weights) {
+        if (f.weights || f.strength_weight) {
                 f.weights = NULL;
                 f.nweights = 0;
+                f.strength_weight = false;
                 if (tally_count(r->app->tally, j->project_id, &f, &shown, &ns) != 0) {
                         free(counts);
                         req_reply_error(r, 503, "unavailable", NULL, "out of memory");
@@ -1103,7 +1117,7 @@ static void models_read(struct req *r, const struct db_res *res)
                 api_quality_weights(r, j->project_id, weighed, j);
                 return;
         }
-        if (filtered(&j->p) || j->p.style || tally_ready(t, j->project_id)) {
+        if (filtered(&j->p) || j->p.style || j->p.strength || tally_ready(t, j->project_id)) {
                 tally_sync(t, j->project_id, synced, j);
                 return;
         }

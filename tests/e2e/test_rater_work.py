@@ -324,3 +324,30 @@ class RaterWorkExportTest(PrefdCase):
         self.assertEqual(self.export("ex-plain", "format=scores"), [])
         header = self.admin.get("/api/v1/projects/ex-plain/votes?format=csv").body.decode().split("\r\n")[0]
         self.assertTrue(header.endswith(",guidelines_version,source"), header)
+
+
+class StrengthWeightTest(PrefdCase):
+    def test_strength_weight(self):
+        self.project("sw", strength=True, overlap=1)
+        self.upload("sw", [line(i) for i in range(4)])
+        rater = self.user("sw-rater")
+        plan = [("m1", 3), ("m2", 1), ("m1", 3), ("m2", 1)]
+        for winner, k in plan:
+            a = rater.get("/api/v1/projects/sw/next").json
+            left_model = "m1" if a["left"]["text"].startswith("four") else "m2"
+            choice = "a" if left_model == winner else "b"
+            r = rater.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": choice, "strength": k})
+            self.assertEqual(r.status, 201, r)
+        plain = self.admin.get("/api/v1/projects/sw/leaderboard").json
+        weighed = self.admin.get("/api/v1/projects/sw/leaderboard?strength=weight").json
+        self.assertEqual(weighed["method"]["strength"], "weight")
+        self.assertEqual(plain["method"]["strength"], "none")
+        p = {m["model"]: m for m in plain["models"]}
+        w = {m["model"]: m for m in weighed["models"]}
+        self.assertAlmostEqual(p["m1"]["rating"], p["m2"]["rating"], delta=0.01)
+        self.assertGreater(w["m1"]["rating"], w["m2"]["rating"] + 50)
+        # the counts shown stay the votes themselves
+        self.assertEqual(w["m1"].get("votes"), p["m1"].get("votes"))
+        self.assertError(self.admin.get("/api/v1/projects/sw/leaderboard?strength=heavy"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/sw/leaderboard?strength=weight&style=control"),
+                         400, "bad_request")
