@@ -7,6 +7,7 @@ import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, safeHtml, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
 import { markdown } from './md.js';
+import { revealBox, workParts } from './ratework.js';
 
 const ORDER = ['a', 'b', 'tie', 'both_bad'];
 const KEYS = { 1: 'a', 2: 'b', 3: 'tie', 4: 'both_bad' };
@@ -197,6 +198,7 @@ export async function render(main, ctx) {
         boxes.length ? h('fieldset', { class: 'flags' },
           h('legend', { t: key === 'a' ? 'rate.flags_a' : 'rate.flags_b' }), boxes) : null);
     });
+    const work = workParts(a, answers);
     let rationale = null;
     let rationaleBox = null;
     if (a.rationale !== 'off') {
@@ -220,25 +222,23 @@ export async function render(main, ctx) {
     const skipBtn = h('button', { type: 'button', class: 'btn btn-quiet choice', dataset: { action: 'skip' },
       'aria-keyshortcuts': 's', onclick: () => skip() }, h('span', { t: 'rate.skip' }), h('kbd', null, 'S'));
     const comparison = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { assignment: a.id } },
+      work.before,
       h('section', { class: 'prompt card' },
         h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
         h('div', { class: 'md prompt-body' }, answerBody(a.prompt.html))),
       h('div', { class: 'answers' }, answers),
+      work.after,
       rationaleBox,
       h('div', { class: 'choices', role: 'group', tAttrs: { 'aria-label': 'rate.choices' } },
         buttons, skipBtn),
       h('p', { class: 'hint keys-hint', t: 'rate.keys' }));
-    els = { buttons: [...buttons, skipBtn], rationale, comparison };
+    els = { buttons: [...buttons, skipBtn], rationale, comparison, work };
     replace(stage, comparison);
     state.shownAt = performance.now();
     state.busy = false;
     const top = comparison.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight) comparison.scrollIntoView({ block: 'start' });
     comparison.focus({ preventScroll: true });
-  }
-
-  function boxesOf(side) {
-    return [...stage.querySelectorAll(`input[data-side="${side}"]:checked`)].map((b) => b.value);
   }
 
   async function loadNext(keepNotice) {
@@ -266,14 +266,21 @@ export async function render(main, ctx) {
     }
   }
 
-  async function vote(choice) {
+  async function vote(choice, strength) {
     const a = state.assignment;
     if (!a || state.busy || state.gold || !(a.outcomes || ORDER).includes(choice)) return;
     const body = {
       choice,
       elapsed_ms: Math.max(0, Math.round(performance.now() - state.shownAt)),
-      flags: { a: boxesOf('left'), b: boxesOf('right') },
+      flags: { a: els.work.flagsOf('left'), b: els.work.flagsOf('right') },
     };
+    const extra = els.work.collect(choice, strength);
+    if (extra.error) {
+      showNotice('warn', extra.error);
+      extra.focus.focus();
+      return;
+    }
+    Object.assign(body, extra.body);
     if (els.rationale) {
       const text = els.rationale.value.trim();
       if (a.rationale === 'required' && !text) {
@@ -300,6 +307,10 @@ export async function render(main, ctx) {
         showGold(choice, res.body.gold);
         return;
       }
+      if (res.body && res.body.models) {
+        showReveal(res.body.models);
+        return;
+      }
       ctx.announce('rate.saved');
       await loadNext();
     } catch (err) {
@@ -322,6 +333,18 @@ export async function render(main, ctx) {
       gold.reason ? h('p', null, h('strong', { t: 'rate.gold_reason' }), ' ', h('span', { class: 'gold-reason' }, gold.reason)) : null,
       h('div', { class: 'actions' }, cont));
     replace(notice, box);
+    cont.focus();
+  }
+
+  /** The models just compared, before the next comparison (a project with "reveal"). */
+  function showReveal(models) {
+    state.gold = true; // like the control feedback: Enter or the button goes on
+    state.busy = false;
+    const cont = button('rate.continue', () => {
+      state.gold = false;
+      loadNext();
+    }, true);
+    replace(notice, revealBox(models, cont));
     cont.focus();
   }
 
@@ -355,7 +378,10 @@ export async function render(main, ctx) {
       loadNext();
       return;
     }
-    if (KEYS[key]) {
+    if (ev.shiftKey && (ev.code === 'Digit1' || ev.code === 'Digit2')) {
+      ev.preventDefault(); // "much better"
+      vote(ev.code === 'Digit1' ? 'a' : 'b', 3);
+    } else if (KEYS[key]) {
       ev.preventDefault();
       vote(KEYS[key]);
     } else if (key === 's') {
