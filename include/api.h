@@ -42,6 +42,9 @@ void api_items_upload(struct req *r);
 void api_votes_import(struct req *r);
 void api_votes_export(struct req *r);
 
+/* api_prefs.c: the caller's own preferences */
+void api_prefs_update(struct req *r);
+
 /* api_scores.c: scores per answer */
 void api_scores_get(struct req *r);
 

@@ -26,6 +26,7 @@ static const struct route routes[] = {
         { REQ_POST, "/api/v1/session", api_session_login, 0, ROUTE_PUBLIC | ROUTE_BODY_JSON },
         { REQ_DELETE, "/api/v1/session", api_session_logout, ROLES_ANY, 0 },
         { REQ_GET, "/api/v1/me", api_session_me, ROLES_ANY, 0 },
+        { REQ_PATCH, "/api/v1/me", api_prefs_update, ROLES_ANY, ROUTE_BODY_JSON },
         { REQ_POST, "/api/v1/users", api_users_create, ROLES_ADMIN, ROUTE_BODY_JSON },
         { REQ_GET, "/api/v1/users", api_users_list, ROLES_ADMIN, 0 },
         { REQ_PATCH, "/api/v1/users/{name}", api_users_update, ROLES_ADMIN, ROUTE_BODY_JSON },

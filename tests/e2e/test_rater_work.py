@@ -2,8 +2,10 @@
 content and flags on a passage, each a project option, through the API and the database."""
 
 import json
+import os
+import subprocess
 
-from prefdtest import PrefdCase, psql
+from prefdtest import PREFCTL, PrefdCase, psql
 
 CRITERIA = [{"name": "correctness", "scale": 5, "labels": {"en": "Correctness", "zh": "正确性"},
              "required": True},
@@ -305,6 +307,16 @@ class RaterWorkExportTest(PrefdCase):
         self.assertError(self.admin.get("/api/v1/projects/nope/scores"), 404, "not_found")
         self.assertError(rater.get("/api/v1/projects/ex/scores"), 403, "forbidden")
 
+        # prefctl export knows the new formats and passes --rewrites
+        env = dict(os.environ, PREFD_URL=self.server.url, PREFD_TOKEN=self.admin_token)
+        for fmt, extra, query in (("sft", [], "format=sft"), ("scores", [], "format=scores"),
+                                  ("dpo", ["--rewrites"], "format=dpo&rewrites=true")):
+            out = subprocess.run([PREFCTL, "export", "ex", "--format", fmt, "-q"] + extra, env=env,
+                                 capture_output=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            api = self.admin.get("/api/v1/projects/ex/votes?" + query)
+            self.assertEqual(out.stdout, api.body, fmt)
+
         r = self.admin.get("/api/v1/projects/ex/votes?format=csv")
         header = r.body.decode().split("\r\n")[0]
         self.assertTrue(header.endswith(",source,strength,scores,rewrite,flag_quotes,messages"), header)
@@ -351,3 +363,23 @@ class StrengthWeightTest(PrefdCase):
         self.assertError(self.admin.get("/api/v1/projects/sw/leaderboard?strength=heavy"), 400, "bad_request")
         self.assertError(self.admin.get("/api/v1/projects/sw/leaderboard?strength=weight&style=control"),
                          400, "bad_request")
+
+
+class ExplicitOptOutTest(PrefdCase):
+    def test_opt_out(self):
+        self.project("explicit", explicit=True)
+        self.project("tame")
+        for slug in ("explicit", "tame"):
+            self.upload(slug, [line(1)])
+        rater = self.user("shy")
+        self.assertEqual(rater.patch("/api/v1/me", {}).json, {"explicit_opt_out": False})
+        self.assertEqual(rater.get("/api/v1/projects/explicit/next").status, 200)
+        r = rater.patch("/api/v1/me", {"explicit_opt_out": True})
+        self.assertEqual(r.json, {"explicit_opt_out": True}, r)
+        self.assertEqual(rater.get("/api/v1/projects/explicit/next").status, 404)
+        self.assertEqual(rater.get("/api/v1/projects/tame/next").status, 200)
+        self.field_error = RaterWorkTest.field_error.__get__(self)
+        self.field_error(rater.patch("/api/v1/me", {"explicit_opt_out": "yes"}), "explicit_opt_out")
+        self.field_error(rater.patch("/api/v1/me", {"name": "x"}), "name")
+        self.assertEqual(rater.patch("/api/v1/me", {"explicit_opt_out": False}).status, 200)
+        self.assertEqual(rater.get("/api/v1/projects/explicit/next").status, 200)
