@@ -45,6 +45,9 @@ void api_votes_export(struct req *r);
 /* api_prefs.c: the caller's own preferences */
 void api_prefs_update(struct req *r);
 
+/* api_exposure.c: sensitive content seen per rater and day */
+void api_exposure_get(struct req *r);
+
 /* api_scores.c: scores per answer */
 void api_scores_get(struct req *r);
 

@@ -57,6 +57,7 @@ static const struct route routes[] = {
         { REQ_GET, "/api/v1/projects/{slug}/raters", api_quality_raters, ROLES_STAFF, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/agreement", api_quality_agreement, ROLES_STAFF, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/flags", api_quality_flags, ROLES_STAFF, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/exposure", api_exposure_get, ROLES_STAFF, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/exclusions", api_quality_exclusions, ROLES_STAFF, 0 },
         { REQ_POST, "/api/v1/projects/{slug}/exclusions", api_quality_exclude, ROLES_ADMIN,
           ROUTE_BODY_JSON },

@@ -138,6 +138,12 @@ class RaterWorkTest(PrefdCase):
         self.assertEqual(json.loads(row[0][1]), ok_scores)
         self.assertEqual(row[0][2], "{biased,factually_wrong}")
         self.assertEqual(json.loads(row[0][3]), {"a": [{"flag": "factually_wrong", "quote": "four"}], "b": []})
+        # the quality page's flags carry the quoted passage
+        fl = self.admin.get("/api/v1/projects/work/flags").json["items"]
+        quoted = [f for f in fl if f.get("quotes")]
+        self.assertEqual(len(quoted), 1, fl)
+        self.assertEqual(quoted[0]["quotes"], [{"flag": "factually_wrong", "quote": "four"}])
+        self.assertEqual(quoted[0]["flags"], {"biased": 1, "factually_wrong": 1})
         # both bad with a rewrite
         a = self.next(rater, "work")
         r = self.vote(rater, a, {"choice": "both_bad", "scores": ok_scores, "rewrite": "The answer is 4."})
@@ -192,6 +198,14 @@ class RaterWorkTest(PrefdCase):
             a = self.next(second, "sens")
             self.assertEqual(a.get("sensitive"), True, a["prompt"])
             self.assertEqual(self.vote(second, a, {"choice": "a"}).status, 201)
+        # exposure per rater and day: both comparisons were sensitive for both raters
+        ex = self.admin.get("/api/v1/projects/sens/exposure")
+        self.assertEqual(ex.status, 200, ex)
+        got = {(x["rater"], x["sensitive"], x["comparisons"]) for x in ex.json["items"]}
+        self.assertEqual(got, {("sens-1", 2, 2), ("sens-2", 2, 2)})
+        self.assertRegex(ex.json["items"][0]["day"], r"^\d{4}-\d\d-\d\d$")
+        self.assertError(first.get("/api/v1/projects/sens/exposure"), 403, "forbidden")
+        self.assertError(self.admin.get("/api/v1/projects/nope/exposure"), 404, "not_found")
 
 
 class RaterWorkExportTest(PrefdCase):
