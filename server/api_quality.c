@@ -582,7 +582,8 @@ enum review_col {
         R_FLAGS_B,
         R_RATIONALE,
         R_OUTCOMES,
-        R_REVIEWS
+        R_REVIEWS,
+        R_EXTRA, /* issue 14: strength, scores, rewrite, flag quotes, messages (those given) */
 };
 
 static void review_found(struct req *r, const struct db_res *res)
@@ -615,6 +616,10 @@ static void review_found(struct req *r, const struct db_res *res)
             db_res_value(res, 0, R_RATIONALE), "outcomes",
             json_loads(db_res_value(res, 0, R_OUTCOMES), 0, NULL), "reviews",
             (json_int_t)db_res_int(res, 0, R_REVIEWS));
+        json_t *extra = json_loads(db_res_value(res, 0, R_EXTRA), 0, NULL);
+        if (body && extra)
+                json_object_update(body, extra);
+        json_decref(extra);
         if (!body) {
                 req_reply_error(r, 500, "internal", NULL, "the review could not be rendered");
                 return;
@@ -636,7 +641,9 @@ void api_quality_review_next(struct req *r)
                "FROM p, a) "
                "SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice, "
                "to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes), "
-               "v.reviews "
+               "v.reviews, jsonb_strip_nulls(jsonb_build_object('strength', v.strength, "
+               "'scores', v.scores, 'rewrite', v.rewrite, 'flag_quotes', v.flag_quotes, "
+               "'messages', i.messages)) "
                "FROM p CROSS JOIN a CROSS JOIN n LEFT JOIN votes v ON v.id = n.vote "
                "LEFT JOIN items i ON i.id = v.item_id LEFT JOIN responses rl ON rl.id = "
                "v.resp_left LEFT JOIN responses rr ON rr.id = v.resp_right",

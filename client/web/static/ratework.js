@@ -159,3 +159,82 @@ export function revealBox(models, cont) {
     h('div', { class: 'actions' }, cont));
 }
 
+
+/** The quality page's exposure table: sensitive comparisons per rater and day. */
+export function exposureTable(items) {
+  const rows = items.filter((x) => x.sensitive > 0);
+  if (!rows.length) return h('p', { class: 'muted exposure-none', t: 'work.exposure_none' });
+  return h('table', { class: 'exposure' },
+    h('thead', null, h('tr', null, h('th', { t: 'work.rater' }), h('th', { t: 'work.exposure_day' }),
+      h('th', { class: 'num', t: 'work.exposure_count' }))),
+    h('tbody', null, rows.map((x) => h('tr', { dataset: { rater: x.rater, day: x.day } },
+      h('td', null, x.rater), h('td', null, x.day),
+      h('td', { class: 'num' }, `${x.sensitive} / ${x.comparisons}`)))));
+}
+
+/** The quoted passages of a flagged answer. */
+export function quoteList(quotes) {
+  if (!quotes || !quotes.length) return null;
+  return h('ul', { class: 'flag-quotes' }, quotes.map((q) => h('li', { dataset: { flag: q.flag } },
+    h('span', { class: 'badge badge-warn' }, q.flag.replace(/_/g, ' ')), ' ', h('q', null, q.quote))));
+}
+
+/** The leaderboard page's scores: a table per criterion (mean, interval, n per model). */
+export function scoresTables(scores) {
+  if (!scores || !scores.criteria || !scores.criteria.length) return null;
+  const fmt = (x) => (x === null || x === undefined ? '–' : x.toFixed(2));
+  return h('section', { class: 'card scores-card', 'aria-labelledby': 'scores-h' },
+    h('h2', { id: 'scores-h', t: 'work.scores_title' }),
+    scores.criteria.map((c) => h('div', { class: 'table-wrap', dataset: { criterion: c.name } },
+      h('h3', null, criterionLabel(c), h('span', { class: 'muted' }, ` (1–${c.scale})`)),
+      h('table', { class: 'scores-table' },
+        h('thead', null, h('tr', null, h('th', { t: 'work.model' }), h('th', { class: 'num', t: 'work.score_mean' }),
+          h('th', { t: 'work.score_ci' }), h('th', { class: 'num', t: 'work.score_n' }))),
+        h('tbody', null, scores.models.filter((m) => m.scores[c.name])
+          .sort((x, y) => y.scores[c.name].mean - x.scores[c.name].mean)
+          .map((m) => {
+            const s = m.scores[c.name];
+            return h('tr', { dataset: { model: m.model } }, h('td', null, m.model), h('td', { class: 'num' }, fmt(s.mean)),
+              h('td', null, s.ci ? `${fmt(s.ci[0])} – ${fmt(s.ci[1])}` : '–'), h('td', { class: 'num' }, String(s.n)));
+          }))))));
+}
+
+/**
+ * The admin editor's options of rater work for project p (null: a new project). values() gives
+ * {strength, criteria, rewrite, reveal, explicit}, or null with the criteria box marked invalid.
+ */
+export function workOptions(p) {
+  const o = p || {};
+  const check = (name, on) => h('input', { type: 'checkbox', name, checked: !!on });
+  const strength = check('strength', o.strength);
+  const reveal = check('reveal', o.reveal);
+  const explicit = check('explicit', o.explicit);
+  const rewrite = h('select', { name: 'rewrite' },
+    ['off', 'optional', 'required_when_both_bad'].map((v) => h('option', { value: v, t: `work.rewrite_${v}` })));
+  rewrite.value = o.rewrite || 'off';
+  const criteria = h('textarea', { name: 'criteria', rows: 3, class: 'mono', spellcheck: 'false' });
+  criteria.value = o.criteria && o.criteria.length ? JSON.stringify(o.criteria) : '';
+  const row = (input, key) => h('label', { class: 'check' }, input, ' ', h('span', { t: key }));
+  const el = h('fieldset', { class: 'field work-options' }, h('legend', { t: 'work.options' }),
+    row(strength, 'work.option_strength'), row(reveal, 'work.option_reveal'), row(explicit, 'work.option_explicit'),
+    h('label', { class: 'field' }, h('span', { class: 'label', t: 'work.option_rewrite' }), rewrite),
+    h('label', { class: 'field' }, h('span', { class: 'label', t: 'work.option_criteria' }), criteria));
+  function values() {
+    let list = [];
+    criteria.removeAttribute('aria-invalid');
+    if (criteria.value.trim()) {
+      try {
+        list = JSON.parse(criteria.value);
+      } catch {
+        list = null;
+      }
+      if (!Array.isArray(list)) {
+        criteria.setAttribute('aria-invalid', 'true');
+        criteria.focus();
+        return null;
+      }
+    }
+    return { strength: strength.checked, criteria: list, rewrite: rewrite.value, reveal: reveal.checked, explicit: explicit.checked };
+  }
+  return { el, values };
+}

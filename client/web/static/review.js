@@ -3,12 +3,34 @@
 // rationale), judged with Agree or Disagree (keys Y and N) and an optional comment; then the next
 // one, until nothing is left. Model names and raters are never shown (the API sends neither).
 import { ApiError, errorMessage, get, post } from './api.js';
+import { diffView } from './diff.js';
 import { h, replace, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
 import { answerBody, guidelinesPanel } from './rate.js';
 
 const VERDICTS = [['agree', 'y'], ['disagree', 'n']];
 const SIDES = [['left', 'a'], ['right', 'b']];
+
+/** Strength, scores and the rewrite (as a difference against the answer it improved). */
+function workOfVote(v) {
+  const parts = [];
+  if (v.strength) parts.push(h('p', { class: 'review-strength' }, h('strong', { t: `work.strength_${v.strength}` })));
+  if (v.scores) {
+    for (const side of ['a', 'b']) {
+      const s = v.scores[side] || {};
+      const names = Object.keys(s);
+      if (names.length) {
+        parts.push(h('p', { class: 'review-scores', dataset: { side } }, h('span', { t: side === 'a' ? 'work.scores_a' : 'work.scores_b' }), ': ',
+          names.map((k) => `${k.replace(/_/g, ' ')} ${s[k]}`).join(' · ')));
+      }
+    }
+  }
+  if (v.rewrite) {
+    const original = v.choice === 'b' ? v.right.text : v.left.text;
+    parts.push(h('p', { t: 'work.rewrite_diff' }), diffView(original, v.rewrite));
+  }
+  return parts.length ? h('div', { class: 'review-work' }, parts) : null;
+}
 
 export async function render(main, ctx) {
   const slug = ctx.params[0];
@@ -130,6 +152,7 @@ export async function render(main, ctx) {
         rationale
           ? h('blockquote', { class: 'rationale-text' }, v.rationale)
           : h('p', { class: 'muted', t: 'review.no_rationale' }),
+        workOfVote(v),
         h('p', { class: 'hint', t: ['review.vote_id', { id: String(v.vote_id) }] })),
       h('div', { class: 'field rationale' },
         h('label', { for: 'review-comment', t: 'review.comment' }),

@@ -806,6 +806,40 @@ scenarios.work = async () => {
     + "FROM votes v JOIN projects p ON p.id = v.project_id WHERE p.slug = 'work' ORDER BY v.id");
   eq(rows, [['a', '3', '3', ''], ['b', '1', '4', ''], ['both_bad', '', '5', 'A good answer.']], 'the stored votes');
   await shot('work');
+
+  // staff pages: the leaderboard's scores per criterion, exposure on the quality page, the
+  // rewrite as a difference on the review page, the options in the admin editor
+  await login('admin');
+  await page.goto(`${server.url}/leaderboard/work`);
+  await page.waitForSelector('.scores-table tbody tr', { timeout: T });
+  eq((await page.$$eval('.scores-table tbody tr', (r) => r.map((x) => x.dataset.model))).sort(), ['w1', 'w2'], 'the scores table');
+  await page.goto(`${server.url}/quality/work`);
+  await page.waitForSelector('table.exposure tbody tr', { timeout: T });
+  eq(await page.$$eval('table.exposure tbody tr', (r) => r.map((x) => [x.dataset.rater, x.cells[2].textContent])), [['rater', '1 / 3']],
+    'exposure: one sensitive comparison of three');
+  await page.goto(`${server.url}/review/work`);
+  let diffSeen = false;
+  for (let i = 0; i < 3 && !diffSeen; i++) {
+    await page.waitForSelector('.comparison[data-vote]', { timeout: T });
+    if (await page.$('.review-work .diff')) {
+      diffSeen = true;
+      check((await page.textContent('.review-work .diff ins')).includes('good answer'), 'the rewrite shown as insertions');
+    } else {
+      const before = await page.getAttribute('.comparison', 'data-vote');
+      await page.keyboard.press('y');
+      await page.waitForFunction((v) => { const c = document.querySelector('.comparison'); return !c || c.dataset.vote !== v; }, before, { timeout: T });
+    }
+  }
+  check(diffSeen, 'the review page shows the rewrite against the answer');
+  await page.goto(`${server.url}/admin#project=work`);
+  await page.waitForSelector('.work-options input[name=strength]', { timeout: T });
+  check(await page.isChecked('.work-options input[name=strength]'), 'the editor shows strength on');
+  eq(await page.inputValue('.work-options select[name=rewrite]'), 'required_when_both_bad', 'the editor shows the rewrite rule');
+  await page.check('.work-options input[name=explicit]');
+  await page.click('.project-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('.project-form .form-msg').textContent.trim() !== '', null, { timeout: T });
+  const saved = await api.must(200, 'GET', '/api/v1/projects/work');
+  eq([saved.explicit, saved.strength, saved.criteria.length], [true, true, 1], 'the editor saved explicit and kept the rest');
 };
 
 scenarios.fragility = async () => {
