@@ -25,6 +25,9 @@ void voteparts_criteria(struct jv *v);
  */
 const char *voteparts_messages(struct jv *v, size_t max_text);
 
+/* Adds "html" (the Markdown rendered safely) to each message of a messages array (borrowed). */
+void voteparts_render_messages(json_t *messages);
+
 /*
  * Validates the vote fields "flags", "strength", "scores" and "rewrite" of v's object and adds
  * what prefd_votes reads to elem: flags_left and flags_right (names), quotes ({"a": [{"flag",

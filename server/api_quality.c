@@ -17,6 +17,7 @@
 #include "qvotes.h"
 #include "tally.h"
 #include "u64map.h"
+#include "voteparts.h"
 #include "work.h"
 
 #include <math.h>
@@ -617,8 +618,10 @@ static void review_found(struct req *r, const struct db_res *res)
             json_loads(db_res_value(res, 0, R_OUTCOMES), 0, NULL), "reviews",
             (json_int_t)db_res_int(res, 0, R_REVIEWS));
         json_t *extra = json_loads(db_res_value(res, 0, R_EXTRA), 0, NULL);
-        if (body && extra)
+        if (body && extra) {
+                voteparts_render_messages(json_object_get(extra, "messages"));
                 json_object_update(body, extra);
+        }
         json_decref(extra);
         if (!body) {
                 req_reply_error(r, 500, "internal", NULL, "the review could not be rendered");

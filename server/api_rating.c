@@ -147,17 +147,7 @@ static void next_done(struct req *r, const struct db_res *res, int row)
          * messages rendered like the prompt. */
         json_t *extra = json_loads(db_res_value(res, row, N_EXTRA), 0, NULL);
         if (a && extra) {
-                json_t *messages = json_object_get(extra, "messages");
-                size_t i;
-                json_t *m;
-                json_array_foreach(messages, i, m)
-                {
-                        json_t *content = json_object_get(m, "content");
-                        char *html = markdown_to_html(json_string_value(content),
-                                                      json_string_length(content));
-                        json_object_set_new(m, "html", json_string(html ? html : ""));
-                        free(html);
-                }
+                voteparts_render_messages(json_object_get(extra, "messages"));
                 json_object_update(a, extra);
         }
         json_decref(extra);

@@ -688,7 +688,8 @@ static void dpo_line(struct export *x, const struct db_res *r, int i, json_t *me
         json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:s}", "prompt", prompt, "chosen",
                               answer(chat, chosen), "rejected", answer(chat, rejected),
                               "chosen_model", chosen_model, "rejected_model", rejected_model);
-        if (o && !db_res_isnull(r, i, X_STRENGTH))
+        /* The rater's strength is of the answers' preference, not of a rewrite over one. */
+        if (o && !x->rewrites && !db_res_isnull(r, i, X_STRENGTH))
                 json_object_set_new(o, "strength", int_or_null(r, i, X_STRENGTH));
         put_line(x, o);
 }

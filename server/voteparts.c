@@ -4,6 +4,9 @@
  */
 #include "voteparts.h"
 
+#include "markdown.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const criterion_fields[] = { "name", "scale", "labels", "required", NULL };
@@ -230,5 +233,19 @@ void voteparts_vote(struct jv *v, json_t *elem)
         else {
                 json_decref(ql);
                 json_decref(qr);
+        }
+}
+
+void voteparts_render_messages(json_t *messages)
+{
+        size_t i;
+        json_t *m;
+        json_array_foreach(messages, i, m)
+        {
+                json_t *content = json_object_get(m, "content");
+                char *html =
+                    markdown_to_html(json_string_value(content), json_string_length(content));
+                json_object_set_new(m, "html", json_string(html ? html : ""));
+                free(html);
         }
 }

@@ -282,6 +282,7 @@ class RaterWorkExportTest(PrefdCase):
         ties = [d for d in rw if d["prompt"] == "question 3"]
         self.assertEqual(sorted(d["rejected_model"] for d in ties), ["m1", "m2"])
         self.assertTrue(all(d["chosen"] == "Three." for d in ties))
+        self.assertTrue(all("strength" not in d for d in rw), rw)
 
         sft = self.export("ex", "format=sft")
         self.assertEqual(len(sft), 2)

@@ -18,7 +18,7 @@ export function criterionLabel(c) {
 }
 
 /** The turns before the last user turn (shown as the prompt), as a transcript; null without. */
-function transcript(messages) {
+export function transcript(messages) {
   if (!messages || messages.length < 2) return null;
   const turns = messages.slice(0, -1).map((m) => {
     const body = h('div', { class: 'md turn-body' }, answerBody(m.html));

@@ -7,6 +7,7 @@ import { diffView } from './diff.js';
 import { h, replace, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
 import { answerBody, guidelinesPanel } from './rate.js';
+import { transcript } from './ratework.js';
 
 const VERDICTS = [['agree', 'y'], ['disagree', 'n']];
 const SIDES = [['left', 'a'], ['right', 'b']];
@@ -140,6 +141,7 @@ export async function render(main, ctx) {
     }, h('span', { t: `review.${verdict}` }), h('kbd', null, key.toUpperCase())));
     const rationale = v.rationale && v.rationale.trim();
     const vote = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { vote: v.vote_id } },
+      transcript(v.messages),
       h('section', { class: 'prompt card' },
         h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
         h('div', { class: 'md prompt-body' }, answerBody(v.prompt.html))),

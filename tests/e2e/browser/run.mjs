@@ -823,6 +823,8 @@ scenarios.work = async () => {
     await page.waitForSelector('.comparison[data-vote]', { timeout: T });
     if (await page.$('.review-work .diff')) {
       diffSeen = true;
+      const chat = (await page.textContent('.prompt-body')).includes('2+2');
+      eq(await page.$$eval('.transcript .turn', (t) => t.length), chat ? 3 : 0, 'the review page shows the conversation');
       check((await page.textContent('.review-work .diff ins')).includes('good answer'), 'the rewrite shown as insertions');
     } else {
       const before = await page.getAttribute('.comparison', 'data-vote');
