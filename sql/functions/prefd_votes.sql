@@ -21,7 +21,8 @@
 --
 -- Cost: a few statements for the whole batch. Rows are locked in the order every rating function
 -- keeps (see prefd_expire): the assignments (by id), their comparisons (by id), then the
--- counters; so concurrent batches, assignments and skips cannot deadlock.
+-- counters (and the answers flagged unsafe, by id); so concurrent batches, assignments and skips
+-- cannot deadlock.
 CREATE FUNCTION prefd_votes(p_votes jsonb, p_roles text[])
 RETURNS TABLE (i integer, status text, vote_id bigint, message text, gold text, gold_reason text,
                field text, models jsonb)
@@ -36,6 +37,19 @@ BEGIN
    WHERE c.id IN (SELECT a.comparison_id FROM assignments a WHERE a.token = ANY (tokens)
                      AND a.state = 'open')
    ORDER BY c.id FOR UPDATE;
+  -- Answers about to be flagged unsafe (marked sensitive below), locked after the comparisons,
+  -- in id order, so that two batches flagging the same answers cannot deadlock.
+  IF p_votes @? '$[*] ? (@.flags_left[*] == "unsafe" || @.flags_right[*] == "unsafe")' THEN
+    PERFORM 1 FROM responses rs
+     WHERE rs.id IN (SELECT CASE WHEN (a.left_is_lo AND x.side = 'l') OR (NOT a.left_is_lo AND x.side = 'r')
+                                 THEN c.resp_lo ELSE c.resp_hi END
+                       FROM jsonb_array_elements(p_votes) v
+                       CROSS JOIN LATERAL (SELECT 'l' AS side WHERE v->'flags_left' ? 'unsafe'
+                                           UNION ALL SELECT 'r' WHERE v->'flags_right' ? 'unsafe') x
+                       JOIN assignments a ON a.token = v->>'token' AND a.state = 'open'
+                       JOIN comparisons c ON c.id = a.comparison_id)
+     ORDER BY rs.id FOR UPDATE;
+  END IF;
   -- Leases that ran out: closed, their places freed (the batch below answers them "gone").
   FOR r IN SELECT a.id, a.comparison_id FROM assignments a
             WHERE a.token = ANY (tokens) AND a.state = 'open' AND a.expires_at <= now()
