@@ -51,6 +51,7 @@ struct qjob {
         struct quality_agreement all, *by_cat; /* Q_AGREEMENT */
         api_weights_fn on_weights;             /* Q_WEIGHTS: who wants them */
         void *weights_arg;
+        json_t *body; /* Q_AGREEMENT: the reply, waiting for the strength's agreement */
 };
 
 static void qjob_free(void *p)
@@ -60,6 +61,7 @@ static void qjob_free(void *p)
         free(q->timed);
         free(q->stats);
         free(q->by_cat);
+        json_decref(q->body);
         free(q);
 }
 
@@ -305,6 +307,19 @@ static json_t *agreement_json(const struct quality_agreement *a)
                          number_or_null(a->percent, 1e-4), "units", (json_int_t)a->units);
 }
 
+static void strength_agreed(struct req *r, const struct db_res *res)
+{
+        struct qjob *q = r->state;
+        if (req_db_failed(r, res))
+                return;
+        if (!db_res_isnull(res, 0, 0))
+                json_object_set_new(q->body, "strength",
+                                    json_loads(db_res_value(res, 0, 0), 0, NULL));
+        json_t *body = q->body;
+        q->body = NULL;
+        req_reply_json(r, 200, body);
+}
+
 static void agreement_computed(struct qjob *q)
 {
         json_t *body = agreement_json(&q->all);
@@ -318,7 +333,10 @@ static void agreement_computed(struct qjob *q)
                         json_object_set_new(by, name, agreement_json(a));
         }
         json_object_set_new(body, "by_category", by);
-        req_reply_json(q->req, 200, body);
+        /* A project with "strength": agreement on it as an interval scale, from SQL. */
+        q->body = body;
+        const char *params[] = { req_param(q->req, 0) };
+        req_db(q->req, "SELECT prefd_strength_agreement($1)", 1, params, strength_agreed);
 }
 
 void api_quality_agreement(struct req *r)

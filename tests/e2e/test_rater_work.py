@@ -398,3 +398,29 @@ class ExplicitOptOutTest(PrefdCase):
         self.field_error(rater.patch("/api/v1/me", {"name": "x"}), "name")
         self.assertEqual(rater.patch("/api/v1/me", {"explicit_opt_out": False}).status, 200)
         self.assertEqual(rater.get("/api/v1/projects/explicit/next").status, 200)
+
+
+class StrengthAgreementTest(PrefdCase):
+    def test_interval_alpha(self):
+        self.project("sa", strength=True, overlap=2)
+        self.upload("sa", [line(i) for i in range(4)])
+        raters = [self.user("sa-%d" % k) for k in range(2)]
+        want = {"question 0": ("m1", 3), "question 1": ("m2", 1), "question 2": ("m1", 1), "question 3": ("m2", 3)}
+        for rater in raters:
+            for _ in range(4):
+                a = rater.get("/api/v1/projects/sa/next").json
+                winner, k = want[a["prompt"]["text"]]
+                left = "m1" if a["left"]["text"].startswith("four") else "m2"
+                r = rater.post("/api/v1/assignments/%s/vote" % a["id"],
+                               {"choice": "a" if left == winner else "b", "strength": k})
+                self.assertEqual(r.status, 201, r)
+        ag = self.admin.get("/api/v1/projects/sa/agreement").json
+        self.assertEqual(ag["strength"], {"alpha_interval": 1.0, "units": 4}, ag)
+        # one rater's strengths moved by one on every comparison: agreement drops below 1
+        psql(self.db, "UPDATE votes SET strength = CASE strength WHEN 3 THEN 2 ELSE 2 END "
+                      "WHERE rater_id = (SELECT id FROM users WHERE name = 'sa-1')")
+        lower = self.admin.get("/api/v1/projects/sa/agreement").json["strength"]["alpha_interval"]
+        self.assertLess(lower, 1.0)
+        self.assertGreater(lower, 0.0)
+        self.project("sa-plain")
+        self.assertNotIn("strength", self.admin.get("/api/v1/projects/sa-plain/agreement").json)
