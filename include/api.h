@@ -46,6 +46,15 @@ void api_items_delete(struct req *r);
 void api_votes_import(struct req *r);
 void api_votes_export(struct req *r);
 
+/* api_prefs.c: the caller's own preferences */
+void api_prefs_update(struct req *r);
+
+/* api_exposure.c: sensitive content seen per rater and day */
+void api_exposure_get(struct req *r);
+
+/* api_scores.c: scores per answer */
+void api_scores_get(struct req *r);
+
 /* api_rankings.c: Bradley-Terry leaderboard and win-rate matrix */
 void api_rankings_leaderboard(struct req *r);
 void api_rankings_matrix(struct req *r);

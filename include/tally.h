@@ -58,6 +58,7 @@ struct tally_filter {
         int64_t since_us, until_us;         /* [since, until) in microseconds since 1970 (UTC) */
         const struct tally_weight *weights; /* NULL: every vote weighs 1 */
         size_t nweights;
+        bool strength_weight; /* a decided vote of strength k counts k half-wins (issue 14) */
 };
 
 /* Outcome codes of tally_add. */

@@ -20,6 +20,7 @@
 #include "itemstore.h"
 #include "jsonv.h"
 #include "qv.h"
+#include "voteparts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ static bool valid_language(const char *s)
 static const char *const item_fields[] = { "id",        "prompt",     "category", "language",
                                            "responses", "metadata",   "model_a",  "response_a",
                                            "model_b",   "response_b", "gold",     "gold_reason",
-                                           NULL };
+                                           "messages",  "sensitive",  NULL };
 static const char *const gold_names[] = { "model_a", "model_b", "tie", NULL };
 
 static size_t characters(const char *s, size_t len)
@@ -143,9 +144,19 @@ static json_t *item_of(struct jv *v, json_t *o, unsigned long line, const struct
         const char *id = jv_string(v, "id", JV_REQUIRED, 1, 200);
         if (id && !valid_id(id))
                 jv_fail(v, "id", "\"id\" must not contain control characters");
-        const char *prompt = jv_string(v, "prompt", JV_REQUIRED, 1, max_text);
-        if (prompt && blank(prompt))
-                jv_fail(v, "prompt", "\"prompt\" is only whitespace");
+        /* A conversation ("messages") instead of a prompt: the prompt is its last user turn. */
+        const char *prompt = NULL;
+        if (jv_has(v, "messages") && jv_has(v, "prompt")) {
+                jv_fail(v, "messages", "give \"prompt\" or \"messages\", not both");
+        } else if (jv_has(v, "messages")) {
+                prompt = voteparts_messages(v, max_text);
+        } else {
+                prompt = jv_string(v, "prompt", JV_REQUIRED, 1, max_text);
+                if (prompt && blank(prompt))
+                        jv_fail(v, "prompt", "\"prompt\" is only whitespace");
+        }
+        bool sensitive = false;
+        jv_bool(v, "sensitive", JV_OPTIONAL, &sensitive);
         const char *category = jv_string(v, "category", JV_OPTIONAL, 0, 100);
         const char *language = jv_string(v, "language", JV_OPTIONAL, 0, 35);
         if (language && !valid_language(language))
@@ -238,12 +249,17 @@ static json_t *item_of(struct jv *v, json_t *o, unsigned long line, const struct
         crypto_sha256(canon, strlen(canon), h);
         crypto_hex(h, sizeof(h), digest);
         free(canon);
-        return json_pack("{s:I, s:O, s:O, s:s, s:s, s:O?, s:s?, s:s?, s:s, s:o}", "line",
-                         (json_int_t)line, "id", json_object_get(o, "id"), "prompt",
-                         json_object_get(o, "prompt"), "category", category ? category : "",
-                         "language", language ? language : "", "metadata",
-                         json_is_null(metadata) ? NULL : metadata, "gold", gold, "gold_reason",
-                         gold_reason, "digest", digest, "responses", responses);
+        char *messages =
+            jv_has(v, "messages") ? json_dumps(json_object_get(o, "messages"), JSON_COMPACT) : NULL;
+        json_t *item =
+            json_pack("{s:I, s:O, s:s, s:s, s:s, s:O?, s:s?, s:s?, s:s, s:o, s:s?, s:s}", "line",
+                      (json_int_t)line, "id", json_object_get(o, "id"), "prompt", prompt,
+                      "category", category ? category : "", "language", language ? language : "",
+                      "metadata", json_is_null(metadata) ? NULL : metadata, "gold", gold,
+                      "gold_reason", gold_reason, "digest", digest, "responses", responses,
+                      "messages", messages, "sensitive", sensitive ? "t" : "f");
+        free(messages);
+        return item;
 }
 
 static const struct bulk_kind items = {

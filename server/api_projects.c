@@ -9,6 +9,7 @@
 #include "db.h"
 #include "jsonv.h"
 #include "log.h"
+#include "voteparts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,17 @@ static const char *const project_fields[] = { "slug",
                                               "qc_min_seconds",
                                               "qc_min_gold_accuracy",
                                               "schedule",
+                                              "strength",
+                                              "criteria",
+                                              "rewrite",
+                                              "reveal",
+                                              "explicit",
                                               NULL };
 static const char *const outcome_names[] = { "a", "b", "tie", "both_bad", NULL };
 static const char *const rationale_names[] = { "off", "optional", "required", NULL };
 static const char *const schedule_names[] = { "coverage", "active", NULL };
 static const char *const status_names[] = { "active", "paused", "closed", NULL };
+static const char *const rewrite_names[] = { "off", "optional", "required_when_both_bad", NULL };
 
 static bool valid_slug(const char *s)
 {
@@ -96,6 +103,12 @@ static bool validate_fields(struct req *r, bool create)
         jv_number(&v, "qc_min_gold_accuracy", JV_OPTIONAL, 0, 1, &d);
         jv_enum(&v, "status", JV_OPTIONAL, status_names);
         jv_enum(&v, "schedule", JV_OPTIONAL, schedule_names);
+        bool on;
+        jv_bool(&v, "strength", JV_OPTIONAL, &on);
+        jv_bool(&v, "reveal", JV_OPTIONAL, &on);
+        jv_bool(&v, "explicit", JV_OPTIONAL, &on);
+        jv_enum(&v, "rewrite", JV_OPTIONAL, rewrite_names);
+        voteparts_criteria(&v);
         json_t *raters = json_object_get(r->json, "raters");
         if (raters && !(json_is_string(raters) && strcmp(json_string_value(raters), "all") == 0))
                 jv_string_array(&v, "raters", JV_OPTIONAL, 10000, false, 64);

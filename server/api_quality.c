@@ -16,6 +16,7 @@
 #include "quality.h"
 #include "qvotes.h"
 #include "u64map.h"
+#include "voteparts.h"
 #include "work.h"
 
 #include <math.h>
@@ -47,6 +48,7 @@ struct qjob {
         int rc;
         struct quality_rater *stats;           /* Q_RATERS */
         struct quality_agreement all, *by_cat; /* Q_AGREEMENT */
+        json_t *body; /* Q_AGREEMENT: the reply, waiting for the strength's agreement */
 };
 
 static void qjob_free(void *p)
@@ -56,6 +58,7 @@ static void qjob_free(void *p)
         free(q->timed);
         free(q->stats);
         free(q->by_cat);
+        json_decref(q->body);
         free(q);
 }
 
@@ -291,6 +294,19 @@ static json_t *agreement_json(const struct quality_agreement *a)
                          number_or_null(a->percent, 1e-4), "units", (json_int_t)a->units);
 }
 
+static void strength_agreed(struct req *r, const struct db_res *res)
+{
+        struct qjob *q = r->state;
+        if (req_db_failed(r, res))
+                return;
+        if (!db_res_isnull(res, 0, 0))
+                json_object_set_new(q->body, "strength",
+                                    json_loads(db_res_value(res, 0, 0), 0, NULL));
+        json_t *body = q->body;
+        q->body = NULL;
+        req_reply_json(r, 200, body);
+}
+
 static void agreement_computed(struct qjob *q)
 {
         json_t *body = agreement_json(&q->all);
@@ -304,7 +320,10 @@ static void agreement_computed(struct qjob *q)
                         json_object_set_new(by, name, agreement_json(a));
         }
         json_object_set_new(body, "by_category", by);
-        req_reply_json(q->req, 200, body);
+        /* A project with "strength": agreement on it as an interval scale, from SQL. */
+        q->body = body;
+        const char *params[] = { req_param(q->req, 0) };
+        req_db(q->req, "SELECT prefd_strength_agreement($1)", 1, params, strength_agreed);
 }
 
 void api_quality_agreement(struct req *r)
@@ -365,14 +384,22 @@ void api_quality_flags(struct req *r)
                "AND v.undone_at IS NULL), "
                "per AS (SELECT resp, count(DISTINCT vote) AS votes, array_agg(DISTINCT rationale) "
                "FILTER (WHERE rationale <> '') AS rationales FROM f GROUP BY resp), "
+               /* quoted passages (issue 14): "a" quotes the left answer */
+               "q AS (SELECT v.resp_left AS resp, e FROM votes v JOIN p ON v.project_id = p.id, "
+               "jsonb_array_elements(v.flag_quotes->'a') e WHERE v.flag_quotes IS NOT NULL AND NOT "
+               "v.is_gold UNION ALL SELECT v.resp_right, e FROM votes v JOIN p ON v.project_id = "
+               "p.id, jsonb_array_elements(v.flag_quotes->'b') e WHERE v.flag_quotes IS NOT NULL "
+               "AND NOT v.is_gold), "
                "counts AS (SELECT resp, jsonb_object_agg(flag, n) AS flags FROM (SELECT resp, "
                "flag, count(*) AS n FROM f GROUP BY resp, flag) c GROUP BY resp), "
                "page AS (SELECT per.*, counts.flags FROM per JOIN counts USING (resp) ORDER BY "
                "per.votes DESC, per.resp LIMIT $2::int + 1 OFFSET $3::bigint) "
                "SELECT EXISTS (SELECT 1 FROM p), json_build_object('items', coalesce((SELECT "
-               "json_agg(json_build_object('prompt_id', i.ext_id, 'category', i.category, "
+               "json_agg(jsonb_build_object('prompt_id', i.ext_id, 'category', i.category, "
                "'model', m.name, 'response', left(r.text, 300), 'votes', pg.votes, 'flags', "
-               "pg.flags, 'rationales', coalesce(to_json(pg.rationales[1:20]), '[]')) ORDER BY "
+               "pg.flags, 'rationales', coalesce(to_jsonb(pg.rationales[1:20]), '[]')) || "
+               "coalesce((SELECT jsonb_build_object('quotes', jsonb_agg(qq.e)) FROM (SELECT q.e "
+               "FROM q WHERE q.resp = pg.resp LIMIT 20) qq HAVING count(*) > 0), '{}') ORDER BY "
                "pg.votes DESC, pg.resp) FROM (SELECT * FROM page ORDER BY votes DESC, resp LIMIT "
                "$2::int) pg JOIN responses r ON r.id = pg.resp JOIN items i ON i.id = r.item_id "
                "JOIN models m ON m.id = r.model_id), '[]'), 'next_cursor', CASE WHEN (SELECT "
@@ -546,7 +573,8 @@ enum review_col {
         R_FLAGS_B,
         R_RATIONALE,
         R_OUTCOMES,
-        R_REVIEWS
+        R_REVIEWS,
+        R_EXTRA, /* issue 14: strength, scores, rewrite, flag quotes, messages (those given) */
 };
 
 static void review_found(struct req *r, const struct db_res *res)
@@ -579,6 +607,12 @@ static void review_found(struct req *r, const struct db_res *res)
             db_res_value(res, 0, R_RATIONALE), "outcomes",
             json_loads(db_res_value(res, 0, R_OUTCOMES), 0, NULL), "reviews",
             (json_int_t)db_res_int(res, 0, R_REVIEWS));
+        json_t *extra = json_loads(db_res_value(res, 0, R_EXTRA), 0, NULL);
+        if (body && extra) {
+                voteparts_render_messages(json_object_get(extra, "messages"));
+                json_object_update(body, extra);
+        }
+        json_decref(extra);
         if (!body) {
                 req_reply_error(r, 500, "internal", NULL, "the review could not be rendered");
                 return;
@@ -598,7 +632,9 @@ void api_quality_review_next(struct req *r)
                "FROM p, a) "
                "SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice, "
                "to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes), "
-               "v.reviews "
+               "v.reviews, jsonb_strip_nulls(jsonb_build_object('strength', v.strength, "
+               "'scores', v.scores, 'rewrite', v.rewrite, 'flag_quotes', v.flag_quotes, "
+               "'messages', i.messages)) "
                "FROM p CROSS JOIN a CROSS JOIN n LEFT JOIN votes v ON v.id = n.vote "
                "LEFT JOIN items i ON i.id = v.item_id LEFT JOIN responses rl ON rl.id = "
                "v.resp_left LEFT JOIN responses rr ON rr.id = v.resp_right",

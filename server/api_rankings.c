@@ -48,6 +48,7 @@ struct lb_params {
         bool robustness;     /* robustness=true: the fragility of each adjacent order */
         bool style;          /* style=control */
         bool csv;            /* format=csv (leaderboard) */
+        bool strength;       /* strength=weight: a strength-k win counts k half-wins */
 };
 
 struct model_list {
@@ -111,9 +112,9 @@ static void job_free(void *p)
 /* --- options --- */
 
 static const char *const known_params[] = {
-        "ties",  "both_bad", "ci",     "rounds",        "seed",      "category", "language",
-        "since", "until",    "anchor", "anchor_rating", "min_votes", "weights",  "robustness",
-        "style", "format",   NULL
+        "ties",     "both_bad",   "ci",    "rounds", "seed",          "category",
+        "language", "since",      "until", "anchor", "anchor_rating", "min_votes",
+        "weights",  "robustness", "style", "format", "strength",      NULL
 };
 
 static int parse_params(struct req *r, struct lb_params *p)
@@ -129,6 +130,7 @@ static int parse_params(struct req *r, struct lb_params *p)
         static const char *const weights_names[] = { "none", "reliability", NULL };
         static const char *const style_names[] = { "none", "control", NULL };
         static const char *const format_names[] = { "json", "csv", NULL };
+        static const char *const strength_names[] = { "none", "weight", NULL };
         rank_opts_default(&p->opts);
         struct qv q;
         qv_init(&q, r, known_params);
@@ -137,6 +139,7 @@ static int parse_params(struct req *r, struct lb_params *p)
         int ci = qv_enum(&q, "ci", ci_names, 0);
         int weights = qv_enum(&q, "weights", weights_names, 0);
         int style = qv_enum(&q, "style", style_names, 0);
+        int strength = qv_enum(&q, "strength", strength_names, 0);
         long long rounds = p->opts.rounds, seed = (long long)p->opts.seed, minv = 0;
         qv_bool(&q, "robustness", &p->robustness);
         qv_int(&q, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds);
@@ -158,11 +161,16 @@ static int parse_params(struct req *r, struct lb_params *p)
         p->opts.both_bad = bb_values[bb];
         p->opts.ci = ci_values[ci];
         p->csv = qv_enum(&q, "format", format_names, 0) == 1;
+        p->strength = strength == 1;
         p->opts.rounds = (unsigned)rounds;
         p->opts.seed = (uint64_t)seed;
         p->min_votes = minv;
         p->reliability = weights == 1;
         p->style = style == 1;
+        if (p->strength && (p->robustness || p->style))
+                qv_fail(&q, "strength",
+                        "strength=weight weighs the counts: it does not combine with "
+                        "robustness=true or style=control");
         p->opts.model_se = false; /* not reported */
         p->opts.robustness = p->robustness;
         if (p->robustness && p->reliability)
@@ -289,6 +297,7 @@ static json_t *method_json(const struct lb_job *j)
         json_object_set_new(m, "weights", json_string(j->p.weights));
         json_object_set_new(m, "robustness", json_boolean(j->p.robustness));
         json_object_set_new(m, "style", json_string(j->p.style ? "control" : "none"));
+        json_object_set_new(m, "strength", json_string(j->p.strength ? "weight" : "none"));
         return m;
 }
 
@@ -893,7 +902,8 @@ static void synced(int status, const char *message, void *arg)
                                   .since_us = j->p.since_us,
                                   .until_us = j->p.until_us,
                                   .weights = j->weights,
-                                  .nweights = j->nweights };
+                                  .nweights = j->nweights,
+                                  .strength_weight = j->p.strength };
         j->filter = f;
         if (j->p.style) {
                 style_counted(r, j, &f);
@@ -905,9 +915,10 @@ static void synced(int status, const char *message, void *arg)
                 req_reply_oom(r);
                 return;
         }
-        if (f.weights) {
+        if (f.weights || f.strength_weight) {
                 f.weights = NULL;
                 f.nweights = 0;
+                f.strength_weight = false;
                 if (tally_count(r->app->tally, j->project_id, &f, &shown, &ns) != 0) {
                         free(counts);
                         req_reply_oom(r);
@@ -1057,7 +1068,7 @@ static void models_read(struct req *r, const struct db_res *res)
                 reliability_weights(r, j->project_id, weighed, j);
                 return;
         }
-        if (filtered(&j->p) || j->p.style || tally_ready(t, j->project_id)) {
+        if (filtered(&j->p) || j->p.style || j->p.strength || tally_ready(t, j->project_id)) {
                 tally_sync(t, j->project_id, synced, j);
                 return;
         }

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "rating.h"
 #include "router.h"
+#include "voteparts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ enum next_col {
         N_RATIONALE,
         N_PROJECT_STATUS,
         N_ROLE,
+        N_EXTRA,
 };
 
 /* The assignment of a next answer's row (status ok), as the rater gets it; NULL when out of memory.
@@ -84,7 +86,7 @@ static json_t *assignment_json(const struct db_res *res, int row, const char *sl
 {
         json_t *outcomes = json_loads(db_res_value(res, row, N_OUTCOMES), 0, NULL);
         json_t *flags = json_loads(db_res_value(res, row, N_FLAGS), 0, NULL);
-        return json_pack(
+        json_t *a = json_pack(
             "{s:s, s:s, s:s, s:o, s:o, s:o, s:o*, s:o*, s:s, s:I, s:{s:I, s:I}}", "id",
             db_res_value(res, row, N_TOKEN), "project", slug, "expires_at",
             db_res_value(res, row, N_EXPIRES), "prompt",
@@ -95,6 +97,15 @@ static json_t *assignment_json(const struct db_res *res, int row, const char *sl
             "guidelines_version", (json_int_t)db_res_int(res, row, N_GUIDELINES), "progress",
             "done", (json_int_t)db_res_int(res, row, N_DONE), "remaining",
             (json_int_t)db_res_int(res, row, N_REMAINING));
+        /* Conversations, sensitive content and the project's options for the page (issue 14):
+         * messages rendered like the prompt. */
+        json_t *extra = json_loads(db_res_value(res, row, N_EXTRA), 0, NULL);
+        if (a && extra) {
+                voteparts_render_messages(json_object_get(extra, "messages"));
+                json_object_update(a, extra);
+        }
+        json_decref(extra);
+        return a;
 }
 
 /* next in a project not open to the caller: 403 when they see it (a reviewer), else 404. */
@@ -171,7 +182,7 @@ void api_rating_next(struct req *r)
 
 /* --- vote --- */
 
-enum vote_col { V_I, V_STATUS, V_ID, V_MESSAGE, V_GOLD, V_REASON };
+enum vote_col { V_I, V_STATUS, V_ID, V_MESSAGE, V_GOLD, V_REASON, V_FIELD, V_MODELS };
 
 static void vote_done(struct req *r, const struct db_res *res, int row)
 {
@@ -194,6 +205,10 @@ static void vote_done(struct req *r, const struct db_res *res, int row)
                                                       db_res_isnull(res, row, V_REASON)
                                                           ? NULL
                                                           : db_res_value(res, row, V_REASON)));
+                /* A project with "reveal" names the models after the vote, never before. */
+                if (!db_res_isnull(res, row, V_MODELS))
+                        json_object_set_new(body, "models",
+                                            json_loads(db_res_value(res, row, V_MODELS), 0, NULL));
                 if (created)
                         metrics_votes(r->app->metrics, 1);
                 req_reply_json(r, created ? 201 : 200, body);
@@ -205,7 +220,11 @@ static void vote_done(struct req *r, const struct db_res *res, int row)
         } else if (strcmp(status, "gone") == 0) {
                 req_reply_error(r, 410, "gone", NULL, "%s", message);
         } else {
-                req_reply_error(r, 422, "validation_failed", NULL, "%s", message);
+                json_t *details =
+                    db_res_isnull(res, row, V_FIELD)
+                        ? NULL
+                        : json_pack("{s:s}", "field", db_res_value(res, row, V_FIELD));
+                req_reply_error(r, 422, "validation_failed", details, "%s", message);
         }
 }
 
@@ -215,32 +234,21 @@ void api_rating_vote(struct req *r)
 {
         struct jv v = JV_INIT(r->json);
         long long elapsed = -1;
-        jv_keys(&v, (const char *const[]){ "choice", "flags", "rationale", "elapsed_ms", NULL });
+        jv_keys(&v, (const char *const[]){ "choice", "flags", "rationale", "elapsed_ms", "strength",
+                                           "scores", "rewrite", NULL });
         const char *choice = jv_enum(&v, "choice", JV_REQUIRED, choice_names);
         const char *rationale = jv_string(&v, "rationale", JV_OPTIONAL, 0, 20000);
         jv_int(&v, "elapsed_ms", JV_OPTIONAL, 0, 7LL * 24 * 3600 * 1000, &elapsed);
-        json_t *flags = json_object_get(r->json, "flags");
-        json_t *left = NULL, *right = NULL;
-        if (!v.failed && flags && !json_is_null(flags)) {
-                if (!json_is_object(flags)) {
-                        jv_fail(&v, "flags",
-                                "\"flags\" must be an object {\"a\": [...], \"b\": [...]}");
-                } else {
-                        struct jv fv = JV_INIT(flags);
-                        jv_keys(&fv, (const char *const[]){ "a", "b", NULL });
-                        left = jv_string_array(&fv, "a", JV_OPTIONAL, 32, true, 0);
-                        right = jv_string_array(&fv, "b", JV_OPTIONAL, 32, true, 0);
-                        if (fv.failed)
-                                jv_fail(&v, "flags", "flags: %s", fv.message);
-                }
-        }
+        json_t *elem = json_pack("{s:s, s:I, s:s, s:s?}", "token", req_param(r, 0), "rater",
+                                 (json_int_t)r->user.id, "choice", choice ? choice : "",
+                                 "rationale", rationale);
+        if (elem)
+                voteparts_vote(&v, elem);
         if (v.failed) {
+                json_decref(elem);
                 jv_reply(r, &v);
                 return;
         }
-        json_t *elem = json_pack("{s:s, s:I, s:s, s:O?, s:O?, s:s?}", "token", req_param(r, 0),
-                                 "rater", (json_int_t)r->user.id, "choice", choice, "flags_left",
-                                 left, "flags_right", right, "rationale", rationale);
         if (elem && elapsed >= 0)
                 json_object_set_new(elem, "elapsed", json_integer((json_int_t)elapsed));
         batch_add(r->app->rating->votes, r, with_cred(r, elem), req_param(r, 0), vote_done);

@@ -23,7 +23,7 @@
 
 static const char *const copy_items =
     "COPY items (id, project_id, ext_id, prompt, category, language, metadata, gold, "
-    "gold_reason, digest) FROM STDIN";
+    "gold_reason, messages, sensitive, digest) FROM STDIN";
 static const char *const copy_responses =
     "COPY responses (id, item_id, model_id, position, text) FROM STDIN";
 static const char *const copy_comparisons =
@@ -238,8 +238,9 @@ static int format_items(struct bulk *b)
                 buf_uint(items, (uint64_t)s->ids[at++]);
                 tab(items);
                 buf_str(items, project);
-                static const char *const fields[] = { "id", "prompt", "category",   "language",
-                                                      NULL, "gold",   "gold_reason" };
+                static const char *const fields[] = { "id",          "prompt",   "category",
+                                                      "language",    NULL,       "gold",
+                                                      "gold_reason", "messages", "sensitive" };
                 for (size_t f = 0; f < ARRAY_LEN(fields); f++) {
                         tab(items);
                         buf_copy_field(

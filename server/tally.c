@@ -51,6 +51,7 @@ struct rec {
         uint32_t pair : 24;      /* index into pairs (PAIRS_MAX) */
         uint32_t choice : 2;     /* enum tally_choice */
         uint32_t left_is_lo : 1; /* the lower model id was shown on the left */
+        uint32_t strength : 2;   /* of a decided vote, 1..3; 0 when not given (free bits) */
         uint16_t cell;           /* index into cells */
 };
 
@@ -395,7 +396,7 @@ static uint32_t rec_style(const struct project *p, size_t i)
 
 static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
                const char *category, const char *language, int64_t at, int64_t rater_id,
-               const struct tally_style *style)
+               const struct tally_style *style, int strength)
 {
         uint32_t a, b, pair, cp, rater;
         uint16_t cell;
@@ -453,7 +454,8 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
                                             .pair = pair,
                                             .cell = cell,
                                             .choice = (unsigned)choice,
-                                            .left_is_lo = left_is_lo };
+                                            .left_is_lo = left_is_lo,
+                                            .strength = (unsigned)(strength & 3) };
         count_choice(&p->cps[cp].n, choice, left_is_lo);
         count_choice(&p->pair_totals[pair], choice, left_is_lo);
         return 0;
@@ -472,7 +474,7 @@ int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
               int64_t rater, const struct tally_style *style)
 {
         struct project *p = get(t, project);
-        return p ? add(p, left, right, choice, category, language, at_us, rater, style) : -1;
+        return p ? add(p, left, right, choice, category, language, at_us, rater, style, 0) : -1;
 }
 
 /* --- counting --- */
@@ -585,6 +587,15 @@ static size_t lower_bound(const struct project *p, int64_t at)
         return lo;
 }
 
+/* strength=weight: a decided vote of strength k counts k half-wins (one without counts 1). */
+static double strength_factor(const struct tally_filter *f, const struct rec *r)
+{
+        if (!f->strength_weight || !r->strength ||
+            (r->choice != TALLY_LEFT && r->choice != TALLY_RIGHT))
+                return 1;
+        return r->strength / 2.0;
+}
+
 static void count_rec(struct tally_pair *out, const struct rec *r, double w)
 {
         struct tally_pair *x = &out[r->pair];
@@ -669,7 +680,7 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
         if (!p)
                 return -1;
         p->last_used = ++t->clock;
-        bool walk = f->has_since || f->has_until || f->weights;
+        bool walk = f->has_since || f->has_until || f->weights || f->strength_weight;
         struct tally_pair *sums = calloc(p->npairs + 1, sizeof(*sums));
         struct scan sc;
         if (!sums || scan_init(p, f, walk, &sc) != 0) {
@@ -694,7 +705,8 @@ int tally_count(struct tally *t, int64_t project, const struct tally_filter *f,
                 for (size_t i = sc.from; i < sc.to; i++)
                         if (sc.cell_ok[p->recs[i].cell])
                                 count_rec(sums, &p->recs[i],
-                                          sc.weight ? sc.weight[rec_rater(p, i)] : 1);
+                                          (sc.weight ? sc.weight[rec_rater(p, i)] : 1) *
+                                              strength_factor(f, &p->recs[i]));
         }
         scan_fini(&sc);
         size_t k = 0;
@@ -898,7 +910,7 @@ static void imported_read(const struct db_res *res, void *arg)
                 if (add(p, db_res_int(res, i, 1), db_res_int(res, i, 2),
                         choice_of(db_res_value(res, i, 3)), db_res_value(res, i, 4),
                         db_res_value(res, i, 5), db_res_int(res, i, 6), 0,
-                        row_style(res, i, 7, &st)) != 0) {
+                        row_style(res, i, 7, &st), 0) != 0) {
                         finish_sync(p, -1, "out of memory");
                         return;
                 }
@@ -981,7 +993,8 @@ static void feed_read(const struct db_res *res, void *arg)
                 if (add(p, db_res_int(res, i, 2), db_res_int(res, i, 3),
                         choice_of(db_res_value(res, i, 4)), db_res_value(res, i, 5),
                         db_res_value(res, i, 6), db_res_int(res, i, 7), db_res_int(res, i, 9),
-                        row_style(res, i, 10, &st)) != 0 ||
+                        row_style(res, i, 10, &st),
+                        db_res_isnull(res, i, 12) ? 0 : (int)db_res_int(res, i, 12)) != 0 ||
                     reserve((void **)&p->seen_votes, &p->seen_cap, p->nseen, sizeof(struct seen)) !=
                         0 ||
                     u64map_put(&p->seen_map, (uint64_t)id, 1) != 0) {
@@ -1028,16 +1041,16 @@ static void sync_step(struct project *p)
                     "(SELECT 'x', pg_snapshot_xmin(pg_current_snapshot())::text, (SELECT "
                     "counts_epoch FROM projects WHERE id = $1), NULL::bigint, NULL::text, "
                     "NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::bigint, NULL::text, "
-                    "NULL::text) "
+                    "NULL::text, NULL::smallint) "
                     "UNION ALL (SELECT 'v', v.id::text, v.model_left, v.model_right, v.choice, "
                     "v.category, v.language, (extract(epoch FROM v.created_at) * 1000000)::bigint, "
                     "v.txid::text, v.rater_id, (SELECT style FROM responses WHERE id = "
                     "v.resp_left)::text, (SELECT style FROM responses WHERE id = "
-                    "v.resp_right)::text FROM votes v WHERE v.project_id = $1 AND "
+                    "v.resp_right)::text, v.strength FROM votes v WHERE v.project_id = $1 AND "
                     "v.txid >= $2::xid8 AND v.id > $3 AND NOT v.is_gold AND NOT v.excluded ORDER "
                     "BY v.id LIMIT $4) "
                     "UNION ALL (SELECT 'i', i.id::text, i.first_id, i.last_id, NULL, NULL, NULL, "
-                    "NULL, i.txid::text, i.votes::bigint, NULL, NULL FROM imports i WHERE "
+                    "NULL, i.txid::text, i.votes::bigint, NULL, NULL, NULL FROM imports i WHERE "
                     "i.project_id = $1 "
                     "AND i.txid >= $2::xid8 AND i.votes > 0 AND $3 = 0)",
                     4, params, feed_read, p);

@@ -32,13 +32,14 @@ static void on_signal(int sig)
 }
 
 static const struct args_opt export_opts[] = {
-        { "format", ARGS_VALUE, 'f' }, { "output", ARGS_VALUE, 'o' },
-        { "category", ARGS_VALUE, 0 }, { "language", ARGS_VALUE, 0 },
-        { "since", ARGS_VALUE, 0 },    { "until", ARGS_VALUE, 0 },
-        { "quiet", ARGS_FLAG, 'q' },   { NULL, 0, 0 },
+        { "format", ARGS_VALUE, 'f' }, { "output", ARGS_VALUE, 'o' }, { "category", ARGS_VALUE, 0 },
+        { "language", ARGS_VALUE, 0 }, { "since", ARGS_VALUE, 0 },    { "until", ARGS_VALUE, 0 },
+        { "quiet", ARGS_FLAG, 'q' },   { "rewrites", ARGS_FLAG, 0 },  { NULL, 0, 0 },
 };
 
-static const char *const format_choices[] = { "jsonl", "csv", "arena", "dpo", NULL };
+static const char *const format_choices[] = {
+        "jsonl", "csv", "arena", "dpo", "sft", "scores", NULL
+};
 static const char *const filters[] = { "category", "language", "since", "until", NULL };
 
 /* Where the data goes. */
@@ -144,6 +145,8 @@ static int export_votes(struct ctl *ctl, const struct args *a)
                 path = NULL;
         buf_path(&url, "/api/v1/projects/%s/votes", a->pos[0]);
         buf_query(&url, "format", format);
+        if (args_has(a, "rewrites"))
+                buf_query(&url, "rewrites", "true");
         for (const char *const *f = filters; *f; f++)
                 buf_query(&url, *f, args_get(a, *f));
         if (buf_check(&url) != 0) {
@@ -191,7 +194,8 @@ out_url:
 }
 
 const struct ctl_cmd cmd_export_cmds[] = {
-        { "export", "PROJECT [--format jsonl|csv|arena|dpo] [-o FILE] [filters]",
+        { "export",
+          "PROJECT [--format jsonl|csv|arena|dpo|sft|scores] [--rewrites] [-o FILE] [filters]",
           "stream every vote of a project (admin, analyst)",
           "Formats (see server/API.md):\n"
           "  jsonl   one JSON object per vote (default): vote_id, created_at, prompt_id,\n"
@@ -200,8 +204,14 @@ const struct ctl_cmd cmd_export_cmds[] = {
           "  csv     the same fields as CSV\n"
           "  arena   the Chatbot Arena battle layout\n"
           "  dpo     {prompt, chosen, rejected, chosen_model, rejected_model} per decided vote\n"
+          "          (TRL's conversational layout for conversations; strength when given)\n"
+          "  sft     the prompt (or messages) and the rater's rewrite as the answer\n"
+          "  scores  one row per scored answer: vote_id, prompt_id, model, rater, scores\n"
+          "Projects with strength, criteria, rewrites or conversations add strength, scores,\n"
+          "rewrite, flag_quotes and messages to jsonl and csv.\n"
           "Options:\n"
           "  -f, --format FORMAT           one of the above\n"
+          "  --rewrites                    dpo: the rewrite chosen over the answer it improved\n"
           "  -o, --output FILE             write FILE (complete or not at all: a temporary\n"
           "                                file is renamed on success) instead of stdout\n"
           "  --category C, --language L    only votes on prompts of this category/language\n"

@@ -36,7 +36,7 @@ CREATE FUNCTION prefd_nexts(p_requests jsonb, p_roles text[])
 RETURNS TABLE (i integer, status text, token text, expires_at text, prompt text,
                left_text text, right_text text, guidelines_version integer, done bigint,
                remaining bigint, outcomes text[], flags text[], rationale text,
-               project_status text, role text)
+               project_status text, role text, extra jsonb)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
@@ -81,7 +81,7 @@ BEGIN
     LEFT JOIN projects p ON p.slug = x.slug;
   RETURN QUERY SELECT u.i, u.verdict, NULL::text, NULL::text, NULL::text, NULL::text,
                       NULL::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::text[],
-                      NULL::text[], NULL::text, NULL::text, u.detail
+                      NULL::text[], NULL::text, NULL::text, u.detail, NULL::jsonb
                  FROM unnest(all_i, all_verdict, all_detail) AS u (i, verdict, detail)
                 WHERE u.verdict IS NOT NULL;
   PERFORM pg_advisory_xact_lock((u.project & 2147483647)::integer, (u.rater & 2147483647)::integer)
@@ -120,7 +120,8 @@ BEGIN
     IF pr.status <> 'active' THEN
       RETURN QUERY SELECT u, 'inactive'::text, NULL::text, NULL::text, NULL::text, NULL::text,
                           NULL::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::text[],
-                          NULL::text[], NULL::text, pr.status, NULL::text
+                          NULL::text[], NULL::text, pr.status, NULL::text,
+                          NULL::jsonb
                      FROM unnest(q_i) u;
       CONTINUE;
     END IF;
@@ -210,7 +211,7 @@ BEGIN
       IF NOT got THEN
         RETURN QUERY SELECT q_i[m], 'none'::text, NULL::text, NULL::text, NULL::text, NULL::text,
                             NULL::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::text[],
-                            NULL::text[], NULL::text, NULL::text, NULL::text;
+                            NULL::text[], NULL::text, NULL::text, NULL::text, NULL::jsonb;
         CONTINUE;
       END IF;
       new_i := new_i || q_i[m]; new_cmp := new_cmp || c.id; new_rater := new_rater || q_rater[m];
@@ -253,7 +254,16 @@ BEGIN
          CASE WHEN x.left_is_lo THEN hi.text ELSE lo.text END,
          x.guidelines_version, coalesce(v.votes, 0),
          1 + greatest(least(k.open, p.comparisons - coalesce(g.given, 0)), 0),
-         p.outcomes, p.flags, p.rationale, p.status, NULL::text
+         p.outcomes, p.flags, p.rationale, p.status, NULL::text,
+         -- issue 14: the conversation, whether the text is sensitive (marked at upload, or an
+         -- answer flagged unsafe before), and the project's options the page needs
+         jsonb_strip_nulls(jsonb_build_object(
+           'messages', it.messages,
+           'sensitive', CASE WHEN it.sensitive OR lo.unsafe OR hi.unsafe THEN true END,
+           'strength', CASE WHEN p.strength THEN true END,
+           'criteria', CASE WHEN p.criteria <> '[]' THEN p.criteria END,
+           'rewrite', CASE WHEN p.rewrite <> 'off' THEN p.rewrite END,
+           'reveal', CASE WHEN p.reveal THEN true END))
     FROM unnest(served, given) AS s (i, aid)
     JOIN assignments x ON x.id = s.aid
     JOIN projects p ON p.id = x.project_id

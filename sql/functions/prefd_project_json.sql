@@ -6,7 +6,9 @@ LANGUAGE sql STABLE AS $$
     'guidelines_version', p.guidelines_version, 'outcomes', to_jsonb(p.outcomes),
     'flags', to_jsonb(p.flags), 'rationale', p.rationale, 'overlap', p.overlap,
     'lease_seconds', p.lease_seconds, 'gold_rate', p.gold_rate, 'status', p.status,
-    'created_at', prefd_ts(p.created_at), 'updated_at', prefd_ts(p.updated_at))
+    'created_at', prefd_ts(p.created_at), 'updated_at', prefd_ts(p.updated_at),
+    'strength', p.strength, 'criteria', p.criteria, 'rewrite', p.rewrite, 'reveal', p.reveal,
+    'explicit', p.explicit)
   || CASE WHEN p_full THEN jsonb_build_object(
     'schedule', p.schedule, 'qc_min_seconds', p.qc_min_seconds, 'qc_min_gold_accuracy', p.qc_min_gold_accuracy,
     'raters', CASE WHEN p.raters_all THEN to_jsonb('all'::text)

@@ -37,6 +37,11 @@ BEGIN
     status = coalesce(p->>'status', status),
     qc_min_seconds = coalesce((p->>'qc_min_seconds')::double precision, qc_min_seconds),
     qc_min_gold_accuracy = coalesce((p->>'qc_min_gold_accuracy')::double precision, qc_min_gold_accuracy),
+    strength = coalesce((p->>'strength')::boolean, strength),
+    criteria = CASE WHEN p ? 'criteria' THEN p->'criteria' ELSE criteria END,
+    rewrite = coalesce(p->>'rewrite', rewrite),
+    reveal = coalesce((p->>'reveal')::boolean, reveal),
+    explicit = coalesce((p->>'explicit')::boolean, explicit),
     raters_all = CASE WHEN p ? 'raters' THEN p->'raters' = '"all"'::jsonb ELSE raters_all END,
     updated_at = now()
   WHERE id = pr.id RETURNING * INTO pr;

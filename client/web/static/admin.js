@@ -6,6 +6,7 @@ import { ApiError, errorMessage, get, patch, post, upload } from './api.js';
 import { h, newId, replace } from './dom.js';
 import { bind, fmtDate, fmtNumber, fmtPercent } from './i18n.js';
 import { markdown } from './md.js';
+import { workOptions } from './ratework.js';
 import { allProjects } from './home.js';
 
 const OUTCOMES = ['a', 'b', 'tie', 'both_bad'];
@@ -198,6 +199,7 @@ export async function render(main, ctx) {
       previewTimer = setTimeout(drawPreview, 120);
     });
     drawPreview();
+    const work = workOptions(create ? null : p);
     const syncRaters = () => { raters.disabled = ratersAll.checked; };
     ratersAll.addEventListener('change', syncRaters);
     ratersSome.addEventListener('change', syncRaters);
@@ -222,7 +224,8 @@ export async function render(main, ctx) {
         h('fieldset', { class: 'field raters' }, h('legend', { t: 'admin.f.raters' }),
           h('label', { class: 'check' }, ratersAll, ' ', h('span', { t: 'admin.raters_all' })),
           h('label', { class: 'check' }, ratersSome, ' ', h('span', { t: 'admin.raters_some' })), raters),
-        field('admin.f.reviewers', reviewers, 'admin.h.reviewers')),
+        field('admin.f.reviewers', reviewers, 'admin.h.reviewers'),
+        work.el),
       h('div', { class: 'guidelines-edit' },
         field('admin.f.guidelines', guidelines, 'admin.h.guidelines'),
         h('div', { class: 'field' }, h('span', { class: 'label', id: `${preview.id}-l`, t: 'admin.preview' }), preview)),
@@ -248,6 +251,12 @@ export async function render(main, ctx) {
         raters: ratersAll.checked ? 'all' : list(raters.value),
         reviewers: list(reviewers.value),
       };
+      const options = work.values();
+      if (!options) {
+        replace(msg, h('p', { class: 'notice notice-error', role: 'alert', t: 'work.criteria_invalid' }));
+        return;
+      }
+      Object.assign(body, options);
       let send = body;
       if (create) {
         send = { slug: slug.value.trim(), ...body };

@@ -7,6 +7,7 @@
 import { ApiError, apiPath, errorMessage, get } from './api.js';
 import { h, newId, replace, svg } from './dom.js';
 import { bind, fmtDate, fmtNumber, fmtPercent, label, t } from './i18n.js';
+import { scoresTables } from './ratework.js';
 
 // The API's query parameters, with their input kinds and choices.
 const FILTERS = [
@@ -274,6 +275,8 @@ export async function render(main, ctx) {
     h('span', { t: `lb.export.${f}` })),
     ' ', h('span', { class: 'muted', t: `lb.export_hint.${f}` }))));
 
+  const scoresBox = h('div', { class: 'scores-box' });
+  let hasCriteria = false; // the project scores answers: the scores per criterion are shown
   replace(main, h('div', { class: 'lb-page', dataset: { slug } },
     h('div', { class: 'page-head' }, title,
       h('div', { class: 'actions' },
@@ -284,6 +287,7 @@ export async function render(main, ctx) {
       h('h2', { id: 'chart-h', t: 'lb.chart' }), h('p', { class: 'hint', t: 'lb.chart_hint' }), chartBox),
     h('section', { class: 'card', 'aria-labelledby': 'table-h' },
       h('h2', { id: 'table-h', t: 'lb.table' }), tableBox, styleBox),
+    scoresBox,
     h('section', { class: 'card', 'aria-labelledby': 'heat-h' },
       h('h2', { id: 'heat-h', t: 'lb.heatmap' }),
       h('div', { class: 'radios', role: 'radiogroup', tAttrs: { 'aria-label': 'lb.heatmap' } }, which_),
@@ -431,6 +435,13 @@ export async function render(main, ctx) {
         drawTable(lb);
       }
       drawStyle(lb);
+      if (hasCriteria) {
+        const sq = {};
+        for (const k of ['category', 'language', 'since', 'until']) if (q[k] !== undefined) sq[k] = q[k];
+        const sc = await get(`/projects/${path}/scores`, sq);
+        if (ctx.signal.aborted) return;
+        replace(scoresBox, scoresTables(sc.body));
+      }
       drawChart();
       drawHeat();
     } catch (err) {
@@ -450,6 +461,7 @@ export async function render(main, ctx) {
     title.removeAttribute('data-i18n');
     title.textContent = body.title;
     ctx.setTitle('lb.page_title', { title: body.title });
+    hasCriteria = Array.isArray(body.criteria) && body.criteria.length > 0;
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
       replace(main, h('h1', { t: 'lb.title' }), h('p', { class: 'notice notice-error', role: 'alert', t: ['rate.no_project', { slug }] }));

@@ -6,6 +6,7 @@
 import { ApiError, del, errorMessage, get, post } from './api.js';
 import { h, newId, replace } from './dom.js';
 import { fmtDate, fmtNumber, fmtPercent, has, label } from './i18n.js';
+import { exposureTable, quoteList } from './ratework.js';
 
 const FLAGS_PAGE = 20;
 // The cell of the number each warning is about.
@@ -65,6 +66,7 @@ export async function render(main, ctx) {
   const agreementBox = h('div');
   const exclusionsBox = h('div', { class: 'table-wrap' });
   const flaggedList = h('ol', { class: 'flagged-list' });
+  const exposureBox = h('div', { class: 'table-wrap' });
   const flaggedMore = h('div', { class: 'actions' });
   const seg = encodeURIComponent(slug);
   replace(main, h('div', { class: 'qc-page', dataset: { slug } },
@@ -85,6 +87,9 @@ export async function render(main, ctx) {
       h('h2', { id: 'qc-exclusions-h', t: 'qc.exclusions' }),
       h('p', { class: 'hint', t: 'qc.exclusions_hint' }), exclusionsBox,
       admin ? voteForm() : null),
+    h('section', { class: 'card', 'aria-labelledby': 'qc-exposure-h' },
+      h('h2', { id: 'qc-exposure-h', t: 'work.exposure' }),
+      h('p', { class: 'hint', t: 'work.exposure_hint' }), exposureBox),
     h('section', { class: 'card', 'aria-labelledby': 'qc-flagged-h' },
       h('h2', { id: 'qc-flagged-h', t: 'qc.flagged' }), flaggedList, flaggedMore)));
 
@@ -323,6 +328,7 @@ export async function render(main, ctx) {
           t: ['qc.flag_count', { flag: label('flag', flag), n }] }))),
         h('span', { class: 'flagged-votes', t: ['qc.flag_votes', { n: f.votes }] })),
       h('blockquote', { class: 'excerpt' }, f.response),
+      quoteList(f.quotes),
       f.rationales.length ? h('details', null, h('summary', { t: ['qc.rationales', { n: f.rationales.length }] }),
         h('ul', null, f.rationales.map((r) => h('li', { class: 'rationale-text' }, r)))) : null);
   }
@@ -372,5 +378,6 @@ export async function render(main, ctx) {
   }
 
   replace(ratersBox, h('p', { class: 'loading', t: 'common.loading' }));
-  await Promise.all([reload(), loadFlagged(null)]);
+  const exposure = get(`${path}/exposure`).then((r) => replace(exposureBox, exposureTable(r.body.items)));
+  await Promise.all([reload(), loadFlagged(null), exposure]);
 }

@@ -16,6 +16,7 @@ import { bind, label } from './i18n.js';
 import { shortcuts } from './keys.js';
 import { renderMaths } from './maths.js';
 import { markdown } from './md.js';
+import { revealBox, workParts } from './ratework.js';
 
 const ORDER = ['a', 'b', 'tie', 'both_bad'];
 const KEYS = { 1: 'a', 2: 'b', 3: 'tie', 4: 'both_bad' };
@@ -294,6 +295,7 @@ export async function render(main, ctx) {
     });
     const answersEl = h('div', { class: 'answers' }, answers);
     const switcher = answerSwitch(answersEl);
+    const work = workParts(a, answers);
     let rationale = null;
     let rationaleBox = null;
     if (a.rationale !== 'off') {
@@ -319,16 +321,18 @@ export async function render(main, ctx) {
     const skipBtn = h('button', { type: 'button', class: 'btn btn-quiet choice', dataset: { action: 'skip' },
       'aria-keyshortcuts': 's', onclick: () => skip() }, h('span', { t: 'rate.skip' }), h('kbd', null, 'S'));
     const comparison = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { assignment: a.id } },
+      work.before,
       h('section', { class: 'prompt card' },
         h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
         promptBody(a.prompt)),
       switcher.el,
       answersEl,
+      work.after,
       rationaleBox,
       h('div', { class: 'choices', role: 'group', tAttrs: { 'aria-label': 'rate.choices' } },
         buttons, skipBtn),
       h('p', { class: 'hint keys-hint', t: 'rate.keys' }));
-    els = { buttons: [...buttons, skipBtn], rationale, comparison, contents, switcher, draftKey: key0 };
+    els = { buttons: [...buttons, skipBtn], rationale, comparison, contents, switcher, draftKey: key0, work };
     replace(stage, comparison);
     state.shownAt = performance.now();
     state.busy = false;
@@ -490,14 +494,21 @@ export async function render(main, ctx) {
     }
   }
 
-  async function vote(choice) {
+  async function vote(choice, strength) {
     const a = state.assignment;
     if (!a || state.busy || state.gold || !(a.outcomes || ORDER).includes(choice)) return;
     const body = {
       choice,
       elapsed_ms: Math.max(0, Math.round(performance.now() - state.shownAt)),
-      flags: { a: boxesOf('left'), b: boxesOf('right') },
+      flags: { a: els.work.flagsOf('left'), b: els.work.flagsOf('right') },
     };
+    const extra = els.work.collect(choice, strength);
+    if (extra.error) {
+      showNotice('warn', extra.error);
+      extra.focus.focus();
+      return;
+    }
+    Object.assign(body, extra.body);
     if (els.rationale) {
       const text = els.rationale.value.trim();
       if (a.rationale === 'required' && !text) {
@@ -530,6 +541,10 @@ export async function render(main, ctx) {
         showGold(choice, res.body.gold);
         return;
       }
+      if (res.body && res.body.models) {
+        showReveal(res.body.models);
+        return;
+      }
       ctx.announce('rate.saved');
       await loadNext();
     } catch (err) {
@@ -552,6 +567,18 @@ export async function render(main, ctx) {
       gold.reason ? h('p', null, h('strong', { t: 'rate.gold_reason' }), ' ', h('span', { class: 'gold-reason' }, gold.reason)) : null,
       h('div', { class: 'actions' }, cont));
     replace(notice, box);
+    cont.focus();
+  }
+
+  /** The models just compared, before the next comparison (a project with "reveal"). */
+  function showReveal(models) {
+    state.gold = true; // like the control feedback: Enter or the button goes on
+    state.busy = false;
+    const cont = button('rate.continue', () => {
+      state.gold = false;
+      loadNext();
+    }, true);
+    replace(notice, revealBox(models, cont));
     cont.focus();
   }
 
@@ -586,7 +613,10 @@ export async function render(main, ctx) {
       loadNext();
       return;
     }
-    if (KEYS[key]) {
+    if (ev.shiftKey && (ev.code === 'Digit1' || ev.code === 'Digit2')) {
+      ev.preventDefault(); // "much better"
+      vote(ev.code === 'Digit1' ? 'a' : 'b', 3);
+    } else if (KEYS[key]) {
       ev.preventDefault();
       vote(KEYS[key]);
     } else if (key === 's') {

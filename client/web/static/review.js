@@ -5,10 +5,12 @@
 // The rater's choice and rationale come first, above the (often long) answers; each answer has
 // the rating page's "as written" view and maths, and `?` lists the keys.
 import { ApiError, errorMessage, get, post } from './api.js';
+import { diffView } from './diff.js';
 import { h, replace, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
 import { shortcuts } from './keys.js';
 import { answerContent, guidelinesPanel, promptBody } from './rate.js';
+import { transcript } from './ratework.js';
 
 const REVIEW_KEYS = [
   { keys: ['Y'], t: 'keys.review.agree' }, { keys: ['N'], t: 'keys.review.disagree' },
@@ -18,6 +20,27 @@ const REVIEW_KEYS = [
 
 const VERDICTS = [['agree', 'y'], ['disagree', 'n']];
 const SIDES = [['left', 'a'], ['right', 'b']];
+
+/** Strength, scores and the rewrite (as a difference against the answer it improved). */
+function workOfVote(v) {
+  const parts = [];
+  if (v.strength) parts.push(h('p', { class: 'review-strength' }, h('strong', { t: `work.strength_${v.strength}` })));
+  if (v.scores) {
+    for (const side of ['a', 'b']) {
+      const s = v.scores[side] || {};
+      const names = Object.keys(s);
+      if (names.length) {
+        parts.push(h('p', { class: 'review-scores', dataset: { side } }, h('span', { t: side === 'a' ? 'work.scores_a' : 'work.scores_b' }), ': ',
+          names.map((k) => `${k.replace(/_/g, ' ')} ${s[k]}`).join(' · ')));
+      }
+    }
+  }
+  if (v.rewrite) {
+    const original = v.choice === 'b' ? v.right.text : v.left.text;
+    parts.push(h('p', { t: 'work.rewrite_diff' }), diffView(original, v.rewrite));
+  }
+  return parts.length ? h('div', { class: 'review-work' }, parts) : null;
+}
 
 export async function render(main, ctx) {
   const slug = ctx.params[0];
@@ -132,6 +155,7 @@ export async function render(main, ctx) {
     }, h('span', { t: `review.${verdict}` }), h('kbd', null, key.toUpperCase())));
     const rationale = v.rationale && v.rationale.trim();
     const vote = h('article', { class: 'comparison', tabindex: -1, 'aria-labelledby': 'prompt-h', dataset: { vote: v.vote_id } },
+      transcript(v.messages),
       h('section', { class: 'prompt card' },
         h('h2', { id: 'prompt-h', t: 'rate.prompt' }),
         promptBody(v.prompt)),
@@ -143,6 +167,7 @@ export async function render(main, ctx) {
         rationale
           ? h('blockquote', { class: 'rationale-text' }, v.rationale)
           : h('p', { class: 'muted', t: 'review.no_rationale' }),
+        workOfVote(v),
         h('p', { class: 'hint', t: ['review.vote_id', { id: String(v.vote_id) }] })),
       h('div', { class: 'answers' }, answers),
       h('div', { class: 'field rationale' },

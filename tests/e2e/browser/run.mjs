@@ -744,6 +744,108 @@ scenarios.weights = async () => {
 
 // Fragility on the demo leaderboard: the checkbox asks the API, the table says how many votes each
 // order rests on, the same numbers as the API's; weights turn it off (the API refuses both).
+// Rater work (issue 14): a conversation with a system prompt, sensitive text behind a warning,
+// scores per answer, strength by Shift+1 and by mouse, a rewrite required when both are bad, and
+// the models revealed after each vote.
+const WORK_CHAT = [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hi' },
+  { role: 'assistant', content: 'Hello.' }, { role: 'user', content: 'What is 2+2?' }];
+
+scenarios.work = async () => {
+  const { page, server, api } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: {
+    slug: 'work', title: 'Rater work', rationale: 'off', strength: true, reveal: true,
+    rewrite: 'required_when_both_bad',
+    criteria: [{ name: 'correctness', scale: 5, labels: { en: 'Correctness', zh: '正确性' }, required: true }] } });
+  const items = [{ id: 'chat', messages: WORK_CHAT, sensitive: true, responses: [{ model: 'w1', text: 'Four.' }, { model: 'w2', text: '5' }] },
+    { id: 'p2', prompt: 'Name a colour.', responses: [{ model: 'w1', text: 'Blue.' }, { model: 'w2', text: 'Seven.' }] },
+    { id: 'p3', prompt: 'Say hi.', responses: [{ model: 'w1', text: 'Bye.' }, { model: 'w2', text: 'No.' }] }];
+  await api.must(200, 'POST', '/api/v1/projects/work/items', { raw: items.map((x) => JSON.stringify(x)).join('\n') });
+  await login('rater');
+  await page.goto(`${server.url}/rate/work`);
+  const seen = [];
+  for (let step = 0; step < 3; step++) {
+    await page.waitForSelector('.comparison [data-side="left"] .answer-body', { timeout: T });
+    const id = await assignmentId();
+    const prompt = (await page.textContent('.prompt-body')).trim();
+    seen.push(prompt);
+    if (prompt === 'What is 2+2?') {
+      eq(await page.$$eval('.transcript .turn', (t) => t.map((x) => x.dataset.role)), ['system', 'user', 'assistant'], 'the transcript');
+      check(!(await page.$eval('.turn-system', (d) => d.open)), 'the system prompt is collapsed');
+      eq(await page.$$eval('.sensitive-cover', (c) => c.length), 2, 'both answers behind a content warning');
+      await page.click('[data-side="left"] .reveal-sensitive');
+      eq(await page.$$eval('.sensitive-cover', (c) => c.length), 1, 'one answer revealed');
+    } else {
+      check(!(await page.$('.transcript')), 'no transcript for a plain prompt');
+    }
+    await page.selectOption('select[data-side="a"][data-criterion="correctness"]', String(step + 3));
+    await page.selectOption('select[data-side="b"][data-criterion="correctness"]', '1');
+    if (step === 0) {
+      // keyboard: Shift+1 = A is much better
+      await page.click('.prompt-body');
+      await page.keyboard.press('Shift+Digit1');
+    } else if (step === 1) {
+      // mouse: slightly better, then B
+      await page.click('input[name=strength][value="1"]');
+      await page.click('[data-choice="b"]');
+    } else {
+      // both bad needs a rewrite: refused first, then written from answer A
+      await page.click('[data-choice="both_bad"]');
+      await page.waitForSelector('.notice[data-kind="work.rewrite_missing"]', { timeout: T });
+      eq(await assignmentId(), id, 'no vote without the rewrite');
+      await page.click('[data-rewrite-from="left"]');
+      await page.fill('#rewrite', 'A good answer.');
+      await page.click('[data-choice="both_bad"]');
+    }
+    await page.waitForSelector('.notice[data-kind="reveal"]', { timeout: T });
+    const shown = [await page.textContent('.reveal .model-a'), await page.textContent('.reveal .model-b')];
+    eq(shown.slice().sort(), ['w1', 'w2'], 'the models revealed after the vote');
+    if (step < 2) {
+      await page.keyboard.press('Enter'); // Continue has the focus
+      await nextShown(id);
+    }
+  }
+  const rows = psql(env.db, "SELECT v.choice, coalesce(v.strength::text, ''), v.scores->'a'->>'correctness', coalesce(v.rewrite, '') "
+    + "FROM votes v JOIN projects p ON p.id = v.project_id WHERE p.slug = 'work' ORDER BY v.id");
+  eq(rows, [['a', '3', '3', ''], ['b', '1', '4', ''], ['both_bad', '', '5', 'A good answer.']], 'the stored votes');
+  await shot('work');
+
+  // staff pages: the leaderboard's scores per criterion, exposure on the quality page, the
+  // rewrite as a difference on the review page, the options in the admin editor
+  await login('admin');
+  await page.goto(`${server.url}/leaderboard/work`);
+  await page.waitForSelector('.scores-table tbody tr', { timeout: T });
+  eq((await page.$$eval('.scores-table tbody tr', (r) => r.map((x) => x.dataset.model))).sort(), ['w1', 'w2'], 'the scores table');
+  await page.goto(`${server.url}/quality/work`);
+  await page.waitForSelector('table.exposure tbody tr', { timeout: T });
+  eq(await page.$$eval('table.exposure tbody tr', (r) => r.map((x) => [x.dataset.rater, x.cells[2].textContent])), [['rater', '1 / 3']],
+    'exposure: one sensitive comparison of three');
+  await page.goto(`${server.url}/review/work`);
+  let diffSeen = false;
+  for (let i = 0; i < 3 && !diffSeen; i++) {
+    await page.waitForSelector('.comparison[data-vote]', { timeout: T });
+    if (await page.$('.review-work .diff')) {
+      diffSeen = true;
+      const chat = (await page.textContent('.prompt-body')).includes('2+2');
+      eq(await page.$$eval('.transcript .turn', (t) => t.length), chat ? 3 : 0, 'the review page shows the conversation');
+      check((await page.textContent('.review-work .diff ins')).includes('good answer'), 'the rewrite shown as insertions');
+    } else {
+      const before = await page.getAttribute('.comparison', 'data-vote');
+      await page.keyboard.press('y');
+      await page.waitForFunction((v) => { const c = document.querySelector('.comparison'); return !c || c.dataset.vote !== v; }, before, { timeout: T });
+    }
+  }
+  check(diffSeen, 'the review page shows the rewrite against the answer');
+  await page.goto(`${server.url}/admin#project=work`);
+  await page.waitForSelector('.work-options input[name=strength]', { timeout: T });
+  check(await page.isChecked('.work-options input[name=strength]'), 'the editor shows strength on');
+  eq(await page.inputValue('.work-options select[name=rewrite]'), 'required_when_both_bad', 'the editor shows the rewrite rule');
+  await page.check('.work-options input[name=explicit]');
+  await page.click('.project-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('.project-form .form-msg').textContent.trim() !== '', null, { timeout: T });
+  const saved = await api.must(200, 'GET', '/api/v1/projects/work');
+  eq([saved.explicit, saved.strength, saved.criteria.length], [true, true, 1], 'the editor saved explicit and kept the rest');
+};
+
 scenarios.fragility = async () => {
   const { page, server, demo } = env;
   await login('analyst');
@@ -1528,7 +1630,7 @@ async function main() {
     process.exit(2);
   }
   const wanted = process.argv.slice(2);
-  const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
+  const order = ['modules', 'login', 'rating', 'work', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
     'review', 'admin', 'narrow', 'fidelity', 'worksafe', 'shortcuts', 'phone', 'logout'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
