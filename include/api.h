@@ -37,6 +37,7 @@ void api_projects_progress(struct req *r);
 
 /* api_items.c: streamed upload of prompts and responses */
 void api_items_upload(struct req *r);
+void api_items_get(struct req *r);
 
 /* api_votes.c: votes in bulk */
 void api_votes_import(struct req *r);

@@ -42,6 +42,7 @@ static const struct route routes[] = {
         /* Items */
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
+        { REQ_GET, "/api/v1/projects/{slug}/items/{id}", api_items_get, ROLES_STAFF, 0 },
 
         /* Rankings and data */
         { REQ_GET, "/api/v1/projects/{slug}/leaderboard", api_rankings_leaderboard, ROLES_STAFF,
