@@ -17,6 +17,7 @@ struct metrics;
 struct tally;
 struct authcache;
 struct rating;
+struct stylefill;
 
 struct app {
         struct event_base *base;
@@ -29,6 +30,7 @@ struct app {
         struct authcache *authcache; /* recently authenticated callers (authcache.h) */
         struct rating *rating;       /* the rating loop's batchers (rating.h) */
         struct tally *tally;         /* vote index for filtered rankings (tally.c) */
+        struct stylefill *stylefill; /* fills in answers' missing style features (stylefill.h) */
         bool schema_ok;              /* migrations are applied: the API may use the database */
         bool shutting_down;          /* SIGTERM received */
 };
