@@ -114,7 +114,8 @@ def copy_rate(db, tmp):
     """PostgreSQL's own bulk load of the rows the import stored: the same imported_votes rows,
     written out once, then loaded with COPY (through psql's \\copy, over the same loopback socket
     as prefd's COPY) into a bare table of the same columns (no index, no constraint, no trigger),
-    in one transaction. Returns (rows, seconds), the best of two loads."""
+    in one transaction; and for scale into a table like imported_votes itself (its primary key and
+    checks, not its trigger). Returns (rows, bare seconds, like-table seconds), best of two loads."""
     path = os.path.join(tmp, "imported.copy")
     cols = ("id, project_id, import_id, model_left, model_right, choice, prompt_ext, item_id, rater_label, "
             "category, language, created_at")
@@ -129,8 +130,16 @@ def copy_rate(db, tmp):
         best = el if best is None else min(best, el)
     n = int(psql(db, "SELECT count(*) FROM bench_bare")[0][0])
     psql(db, "DROP TABLE bench_bare")
+    like = None
+    for k in range(2):
+        psql(db, "DROP TABLE IF EXISTS bench_like; CREATE TABLE bench_like (LIKE imported_votes INCLUDING ALL)")
+        t0 = time.perf_counter()
+        psql(db, "\\copy bench_like (%s) FROM '%s'" % (cols, path))
+        el = time.perf_counter() - t0
+        like = el if like is None else min(like, el)
+    psql(db, "DROP TABLE bench_like")
     os.unlink(path)
-    return n, best
+    return n, best, like
 
 
 def row(label, value):
@@ -158,9 +167,11 @@ def main():
         print("\nImport (POST /votes/import, streamed, one transaction)")
         elapsed, rep = upload(base, token, "/api/v1/projects/bench/votes/import", data)
         row("votes imported", "%d in %.2f s = %.0f votes/s" % (rep["accepted"], elapsed, rep["accepted"] / elapsed))
-        n, copy_s = copy_rate(db, tmp)
+        n, copy_s, like_s = copy_rate(db, tmp)
         row("PostgreSQL COPY of the same rows into a bare table", "%d in %.2f s = %.0f rows/s" % (n, copy_s, n / copy_s))
         row("import rate / COPY rate (target >= 0.5)", "%.2f" % ((rep["accepted"] / elapsed) / (n / copy_s)))
+        row("(COPY into a table like imported_votes: key and checks)", "%.2f s = %.0f rows/s, import / that %.2f"
+            % (like_s, n / like_s, (rep["accepted"] / elapsed) / (n / like_s)))
         row("server memory after import (RSS / peak)", "%.1f MB / %.1f MB (%.1f MB before)"
             % (memory_kb(server.proc.pid, "VmRSS") / 1024, memory_kb(server.proc.pid, "VmHWM") / 1024, rss0 / 1024))
         if IMPORT_ONLY:
