@@ -18,6 +18,7 @@ struct tally;
 struct authcache;
 struct rating;
 struct stylefill;
+struct active_refresh;
 
 struct app {
         struct event_base *base;
@@ -27,12 +28,13 @@ struct app {
         struct work *work;
         struct http_server *http;
         struct metrics *metrics;
-        struct authcache *authcache; /* recently authenticated callers (authcache.h) */
-        struct rating *rating;       /* the rating loop's batchers (rating.h) */
-        struct tally *tally;         /* vote index for filtered rankings (tally.c) */
-        struct stylefill *stylefill; /* fills in answers' missing style features (stylefill.h) */
-        bool schema_ok;              /* migrations are applied: the API may use the database */
-        bool shutting_down;          /* SIGTERM received */
+        struct authcache *authcache;   /* recently authenticated callers (authcache.h) */
+        struct rating *rating;         /* the rating loop's batchers (rating.h) */
+        struct tally *tally;           /* vote index for filtered rankings (tally.c) */
+        struct active_refresh *active; /* active-sampling weights (active_refresh.h) */
+        struct stylefill *stylefill;   /* fills in answers' missing style features (stylefill.h) */
+        bool schema_ok;                /* migrations are applied: the API may use the database */
+        bool shutting_down;            /* SIGTERM received */
 };
 
 #endif

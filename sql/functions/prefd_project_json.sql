@@ -8,7 +8,7 @@ LANGUAGE sql STABLE AS $$
     'lease_seconds', p.lease_seconds, 'gold_rate', p.gold_rate, 'status', p.status,
     'created_at', prefd_ts(p.created_at), 'updated_at', prefd_ts(p.updated_at))
   || CASE WHEN p_full THEN jsonb_build_object(
-    'qc_min_seconds', p.qc_min_seconds, 'qc_min_gold_accuracy', p.qc_min_gold_accuracy,
+    'schedule', p.schedule, 'qc_min_seconds', p.qc_min_seconds, 'qc_min_gold_accuracy', p.qc_min_gold_accuracy,
     'raters', CASE WHEN p.raters_all THEN to_jsonb('all'::text)
                    ELSE coalesce((SELECT jsonb_agg(u.name ORDER BY u.name) FROM project_members m
                                    JOIN users u ON u.id = m.user_id
