@@ -41,6 +41,7 @@ void api_items_list(struct req *r);
 void api_items_delete_project(struct req *r);
 /* DELETE .../items/{id}: withdrawn, votes kept and excluded */
 void api_items_delete(struct req *r);
+void api_items_get(struct req *r);
 
 /* api_votes.c: votes in bulk */
 void api_votes_import(struct req *r);

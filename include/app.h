@@ -17,6 +17,7 @@ struct metrics;
 struct tally;
 struct authcache;
 struct rating;
+struct stylefill;
 struct active_refresh;
 
 struct app {
@@ -31,6 +32,7 @@ struct app {
         struct rating *rating;         /* the rating loop's batchers (rating.h) */
         struct tally *tally;           /* vote index for filtered rankings (tally.c) */
         struct active_refresh *active; /* active-sampling weights (active_refresh.h) */
+        struct stylefill *stylefill;   /* fills in answers' missing style features (stylefill.h) */
         bool schema_ok;                /* migrations are applied: the API may use the database */
         bool shutting_down;            /* SIGTERM received */
 };

@@ -2,10 +2,11 @@
  * bulk.h - streamed JSON Lines uploads into one transaction: item uploads and vote imports.
  *
  * The body is split into records as it arrives (jsonl.h); each record is parsed and checked on
- * its own by the kind's check function, and the valid ones go to PostgreSQL in batches (the
- * kind's statement) inside one transaction on a pinned connection. While a batch is in the
- * database the socket is not read, so memory stays bounded by one batch and one record whatever
- * the upload's size.
+ * its own by the kind's check function, on the worker pool (work.h) a batch at a time, and the
+ * valid ones go to PostgreSQL in batches (the kind's statement) inside one transaction on a
+ * pinned connection. Reading, parsing and storing overlap, one batch each; when all three are
+ * busy the socket is not read, so memory stays bounded by three batches whatever the upload's
+ * size.
  *
  * All or nothing by default: any rejected line rolls the transaction back and the reply is 422
  * with every line's error; ?partial=true commits the valid lines. The reply counts accepted,
@@ -34,7 +35,8 @@ struct bulk_kind {
         size_t batch_records; /* records per batch */
         /*
          * Checks one parsed record (an object): returns the new reference that goes into the
-         * batch, or NULL after jv_fail(v, ...).
+         * batch, or NULL after jv_fail(v, ...). Runs on a worker thread: it may touch only the
+         * record and read cfg.
          */
         json_t *(*check)(struct jv *v, json_t *record, unsigned long line,
                          const struct config *cfg);

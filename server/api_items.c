@@ -5,7 +5,9 @@
  * Each line is one prompt with two or more responses from different models, or one explicit
  * pair (model_a/response_a/model_b/response_b, optionally a control pair with "gold"). A line
  * already stored with the same content is "unchanged" (the content digest ignores key order and
- * spacing); the same id with other content is rejected with code "conflict".
+ * spacing); the same id with other content is rejected with code "conflict". Each answer's style
+ * features (style.h) are counted while its line is checked, on the worker pool, and stored with
+ * it. GET /api/v1/projects/{slug}/items/{id} (staff) shows one item with its answers' features.
  *
  * Also the admin's view of a project's items: the paged list with search, the deletion of an
  * item or of a whole project (rows kept, see sql/functions/prefd_item_delete.sql and
@@ -20,6 +22,7 @@
 #include "itemstore.h"
 #include "jsonv.h"
 #include "qv.h"
+#include "style.h"
 #include "voteparts.h"
 
 #include <stdio.h>
@@ -130,7 +133,16 @@ static void add_response(struct jv *v, json_t *responses, json_t *model, json_t 
                         return;
                 }
         }
-        json_array_append_new(responses, json_pack("{s:O, s:O}", "model", model, "text", text));
+        /* Its style features, counted here (on a worker, see bulk.h) and stored with it. */
+        struct style st;
+        char features[STYLE_TEXT_MAX];
+        if (style_of(json_string_value(text), json_string_length(text), &st) != 0) {
+                jv_fail(v, NULL, "out of memory");
+                return;
+        }
+        style_text(&st, features);
+        json_array_append_new(responses, json_pack("{s:O, s:O, s:s}", "model", model, "text", text,
+                                                   "style", features));
 }
 
 /*
@@ -404,4 +416,30 @@ void api_items_delete(struct req *r)
         snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
         const char *params[] = { req_param(r, 0), req_param(r, 1), by };
         req_db(r, item_delete_sql, 3, params, item_deleted);
+}
+
+/* --- GET .../items/{id}: one item with its answers and their style features --- */
+
+static void item_got(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        if (db_res_isnull(res, 0, 0)) {
+                req_reply_error(r, 404, "not_found", NULL, "no item \"%s\" in project \"%s\"",
+                                req_param(r, 1), req_param(r, 0));
+                return;
+        }
+        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
+}
+
+static const char item_get_sql[] = "SELECT item FROM prefd_item_get($1, $2, $3, $4)";
+
+void api_items_get(struct req *r)
+{
+        const char *params[] = { req_param(r, 0), req_param(r, 1), r->user.id_text, "true" };
+        req_db(r, item_get_sql, 4, params, item_got);
 }

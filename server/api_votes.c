@@ -181,7 +181,7 @@ struct import {
         struct u64map pair_index; /* dense lo << 32 | dense hi -> index in pairs */
         struct pair_tally *pairs;
         size_t npairs, cap;
-        int64_t first_id, last_id;
+        int64_t first_id; /* below every id of the import's votes (taken at open) */
         long votes;
         json_t *batch; /* borrowed: the batch being stored */
 };
@@ -257,15 +257,13 @@ static void copied(const struct db_res *res, void *arg)
         bulk_step_done(b, res);
 }
 
-/* The batch's rows, with model ids, item links and ids from the vote sequence. */
-static void got_ids(const struct db_res *res, void *arg)
+/*
+ * The batch's rows, with model ids and item links, in one COPY; their ids come from the vote
+ * sequence as the column's default, so no round trip asks for them.
+ */
+static void copy_batch(struct bulk *b)
 {
-        struct bulk *b = arg;
         struct import *im = bulk_state(b);
-        if (bulk_failed(b) || db_res_status(res) != DB_OK) {
-                bulk_step_done(b, res);
-                return;
-        }
         char now[40];
         time_t t = time(NULL);
         struct tm tm;
@@ -276,12 +274,6 @@ static void got_ids(const struct db_res *res, void *arg)
         json_t *v;
         json_array_foreach(im->batch, i, v)
         {
-                const char *id = db_res_value(res, (int)i, 0);
-                int64_t vid = strtoll(id, NULL, 10);
-                if (!im->first_id || vid < im->first_id)
-                        im->first_id = vid;
-                if (vid > im->last_id)
-                        im->last_id = vid;
                 int64_t left = json_integer_value(
                     json_object_get(im->models, json_string_value(json_object_get(v, "model_a"))));
                 int64_t right = json_integer_value(
@@ -292,8 +284,6 @@ static void got_ids(const struct db_res *res, void *arg)
                 const char *category = json_string_value(json_object_get(v, "category"));
                 const char *language = json_string_value(json_object_get(v, "language"));
                 const char *created = json_string_value(json_object_get(v, "created_at"));
-                buf_str(&out, id);
-                buf_put(&out, "\t", 1);
                 buf_str(&out, bulk_project_id(b));
                 buf_put(&out, "\t", 1);
                 buf_str(&out, im->id);
@@ -335,20 +325,10 @@ static void got_ids(const struct db_res *res, void *arg)
                 return;
         }
         db_pin_copy(bulk_pin(b),
-                    "COPY imported_votes (id, project_id, import_id, model_left, model_right, "
+                    "COPY imported_votes (project_id, import_id, model_left, model_right, "
                     "choice, prompt_ext, item_id, rater_label, category, language, created_at) "
                     "FROM STDIN",
                     out.data, out.len, copied, b);
-}
-
-static void take_ids(struct bulk *b)
-{
-        struct import *im = bulk_state(b);
-        char n[24];
-        snprintf(n, sizeof(n), "%zu", json_array_size(im->batch));
-        const char *params[] = { n };
-        db_pin_query(bulk_pin(b), "SELECT nextval('votes_id_seq') FROM generate_series(1, $1)", 1,
-                     params, got_ids, b);
 }
 
 static void models_made(const struct db_res *res, void *arg)
@@ -362,7 +342,7 @@ static void models_made(const struct db_res *res, void *arg)
         for (int i = 0; i < db_res_nrows(res); i++)
                 json_object_set_new(im->models, db_res_value(res, i, 1),
                                     json_integer((json_int_t)db_res_int(res, i, 0)));
-        take_ids(b);
+        copy_batch(b);
 }
 
 static void import_store(struct bulk *b, json_t *batch)
@@ -384,7 +364,7 @@ static void import_store(struct bulk *b, json_t *batch)
         }
         if (json_array_size(missing) == 0) {
                 json_decref(missing);
-                take_ids(b);
+                copy_batch(b);
                 return;
         }
         /* Models seen for the first time are made now (their ids come back). */
@@ -433,6 +413,7 @@ static void import_made(const struct db_res *res, void *arg)
                 return;
         }
         snprintf(im->id, sizeof(im->id), "%s", db_res_value(res, 0, 0));
+        im->first_id = db_res_int(res, 0, 1);
         const char *params[] = { bulk_project_id(b) };
         db_pin_query(bulk_pin(b), "SELECT id, name FROM models WHERE project_id = $1", 1, params,
                      models_known, b);
@@ -456,8 +437,10 @@ static void import_open(struct bulk *b)
         bulk_set_state(b, im);
         const char *params[] = { bulk_project_id(b), bulk_user_id(b) };
         db_pin_query(bulk_pin(b),
-                     "INSERT INTO imports (project_id, user_id) VALUES ($1, $2) RETURNING id", 2,
-                     params, import_made, b);
+                     /* every id the import's votes take from the sequence is above this one */
+                     "INSERT INTO imports (project_id, user_id) VALUES ($1, $2) RETURNING id, "
+                     "nextval('votes_id_seq')",
+                     2, params, import_made, b);
 }
 
 static void finished(const struct db_res *res, void *arg)
@@ -465,7 +448,10 @@ static void finished(const struct db_res *res, void *arg)
         bulk_step_done(arg, res);
 }
 
-/* Records the import's id range and adds its pair totals, once. */
+/*
+ * Records the import's id range (first_id, then the last id this session took from the vote
+ * sequence) and adds its pair totals, once.
+ */
 static void import_close(struct bulk *b)
 {
         struct import *im = bulk_state(b);
@@ -482,20 +468,21 @@ static void import_close(struct bulk *b)
         }
         char *text = json_dumps(pairs, JSON_COMPACT);
         json_decref(pairs);
-        char first[24], last[24], votes[24];
+        char first[24], votes[24];
         snprintf(first, sizeof(first), "%lld", (long long)im->first_id);
-        snprintf(last, sizeof(last), "%lld", (long long)im->last_id);
         snprintf(votes, sizeof(votes), "%ld", im->votes);
-        const char *params[] = { im->id, im->votes ? first : NULL, im->votes ? last : NULL, votes,
-                                 text ? text : "[]" };
-        db_pin_query(bulk_pin(b), "SELECT prefd_import_finish($1, $2, $3, $4, $5::jsonb)", 5,
-                     params, finished, b);
+        const char *params[] = { im->id, im->votes ? first : NULL, votes, text ? text : "[]" };
+        /* the range ends at the last id this session took: the import's last vote */
+        db_pin_query(bulk_pin(b),
+                     "SELECT prefd_import_finish($1, $2, CASE WHEN $3::bigint > 0 THEN "
+                     "currval('votes_id_seq') END, $3, $4::jsonb)",
+                     4, params, finished, b);
         free(text);
 }
 
 static const struct bulk_kind imports = {
         .what = "votes",
-        .batch_records = 2000, /* smaller: freeing a big batch makes malloc consolidate */
+        .batch_records = 5000, /* fewer, larger COPYs; parsed off the loop (bulk.h) */
         .check = vote_of,
         .open = import_open,
         .store = import_store,

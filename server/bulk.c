@@ -1,11 +1,14 @@
 /*
  * bulk.c - streamed JSON Lines uploads into one transaction; see bulk.h.
  *
- * Flow: project lookup -> pin a connection -> BEGIN -> open -> read the body, check each record,
- * store full batches -> at the end of the body the last batch -> close (when committing) ->
- * COMMIT, or ROLLBACK when a line was rejected and partial is off -> the report. One step is in
- * the database at a time (b->step); while a batch is being stored the next one is parsed, and the
- * socket is paused only when that one is full too.
+ * Flow: project lookup -> pin a connection -> BEGIN -> open -> read the body -> store batches ->
+ * at the end of the body the last batch -> close (when committing) -> COMMIT, or ROLLBACK when a
+ * line was rejected and partial is off -> the report. The body goes through a pipeline of three
+ * stages, each holding at most one batch's worth (advance() moves it on): the loop thread only
+ * splits the body into records (jsonl.h) and copies their text into a chunk; a worker parses and
+ * checks the chunk (JSON parsing is most of an import's CPU time); the database stores the
+ * checked batch (b->step, one step at a time). So while batch N is in the database, chunk N + 1
+ * is parsed and chunk N + 2 is read, and the socket is paused only when all three are busy.
  *
  * Lifetime: the upload outlives its request when the reply goes out while a step is still in the
  * database; every entry point holds it, and it is freed once replied, idle and unheld. After an
@@ -14,11 +17,13 @@
 #include "bulk.h"
 
 #include "app.h"
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 #include "jsonl.h"
 #include "log.h"
 #include "qv.h"
+#include "work.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -26,6 +31,23 @@
 #include <string.h>
 
 #define BATCH_BYTES (8 * 1024 * 1024) /* a batch is stored at batch_records or this much text */
+
+/* The raw text of records split off the body, waiting to be parsed together. */
+struct chunk {
+        struct buf text;
+        struct span {
+                size_t at, len;
+                unsigned long line;
+        } * spans;
+        size_t n, cap;
+};
+
+static void chunk_fini(struct chunk *c)
+{
+        buf_fini(&c->text);
+        free(c->spans);
+        *c = (struct chunk){ 0 };
+}
 
 enum bulk_step {
         STEP_NONE,  /* nothing in the database */
@@ -49,8 +71,12 @@ struct bulk {
         struct db_pin *pin;
         enum bulk_step step;
         struct jsonl jl;
-        json_t *batch;   /* checked records accumulating */
-        json_t *sending; /* the batch being stored */
+        const struct config *cfg;
+        struct work *work;
+        struct chunk chunk; /* records split off the body, not yet parsed */
+        bool parsing;       /* a chunk is on the worker pool */
+        json_t *batch;      /* checked records waiting to be stored */
+        json_t *sending;    /* the batch being stored */
         size_t batch_bytes;
         bool body_ended; /* the whole body arrived */
         long records;    /* records read (valid or not) */
@@ -68,6 +94,7 @@ static void bulk_free(struct bulk *b)
         json_decref(b->batch);
         json_decref(b->sending);
         json_decref(b->errors);
+        chunk_fini(&b->chunk);
         free(b);
 }
 
@@ -78,7 +105,7 @@ static void hold(struct bulk *b)
 
 static void drop(struct bulk *b)
 {
-        if (--b->holds == 0 && b->replied && b->step == STEP_NONE)
+        if (--b->holds == 0 && b->replied && b->step == STEP_NONE && !b->parsing)
                 bulk_free(b);
 }
 
@@ -230,46 +257,182 @@ static bool db_failed(struct bulk *b, const struct db_res *res)
         return true;
 }
 
-/* Parses, checks and queues one record. */
-static void take_record(struct bulk *b, const char *text, size_t len, unsigned long line,
-                        const struct config *cfg)
+/* --- parsing on the worker pool --- */
+
+/* A line's error found by the parser, reported on the loop (bulk_reject). */
+struct line_error {
+        unsigned long line;
+        char *id; /* NULL when unknown */
+        const char *code;
+        char *message;
+};
+
+/*
+ * One chunk parsed and checked on a worker: the run function touches only the job (the kind's
+ * check function and the settings are read-only, the records the job's own).
+ */
+struct parse_job {
+        struct bulk *b; /* only on the loop thread */
+        const struct bulk_kind *kind;
+        const struct config *cfg;
+        struct chunk chunk;
+        json_t *records; /* checked, in line order */
+        size_t bytes;    /* text of the checked records */
+        struct line_error *errors;
+        size_t nerrors, errors_cap;
+        bool oom;
+};
+
+static void parse_job_free(struct parse_job *j)
+{
+        if (!j)
+                return;
+        chunk_fini(&j->chunk);
+        json_decref(j->records);
+        for (size_t i = 0; i < j->nerrors; i++) {
+                free(j->errors[i].id);
+                free(j->errors[i].message);
+        }
+        free(j->errors);
+        free(j);
+}
+
+static void job_reject(struct parse_job *j, unsigned long line, const char *id, const char *code,
+                       const char *message)
+{
+        if (j->nerrors == j->errors_cap) {
+                size_t cap = j->errors_cap ? j->errors_cap * 2 : 16;
+                struct line_error *e = realloc(j->errors, cap * sizeof(*e));
+                if (!e) {
+                        j->oom = true;
+                        return;
+                }
+                j->errors = e;
+                j->errors_cap = cap;
+        }
+        struct line_error *e = &j->errors[j->nerrors++];
+        *e = (struct line_error){ .line = line, .code = code };
+        e->id = id ? strdup(id) : NULL;
+        e->message = strdup(message);
+        if ((id && !e->id) || !e->message)
+                j->oom = true;
+}
+
+/* Parses and checks one record. */
+static void parse_record(struct parse_job *j, const char *text, size_t len, unsigned long line)
 {
         json_error_t err;
-        b->records++;
         json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
         if (!o) {
                 char msg[300];
                 snprintf(msg, sizeof(msg), "invalid JSON at column %d: %s", err.column, err.text);
-                bulk_reject(b, line, NULL, "invalid_json", msg);
+                job_reject(j, line, NULL, "invalid_json", msg);
                 return;
         }
         if (!json_is_object(o)) {
-                bulk_reject(b, line, NULL, "validation_failed", "each line must be a JSON object");
+                job_reject(j, line, NULL, "validation_failed", "each line must be a JSON object");
                 json_decref(o);
                 return;
         }
         struct jv v = JV_INIT(o);
-        json_t *rec = b->kind->check(&v, o, line, cfg);
+        json_t *rec = j->kind->check(&v, o, line, j->cfg);
         if (!rec) {
                 const char *id = json_string_value(json_object_get(o, "id"));
-                bulk_reject(b, line, id, "validation_failed", v.message);
+                job_reject(j, line, id, "validation_failed", v.message);
+        } else if (json_array_append_new(j->records, rec) != 0) {
+                j->oom = true;
         } else {
-                b->batch_bytes += len;
-                json_array_append_new(b->batch, rec);
+                j->bytes += len;
         }
         json_decref(o);
 }
 
-static void process(struct bulk *b);
-static void finish(struct bulk *b);
-static void on_end(struct req *r, enum req_body_status status);
-
-static bool batch_full(const struct bulk *b)
+static void parse_run(void *arg)
 {
-        return json_array_size(b->batch) >= b->kind->batch_records || b->batch_bytes >= BATCH_BYTES;
+        struct parse_job *j = arg;
+        for (size_t i = 0; i < j->chunk.n && !j->oom; i++) {
+                const struct span *sp = &j->chunk.spans[i];
+                parse_record(j, j->chunk.text.data + sp->at, sp->len, sp->line);
+        }
+        chunk_fini(&j->chunk);
 }
 
-/* Hands the accumulated batch to the kind (no step may be running). */
+static void advance(struct bulk *b);
+
+/* On the loop: the parsed chunk becomes the batch to store (no batch is waiting). */
+static void parse_done(void *arg)
+{
+        struct parse_job *j = arg;
+        struct bulk *b = j->b;
+        b->parsing = false;
+        if (!b->failed && j->oom) {
+                fail(b, 503, "unavailable", "out of memory");
+        } else if (!b->failed) {
+                for (size_t i = 0; i < j->nerrors; i++)
+                        bulk_reject(b, j->errors[i].line, j->errors[i].id, j->errors[i].code,
+                                    j->errors[i].message);
+                json_decref(b->batch);
+                b->batch = j->records;
+                b->batch_bytes = j->bytes;
+                j->records = NULL;
+                advance(b);
+        }
+        parse_job_free(j);
+        drop(b);
+}
+
+static bool chunk_full(const struct bulk *b)
+{
+        return b->chunk.n >= b->kind->batch_records || b->chunk.text.len >= BATCH_BYTES;
+}
+
+/* Hands the chunk to a worker (no parse runs and no parsed batch waits). */
+static void submit_parse(struct bulk *b)
+{
+        struct parse_job *j = calloc(1, sizeof(*j));
+        if (!j || !(j->records = json_array())) {
+                parse_job_free(j);
+                fail(b, 503, "unavailable", "out of memory");
+                return;
+        }
+        j->b = b;
+        j->kind = b->kind;
+        j->cfg = b->cfg;
+        j->chunk = b->chunk;
+        b->chunk = (struct chunk){ 0 };
+        if (work_submit(b->work, parse_run, parse_done, j) != 0) {
+                parse_job_free(j);
+                fail(b, 503, "unavailable", "the server is shutting down; nothing was stored");
+                return;
+        }
+        b->parsing = true;
+        hold(b);
+}
+
+/* Adds one record's text to the chunk. */
+static void take_record(struct bulk *b, const char *text, size_t len, unsigned long line)
+{
+        struct chunk *c = &b->chunk;
+        b->records++;
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 256;
+                struct span *sp = realloc(c->spans, cap * sizeof(*sp));
+                if (!sp) {
+                        fail(b, 503, "unavailable", "out of memory");
+                        return;
+                }
+                c->spans = sp;
+                c->cap = cap;
+        }
+        c->spans[c->n++] = (struct span){ .at = c->text.len, .len = len, .line = line };
+        buf_put(&c->text, text, len);
+        if (c->text.oom)
+                fail(b, 503, "unavailable", "out of memory");
+}
+
+static void end_body(struct bulk *b);
+
+/* Hands the parsed batch to the kind (no step may be running). */
 static void store_batch(struct bulk *b)
 {
         if (json_array_size(b->batch) == 0 || b->failed)
@@ -287,20 +450,19 @@ static void store_batch(struct bulk *b)
 }
 
 /*
- * Takes every complete record in the buffered body into the batch; stores a full batch when no
- * step runs, else pauses the socket until the running one ends.
+ * Splits every complete record in the buffered body off into the chunk; hands a full chunk to
+ * the workers when none is being parsed, else pauses the socket until the pipeline moves.
  */
 static void process(struct bulk *b)
 {
         struct req *r = b->req;
-        const struct config *cfg = r->app->cfg;
         while (!b->failed) {
-                if (batch_full(b)) {
-                        if (b->step != STEP_NONE) {
+                if (chunk_full(b)) {
+                        if (b->parsing || json_array_size(b->batch) > 0) {
                                 req_body_pause(r);
                                 return;
                         }
-                        store_batch(b);
+                        submit_parse(b);
                         continue;
                 }
                 size_t len = evbuffer_get_length(r->body), start = 0, rlen = 0, used = 0;
@@ -308,7 +470,7 @@ static void process(struct bulk *b)
                 enum jsonl_status st =
                     jsonl_next(&b->jl, buf, len, b->body_ended, &start, &rlen, &used);
                 if (st == JSONL_RECORD)
-                        take_record(b, buf + start, rlen, b->jl.number, cfg);
+                        take_record(b, buf + start, rlen, b->jl.number);
                 evbuffer_drain(r->body, used);
                 if (st == JSONL_ERROR) {
                         char msg[200];
@@ -330,6 +492,38 @@ static void process(struct bulk *b)
                 if (st != JSONL_RECORD)
                         break;
         }
+}
+
+/*
+ * Moves the pipeline on after any of its stages finished: body -> chunk (loop) -> parse (one
+ * worker job) -> batch -> store (the database), each stage holding at most one; at the end of
+ * the body, close and COMMIT or ROLLBACK.
+ */
+static void advance(struct bulk *b)
+{
+        if (b->failed)
+                return;
+        if (b->step == STEP_NONE && json_array_size(b->batch) > 0)
+                store_batch(b);
+        if (b->failed)
+                return;
+        if (b->body_ended)
+                process(b);
+        if (b->failed)
+                return;
+        if (!b->parsing && json_array_size(b->batch) == 0 &&
+            (chunk_full(b) || (b->body_ended && b->chunk.n > 0)))
+                submit_parse(b);
+        if (b->failed)
+                return;
+        if (!b->body_ended) {
+                if (!chunk_full(b))
+                        req_body_resume(b->req); /* may call process() at once */
+                return;
+        }
+        if (b->step == STEP_NONE && !b->parsing && b->chunk.n == 0 &&
+            json_array_size(b->batch) == 0)
+                end_body(b);
 }
 
 static void on_data(struct req *r)
@@ -379,18 +573,9 @@ static void end_transaction(struct bulk *b)
         db_pin_script(b->pin, committing(b) ? "COMMIT" : "ROLLBACK", end_done, b);
 }
 
-/* The body is complete and no step runs: the last batches, close, then COMMIT or ROLLBACK. */
-static void finish(struct bulk *b)
+/* The whole body is parsed and stored: close, then COMMIT or ROLLBACK. */
+static void end_body(struct bulk *b)
 {
-        if (b->failed || b->step != STEP_NONE)
-                return;
-        process(b);
-        if (b->failed || b->step != STEP_NONE)
-                return;
-        if (json_array_size(b->batch) > 0) {
-                store_batch(b); /* bulk_step_done calls finish again */
-                return;
-        }
         if (b->records == 0) {
                 fail(b, 400, "bad_request", "the upload has no lines");
                 return;
@@ -420,9 +605,24 @@ static void on_end(struct req *r, enum req_body_status status)
                      "the upload did not arrive completely; nothing was stored");
         } else {
                 b->body_ended = true;
-                finish(b);
+                advance(b);
         }
         drop(b);
+}
+
+static void free_run(void *arg)
+{
+        json_decref(arg);
+}
+
+/*
+ * Frees a stored batch on a worker: its records were made there, and freeing thousands of
+ * small objects (malloc consolidating) was a large part of the loop's time in an import.
+ */
+static void release(struct bulk *b, json_t *batch)
+{
+        if (batch && work_submit(b->work, free_run, NULL, batch) != 0)
+                json_decref(batch);
 }
 
 void bulk_step_done(struct bulk *b, const struct db_res *res)
@@ -431,7 +631,7 @@ void bulk_step_done(struct bulk *b, const struct db_res *res)
         b->step = STEP_NONE;
         hold(b);
         if (step == STEP_STORE) {
-                json_decref(b->sending);
+                release(b, b->sending);
                 b->sending = NULL;
         }
         if (db_failed(b, res)) {
@@ -453,13 +653,7 @@ void bulk_step_done(struct bulk *b, const struct db_res *res)
                         req_body_read(b->req, b->req->app->cfg->max_upload, on_data, on_end);
                         break;
                 case STEP_STORE:
-                        if (b->body_ended) {
-                                finish(b);
-                        } else {
-                                if (batch_full(b))
-                                        store_batch(b);
-                                req_body_resume(b->req); /* may call process() at once */
-                        }
+                        advance(b);
                         break;
                 case STEP_CLOSE:
                         end_transaction(b);
@@ -529,6 +723,8 @@ void bulk_run(struct req *r, const struct bulk_kind *kind)
         }
         b->kind = kind;
         b->req = r;
+        b->cfg = r->app->cfg;
+        b->work = r->app->work;
         b->partial = partial;
         snprintf(b->user_id, sizeof(b->user_id), "%lld", (long long)r->user.id);
         jsonl_init(&b->jl, (size_t)r->app->cfg->max_line);

@@ -25,7 +25,7 @@ static const char *const copy_items =
     "COPY items (id, project_id, ext_id, prompt, category, language, metadata, gold, "
     "gold_reason, messages, sensitive, digest) FROM STDIN";
 static const char *const copy_responses =
-    "COPY responses (id, item_id, model_id, position, text) FROM STDIN";
+    "COPY responses (id, item_id, model_id, position, text, style) FROM STDIN";
 static const char *const copy_comparisons =
     "COPY comparisons (project_id, item_id, resp_lo, resp_hi, model_lo, model_hi, gold, turn, "
     "rnd) FROM STDIN";
@@ -337,6 +337,8 @@ static int format_answers(struct bulk *b)
                         buf_uint(resps, k);
                         tab(resps);
                         buf_copy_field(resps, json_string_value(json_object_get(resp, "text")));
+                        tab(resps);
+                        buf_copy_field(resps, json_string_value(json_object_get(resp, "style")));
                         buf_put(resps, "\n", 1);
                 }
                 const char *gold = json_string_value(json_object_get(rec, "gold"));

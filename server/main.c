@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "rating.h"
 #include "router.h"
+#include "stylefill.h"
 #include "tally.h"
 #include "work.h"
 
@@ -92,6 +93,7 @@ static void migrated(int status, int applied, const char *message, void *arg)
                 return;
         }
         s->app.schema_ok = true;
+        stylefill_start(s->app.stylefill);
         log_info(NULL, "msg=schema_current version=%d applied=%d", migrate_latest(), applied);
 }
 
@@ -232,7 +234,8 @@ int main(int argc, char **argv)
             !(s.app.metrics = metrics_new()) || !(s.app.authcache = authcache_new()) ||
             !(s.app.rating = rating_new(s.app.db)) ||
             !(s.app.tally = tally_new(s.app.db_read, (size_t)cfg.index_memory)) ||
-            !(s.app.work = work_new(s.app.base, (int)cfg.workers))) {
+            !(s.app.work = work_new(s.app.base, (int)cfg.workers)) ||
+            !(s.app.stylefill = stylefill_new(&s.app))) {
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
                 goto out;
         }
@@ -254,6 +257,7 @@ out:
         if (s.app.db_read != s.app.db)
                 db_free(s.app.db_read);
         db_free(s.app.db);
+        stylefill_free(s.app.stylefill);
         tally_free(s.app.tally);
         active_refresh_free(s.app.active);
         authcache_free(s.app.authcache);

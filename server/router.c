@@ -47,6 +47,7 @@ static const struct route routes[] = {
         { REQ_GET, "/api/v1/projects/{slug}/items", api_items_list, ROLES_ADMIN, 0 },
         { REQ_DELETE, "/api/v1/projects/{slug}/items/{id}", api_items_delete, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/facets", api_items_facets, ROLES_ANY, 0 },
+        { REQ_GET, "/api/v1/projects/{slug}/items/{id}", api_items_get, ROLES_STAFF, 0 },
 
         /* Rankings and data */
         { REQ_GET, "/api/v1/projects/{slug}/leaderboard", api_rankings_leaderboard, ROLES_STAFF,

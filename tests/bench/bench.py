@@ -19,11 +19,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from prefdtest import Client, Server, cli, new_database  # noqa: E402
+from prefdtest import Client, Server, cli, new_database, psql  # noqa: E402
 
 BUILD = os.environ.get("PREFD_BUILD", "build")
 VOTES = int(os.environ.get("BENCH_VOTES", "1000000"))
 MODELS = int(os.environ.get("BENCH_MODELS", "129"))
+IMPORT_ONLY = os.environ.get("BENCH_IMPORT_ONLY") == "1"  # stop after the import figures
 
 
 def machine():
@@ -109,6 +110,38 @@ def spearman(xs, ys):
     return statistics.correlation(ranks(xs), ranks(ys))
 
 
+def copy_rate(db, tmp):
+    """PostgreSQL's own bulk load of the rows the import stored: the same imported_votes rows,
+    written out once, then loaded with COPY (through psql's \\copy, over the same loopback socket
+    as prefd's COPY) into a bare table of the same columns (no index, no constraint, no trigger),
+    in one transaction; and for scale into a table like imported_votes itself (its primary key and
+    checks, not its trigger). Returns (rows, bare seconds, like-table seconds), best of two loads."""
+    path = os.path.join(tmp, "imported.copy")
+    cols = ("id, project_id, import_id, model_left, model_right, choice, prompt_ext, item_id, rater_label, "
+            "category, language, created_at")
+    psql(db, "\\copy (SELECT %s FROM imported_votes ORDER BY id) TO '%s'" % (cols, path))
+    best = None
+    for k in range(2):
+        psql(db, "DROP TABLE IF EXISTS bench_bare; CREATE TABLE bench_bare AS SELECT %s FROM imported_votes "
+                 "WITH NO DATA" % cols)
+        t0 = time.perf_counter()
+        psql(db, "\\copy bench_bare FROM '%s'" % path)
+        el = time.perf_counter() - t0
+        best = el if best is None else min(best, el)
+    n = int(psql(db, "SELECT count(*) FROM bench_bare")[0][0])
+    psql(db, "DROP TABLE bench_bare")
+    like = None
+    for k in range(2):
+        psql(db, "DROP TABLE IF EXISTS bench_like; CREATE TABLE bench_like (LIKE imported_votes INCLUDING ALL)")
+        t0 = time.perf_counter()
+        psql(db, "\\copy bench_like (%s) FROM '%s'" % (cols, path))
+        el = time.perf_counter() - t0
+        like = el if like is None else min(like, el)
+    psql(db, "DROP TABLE bench_like")
+    os.unlink(path)
+    return n, best, like
+
+
 def row(label, value):
     print("  %-58s %s" % (label, value))
 
@@ -134,8 +167,15 @@ def main():
         print("\nImport (POST /votes/import, streamed, one transaction)")
         elapsed, rep = upload(base, token, "/api/v1/projects/bench/votes/import", data)
         row("votes imported", "%d in %.2f s = %.0f votes/s" % (rep["accepted"], elapsed, rep["accepted"] / elapsed))
+        n, copy_s, like_s = copy_rate(db, tmp)
+        row("PostgreSQL COPY of the same rows into a bare table", "%d in %.2f s = %.0f rows/s" % (n, copy_s, n / copy_s))
+        row("import rate / COPY rate (target >= 0.5)", "%.2f" % ((rep["accepted"] / elapsed) / (n / copy_s)))
+        row("(COPY into a table like imported_votes: key and checks)", "%.2f s = %.0f rows/s, import / that %.2f"
+            % (like_s, n / like_s, (rep["accepted"] / elapsed) / (n / like_s)))
         row("server memory after import (RSS / peak)", "%.1f MB / %.1f MB (%.1f MB before)"
             % (memory_kb(server.proc.pid, "VmRSS") / 1024, memory_kb(server.proc.pid, "VmHWM") / 1024, rss0 / 1024))
+        if IMPORT_ONLY:
+            return
 
         timer = Timer(base, token)
         lb = "/api/v1/projects/bench/leaderboard"
