@@ -36,6 +36,14 @@ BEGIN
     status = coalesce(p->>'status', status),
     qc_min_seconds = coalesce((p->>'qc_min_seconds')::double precision, qc_min_seconds),
     qc_min_gold_accuracy = coalesce((p->>'qc_min_gold_accuracy')::double precision, qc_min_gold_accuracy),
+    qual_gold = CASE WHEN NOT p ? 'qualification' THEN qual_gold
+                     ELSE coalesce((p->'qualification'->>'gold')::integer, 0) END,
+    qual_min_accuracy = CASE WHEN jsonb_typeof(p->'qualification') = 'object'
+                             THEN coalesce((p->'qualification'->>'min_accuracy')::double precision, 0.8)
+                             ELSE qual_min_accuracy END,
+    qual_retry_hours = CASE WHEN jsonb_typeof(p->'qualification') = 'object'
+                            THEN coalesce((p->'qualification'->>'retry_after_hours')::double precision, 24)
+                            ELSE qual_retry_hours END,
     raters_all = CASE WHEN p ? 'raters' THEN p->'raters' = '"all"'::jsonb ELSE raters_all END,
     updated_at = now()
   WHERE id = pr.id RETURNING * INTO pr;
