@@ -748,25 +748,47 @@ static void review_found(struct req *r, const struct db_res *res)
         req_reply_json(r, 200, body);
 }
 
+static const char *const review_filters[] = { "disagreement", "gold_wrong", "flagged", NULL };
+
 void api_quality_review_next(struct req *r)
 {
+        /* issue 17: ?rater=NAME and ?filter=disagreement|gold_wrong|flagged */
+        char rater[128], filter[32];
+        int qr = req_query(r, "rater", rater, sizeof(rater));
+        int qf = req_query(r, "filter", filter, sizeof(filter));
+        bool known = false;
+        for (const char *const *f = review_filters; qf == 1 && *f; f++)
+                known |= strcmp(*f, filter) == 0;
+        if (qr < 0 || (qr == 1 && !*rater)) {
+                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "rater"),
+                                "rater must be a user name");
+                return;
+        }
+        if (qf < 0 || (qf == 1 && !known)) {
+                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "filter"),
+                                "filter must be one of disagreement, gold_wrong, flagged");
+                return;
+        }
         char uid[24];
         snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
         const char *params[] = { req_param(r, 0), uid,
-                                 r->user.role == ROLE_ADMIN ? "true" : "false" };
-        req_db(r,
-               "WITH p AS (SELECT * FROM projects WHERE slug = $1), "
-               "a AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM project_members m, p WHERE "
-               "m.project_id = p.id AND m.kind = 'reviewer' AND m.user_id = $2) AS allowed), "
-               "n AS (SELECT CASE WHEN a.allowed THEN prefd_review_next(p.id, $2) END AS vote "
-               "FROM p, a) "
-               "SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice, "
-               "to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes), "
-               "v.reviews "
-               "FROM p CROSS JOIN a CROSS JOIN n LEFT JOIN votes v ON v.id = n.vote "
-               "LEFT JOIN items i ON i.id = v.item_id LEFT JOIN responses rl ON rl.id = "
-               "v.resp_left LEFT JOIN responses rr ON rr.id = v.resp_right",
-               3, params, review_found);
+                                 r->user.role == ROLE_ADMIN ? "true" : "false",
+                                 qr == 1 ? rater : NULL, qf == 1 ? filter : NULL };
+        req_db(
+            r,
+            "WITH p AS (SELECT * FROM projects WHERE slug = $1), "
+            "a AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM project_members m, p WHERE "
+            "m.project_id = p.id AND m.kind = 'reviewer' AND m.user_id = $2) AS allowed), "
+            "n AS (SELECT CASE WHEN a.allowed THEN prefd_review_next(p.id, $2, CASE WHEN $4::text "
+            "IS NOT NULL THEN coalesce((SELECT u.id FROM users u WHERE u.name = $4), -1) END, "
+            "$5) END AS vote FROM p, a) "
+            "SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice, "
+            "to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes), "
+            "v.reviews "
+            "FROM p CROSS JOIN a CROSS JOIN n LEFT JOIN votes v ON v.id = n.vote "
+            "LEFT JOIN items i ON i.id = v.item_id LEFT JOIN responses rl ON rl.id = "
+            "v.resp_left LEFT JOIN responses rr ON rr.id = v.resp_right",
+            5, params, review_found);
 }
 
 static void reviewed(struct req *r, const struct db_res *res)

@@ -335,3 +335,81 @@ class GuidelinesTest(PrefdCase):
         self.assertEqual(n.get("/api/v1/projects/gl/next").status, 200)
         self.assertFalse(n.get("/api/v1/me/projects/gl/guidelines").json["changed"])
         self.assertError(n.get("/api/v1/me/projects/nope/guidelines"), 404, "not_found")
+
+
+class ReviewFiltersTest(PrefdCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        admin = cls.admin
+        tokens = {n: admin.post("/api/v1/users", {"name": n, "role": "rater"}).json["token"]
+                  for n in ("r1", "r2", "r3", "boss")}
+        cls.c = {n: Client(cls.server.url, t) for n, t in tokens.items()}
+        admin.post("/api/v1/projects", {"slug": "flt", "title": "Filters", "overlap": 3, "gold_rate": 0.0,
+                                        "flags": ["unsafe"], "reviewers": ["boss"]})
+        items = [pair_item("p%d" % i, "good", 5, "bad", 1) for i in range(3)]
+        items += [pair_item("g%d" % i, "good", 9, "bad", 0, gold="model_a") for i in range(2)]
+        admin.post("/api/v1/projects/flt/items", raw="\n".join(json.dumps(x) for x in items).encode(),
+                   content_type="application/x-ndjson")
+        cls.votes = {}  # (rater, prompt) -> vote id
+        cls.missed = set()
+        # every rater judges the three ordinary prompts; r3 always picks the worse answer and
+        # flags on p0; then r1 answers the control pairs (right on g0, wrong on g1)
+        for name in ("r1", "r2", "r3"):
+            c = cls.c[name]
+            for _ in range(3):
+                a = c.get("/api/v1/projects/flt/next").json
+                body = {"choice": worse(a) if name == "r3" else better(a)}
+                if name == "r3" and a["prompt"]["text"] == "Question p0?":
+                    body["flags"] = {"a": ["unsafe"], "b": []}
+                v = c.post("/api/v1/assignments/%s/vote" % a["id"], body)
+                cls.votes[(name, a["prompt"]["text"])] = v.json["vote_id"]
+        admin.patch("/api/v1/projects/flt", {"gold_rate": 1.0})
+        for _ in range(2):
+            a = cls.c["r1"].get("/api/v1/projects/flt/next").json
+            wrong = a["prompt"]["text"] == "Question g1?"
+            v = cls.c["r1"].post("/api/v1/assignments/%s/vote" % a["id"], {"choice": worse(a) if wrong else better(a)})
+            cls.votes[("r1", a["prompt"]["text"])] = v.json["vote_id"]
+            if wrong:
+                cls.missed.add(v.json["vote_id"])
+
+    def drain(self, query):
+        """Every vote review/next offers under a filter (each reviewed, so the next comes), from no
+        reviews at all."""
+        psql(self.db, "DELETE FROM reviews; UPDATE votes SET reviews = 0")
+        seen = []
+        while True:
+            r = self.c["boss"].get("/api/v1/projects/flt/review/next" + query)
+            if r.status == 204:
+                return seen
+            self.assertEqual(r.status, 200, r)
+            seen.append(r.json["vote_id"])
+            rv = self.c["boss"].post("/api/v1/votes/%d/review" % r.json["vote_id"],
+                                     {"verdict": "disagree", "comment": "filtered " + query})
+            self.assertEqual(rv.status, 201, rv)
+
+    def test_filters(self):
+        ids = self.votes
+        self.assertEqual(sorted(self.drain("?filter=disagreement")),
+                         sorted(ids[("r3", "Question p%d?" % i)] for i in range(3)))
+        self.assertEqual(self.drain("?filter=flagged"), [ids[("r3", "Question p0?")]])
+        self.assertEqual(self.drain("?filter=gold_wrong"), sorted(self.missed))
+        self.assertEqual(len(self.missed), 1)
+        # a rater's votes: the ones not reviewed yet
+        self.assertEqual(sorted(self.drain("?rater=r2")), sorted(ids[("r2", "Question p%d?" % i)] for i in range(3)))
+        self.assertEqual(self.drain("?rater=r2&filter=disagreement"), [])
+        self.assertEqual(self.drain("?rater=nobody"), [])
+        # the missed control pair's review reaches r1
+        self.assertEqual(self.drain("?filter=gold_wrong&rater=r1"), sorted(self.missed))
+        mine = self.c["r1"].get("/api/v1/me/reviews?project=flt").json["items"]
+        self.assertIn(list(self.missed)[0], [x["vote_id"] for x in mine])
+        # a control pair answered right cannot be reviewed
+        right = ids[("r1", "Question g0?")]
+        self.assertError(self.c["boss"].post("/api/v1/votes/%d/review" % right, {"verdict": "agree"}), 404,
+                         "not_found")
+
+    def test_bad_filters(self):
+        for q, name in (("?filter=wrong", "filter"), ("?filter=", "filter"), ("?rater=", "rater")):
+            r = self.c["boss"].get("/api/v1/projects/flt/review/next" + q)
+            self.assertError(r, 400, "bad_request")
+            self.assertEqual(r.json["error"]["details"], {"parameter": name})
