@@ -5,7 +5,7 @@
 // happened and what to do. The guidelines panel and the answers' rendering serve the review page too.
 import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, safeHtml, typingIn } from './dom.js';
-import { bind, label } from './i18n.js';
+import { bind, fmtDate, label } from './i18n.js';
 import { markdown } from './md.js';
 
 const ORDER = ['a', 'b', 'tie', 'both_bad'];
@@ -118,6 +118,16 @@ export async function render(main, ctx) {
     if (err.status === 410) {
       showNotice('warn', 'rate.expired');
       loadNext(true);
+      return;
+    }
+    if (err.code === 'guidelines_changed' || err.code === 'not_qualified') {
+      clearStage(); // issue 17: the guideline notice (guidenotice.js), or when to retry
+      if (err.code === 'not_qualified') {
+        showNotice('error', 'learn.not_qualified', { time: fmtDate(err.details && err.details.retry_at) }, homeLink());
+        return;
+      }
+      import('./guidenotice.js').then((m) => m.showGuidelineNotice(notice, slug, () => loadNext(true)))
+        .catch((e) => showNoticeText('error', 'error', errorMessage(e)));
       return;
     }
     if (err.status === 409 && err.where === 'vote') {
