@@ -6,6 +6,7 @@ import json
 import re
 
 from prefdtest import Client, PrefdCase, psql
+from test_prefctl import run_ctl
 from test_quality import pair_item, quality
 
 
@@ -157,6 +158,7 @@ class FeedbackTest(PrefdCase):
         for name in ("writer", "checker", "outsider"):
             tokens[name] = admin.post("/api/v1/users", {"name": name, "role": "rater"}).json["token"]
         cls.c = {n: Client(cls.server.url, t) for n, t in tokens.items()}
+        cls.tokens = tokens
         admin.post("/api/v1/projects", {"slug": "fb", "title": "Feedback", "overlap": 2,
                                         "raters": ["writer", "checker"], "reviewers": ["checker"]})
         items = [pair_item("f%d" % i, "alpha", 1, "beta", 2) for i in range(4)]
@@ -413,3 +415,45 @@ class ReviewFiltersTest(PrefdCase):
             r = self.c["boss"].get("/api/v1/projects/flt/review/next" + q)
             self.assertError(r, 400, "bad_request")
             self.assertEqual(r.json["error"]["details"], {"parameter": name})
+
+
+class PrefctlLearnTest(FeedbackTest):
+    """The same feedback through prefctl: reviews, reply, mystats, qualify."""
+
+    def ctl(self, who, *args):
+        return run_ctl(self.server.url, self.tokens[who] if who != "admin" else self.admin_token, *args)
+
+    def test_prefctl(self):
+        r = self.ctl("writer", "reviews", "fb", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        items = json.loads(r.stdout)
+        self.assertEqual(sorted(x["review_id"] for x in items), sorted(x[0] for x in self.reviews))
+        r = self.ctl("writer", "reviews", "fb")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("comment 1", r.stdout)
+        self.assertIn("disagree", r.stdout)
+        rid = str(self.reviews[0][0])
+        r = self.ctl("writer", "reply", rid, "Thanks, noted.")
+        self.assertEqual((r.returncode, r.stdout), (0, "replied to review %s\n" % rid), r.stderr)
+        r = self.ctl("writer", "reply", rid, "Something else")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("409 conflict", r.stderr)
+        self.assertEqual(psql(self.db, "SELECT reply FROM reviews WHERE id = %s" % rid), [["Thanks, noted."]])
+        r = self.ctl("writer", "mystats", "fb", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["votes"], 4)
+        r = self.ctl("writer", "mystats", "fb")
+        self.assertRegex(r.stdout, r"votes\s+4\s+4")
+        r = self.ctl("outsider", "mystats", "fb")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("404 not_found", r.stderr)
+        # qualify: 409 where the project asks for none
+        r = self.ctl("admin", "qualify", "fb", "writer")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("409 conflict", r.stderr)
+        self.admin.patch("/api/v1/projects/fb", {"qualification": {"gold": 2}})
+        r = self.ctl("admin", "qualify", "fb", "writer", "--reset", "--reason", "check again")
+        self.assertEqual((r.returncode, r.stdout), (0, "rater writer: pending (attempt 2, 0 of 0 answered right)\n"), r.stderr)
+        r = self.ctl("admin", "qualify", "fb", "writer", "--json")
+        self.assertEqual(json.loads(r.stdout)["state"], "qualified")
+        self.assertEqual([e["event"] for e in json.loads(r.stdout)["history"]], ["reset", "qualified"])
