@@ -88,6 +88,14 @@ const STRINGS = {
   'learn.q.failed': ['failed', '未通过'],
   'learn.w.fast': ['Fast: your median time per vote is below the project’s minimum.', '过快：你每票的中位用时低于项目最低要求。'],
   'learn.w.side_bias': ['Side bias: you choose one side more often than chance explains.', '位置偏好：你选择某一侧的频率超出随机范围。'],
+  'learn.filter.label': ['Show', '显示'],
+  'learn.filter.all': ['every vote', '全部投票'],
+  'learn.filter.disagreement': ['votes against the majority', '与多数不一致的投票'],
+  'learn.filter.gold_wrong': ['control pairs answered wrongly', '答错的对照题'],
+  'learn.filter.flagged': ['flagged votes', '带标记的投票'],
+  'learn.filter.rater': ['Rater', '评审员'],
+  'learn.filter.rater_any': ['any rater', '任意评审员'],
+  'learn.filter.apply': ['Filter', '筛选'],
   'learn.w.gold': ['Control pairs: your accuracy on them is below the project’s minimum.', '对照题：你的准确率低于项目最低要求。'],
 
   // common

@@ -6,6 +6,7 @@ import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, typingIn } from './dom.js';
 import { bind, label } from './i18n.js';
 import { answerBody, guidelinesPanel } from './rate.js';
+import { reviewFilterForm, reviewQuery } from './reviewfilter.js';
 
 const VERDICTS = [['agree', 'y'], ['disagree', 'n']];
 const SIDES = [['left', 'a'], ['right', 'b']];
@@ -28,7 +29,7 @@ export async function render(main, ctx) {
   const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
   replace(main, h('div', { class: 'review-page', dataset: { slug } },
     h('div', { class: 'rate-head' }, title, h('div', { class: 'progress-wrap' }, count)),
-    h('p', { class: 'muted', t: 'review.intro' }),
+    h('p', { class: 'muted', t: 'review.intro' }), reviewFilterForm(),
     guidelines.el, notice, stage));
 
   // --- messages ---
@@ -151,7 +152,7 @@ export async function render(main, ctx) {
     setButtonsDisabled(true);
     stage.setAttribute('aria-busy', 'true');
     try {
-      const res = await get(`/projects/${path}/review/next`);
+      const res = await get(`/projects/${path}/review/next`, reviewQuery());
       if (signal.aborted) return;
       if (res.status === 204) {
         clearStage();

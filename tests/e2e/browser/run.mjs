@@ -1126,6 +1126,21 @@ scenarios.learn = async () => {
   await page.selectOption('#lang', 'zh-CN');
   check((await page.textContent('[data-kind="learn.not_qualified"]')).includes('重试'), 'in Chinese too');
   await page.selectOption('#lang', 'en');
+
+  // the review page's filters, kept in the address
+  await login('admin');
+  await page.goto(`${server.url}/review/learn?rater=rater`);
+  await page.waitForSelector('.comparison[data-vote]', { timeout: T });
+  const vid = await page.getAttribute('.comparison', 'data-vote');
+  eq(psql(env.db, `SELECT u.name FROM votes v JOIN users u ON u.id = v.rater_id WHERE v.id = ${vid}`), [['rater']], 'a vote of that rater');
+  eq(await page.inputValue('#review-rater'), 'rater', 'the rater filter is shown');
+  await page.selectOption('#review-filter', 'flagged');
+  await page.click('.review-filters button[type=submit]');
+  await page.waitForSelector('[data-kind="review.done"]', { timeout: T });
+  check(page.url().includes('filter=flagged') && page.url().includes('rater=rater'), `the filters in the address (${page.url()})`);
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('.review-filters')).includes('带标记的投票'), 'the filters in Chinese');
+  await page.selectOption('#lang', 'en');
 };
 
 scenarios.admin = async () => {
