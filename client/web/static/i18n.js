@@ -42,7 +42,6 @@ const STRINGS = {
   'learn.unread': ['{n} unread', '{n} 条未读'],
   'learn.unread_label': ['Unread reviews of your votes: {n}', '你的投票有 {n} 条未读复核'],
   'learn.not_qualified': ['You did not reach the accuracy this project asks on its control pairs. You may try again from {time}.', '你在此项目的对照题上未达到要求的准确率。你可以在 {time} 之后重试。'],
-  'learn.qualifying': ['Qualification: answer control pairs first ({answered} of {gold} answered).', '资格测试：请先回答对照题（已回答 {answered} / {gold}）。'],
   'learn.guidelines_title': ['The guidelines changed', '评审指南已更新'],
   'learn.guidelines_intro': ['Version {version} replaces version {known}, which you knew. Read what changed, then confirm to continue.', '第 {version} 版取代了你所熟悉的第 {known} 版。请阅读变更内容，然后确认以继续。'],
   'learn.guidelines_added': ['added', '新增'],
