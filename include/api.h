@@ -19,10 +19,6 @@ void api_session_logout(struct req *r);
 void api_session_me(struct req *r);
 
 /* api_users.c: accounts and API tokens */
-/* INSERT of a user with its first token: $1 name, $2 role, $3 password hash, $4 token hash. */
-extern const char *const api_users_insert_sql;
-/* True for a valid user name: letters, digits, _ . @ - (not first), at most 64. */
-bool api_users_valid_name(const char *s);
 void api_users_create(struct req *r);
 void api_users_list(struct req *r);
 void api_users_update(struct req *r);
@@ -47,12 +43,6 @@ void api_rankings_leaderboard(struct req *r);
 void api_rankings_matrix(struct req *r);
 
 /* api_quality.c: quality control */
-struct tally_weight;
-/* Receives reliability weights (status 0) or a failure (-1): w borrowed for the call. */
-typedef void (*api_weights_fn)(struct req *r, void *arg, int status, const struct tally_weight *w,
-                               size_t n);
-/* Computes the reliability weight of every rater of a project (quality.h). */
-void api_quality_weights(struct req *r, int64_t project, api_weights_fn fn, void *arg);
 /* Receives one rater's statistics (status 0; stats {"mine", "project_median", "raters",
  * "thresholds"}, stolen by the callee) or a failure (-1, NULL); unused is NULL. */
 typedef void (*api_stats_fn)(struct req *r, void *arg, int status, json_t *stats, json_t *unused);

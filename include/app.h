@@ -17,6 +17,7 @@ struct metrics;
 struct tally;
 struct authcache;
 struct rating;
+struct active_refresh;
 
 struct app {
         struct event_base *base;
@@ -26,11 +27,12 @@ struct app {
         struct work *work;
         struct http_server *http;
         struct metrics *metrics;
-        struct authcache *authcache; /* recently authenticated callers (authcache.h) */
-        struct rating *rating;       /* the rating loop's batchers (rating.h) */
-        struct tally *tally;         /* vote index for filtered rankings (tally.c) */
-        bool schema_ok;              /* migrations are applied: the API may use the database */
-        bool shutting_down;          /* SIGTERM received */
+        struct authcache *authcache;   /* recently authenticated callers (authcache.h) */
+        struct rating *rating;         /* the rating loop's batchers (rating.h) */
+        struct tally *tally;           /* vote index for filtered rankings (tally.c) */
+        struct active_refresh *active; /* active-sampling weights (active_refresh.h) */
+        bool schema_ok;                /* migrations are applied: the API may use the database */
+        bool shutting_down;            /* SIGTERM received */
 };
 
 #endif

@@ -44,6 +44,7 @@ struct config {
         double write_timeout;  /* seconds of a stalled client while writing a reply */
         double shutdown_grace; /* seconds SIGTERM waits for requests in flight */
         double session_ttl;    /* seconds a login session lasts */
+        double active_refresh; /* seconds between refreshes of active-sampling weights */
 };
 
 /* Fills every field with its default. */

@@ -123,9 +123,24 @@ void db_res_free(struct db_res *res);
 #define DB_CHECK_VIOLATION       "23514"
 #define DB_FOREIGN_KEY_VIOLATION "23503"
 #define DB_RAISE_EXCEPTION       "P0001"
+#define DB_NO_DATA_FOUND         "P0002"
 #define DB_DEADLOCK_DETECTED     "40P01"
 #define DB_SERIALIZATION_FAILURE "40001"
 /* A write on a read-only server: the pool reports DB_UNAVAILABLE and reconnects (failover). */
 #define DB_READ_ONLY_TRANSACTION "25006"
+/* Bytes that are not UTF-8, or not representable in the database's encoding. */
+#define DB_CHARACTER_NOT_IN_REPERTOIRE "22021"
+#define DB_UNTRANSLATABLE_CHARACTER    "22P05"
+/* statement_timeout (or a cancel) ended the statement. */
+#define DB_QUERY_CANCELED "57014"
+/* Classes: connection exceptions (08...) and operator intervention (57P..., a shutdown). */
+#define DB_CLASS_CONNECTION "08"
+#define DB_CLASS_OPERATOR   "57P"
+
+/* True when res failed with SQLSTATE `state`, or one of its class when state is a prefix. */
+bool db_res_failed_with(const struct db_res *res, const char *state);
+/* True when res lost a race with another transaction (deadlock or serialisation failure): the
+ * same statement may succeed when sent again. */
+bool db_res_lost_race(const struct db_res *res);
 
 #endif

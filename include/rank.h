@@ -223,6 +223,8 @@ struct rank_result {
 };
 
 /* Fill *o with the defaults listed in struct rank_opts. */
+/* 0 when the options are valid for n models, else -1 with a message in err. */
+int rank_opts_check(size_t n, const struct rank_opts *o, char *err, size_t errlen);
 void rank_opts_default(struct rank_opts *o);
 
 /* Fit n models (indices 0..n-1) to npairs aggregated pairs. o may be NULL for the defaults.

@@ -48,6 +48,7 @@ enum user_role {
 /* The authenticated caller. */
 struct req_user {
         int64_t id;
+        char id_text[24]; /* id in decimal, for statement parameters */
         char name[72];
         enum user_role role;
         bool via_cookie; /* a browser session: state changes need the CSRF token */
@@ -136,8 +137,9 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen);
 /* Path parameter i of the route (decoded), or "" when absent. */
 const char *req_param(const struct req *r, size_t i);
 /*
- * Reads the list parameters ?limit= (1..1000, default 100) and ?cursor= (the next_cursor of the
- * previous page; 0 when absent). Replies 400 and returns -1 when they are malformed.
+ * For lists whose only parameters are ?limit= (1..1000, default 100) and ?cursor= (the
+ * next_cursor of the previous page; 0 when absent): replies 400 and returns -1 when they are
+ * malformed or another parameter is given (qv.h; lists with filters use qv_page).
  */
 int req_page(struct req *r, long *limit, long long *after) PREFD_MUSTCHECK;
 /* Attaches handler state, freed with `fn` when the request is freed (steals). */
@@ -175,6 +177,28 @@ void req_reply_raw(struct req *r, int status, const char *content_type, const vo
 void req_reply_error(struct req *r, int status, const char *code, json_t *details, const char *fmt,
                      ...) PREFD_PRINTF(5, 6);
 
+/* 503 unavailable "out of memory": what every handler answers when an allocation fails. */
+void req_reply_oom(struct req *r);
+
+/*
+ * How a handler's SQL function reports its outcome: a status word per row, mapped to HTTP by a
+ * table of the handler's own, ended by { NULL }. http 0 marks a success the handler answers
+ * itself. In message, "{}" stands for the handler's argument (a slug, a name); a NULL message
+ * says the argument is the message (the function's own text).
+ */
+struct req_status {
+        const char *status;
+        int http;
+        const char *code;
+        const char *message;
+};
+/*
+ * Replies the error that `status` maps to and returns true; returns false (and sends nothing)
+ * for a success. A status missing from the table is a defect: 500 internal, logged.
+ */
+bool req_reply_status(struct req *r, const struct req_status *map, const char *status,
+                      const char *arg) PREFD_MUSTCHECK;
+
 /* Streaming replies: a chunked body written piece by piece. */
 void req_stream_begin(struct req *r, int status, const char *content_type);
 /* Queues bytes; -1 when the client is gone (stop producing and call req_stream_end). */
@@ -197,6 +221,14 @@ void req_stream_abort(struct req *r);
  * request. The time waited is added to r->db_ms for the access log.
  */
 void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn);
+/*
+ * The same for a statement that may lose a race with a concurrent transaction (a deadlock or a
+ * serialisation failure, db_res_lost_race): it is sent again, up to REQ_DB_RETRIES times, before
+ * fn sees the failure. sql must stay valid until fn runs (a constant); params are copied.
+ */
+#define REQ_DB_RETRIES 3
+void req_db_retry(struct req *r, const char *sql, int nparams, const char *const *params,
+                  req_db_fn fn);
 /*
  * Sends the request's statements from now on to app->db_read, which may lag behind the primary
  * by a standby's replay delay (PREFD_DATABASE_READ_URL; the primary itself when that is unset).

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "jsonv.h"
 #include "markdown.h"
+#include "qv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +26,6 @@ static bool review_id_ok(struct req *r, const char *id)
         if (*id && strlen(id) <= 18 && strspn(id, "0123456789") == strlen(id))
                 return true;
         req_reply_error(r, 404, "not_found", NULL, "no review %s of your votes", id);
-        return false;
-}
-
-/* ?project= for the lists: required, a UTF-8 string (the router checked that). */
-static bool project_param(struct req *r, char *slug, size_t len)
-{
-        int q = req_query(r, "project", slug, len);
-        if (q == 1 && *slug)
-                return true;
-        req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "project"),
-                        q < 0 ? "project is too long" : "project (the project's slug) is required");
         return false;
 }
 
@@ -131,17 +121,22 @@ static void mine_read(struct req *r, const struct db_res *res)
                                  (json_int_t)db_res_int(res, rows - 1, M_UNREAD)));
 }
 
+/* The lists' query: ?project= (required), ?limit=, ?cursor=; NULL after a 400 reply. */
 static struct page *page_start(struct req *r, long long *before)
 {
+        static const char *const known[] = { "project", "limit", "cursor", NULL };
         struct page *pg = calloc(1, sizeof(*pg));
         if (!pg) {
                 req_reply_error(r, 503, "unavailable", NULL, "out of memory");
                 return NULL;
         }
         req_set_state(r, pg, free);
-        if (!project_param(r, pg->slug, sizeof(pg->slug)) || req_page(r, &pg->limit, before) != 0)
-                return NULL;
-        return pg;
+        struct qv q;
+        qv_init(&q, r, known);
+        if (!qv_text(&q, "project", pg->slug, sizeof(pg->slug)) && !q.failed)
+                qv_fail(&q, "project", "project (the project's slug) is required");
+        qv_page(&q, &pg->limit, before);
+        return qv_reply(&q) ? NULL : pg;
 }
 
 void api_feedback_mine(struct req *r)

@@ -38,7 +38,7 @@ void api_health_metrics(struct req *r)
 {
         struct evbuffer *out = evbuffer_new();
         if (!out) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         struct http_stats hs;

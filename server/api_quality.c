@@ -4,7 +4,7 @@
  *
  * The statistics come from quality.h over the project's rated votes (read in chunks and parsed
  * on workers by qvotes.h, computed on a worker), so the definitions live in one place; the same
- * numbers give the reliability weights of weighted rankings (api_quality_weights).
+ * numbers give the reliability weights of weighted rankings (reliability.h).
  */
 #include "api.h"
 
@@ -14,8 +14,8 @@
 #include "log.h"
 #include "markdown.h"
 #include "quality.h"
+#include "qv.h"
 #include "qvotes.h"
-#include "tally.h"
 #include "u64map.h"
 #include "work.h"
 
@@ -33,7 +33,7 @@
 /* --- the project's rated votes, as quality.h sees them --- */
 
 /* What a job computes from the votes (on a worker thread), and who gets the result. */
-enum qkind { Q_RATERS, Q_AGREEMENT, Q_WEIGHTS, Q_STATS };
+enum qkind { Q_RATERS, Q_AGREEMENT, Q_STATS };
 
 struct qjob {
         struct req *req;
@@ -46,12 +46,11 @@ struct qjob {
         long *timed;      /* Q_RATERS: per rater, the votes that reported their time */
         /* results */
         int rc;
-        struct quality_rater *stats;           /* Q_RATERS, Q_WEIGHTS */
+        struct quality_rater *stats;           /* Q_RATERS */
         struct quality_agreement all, *by_cat; /* Q_AGREEMENT */
-        api_weights_fn on_weights;             /* Q_WEIGHTS: who wants them */
-        void *weights_arg;
-        int64_t rater;         /* Q_STATS: whose */
-        api_stats_fn on_stats; /* Q_STATS: who wants them */
+        int64_t rater;                         /* Q_STATS: whose */
+        api_stats_fn on_stats;                 /* Q_STATS: who wants them */
+        void *stats_arg;
 };
 
 static void qjob_free(void *p)
@@ -91,22 +90,17 @@ static void compute(void *arg)
 
 static void raters_computed(struct qjob *q);
 static void agreement_computed(struct qjob *q);
-static void weights_computed(struct qjob *q);
 static void stats_computed(struct qjob *q);
 
 static void computed(void *arg)
 {
         struct qjob *q = arg;
-        if (q->kind == Q_WEIGHTS) {
-                weights_computed(q);
-                return;
-        }
         if (q->kind == Q_STATS) {
                 stats_computed(q);
                 return;
         }
         if (q->rc != 0) {
-                req_reply_error(q->req, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(q->req);
                 return;
         }
         if (q->kind == Q_RATERS)
@@ -122,13 +116,8 @@ static void votes_read(struct qvotes *v, const char *error, void *arg)
         q->v = v;
         if (v && work_submit(q->req->app->work, compute, computed, q) == 0)
                 return;
-        if (q->kind == Q_WEIGHTS) {
-                q->on_weights(q->req, q->weights_arg, -1, NULL, 0);
-                qjob_free(q);
-                return;
-        }
         if (q->kind == Q_STATS) {
-                q->on_stats(q->req, q->weights_arg, -1, NULL, NULL);
+                q->on_stats(q->req, q->stats_arg, -1, NULL, NULL);
                 qjob_free(q);
                 return;
         }
@@ -168,7 +157,7 @@ static void start(struct req *r, enum qkind kind)
 {
         struct qjob *q = calloc(1, sizeof(*q));
         if (!q) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         q->req = r;
@@ -360,7 +349,7 @@ static const double med_units[MED_N] = { 1e-1, 1e-3, 1e-4, 1e-4, 1e-4, 1e-4, 1e-
 static void stats_computed(struct qjob *q)
 {
         if (q->rc != 0) {
-                q->on_stats(q->req, q->weights_arg, -1, NULL, NULL);
+                q->on_stats(q->req, q->stats_arg, -1, NULL, NULL);
                 qjob_free(q);
                 return;
         }
@@ -407,7 +396,7 @@ static void stats_computed(struct qjob *q)
                                 "min_seconds", q->min_seconds, "min_gold_accuracy", q->min_gold,
                                 "fast_min_votes", FAST_MIN_VOTES, "side_min_votes", SIDE_MIN_VOTES,
                                 "gold_min_seen", GOLD_MIN_SEEN);
-        q->on_stats(q->req, q->weights_arg, out ? 0 : -1, out, NULL);
+        q->on_stats(q->req, q->stats_arg, out ? 0 : -1, out, NULL);
         qjob_free(q);
 }
 
@@ -426,7 +415,7 @@ void api_quality_rater_stats(struct req *r, int64_t project, int64_t rater, doub
         q->min_seconds = min_seconds;
         q->min_gold = min_gold;
         q->on_stats = fn;
-        q->weights_arg = arg;
+        q->stats_arg = arg;
         qvotes_read(req_db_pool(r), r->app->work, project, votes_read, q);
 }
 
@@ -457,37 +446,6 @@ static void agreement_computed(struct qjob *q)
 void api_quality_agreement(struct req *r)
 {
         start(r, Q_AGREEMENT);
-}
-
-/* --- reliability weights for the leaderboard --- */
-
-static void weights_computed(struct qjob *q)
-{
-        struct tally_weight *w = NULL;
-        int status = -1;
-        const struct qvotes *v = q->v;
-        if (q->rc == 0 && (w = calloc(v->nraters + 1, sizeof(*w)))) {
-                for (size_t k = 0; k < v->nraters; k++)
-                        w[k] = (struct tally_weight){ v->rater_ids[k], q->stats[k].weight };
-                status = 0;
-        }
-        q->on_weights(q->req, q->weights_arg, status, w, status == 0 ? v->nraters : 0);
-        free(w);
-        qjob_free(q);
-}
-
-void api_quality_weights(struct req *r, int64_t project, api_weights_fn fn, void *arg)
-{
-        struct qjob *q = calloc(1, sizeof(*q));
-        if (!q) {
-                fn(r, arg, -1, NULL, 0);
-                return;
-        }
-        q->req = r;
-        q->kind = Q_WEIGHTS;
-        q->on_weights = fn;
-        q->weights_arg = arg;
-        qvotes_read(req_db_pool(r), r->app->work, project, votes_read, q);
 }
 
 /* --- GET .../flags --- */
@@ -565,7 +523,6 @@ void api_quality_exclusions(struct req *r)
 }
 
 struct exclude {
-        char by[24];
         char rater[72];
         char vote[24];
         char reason[2048];
@@ -612,7 +569,7 @@ static void exclusion_checked(struct req *r, const struct db_res *res)
         }
         const char *params[] = { db_res_value(res, 0, X_PROJECT),
                                  x->rater[0] ? db_res_value(res, 0, X_RATER) : NULL,
-                                 x->vote[0] ? x->vote : NULL, x->reason, x->by };
+                                 x->vote[0] ? x->vote : NULL, x->reason, r->user.id_text };
         char sql[1024];
         snprintf(sql, sizeof(sql),
                  "SELECT %s FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e LEFT JOIN users u ON "
@@ -638,10 +595,9 @@ void api_quality_exclude(struct req *r)
         }
         struct exclude *x = calloc(1, sizeof(*x));
         if (!x) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
-        snprintf(x->by, sizeof(x->by), "%lld", (long long)r->user.id);
         snprintf(x->rater, sizeof(x->rater), "%s", rater ? rater : "");
         if (has_vote)
                 snprintf(x->vote, sizeof(x->vote), "%lld", vote);
@@ -672,14 +628,12 @@ static void unexcluded(struct req *r, const struct db_res *res)
 
 void api_quality_unexclude(struct req *r)
 {
-        char by[24];
         const char *id = req_param(r, 1);
         if (strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
                 req_reply_error(r, 404, "not_found", NULL, "no exclusion \"%s\"", id);
                 return;
         }
-        snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), id, by };
+        const char *params[] = { req_param(r, 0), id, r->user.id_text };
         req_db(r,
                "SELECT e.id FROM projects p, prefd_exclusion(p.id, NULL, NULL, NULL, $3, "
                "$2::bigint) e "
@@ -753,27 +707,19 @@ static const char *const review_filters[] = { "disagreement", "gold_wrong", "fla
 void api_quality_review_next(struct req *r)
 {
         /* issue 17: ?rater=NAME and ?filter=disagreement|gold_wrong|flagged */
-        char rater[128], filter[32];
-        int qr = req_query(r, "rater", rater, sizeof(rater));
-        int qf = req_query(r, "filter", filter, sizeof(filter));
-        bool known = false;
-        for (const char *const *f = review_filters; qf == 1 && *f; f++)
-                known |= strcmp(*f, filter) == 0;
-        if (qr < 0 || (qr == 1 && !*rater)) {
-                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "rater"),
-                                "rater must be a user name");
+        static const char *const known[] = { "rater", "filter", NULL };
+        char rater[128];
+        struct qv q;
+        qv_init(&q, r, known);
+        bool by_rater = qv_text(&q, "rater", rater, sizeof(rater));
+        int f = qv_enum(&q, "filter", review_filters, -1);
+        if (qv_reply(&q))
                 return;
-        }
-        if (qf < 0 || (qf == 1 && !known)) {
-                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "filter"),
-                                "filter must be one of disagreement, gold_wrong, flagged");
-                return;
-        }
         char uid[24];
         snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
         const char *params[] = { req_param(r, 0), uid,
                                  r->user.role == ROLE_ADMIN ? "true" : "false",
-                                 qr == 1 ? rater : NULL, qf == 1 ? filter : NULL };
+                                 by_rater ? rater : NULL, f >= 0 ? review_filters[f] : NULL };
         req_db(
             r,
             "WITH p AS (SELECT * FROM projects WHERE slug = $1), "
@@ -828,9 +774,7 @@ void api_quality_review(struct req *r)
                 req_reply_error(r, 404, "not_found", NULL, "no rated vote %s", id);
                 return;
         }
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { id, uid, r->user.role == ROLE_ADMIN ? "true" : "false", verdict,
-                                 comment };
-        req_db(r, "SELECT * FROM prefd_review($1, $2, $3, $4, $5)", 5, params, reviewed);
+        const char *params[] = { id, r->user.id_text, r->user.role == ROLE_ADMIN ? "true" : "false",
+                                 verdict, comment };
+        req_db_retry(r, "SELECT * FROM prefd_review($1, $2, $3, $4, $5)", 5, params, reviewed);
 }

@@ -18,7 +18,9 @@
 #include "db.h"
 #include "jsonv.h"
 #include "log.h"
+#include "qv.h"
 #include "rank.h"
+#include "reliability.h"
 #include "stylefit.h"
 #include "tally.h"
 #include "u64map.h"
@@ -37,6 +39,8 @@ struct lb_params {
         const char *ties, *both_bad, *ci; /* names as given (static strings) */
         char anchor[256];
         char category[128], language[64], since[64], until[64];
+        bool has_since, has_until;
+        int64_t since_us, until_us; /* microseconds since 1970, when given */
         long long min_votes;
         bool reliability;    /* weights=reliability */
         const char *weights; /* its name as given (static string) */
@@ -110,167 +114,65 @@ static const char *const known_params[] = {
         "weights",  "robustness", "style", NULL
 };
 
-struct unknown {
-        char name[64];
-};
-
-static bool check_name(const char *name, size_t len, void *arg)
-{
-        struct unknown *u = arg;
-        for (const char *const *k = known_params; *k; k++)
-                if (strlen(*k) == len && memcmp(*k, name, len) == 0)
-                        return true;
-        snprintf(u->name, sizeof(u->name), "%.*s", (int)(len < 60 ? len : 60), name);
-        return false;
-}
-
-/* Reads option `name` as one of choices (names[i] maps to values[i]). 0, or -1 after a reply. */
-static int choice_param(struct req *r, const char *name, const char *const *names,
-                        const int *values, int *out, const char **out_name)
-{
-        char buf[32];
-        int q = req_query(r, name, buf, sizeof(buf));
-        if (q == 0)
-                return 0;
-        for (size_t i = 0; q == 1 && names[i]; i++) {
-                if (strcmp(names[i], buf) == 0) {
-                        *out = values[i];
-                        *out_name = names[i];
-                        return 0;
-                }
-        }
-        char list[128] = "";
-        for (size_t i = 0; names[i]; i++)
-                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-                         names[i]);
-        req_reply_error(r, 400, "bad_request", NULL, "%s must be one of: %s", name, list);
-        return -1;
-}
-
-static int number_param(struct req *r, const char *name, double min, double max, double *out,
-                        bool integer)
-{
-        char buf[64];
-        int q = req_query(r, name, buf, sizeof(buf));
-        if (q == 0)
-                return 0;
-        char *end = NULL;
-        errno = 0;
-        double v = q == 1 ? strtod(buf, &end) : NAN;
-        if (q < 0 || end == buf || *end || errno || !isfinite(v) || v < min || v > max ||
-            (integer && v != floor(v))) {
-                req_reply_error(r, 400, "bad_request", NULL, "%s must be %s from %.15g to %.15g",
-                                name, integer ? "a whole number" : "a number", min, max);
-                return -1;
-        }
-        *out = v;
-        return 1;
-}
-
-static int text_param(struct req *r, const char *name, char *out, size_t len)
-{
-        int q = req_query(r, name, out, len);
-        if (q < 0) {
-                req_reply_error(r, 400, "bad_request", NULL, "%s is malformed or longer than %zu",
-                                name, len - 1);
-                return -1;
-        }
-        if (q == 0)
-                out[0] = '\0';
-        return 0;
-}
-
 static int parse_params(struct req *r, struct lb_params *p)
 {
         static const char *const ties_names[] = { "half", "davidson", "exclude", NULL };
-        static const int ties_values[] = { RANK_TIES_HALF, RANK_TIES_DAVIDSON, RANK_TIES_EXCLUDE };
+        static const enum rank_ties ties_values[] = { RANK_TIES_HALF, RANK_TIES_DAVIDSON,
+                                                      RANK_TIES_EXCLUDE };
         static const char *const bb_names[] = { "tie", "exclude", NULL };
-        static const int bb_values[] = { RANK_BOTH_BAD_TIE, RANK_BOTH_BAD_EXCLUDE };
+        static const enum rank_both_bad bb_values[] = { RANK_BOTH_BAD_TIE, RANK_BOTH_BAD_EXCLUDE };
         static const char *const ci_names[] = { "sandwich", "bootstrap", "none", NULL };
-        static const int ci_values[] = { RANK_CI_SANDWICH, RANK_CI_BOOTSTRAP, RANK_CI_NONE };
+        static const enum rank_ci ci_values[] = { RANK_CI_SANDWICH, RANK_CI_BOOTSTRAP,
+                                                  RANK_CI_NONE };
         static const char *const weights_names[] = { "none", "reliability", NULL };
-        static const int weights_values[] = { 0, 1 };
-        static const char *const bool_names[] = { "false", "true", NULL };
-        static const int bool_values[] = { 0, 1 };
         static const char *const style_names[] = { "none", "control", NULL };
-        static const int style_values[] = { 0, 1 };
-        struct unknown u = { "" };
-        httpparse_query_names(r->query, check_name, &u);
-        if (u.name[0]) {
-                req_reply_error(
-                    r, 400, "bad_request", NULL,
-                    "unknown query parameter \"%s\" (known: ties, both_bad, ci, rounds, "
-                    "seed, category, language, since, until, anchor, anchor_rating, "
-                    "min_votes, weights, robustness, style)",
-                    u.name);
-                return -1;
-        }
         rank_opts_default(&p->opts);
-        p->ties = "half";
-        p->both_bad = "tie";
-        p->ci = "sandwich";
-        p->weights = "none";
-        int ties = (int)p->opts.ties, bb = (int)p->opts.both_bad, ci = (int)p->opts.ci, w = 0;
-        int robust = 0, style = 0;
-        const char *unused;
-        double rounds = p->opts.rounds, seed = (double)p->opts.seed, rating = 1000, minv = 0;
-        if (choice_param(r, "ties", ties_names, ties_values, &ties, &p->ties) < 0 ||
-            choice_param(r, "both_bad", bb_names, bb_values, &bb, &p->both_bad) < 0 ||
-            choice_param(r, "ci", ci_names, ci_values, &ci, &p->ci) < 0 ||
-            choice_param(r, "weights", weights_names, weights_values, &w, &p->weights) < 0 ||
-            choice_param(r, "robustness", bool_names, bool_values, &robust, &unused) < 0 ||
-            choice_param(r, "style", style_names, style_values, &style, &unused) < 0 ||
-            number_param(r, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds, true) < 0 ||
-            number_param(r, "seed", 0, 9007199254740991.0, &seed, true) < 0 ||
-            number_param(r, "anchor_rating", -1e9, 1e9, &rating, false) < 0 ||
-            number_param(r, "min_votes", 0, 1e12, &minv, true) < 0 ||
-            text_param(r, "anchor", p->anchor, sizeof(p->anchor)) < 0 ||
-            text_param(r, "category", p->category, sizeof(p->category)) < 0 ||
-            text_param(r, "language", p->language, sizeof(p->language)) < 0 ||
-            text_param(r, "since", p->since, sizeof(p->since)) < 0 ||
-            text_param(r, "until", p->until, sizeof(p->until)) < 0)
-                return -1;
-        const char *bad = p->since[0] && !jv_is_timestamp(p->since, true)   ? "since"
-                          : p->until[0] && !jv_is_timestamp(p->until, true) ? "until"
-                                                                            : NULL;
-        if (bad) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "%s must be an RFC 3339 timestamp (2024-05-01T12:00:00Z) or a date "
-                                "(2024-05-01)",
-                                bad);
-                return -1;
-        }
-        p->opts.ties = (enum rank_ties)ties;
-        p->opts.both_bad = (enum rank_both_bad)bb;
-        p->opts.ci = (enum rank_ci)ci;
+        struct qv q;
+        qv_init(&q, r, known_params);
+        int ties = qv_enum(&q, "ties", ties_names, 0);
+        int bb = qv_enum(&q, "both_bad", bb_names, 0);
+        int ci = qv_enum(&q, "ci", ci_names, 0);
+        int weights = qv_enum(&q, "weights", weights_names, 0);
+        int style = qv_enum(&q, "style", style_names, 0);
+        long long rounds = p->opts.rounds, seed = (long long)p->opts.seed, minv = 0;
+        qv_bool(&q, "robustness", &p->robustness);
+        qv_int(&q, "rounds", RANK_ROUNDS_MIN, RANK_ROUNDS_MAX, &rounds);
+        qv_int(&q, "seed", 0, 9007199254740991LL, &seed);
+        qv_number(&q, "anchor_rating", -1e9, 1e9, &p->opts.anchor_rating);
+        qv_int(&q, "min_votes", 0, 1000000000000LL, &minv);
+        qv_text(&q, "anchor", p->anchor, sizeof(p->anchor));
+        qv_text(&q, "category", p->category, sizeof(p->category));
+        qv_text(&q, "language", p->language, sizeof(p->language));
+        p->has_since = qv_timestamp(&q, "since", p->since, sizeof(p->since), false, &p->since_us);
+        p->has_until = qv_timestamp(&q, "until", p->until, sizeof(p->until), false, &p->until_us);
+        if (p->has_since && p->has_until)
+                qv_order(&q, "since", p->since_us, "until", p->until_us);
+        p->ties = ties_names[ties];
+        p->both_bad = bb_names[bb];
+        p->ci = ci_names[ci];
+        p->weights = weights_names[weights];
+        p->opts.ties = ties_values[ties];
+        p->opts.both_bad = bb_values[bb];
+        p->opts.ci = ci_values[ci];
         p->opts.rounds = (unsigned)rounds;
         p->opts.seed = (uint64_t)seed;
-        p->opts.anchor_rating = rating;
-        p->min_votes = (long long)minv;
-        p->reliability = w == 1;
-        p->robustness = robust == 1;
+        p->min_votes = minv;
+        p->reliability = weights == 1;
         p->style = style == 1;
         p->opts.model_se = false; /* not reported */
         p->opts.robustness = p->robustness;
-        if (p->robustness && p->reliability) {
-                req_reply_error(
-                    r, 400, "bad_request", NULL,
-                    "robustness=true counts votes, not weights: drop weights=reliability");
-                return -1;
-        }
-        if (p->robustness && p->style) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "robustness=true is computed for the plain Bradley-Terry fit: drop "
-                                "style=control");
-                return -1;
-        }
-        if (p->style && p->opts.ties == RANK_TIES_DAVIDSON) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "style=control counts ties as half a win or excludes them: use "
-                                "ties=half or ties=exclude");
-                return -1;
-        }
-        return 0;
+        if (p->robustness && p->reliability)
+                qv_fail(&q, "robustness",
+                        "robustness=true counts votes, not weights: drop weights=reliability");
+        if (p->robustness && p->style)
+                qv_fail(&q, "robustness",
+                        "robustness=true is computed for the plain Bradley-Terry fit: drop "
+                        "style=control");
+        if (p->style && p->opts.ties == RANK_TIES_DAVIDSON)
+                qv_fail(&q, "style",
+                        "style=control counts ties as half a win or excludes them: use "
+                        "ties=half or ties=exclude");
+        return qv_reply(&q) ? -1 : 0;
 }
 
 /* --- the fit --- */
@@ -484,7 +386,7 @@ static void reply_matrix(struct req *r, struct lb_job *j)
                 free(order);
                 free(wins);
                 free(count);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         bool bb_tie = j->p.opts.both_bad == RANK_BOTH_BAD_TIE;
@@ -581,7 +483,7 @@ static void fetch_flips(struct req *r, struct lb_job *j)
         if (!cells || !owner || !j->flip_votes) {
                 json_decref(cells);
                 json_decref(owner);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         for (size_t i = 0; i < j->n; i++) {
@@ -621,7 +523,7 @@ static void fetch_flips(struct req *r, struct lb_job *j)
                                  j->filter.has_until ? until : NULL,
                                  j->p.opts.both_bad == RANK_BOTH_BAD_TIE ? "true" : "false" };
         if (!text) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         req_db(r,
@@ -791,7 +693,7 @@ static void counted(struct req *r, struct lb_job *j, const struct tally_pair *co
         int rc = build_input(j, j->models.ids, j->models.names, j->models.n, counts, nc, shown, ns);
         models_free(&j->models);
         if (rc != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         fit(r, j);
@@ -917,7 +819,7 @@ oom:
         free(fit_of);
         u64map_fini(&at);
         u64map_fini(&shown_at);
-        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+        req_reply_oom(r);
 }
 
 static void synced(int status, const char *message, void *arg)
@@ -931,15 +833,12 @@ static void synced(int status, const char *message, void *arg)
         }
         struct tally_filter f = { .category = j->p.category[0] ? j->p.category : NULL,
                                   .language = j->p.language[0] ? j->p.language : NULL,
-                                  .has_since = j->p.since[0] != '\0',
-                                  .has_until = j->p.until[0] != '\0',
+                                  .has_since = j->p.has_since,
+                                  .has_until = j->p.has_until,
+                                  .since_us = j->p.since_us,
+                                  .until_us = j->p.until_us,
                                   .weights = j->weights,
                                   .nweights = j->nweights };
-        if ((f.has_since && !jv_parse_timestamp(j->p.since, true, &f.since_us)) ||
-            (f.has_until && !jv_parse_timestamp(j->p.until, true, &f.until_us))) {
-                req_reply_error(r, 400, "bad_request", NULL, "since or until is malformed");
-                return;
-        }
         j->filter = f;
         if (j->p.style) {
                 style_counted(r, j, &f);
@@ -948,7 +847,7 @@ static void synced(int status, const char *message, void *arg)
         struct tally_pair *counts, *shown = NULL;
         size_t nc, ns = 0;
         if (tally_count(r->app->tally, j->project_id, &f, &counts, &nc) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         if (f.weights) {
@@ -956,7 +855,7 @@ static void synced(int status, const char *message, void *arg)
                 f.nweights = 0;
                 if (tally_count(r->app->tally, j->project_id, &f, &shown, &ns) != 0) {
                         free(counts);
-                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                        req_reply_oom(r);
                         return;
                 }
         }
@@ -1038,7 +937,7 @@ static void totals_read(struct req *r, const struct db_res *res)
         struct tally_pair *counts;
         size_t nc;
         if (parse_totals(db_res_value(res, 0, 0), &counts, &nc) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         counted(r, j, counts, nc, counts, nc);
@@ -1055,7 +954,7 @@ static void weighed(struct req *r, void *arg, int status, const struct tally_wei
                 return;
         }
         if (!(j->weights = malloc(n * sizeof(*w) + 1))) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         if (n)
@@ -1082,7 +981,7 @@ static void models_read(struct req *r, const struct db_res *res)
         j->models.ids = calloc((size_t)rows + 1, sizeof(int64_t));
         j->models.names = calloc((size_t)rows + 1, sizeof(char *));
         if (!j->models.ids || !j->models.names) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         for (int i = 0; i < rows; i++) {
@@ -1090,17 +989,17 @@ static void models_read(struct req *r, const struct db_res *res)
                         continue;
                 j->models.ids[j->models.n] = db_res_int(res, i, 1);
                 if (!(j->models.names[j->models.n++] = strdup(db_res_value(res, i, 2)))) {
-                        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                        req_reply_oom(r);
                         return;
                 }
         }
         if (sort_models(&j->models) != 0) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         struct tally *t = r->app->tally;
         if (j->p.reliability) {
-                api_quality_weights(r, j->project_id, weighed, j);
+                reliability_weights(r, j->project_id, weighed, j);
                 return;
         }
         if (filtered(&j->p) || j->p.style || tally_ready(t, j->project_id)) {
@@ -1126,7 +1025,7 @@ static void start(struct req *r, bool matrix)
 {
         struct lb_job *j = calloc(1, sizeof(*j));
         if (!j) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         j->req = r;

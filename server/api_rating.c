@@ -110,9 +110,7 @@ static void next_done(struct req *r, const struct db_res *res, int row)
                         not_open(r, NULL);
                         return;
                 }
-                char uid[32];
-                snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-                const char *params[] = { slug, uid };
+                const char *params[] = { slug, r->user.id_text };
                 req_db(r,
                        "SELECT 1 FROM projects p WHERE p.slug = $1 AND prefd_may_see(p, $2, false)",
                        2, params, not_open);
@@ -175,9 +173,7 @@ void api_rating_next(struct req *r)
         }
         json_t *elem = json_pack("{s:s, s:I, s:s}", "slug", req_param(r, 0), "rater",
                                  (json_int_t)r->user.id, "token", token);
-        char rater[32];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
-        batch_add(r->app->rating->nexts, r, with_cred(r, elem), rater, next_done);
+        batch_add(r->app->rating->nexts, r, with_cred(r, elem), r->user.id_text, next_done);
 }
 
 /* --- vote --- */

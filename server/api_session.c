@@ -34,6 +34,18 @@ struct login {
 /* Counts an attempt before the password is checked: $1 name, $2 client, $3 limit -> wait. */
 static const char *const login_attempt_sql = "SELECT prefd_login_attempt($1, $2::inet, $3)";
 /* Forgets the attempts of a name and client after a correct password. */
+/* A new session: $1 its cookie's hex SHA-256, $2 the user, $3 the CSRF token, $4 seconds to
+ * live. Expired sessions are cleared on the way, so the table does not grow without bound. */
+static const char session_insert_sql[] =
+    "WITH gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day')"
+    " INSERT INTO sessions (hash, user_id, csrf, expires_at)"
+    " VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(secs => $4::double precision))";
+
+/* Who is logging in: $1 the name. */
+static const char login_user_sql[] = "SELECT id, name, role, password_hash"
+                                     " FROM users"
+                                     " WHERE name = $1 AND NOT disabled";
+
 static const char *const login_succeeded_sql = "SELECT prefd_login_succeeded($1, $2::inet)";
 
 static void login_free(void *p)
@@ -78,13 +90,7 @@ static void login_session(struct req *r, const struct db_res *res)
         snprintf(ttl, sizeof(ttl), "%ld", (long)r->app->cfg->session_ttl);
         snprintf(uid, sizeof(uid), "%lld", (long long)l->user_id);
         const char *params[] = { hash, uid, l->csrf, ttl };
-        /* Expired sessions are cleared on the way, so the table does not grow without bound. */
-        req_db(r,
-               "WITH gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day') "
-               "INSERT INTO sessions (hash, user_id, csrf, expires_at) "
-               "VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(secs => $4::double "
-               "precision))",
-               4, params, login_stored);
+        req_db(r, session_insert_sql, 4, params, login_stored);
 }
 
 /* The client address as the limiter keys it, or NULL when unknown (then all such share one). */
@@ -138,9 +144,7 @@ static void login_counted(struct req *r, const struct db_res *res)
                 return;
         }
         const char *params[] = { l->name };
-        req_db(r,
-               "SELECT id, name, role, password_hash FROM users WHERE name = $1 AND NOT disabled",
-               1, params, login_user);
+        req_db(r, login_user_sql, 1, params, login_user);
 }
 
 void api_session_login(struct req *r)
@@ -156,7 +160,7 @@ void api_session_login(struct req *r)
         struct login *l = calloc(1, sizeof(*l));
         if (!l || !(l->password = strdup(password))) {
                 free(l);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         snprintf(l->name, sizeof(l->name), "%s", name);

@@ -8,34 +8,13 @@
 #include "db.h"
 #include "jsonv.h"
 #include "log.h"
+#include "users.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const role_names[] = { "admin", "analyst", "rater", NULL };
-
-/* Shared with the command line (`prefd user add`): $1 name, $2 role, $3 hash, $4 token hash. */
-const char *const api_users_insert_sql =
-    "WITH u AS (INSERT INTO users (name, role, password_hash) VALUES ($1, $2, $3) "
-    "RETURNING id, name, role), "
-    "t AS (INSERT INTO api_tokens (hash, user_id) SELECT decode($4, 'hex'), id FROM u) "
-    "SELECT id, name, role FROM u";
-
-bool api_users_valid_name(const char *s)
-{
-        size_t n = strlen(s);
-        if (n < 1 || n > 64)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                bool alnum =
-                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-                if (!alnum && (i == 0 || !strchr("_.@-", c)))
-                        return false;
-        }
-        return true;
-}
 
 struct user_new {
         char name[72];
@@ -66,7 +45,7 @@ static void insert_user(struct req *r, const char *hash)
 {
         struct user_new *u = r->state;
         const char *params[] = { u->name, u->role, hash, u->token_hash };
-        req_db(r, api_users_insert_sql, 4, params, created);
+        req_db(r, users_add_sql, 4, params, created);
 }
 
 static void hashed(struct req *r, const char *hash)
@@ -86,7 +65,7 @@ void api_users_create(struct req *r)
         const char *role = jv_enum(&v, "role", JV_REQUIRED, role_names);
         const char *password =
             jv_string(&v, "password", JV_OPTIONAL, AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
-        if (name && !api_users_valid_name(name))
+        if (name && !users_valid_name(name))
                 jv_fail(&v, "name",
                         "\"name\" may hold letters, digits and _ . @ - (starting with a letter or "
                         "digit), up to 64");
@@ -96,7 +75,7 @@ void api_users_create(struct req *r)
         }
         struct user_new *u = calloc(1, sizeof(*u));
         if (!u) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         snprintf(u->name, sizeof(u->name), "%s", name);
@@ -158,17 +137,15 @@ static void updated(struct req *r, const struct db_res *res)
         struct user_patch *p = r->state;
         if (req_db_failed(r, res))
                 return;
-        const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "not_found") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no user named \"%s\"", p->name);
+        static const struct req_status map[] = {
+                { "ok", 0, NULL, NULL },
+                { "not_found", 404, "not_found", "no user named \"{}\"" },
+                { "last_admin", 409, "conflict",
+                  "\"{}\" is the last enabled admin; make another admin first" },
+                { NULL },
+        };
+        if (req_reply_status(r, map, db_res_value(res, 0, 0), p->name))
                 return;
-        }
-        if (strcmp(status, "last_admin") == 0) {
-                req_reply_error(r, 409, "conflict", NULL,
-                                "\"%s\" is the last enabled admin; make another admin first",
-                                p->name);
-                return;
-        }
         log_info(r->id, "msg=user_updated name=%s by=%s", LOGQ(p->name), LOGQ(r->user.name));
         req_reply_json(r, 200,
                        json_pack("{s:I, s:s, s:s, s:b, s:s}", "id",
@@ -182,7 +159,7 @@ static void update_user(struct req *r, const char *hash)
         struct user_patch *p = r->state;
         const char *disabled = p->disabled < 0 ? NULL : p->disabled ? "true" : "false";
         const char *params[] = { p->name, p->role, hash, disabled };
-        req_db(r, "SELECT * FROM prefd_user_update($1, $2, $3, $4)", 4, params, updated);
+        req_db_retry(r, "SELECT * FROM prefd_user_update($1, $2, $3, $4)", 4, params, updated);
 }
 
 static void patch_hashed(struct req *r, const char *hash)
@@ -209,7 +186,7 @@ void api_users_update(struct req *r)
         }
         struct user_patch *p = calloc(1, sizeof(*p));
         if (!p) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         snprintf(p->name, sizeof(p->name), "%s", req_param(r, 0));
@@ -264,9 +241,5 @@ void api_users_token(struct req *r)
         snprintf(t->name, sizeof(t->name), "%s", name);
         req_set_state(r, t, free);
         const char *params[] = { name, hash };
-        req_db(r,
-               "INSERT INTO api_tokens (hash, user_id) SELECT decode($2, 'hex'), id FROM users "
-               "WHERE name = $1 ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, "
-               "created_at = now() RETURNING user_id",
-               2, params, token_stored);
+        req_db(r, users_token_sql, 2, params, token_stored);
 }

@@ -15,6 +15,7 @@
 #include "bulk.h"
 #include "db.h"
 #include "log.h"
+#include "qv.h"
 #include "jsonv.h"
 #include "u64map.h"
 
@@ -830,54 +831,27 @@ void api_votes_export(struct req *r)
 {
         struct export *x = calloc(1, sizeof(*x));
         if (!x) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         x->req = r;
         req_set_state(r, x, export_free);
         req_db_may_lag(r); /* one snapshot of a standby's copy will do */
         snprintf(x->slug, sizeof(x->slug), "%s", req_param(r, 0));
-        char format[16] = "jsonl";
-        struct {
-                const char *name;
-                char *out;
-                size_t len;
-        } text[] = { { "category", x->category, sizeof(x->category) },
-                     { "language", x->language, sizeof(x->language) },
-                     { "since", x->since, sizeof(x->since) },
-                     { "until", x->until, sizeof(x->until) } };
-        for (size_t i = 0; i < ARRAY_LEN(text); i++) {
-                if (req_query(r, text[i].name, text[i].out, text[i].len) < 0) {
-                        req_reply_error(r, 400, "bad_request", NULL, "%s is malformed or too long",
-                                        text[i].name);
-                        return;
-                }
-        }
-        if (req_query(r, "format", format, sizeof(format)) < 0) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "format must be jsonl, csv, arena or dpo");
+        static const char *const known[] = { "format", "category", "language",
+                                             "since",  "until",    NULL };
+        struct qv q;
+        qv_init(&q, r, known);
+        x->format = (enum export_format)qv_enum(&q, "format", format_names, EXPORT_JSONL);
+        qv_text(&q, "category", x->category, sizeof(x->category));
+        qv_text(&q, "language", x->language, sizeof(x->language));
+        int64_t since_us = 0, until_us = 0;
+        bool since = qv_timestamp(&q, "since", x->since, sizeof(x->since), false, &since_us);
+        bool until = qv_timestamp(&q, "until", x->until, sizeof(x->until), false, &until_us);
+        if (since && until)
+                qv_order(&q, "since", since_us, "until", until_us);
+        if (qv_reply(&q))
                 return;
-        }
-        int f = -1;
-        for (int i = 0; format_names[i]; i++)
-                if (strcmp(format, format_names[i]) == 0)
-                        f = i;
-        if (f < 0) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "format must be jsonl, csv, arena or dpo");
-                return;
-        }
-        x->format = (enum export_format)f;
-        const char *bad = x->since[0] && !jv_is_timestamp(x->since, true)   ? "since"
-                          : x->until[0] && !jv_is_timestamp(x->until, true) ? "until"
-                                                                            : NULL;
-        if (bad) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "%s must be an RFC 3339 timestamp (2024-05-01T12:00:00Z) or a date "
-                                "(2024-05-01)",
-                                bad);
-                return;
-        }
         const char *params[] = { x->slug };
         req_db(r, "SELECT 1 FROM projects WHERE slug = $1", 1, params, export_project);
 }

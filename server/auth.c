@@ -31,6 +31,19 @@ void auth_hash_token(const char *token, char hash_hex[65])
         crypto_hex(h, sizeof(h), hash_hex);
 }
 
+/* The enabled user of an API token: $1 the token's hex SHA-256. */
+static const char token_user_sql[] = "SELECT u.id, u.name, u.role"
+                                     " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                                     " WHERE t.hash = decode($1, 'hex')"
+                                     " AND NOT u.disabled";
+
+/* The enabled user of a live browser session, with its CSRF token: $1 the cookie's SHA-256. */
+static const char session_user_sql[] = "SELECT u.id, u.name, u.role, s.csrf"
+                                       " FROM sessions s JOIN users u ON u.id = s.user_id"
+                                       " WHERE s.hash = decode($1, 'hex')"
+                                       " AND s.expires_at > now()"
+                                       " AND NOT u.disabled";
+
 static void unauthorized(struct req *r, const char *message)
 {
         req_add_header(r, "WWW-Authenticate", "Bearer realm=\"prefd\"");
@@ -63,6 +76,7 @@ static void auth_found(struct req *r, const struct db_res *res)
                 return;
         }
         r->user.id = db_res_int(res, 0, 0);
+        snprintf(r->user.id_text, sizeof(r->user.id_text), "%lld", (long long)r->user.id);
         snprintf(r->user.name, sizeof(r->user.name), "%s", db_res_value(res, 0, 1));
         int role = req_role_parse(db_res_value(res, 0, 2));
         if (role < 0) {
@@ -113,10 +127,7 @@ void auth_request(struct req *r, req_fn next)
                 if (from_cache(r, next))
                         return;
                 const char *params[] = { hash };
-                req_db(r,
-                       "SELECT u.id, u.name, u.role FROM api_tokens t JOIN users u ON u.id = "
-                       "t.user_id WHERE t.hash = decode($1, 'hex') AND NOT u.disabled",
-                       1, params, auth_found);
+                req_db(r, token_user_sql, 1, params, auth_found);
                 return;
         }
         const char *cookies = req_header(r, "Cookie");
@@ -128,11 +139,7 @@ void auth_request(struct req *r, req_fn next)
                 if (from_cache(r, next))
                         return;
                 const char *params[] = { hash };
-                req_db(r,
-                       "SELECT u.id, u.name, u.role, s.csrf FROM sessions s JOIN users u ON u.id "
-                       "= s.user_id WHERE s.hash = decode($1, 'hex') AND s.expires_at > now() "
-                       "AND NOT u.disabled",
-                       1, params, auth_found);
+                req_db(r, session_user_sql, 1, params, auth_found);
                 return;
         }
         unauthorized(r, "authentication required: send \"Authorization: Bearer <token>\" or log "

@@ -108,7 +108,7 @@ static void fail_oom(struct item *it)
         struct req *r = it->req;
         r->pending_db--;
         item_free(it);
-        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+        req_reply_oom(r);
 }
 
 /* Sends what waits, while there is room. */
@@ -136,20 +136,13 @@ static void pump(struct batch *b)
         }
 }
 
-static bool lost_race(const struct db_res *res)
-{
-        const char *state = db_res_sqlstate(res);
-        return db_res_status(res) == DB_FAILED && (strcmp(state, DB_DEADLOCK_DETECTED) == 0 ||
-                                                   strcmp(state, DB_SERIALIZATION_FAILURE) == 0);
-}
-
 static void done(const struct db_res *res, void *arg)
 {
         struct sent *s = arg;
         struct batch *b = s->b;
         b->inflight--;
         if (db_res_status(res) != DB_OK) {
-                if (db_res_status(res) == DB_FAILED && (!s->alone || lost_race(res))) {
+                if (db_res_status(res) == DB_FAILED && (!s->alone || db_res_lost_race(res))) {
                         /* One element may be the cause: each goes again alone. */
                         for (size_t k = 0; k < s->n; k++) {
                                 struct item *it = s->items[k];
@@ -230,7 +223,7 @@ void batch_add(struct batch *b, struct req *r, json_t *elem, const char *key, ba
         if (!it || !elem) {
                 free(it);
                 json_decref(elem);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         *it = (struct item){ .req = r, .elem = elem, .fn = fn };

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "jsonl.h"
 #include "log.h"
+#include "qv.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -503,23 +504,24 @@ static void project_found(struct req *r, const struct db_res *res)
 
 void bulk_run(struct req *r, const struct bulk_kind *kind)
 {
-        char partial[16];
-        int q = req_query(r, "partial", partial, sizeof(partial));
-        if (q < 0 || (q == 1 && strcmp(partial, "true") != 0 && strcmp(partial, "false") != 0)) {
-                req_reply_error(r, 400, "bad_request", NULL, "partial must be true or false");
+        static const char *const known[] = { "partial", NULL };
+        bool partial = false;
+        struct qv q;
+        qv_init(&q, r, known);
+        qv_bool(&q, "partial", &partial);
+        if (qv_reply(&q))
                 return;
-        }
         struct bulk *b = calloc(1, sizeof(*b));
         if (!b || !(b->batch = json_array()) || !(b->errors = json_array())) {
                 if (b)
                         json_decref(b->batch);
                 free(b);
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         b->kind = kind;
         b->req = r;
-        b->partial = q == 1 && strcmp(partial, "true") == 0;
+        b->partial = partial;
         snprintf(b->user_id, sizeof(b->user_id), "%lld", (long long)r->user.id);
         jsonl_init(&b->jl, (size_t)r->app->cfg->max_line);
         r->state = b; /* not owned by the request: see "Lifetime" above */

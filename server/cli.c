@@ -3,7 +3,6 @@
  */
 #include "cli.h"
 
-#include "api.h"
 #include "app.h"
 #include "auth.h"
 #include "config.h"
@@ -11,6 +10,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "users.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -124,14 +124,10 @@ static void user_migrated(int status, int applied, const char *message, void *ar
         if (strcmp(c->what, "add") == 0) {
                 const char *params[] = { c->name, c->role, c->has_password ? c->hash : NULL,
                                          c->token_hash };
-                db_query(c->app->db, api_users_insert_sql, 4, params, user_done, c);
+                db_query(c->app->db, users_add_sql, 4, params, user_done, c);
         } else {
                 const char *params[] = { c->name, c->token_hash };
-                db_query(c->app->db,
-                         "INSERT INTO api_tokens (hash, user_id) SELECT decode($2, 'hex'), id FROM "
-                         "users WHERE name = $1 ON CONFLICT (user_id) DO UPDATE SET hash = "
-                         "EXCLUDED.hash, created_at = now() RETURNING user_id",
-                         2, params, user_done, c);
+                db_query(c->app->db, users_token_sql, 2, params, user_done, c);
         }
 }
 
@@ -172,10 +168,8 @@ int cli_user(struct app *app, int argc, char **argv)
                 return usage();
         c.what = argv[0];
         snprintf(c.name, sizeof(c.name), "%s", argv[1]);
-        if (!api_users_valid_name(argv[1])) {
-                fprintf(stderr,
-                        "prefd: \"%s\" is not a valid user name (letters, digits and "
-                        "_ . @ -, up to 64)\n",
+        if (!users_valid_name(argv[1])) {
+                fprintf(stderr, "prefd: \"%s\" is not a valid user name (" USERS_NAME_RULE ")\n",
                         argv[1]);
                 return 2;
         }

@@ -91,6 +91,8 @@ static const struct config_setting settings[] = {
           3600, "how long a client may stall while a reply is written" },
         { "shutdown_grace", "PREFD_SHUTDOWN_GRACE", CONFIG_DURATION, F(shutdown_grace), "30s", 0,
           3600, "how long SIGTERM waits for requests in flight" },
+        { "active_refresh", "PREFD_ACTIVE_REFRESH", CONFIG_DURATION, F(active_refresh), "10s", 0.05,
+          3600, "how often the weights of projects with schedule \"active\" are recomputed" },
         { "session_ttl", "PREFD_SESSION_TTL", CONFIG_DURATION, F(session_ttl), "12h", 60,
           365 * 86400.0, "lifetime of a login session" },
 };

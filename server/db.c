@@ -1013,6 +1013,18 @@ void db_get_stats(const struct db *db, struct db_stats *out)
 
 /* --- results --- */
 
+bool db_res_failed_with(const struct db_res *res, const char *state)
+{
+        return db_res_status(res) == DB_FAILED &&
+               strncmp(db_res_sqlstate(res), state, strlen(state)) == 0;
+}
+
+bool db_res_lost_race(const struct db_res *res)
+{
+        return db_res_failed_with(res, DB_DEADLOCK_DETECTED) ||
+               db_res_failed_with(res, DB_SERIALIZATION_FAILURE);
+}
+
 struct db_res *db_res_keep(const struct db_res *r)
 {
         struct db_res *k = malloc(sizeof(*k));

@@ -7,6 +7,7 @@
  * PREFD_SHUTDOWN_GRACE) and close the database cleanly. A second signal exits at once.
  */
 #include "api.h"
+#include "active_refresh.h"
 #include "app.h"
 #include "cli.h"
 #include "config.h"
@@ -235,6 +236,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "prefd: out of memory or threads at start-up\n");
                 goto out;
         }
+        if (serving && !(s.app.active = active_refresh_new(&s.app))) {
+                fprintf(stderr, "prefd: out of memory at start-up\n");
+                goto out;
+        }
         if (serving)
                 status = serve(&s);
         else if (strcmp(cmd, "migrate") == 0)
@@ -244,11 +249,13 @@ int main(int argc, char **argv)
 out:
         /* Workers first (their callbacks may query), then the pool (failing what is queued,
          * which the index's syncs hear about), then the index. */
+        active_refresh_stop(s.app.active);
         work_free(s.app.work);
         if (s.app.db_read != s.app.db)
                 db_free(s.app.db_read);
         db_free(s.app.db);
         tally_free(s.app.tally);
+        active_refresh_free(s.app.active);
         authcache_free(s.app.authcache);
         rating_free(s.app.rating);
         metrics_free(s.app.metrics);

@@ -14,12 +14,12 @@
 
 #include "rank.h"
 
+#include "components.h"
+#include "fit.h"
 #include "numeric.h"
 #include "rng.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +43,9 @@ struct prob {
         uint32_t *pa, *pb;   /* the two models of each pair */
         double *w, *l, *t;   /* counted outcomes: pa won, pb won, ties */
         enum rank_ties ties; /* tie model */
-        long anchor;         /* anchor model or -1 */
         size_t *adj_start;   /* CSR: pairs of model i are adj[adj_start[i] .. adj_start[i + 1]) */
         size_t *adj;         /* pair indices */
-        unsigned *comp;      /* component of each model */
-        size_t ncomp;        /* components */
-        size_t *cstart;      /* members of c are cmem[cstart[c] .. cstart[c + 1]), ascending */
-        size_t *cmem;        /* model indices */
+        struct components C; /* of the counted pairs' graph, with the anchor model or -1 */
         uint32_t *cref;      /* per component: the model held fixed in a maximum-likelihood fit */
         double *ctotal;      /* per component: counted outcomes */
 };
@@ -75,19 +71,6 @@ struct work {
         size_t *stack;       /* graph search, n */
         unsigned char *seen; /* graph search, n */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) PREFD_PRINTF(3, 4);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
 
 /* ---- sampling (the generator is rng.h): Poisson (PTRS / inversion), alias ---- */
 
@@ -277,8 +260,8 @@ static size_t alias_draw(struct rng *r, const double *prob, const uint32_t *alia
 static bool strongly_connected(const struct prob *P, size_t c, const double *w, const double *l,
                                const double *t, size_t *stack, unsigned char *seen)
 {
-        size_t size = P->cstart[c + 1] - P->cstart[c];
-        const size_t *mem = P->cmem + P->cstart[c];
+        size_t size = P->C.cstart[c + 1] - P->C.cstart[c];
+        const size_t *mem = P->C.cmem + P->C.cstart[c];
 
         if (size <= 1)
                 return true;
@@ -326,13 +309,13 @@ static void layout_build(const struct prob *P, const double *w, const double *l,
         size_t m = 0;
 
         L->any_prior = false;
-        for (size_t c = 0; c < P->ncomp; c++) {
+        for (size_t c = 0; c < P->C.ncomp; c++) {
                 L->cprior[c] = !strongly_connected(P, c, w, l, t, W->stack, W->seen);
                 L->any_prior = L->any_prior || L->cprior[c];
         }
         for (size_t i = 0; i < P->n; i++) {
-                unsigned c = P->comp[i];
-                size_t size = P->cstart[c + 1] - P->cstart[c];
+                unsigned c = P->C.comp[i];
+                size_t size = P->C.cstart[c + 1] - P->C.cstart[c];
 
                 if (size <= 1 || (!L->cprior[c] && P->cref[c] == i))
                         L->pidx[i] = -1;
@@ -464,7 +447,7 @@ static double eval(const struct prob *P, const double *w, const double *l, const
                 for (size_t i = 0; i < n; i++) {
                         int k = L->pidx[i];
 
-                        if (k < 0 || !L->cprior[P->comp[i]])
+                        if (k < 0 || !L->cprior[P->C.comp[i]])
                                 continue;
                         pr -= 0.5 * RANK_PRIOR_PRECISION * x[i] * x[i];
                         g[k] -= RANK_PRIOR_PRECISION * x[i];
@@ -526,7 +509,7 @@ static void grad_fast(const struct prob *P, const double *w, const double *l, co
                 for (size_t i = 0; i < n; i++) {
                         int k = L->pidx[i];
 
-                        if (k >= 0 && L->cprior[P->comp[i]])
+                        if (k >= 0 && L->cprior[P->C.comp[i]])
                                 g[k] -= RANK_PRIOR_PRECISION * x[i];
                 }
         }
@@ -543,15 +526,6 @@ static void step_apply(const struct prob *P, const struct layout *L, double *x, 
                         x[i] += step * d[L->pidx[i]];
         if (L->didx >= 0)
                 x[P->n] += step * d[L->didx];
-}
-
-static double max_abs(const double *v, size_t m)
-{
-        double r = 0;
-
-        for (size_t i = 0; i < m; i++)
-                r = MAX(r, fabs(v[i]));
-        return r;
 }
 
 /* Newton's method with backtracking on the log-posterior, from x. Returns true on convergence;
@@ -577,7 +551,7 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
                         break;
                 memcpy(W->d, W->g, m * sizeof *W->d);
                 num_chol_solve(W->h, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax))
                         break;
                 if (dmax < FIT_TOL) {
@@ -597,7 +571,7 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
                                 it++;
                                 grad_fast(P, w, l, t, L, x, W->d, W->s);
                                 num_chol_solve(W->h, m, W->d);
-                                dnext = max_abs(W->d, m);
+                                dnext = fit_max_abs(W->d, m);
                                 if (!isfinite(dnext) || dnext > 0.25 * dmax)
                                         break;
                                 dmax = dnext;
@@ -650,7 +624,7 @@ static bool chord(const struct prob *P, const double *w, const double *l, const 
 
                 grad_fast(P, w, l, t, L, x, W->d, W->s);
                 num_chol_solve(lo, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return false;
                 step_apply(P, L, x, W->d, 1);
@@ -660,126 +634,51 @@ static bool chord(const struct prob *P, const double *w, const double *l, const 
         return false;
 }
 
-/* Report gauge: mean theta 0 within each component, then theta_anchor 0 in the anchor's. */
-static void gauge(const struct prob *P, double *x)
-{
-        for (size_t c = 0; c < P->ncomp; c++) {
-                size_t lo = P->cstart[c], hi = P->cstart[c + 1];
-                double mean = 0;
-
-                for (size_t k = lo; k < hi; k++)
-                        mean += x[P->cmem[k]];
-                mean /= (double)(hi - lo);
-                for (size_t k = lo; k < hi; k++)
-                        x[P->cmem[k]] -= mean;
-        }
-        if (P->anchor >= 0) {
-                unsigned c = P->comp[P->anchor];
-                double sh = x[P->anchor];
-
-                for (size_t k = P->cstart[c]; k < P->cstart[c + 1]; k++)
-                        x[P->cmem[k]] -= sh;
-        }
-}
-
 /* ---- standard errors ---- */
 
-/* The full covariance of the reported thetas (gauge() applied) from a covariance C of the free
- * parameters, into out (n x n): per component, P C P^T with P the centring (or, in the anchor's
- * component, the subtraction of the anchor's theta). rs is n scratch. */
+/* The full covariance of the reported thetas (components_gauge() applied) from a covariance C of
+ * the free parameters, into out (n x n): per component, P C P^T with P the centring (or, in the
+ * anchor's component, the subtraction of the anchor's theta). rs is n scratch. */
 static void gauge_cov(const struct prob *P, const struct layout *L, const double *cv, double *out,
                       double *rs)
 {
         size_t m = L->m, n = P->n;
 
         memset(out, 0, n * n * sizeof *out);
-        for (size_t c = 0; c < P->ncomp; c++) {
-                size_t lo = P->cstart[c], hi = P->cstart[c + 1];
+        for (size_t c = 0; c < P->C.ncomp; c++) {
+                size_t lo = P->C.cstart[c], hi = P->C.cstart[c + 1];
                 double sz = (double)(hi - lo), tot = 0;
-                bool anchored = P->anchor >= 0 && P->comp[P->anchor] == c;
+                bool anchored = P->C.anchor >= 0 && P->C.comp[P->C.anchor] == c;
 
                 /* rs[i] = (C v)_i with v the centring weights (1 / size each) or e_anchor */
                 for (size_t a = lo; a < hi; a++) {
-                        int ia = L->pidx[P->cmem[a]];
+                        int ia = L->pidx[P->C.cmem[a]];
                         double s = 0;
 
                         for (size_t b = lo; b < hi && ia >= 0; b++) {
-                                int ib = L->pidx[P->cmem[b]];
+                                int ib = L->pidx[P->C.cmem[b]];
 
-                                if (ib >= 0 && (!anchored || (long)P->cmem[b] == P->anchor))
+                                if (ib >= 0 && (!anchored || (long)P->C.cmem[b] == P->C.anchor))
                                         s += cv[(size_t)ia * m + (size_t)ib];
                         }
-                        rs[P->cmem[a]] = anchored ? s : s / sz;
+                        rs[P->C.cmem[a]] = anchored ? s : s / sz;
                 }
                 for (size_t a = lo; a < hi; a++) {
-                        size_t i = P->cmem[a];
+                        size_t i = P->C.cmem[a];
 
-                        tot += anchored ? ((long)i == P->anchor ? rs[i] : 0) : rs[i] / sz;
+                        tot += anchored ? ((long)i == P->C.anchor ? rs[i] : 0) : rs[i] / sz;
                 }
                 for (size_t a = lo; a < hi; a++) {
-                        size_t i = P->cmem[a];
+                        size_t i = P->C.cmem[a];
                         int ia = L->pidx[i];
 
                         for (size_t b = lo; b < hi; b++) {
-                                size_t j = P->cmem[b];
+                                size_t j = P->C.cmem[b];
                                 int ib = L->pidx[j];
                                 double v = ia >= 0 && ib >= 0 ? cv[(size_t)ia * m + (size_t)ib] : 0;
 
                                 out[i * n + j] = v - rs[i] - rs[j] + tot;
                         }
-                }
-        }
-}
-
-/* Variances of the reported thetas (gauge() applied) from a covariance C of the free parameters. */
-static void gauge_var(const struct prob *P, const struct layout *L, const double *cv, double *var,
-                      double *rs)
-{
-        size_t m = L->m;
-
-        for (size_t c = 0; c < P->ncomp; c++) {
-                size_t lo = P->cstart[c], hi = P->cstart[c + 1], size = hi - lo;
-                double ss = 0;
-                int ka = -1;
-
-                if (P->anchor >= 0 && P->comp[P->anchor] == c) {
-                        ka = L->pidx[P->anchor];
-                        for (size_t k = lo; k < hi; k++) {
-                                int ki = L->pidx[P->cmem[k]];
-                                double v = 0;
-
-                                if (ki >= 0)
-                                        v += cv[(size_t)ki * m + (size_t)ki];
-                                if (ka >= 0)
-                                        v += cv[(size_t)ka * m + (size_t)ka];
-                                if (ki >= 0 && ka >= 0)
-                                        v -= 2 * cv[(size_t)ki * m + (size_t)ka];
-                                var[P->cmem[k]] = MAX(v, 0);
-                        }
-                        continue;
-                }
-                /* rs = C u, u = indicator of the component's free parameters; ss = u^T C u */
-                memset(rs, 0, m * sizeof *rs);
-                for (size_t k = lo; k < hi; k++) {
-                        int kj = L->pidx[P->cmem[k]];
-
-                        if (kj >= 0)
-                                for (size_t i = 0; i < m; i++)
-                                        rs[i] += cv[i * m + (size_t)kj];
-                }
-                for (size_t k = lo; k < hi; k++) {
-                        int kj = L->pidx[P->cmem[k]];
-
-                        if (kj >= 0)
-                                ss += rs[kj];
-                }
-                for (size_t k = lo; k < hi; k++) {
-                        int ki = L->pidx[P->cmem[k]];
-                        double sz = (double)size, v = ss / (sz * sz);
-
-                        if (ki >= 0)
-                                v += cv[(size_t)ki * m + (size_t)ki] - 2 * rs[ki] / sz;
-                        var[P->cmem[k]] = MAX(v, 0);
                 }
         }
 }
@@ -897,10 +796,10 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
         if (di >= 0)
                 for (size_t i = 0; i < m; i++)
                         diag[i] += csum * mi[(size_t)di * m + i] * mi[(size_t)di * m + i];
-        for (size_t c = 0; c < P->ncomp; c++) {
-                size_t lo = P->cstart[c], hi = P->cstart[c + 1], size = hi - lo;
-                bool anchored = P->anchor >= 0 && P->comp[P->anchor] == c;
-                int ka = anchored ? L->pidx[P->anchor] : -1;
+        for (size_t c = 0; c < P->C.ncomp; c++) {
+                size_t lo = P->C.cstart[c], hi = P->C.cstart[c + 1], size = hi - lo;
+                bool anchored = P->C.anchor >= 0 && P->C.comp[P->C.anchor] == c;
+                int ka = anchored ? L->pidx[P->C.anchor] : -1;
                 double sz = (double)size, ss = 0;
 
                 if (anchored) {
@@ -912,19 +811,19 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
                                 sym_apply(mi, m, y, z); /* z = C e_a */
                         }
                         for (size_t k = lo; k < hi; k++) {
-                                int ki = L->pidx[P->cmem[k]];
+                                int ki = L->pidx[P->C.cmem[k]];
                                 double v = ka >= 0 ? z[ka] : 0;
 
                                 if (ki >= 0)
                                         v += diag[ki] - (ka >= 0 ? 2 * z[ki] : 0);
-                                var[P->cmem[k]] = MAX(v, 0);
+                                var[P->C.cmem[k]] = MAX(v, 0);
                         }
                         continue;
                 }
                 /* centred: C_ii - 2 (C u)_i / size + u^T C u / size^2 */
                 memset(z, 0, m * sizeof *z);
                 for (size_t k = lo; k < hi; k++) {
-                        int kj = L->pidx[P->cmem[k]];
+                        int kj = L->pidx[P->C.cmem[k]];
 
                         if (kj >= 0)
                                 num_axpy(z, 1, mi + (size_t)kj * m, m);
@@ -932,18 +831,18 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
                 meat_apply(P, L, ca, cb, csum, z, y);
                 sym_apply(mi, m, y, z); /* z = C u */
                 for (size_t k = lo; k < hi; k++) {
-                        int kj = L->pidx[P->cmem[k]];
+                        int kj = L->pidx[P->C.cmem[k]];
 
                         if (kj >= 0)
                                 ss += z[kj];
                 }
                 for (size_t k = lo; k < hi; k++) {
-                        int ki = L->pidx[P->cmem[k]];
+                        int ki = L->pidx[P->C.cmem[k]];
                         double v = ss / (sz * sz);
 
                         if (ki >= 0)
                                 v += diag[ki] - 2 * z[ki] / sz;
-                        var[P->cmem[k]] = MAX(v, 0);
+                        var[P->C.cmem[k]] = MAX(v, 0);
                 }
         }
 }
@@ -953,7 +852,7 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
 struct boot {
         const struct prob *P;
         const struct layout *L0;  /* layout of the full fit */
-        const double *x0;         /* full fit, before gauge() (n + 1) */
+        const double *x0;         /* full fit, before components_gauge() (n + 1) */
         const double *lo0;        /* Cholesky factor of the full fit's Hessian, or NULL */
         size_t ncell;             /* (pair, outcome) cells with a positive count */
         const struct cell *cells; /* their Poisson samplers */
@@ -996,8 +895,6 @@ struct boot_thread {
         const struct boot *B;
         unsigned r0, r1; /* rounds [r0, r1) */
         unsigned prior, failed;
-        pthread_t tid;
-        bool started;
         double *w, *l, *t;    /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
         double ties, decided; /* the resample's counted ties and decided outcomes */
         double *y, *na;       /* half-tie model: per pair, a's score w + t / 2 and w + l + t */
@@ -1089,7 +986,7 @@ static bool grad_half(struct boot_thread *T, const double *x)
         }
         if (L->any_prior)
                 for (size_t k = 0; k < m; k++)
-                        if (L->cprior[B->P->comp[B->pmodel[k]]])
+                        if (L->cprior[B->P->C.comp[B->pmodel[k]]])
                                 g[k] -= RANK_PRIOR_PRECISION * x[B->pmodel[k]];
         return true;
 }
@@ -1111,7 +1008,7 @@ static int chord_half(struct boot_thread *T, double *x)
                 if (!grad_half(T, x))
                         return -1;
                 num_chol_solve(B->lo0, m, T->g);
-                dmax = max_abs(T->g, m);
+                dmax = fit_max_abs(T->g, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return 0;
                 step_apply(B->P, L, x, T->g, 1);
@@ -1147,7 +1044,7 @@ static void boot_round(struct boot_thread *T, unsigned round)
                 ok = r > 0;
                 if (r < 0)
                         ok = chord(P, T->w, T->l, T->t, L, T->x, B->lo0, &T->W);
-        } else if (B->lo0 && layout_same(L, B->L0, P->ncomp)) {
+        } else if (B->lo0 && layout_same(L, B->L0, P->C.ncomp)) {
                 ok = chord(P, T->w, T->l, T->t, L, T->x, B->lo0, &T->W);
         }
         if (!ok) {
@@ -1161,18 +1058,17 @@ static void boot_round(struct boot_thread *T, unsigned round)
         }
         if (!ok)
                 T->failed++;
-        gauge(P, T->x);
+        components_gauge(&P->C, T->x);
         for (size_t i = 0; i < n; i++)
                 row[i] = B->base[i] + B->k * T->x[i];
 }
 
-static void *boot_main(void *arg)
+static void boot_main(void *arg)
 {
         struct boot_thread *T = arg;
 
         for (unsigned r = T->r0; r < T->r1; r++)
                 boot_round(T, r);
-        return NULL;
 }
 
 static void work_free(struct work *W)
@@ -1281,17 +1177,17 @@ static int cert_build(struct boot *B)
                 B->ties0 += P->t[p];
                 B->decided0 += P->w[p] + P->l[p];
         }
-        for (size_t c = 0; c < P->ncomp; c++) {
-                size_t lo = P->cstart[c], hi = P->cstart[c + 1];
+        for (size_t c = 0; c < P->C.ncomp; c++) {
+                size_t lo = P->C.cstart[c], hi = P->C.cstart[c + 1];
 
                 if (hi - lo <= 1 || B->L0->cprior[c])
                         continue;
                 for (int dir = 0; dir < 2; dir++) { /* 0: edges leaving the tree, 1: entering */
-                        size_t u = P->cmem[lo];
+                        size_t u = P->C.cmem[lo];
 
                         for (size_t k = lo; k < hi; k++) {
-                                best[P->cmem[k]] = 0;
-                                in[P->cmem[k]] = 0;
+                                best[P->C.cmem[k]] = 0;
+                                in[P->C.cmem[k]] = 0;
                         }
                         for (size_t added = 1;; added++) {
                                 size_t next = n;
@@ -1315,7 +1211,7 @@ static int cert_build(struct boot *B)
                                 if (added == hi - lo)
                                         break;
                                 for (size_t k = lo; k < hi; k++) {
-                                        size_t v = P->cmem[k];
+                                        size_t v = P->C.cmem[k];
 
                                         if (!in[v] && best[v] > 0 &&
                                             (next == n || best[v] > best[next]))
@@ -1482,7 +1378,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
         B->reps = calloc((size_t)o->rounds * n, sizeof *B->reps);
         if (!T || !col || !B->reps || boot_prepare(B) < 0 || cert_build(B) < 0 ||
             half_prepare(B) < 0) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (unsigned k = 0; k < nt; k++) {
@@ -1498,21 +1394,12 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
                 T[k].g = calloc(2 * (n + 2), sizeof *T[k].g);
                 T[k].s = T[k].g + n + 2;
                 if (!T[k].w || !T[k].x || !T[k].y || !T[k].g ||
-                    layout_init(&T[k].L, n, P->ncomp) < 0 || work_init(&T[k].W, n) < 0) {
-                        seterr(err, errlen, "out of memory");
+                    layout_init(&T[k].L, n, P->C.ncomp) < 0 || work_init(&T[k].W, n) < 0) {
+                        fit_seterr(err, errlen, "out of memory");
                         goto out;
                 }
         }
-        /* Thread 0's share runs here; a thread that cannot start runs here afterwards. */
-        for (unsigned k = 1; k < nt; k++)
-                T[k].started = pthread_create(&T[k].tid, NULL, boot_main, &T[k]) == 0;
-        boot_main(&T[0]);
-        for (unsigned k = 1; k < nt; k++) {
-                if (T[k].started)
-                        pthread_join(T[k].tid, NULL);
-                else
-                        boot_main(&T[k]);
-        }
+        fit_parallel(T, nt, sizeof(*T), boot_main);
         res->rounds = o->rounds;
         for (unsigned k = 0; k < nt; k++) {
                 res->rounds_prior += T[k].prior;
@@ -1567,7 +1454,7 @@ struct cand {
 struct frag {
         const struct prob *P;
         const struct layout *L0;
-        const double *x0;      /* the fit, before gauge() */
+        const double *x0;      /* the fit, before components_gauge() */
         const double *lo;      /* factor of its Hessian */
         const uint32_t *order; /* models by component, then rating descending */
         size_t norder;
@@ -1577,8 +1464,6 @@ struct frag {
 struct frag_thread {
         const struct frag *F;
         size_t k0, k1; /* positions [k0, k1) of order whose flip with the next one is computed */
-        pthread_t tid;
-        bool started;
         bool oom;
         double *w;         /* counts after removal: 3 np (l = w + np, t = w + 2 np) */
         double *x;         /* n + 1 */
@@ -1682,7 +1567,7 @@ static bool flipped(struct frag_thread *T, double k, size_t i, size_t j)
         /* the layout can only change when a cell lost all its outcomes */
         if (emptied) {
                 layout_build(P, w, l, t, &T->L, &T->W);
-                if (!layout_same(&T->L, F->L0, P->ncomp))
+                if (!layout_same(&T->L, F->L0, P->C.ncomp))
                         L = &T->L;
         }
         memcpy(T->x, F->x0, (n + 1) * sizeof *T->x);
@@ -1805,7 +1690,7 @@ static void flip_one(struct frag_thread *T, size_t i, size_t j, struct rank_flip
         }
 }
 
-static void *frag_main(void *arg)
+static void frag_main(void *arg)
 {
         struct frag_thread *T = arg;
         const struct frag *F = T->F;
@@ -1813,10 +1698,9 @@ static void *frag_main(void *arg)
         for (size_t k = T->k0; k < T->k1; k++) {
                 size_t i = F->order[k], j = F->order[k + 1];
 
-                if (F->P->comp[i] == F->P->comp[j])
+                if (F->P->C.comp[i] == F->P->C.comp[j])
                         flip_one(T, i, j, &F->flips[i]);
         }
-        return NULL;
 }
 
 struct frag_key {
@@ -1864,7 +1748,7 @@ static int fragility(const struct prob *P, const struct layout *L0, const double
         if (!keys || !order || !T || !res->flips)
                 goto out;
         for (size_t i = 0; i < n; i++) {
-                keys[i] = (struct frag_key){ P->comp[i], x0[i], (uint32_t)i };
+                keys[i] = (struct frag_key){ P->C.comp[i], x0[i], (uint32_t)i };
                 res->flips[i].below = -1;
         }
         qsort(keys, n, sizeof *keys, frag_key_cmp);
@@ -1883,18 +1767,10 @@ static int fragility(const struct prob *P, const struct layout *L0, const double
                 T[k].cand = calloc(3 * np + 1, sizeof *T[k].cand);
                 T[k].heap = calloc(3 * np + 1, sizeof *T[k].heap);
                 if (!T[k].w || !T[k].x || !T[k].u || !T[k].cand || !T[k].heap ||
-                    layout_init(&T[k].L, n, P->ncomp) < 0 || work_init(&T[k].W, n) < 0)
+                    layout_init(&T[k].L, n, P->C.ncomp) < 0 || work_init(&T[k].W, n) < 0)
                         goto out;
         }
-        for (unsigned k = 1; k < nt; k++)
-                T[k].started = pthread_create(&T[k].tid, NULL, frag_main, &T[k]) == 0;
-        frag_main(&T[0]);
-        for (unsigned k = 1; k < nt; k++) {
-                if (T[k].started)
-                        pthread_join(T[k].tid, NULL);
-                else
-                        frag_main(&T[k]);
-        }
+        fit_parallel(T, nt, sizeof(*T), frag_main);
         rc = 0;
         for (unsigned k = 0; k < nt; k++)
                 if (T[k].oom)
@@ -1954,9 +1830,7 @@ static void prob_free(struct prob *P)
         free(P->t);
         free(P->adj_start);
         free(P->adj);
-        free(P->comp);
-        free(P->cstart);
-        free(P->cmem);
+        components_fini(&P->C);
         free(P->cref);
         free(P->ctotal);
         memset(P, 0, sizeof *P);
@@ -1967,21 +1841,20 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                       const struct rank_opts *o, struct rank_result *res, char *err, size_t errlen)
 {
         struct agg *ag = NULL;
-        size_t na = 0, np = 0, *fill = NULL, *qu = NULL;
+        size_t na = 0, np = 0, *fill = NULL;
         double *mtotal = NULL;
         int rc = -1;
 
         memset(P, 0, sizeof *P);
         P->n = n;
         P->ties = o->ties;
-        P->anchor = o->anchor;
         if (npairs > 0 && !pairs) {
-                seterr(err, errlen, "pairs is NULL");
+                fit_seterr(err, errlen, "pairs is NULL");
                 goto out;
         }
         ag = calloc(npairs + 1, sizeof *ag);
         if (!ag) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t i = 0; i < npairs; i++) {
@@ -1990,18 +1863,18 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 struct rank_model *ma, *mb;
 
                 if (q->a >= n || q->b >= n) {
-                        seterr(err, errlen, "pair %zu: model index %u out of range (n = %zu)", i,
-                               q->a >= n ? q->a : q->b, n);
+                        fit_seterr(err, errlen, "pair %zu: model index %u out of range (n = %zu)",
+                                   i, q->a >= n ? q->a : q->b, n);
                         goto out;
                 }
                 if (q->a == q->b) {
-                        seterr(err, errlen, "pair %zu compares model %u with itself", i, q->a);
+                        fit_seterr(err, errlen, "pair %zu compares model %u with itself", i, q->a);
                         goto out;
                 }
                 for (int k = 0; k < 4; k++) {
                         if (!isfinite(v[k]) || v[k] < 0) {
-                                seterr(err, errlen, "pair %zu: count %g is negative or not finite",
-                                       i, v[k]);
+                                fit_seterr(err, errlen,
+                                           "pair %zu: count %g is negative or not finite", i, v[k]);
                                 goto out;
                         }
                 }
@@ -2031,7 +1904,7 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 na++;
         }
         if (sort_agg(ag, na, n) < 0) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t i = 0; i < na; i++) {
@@ -2051,24 +1924,20 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
         P->t = calloc(np + 1, sizeof *P->t);
         P->adj_start = calloc(n + 1, sizeof *P->adj_start);
         P->adj = calloc(2 * np + 1, sizeof *P->adj);
-        P->comp = calloc(n, sizeof *P->comp);
-        P->cstart = calloc(n + 1, sizeof *P->cstart);
-        P->cmem = calloc(n, sizeof *P->cmem);
         P->cref = calloc(n, sizeof *P->cref);
         P->ctotal = calloc(n, sizeof *P->ctotal);
         fill = calloc(n + 1, sizeof *fill);
-        qu = calloc(n + 1, sizeof *qu);
         mtotal = calloc(n, sizeof *mtotal);
-        if (!P->pa || !P->pb || !P->w || !P->l || !P->t || !P->adj_start || !P->adj || !P->comp ||
-            !P->cstart || !P->cmem || !P->cref || !P->ctotal || !fill || !qu || !mtotal) {
-                seterr(err, errlen, "out of memory");
+        if (!P->pa || !P->pb || !P->w || !P->l || !P->t || !P->adj_start || !P->adj || !P->cref ||
+            !P->ctotal || !fill || !mtotal) {
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t p = 0; p < np; p++) {
                 double tot = ag[p].w + ag[p].l + ag[p].t;
 
                 if (!isfinite(tot)) {
-                        seterr(err, errlen, "counts too large");
+                        fit_seterr(err, errlen, "counts too large");
                         goto out;
                 }
                 P->pa[p] = ag[p].a;
@@ -2087,46 +1956,16 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
                 P->adj[P->adj_start[P->pa[p]] + fill[P->pa[p]]++] = p;
                 P->adj[P->adj_start[P->pb[p]] + fill[P->pb[p]]++] = p;
         }
-        /* components, numbered in order of their lowest model index */
-        for (size_t i = 0; i < n; i++)
-                P->comp[i] = UINT32_MAX;
-        for (size_t s = 0; s < n; s++) {
-                size_t head = 0, tail = 0;
-
-                if (P->comp[s] != UINT32_MAX)
-                        continue;
-                P->comp[s] = (unsigned)P->ncomp;
-                qu[tail++] = s;
-                while (head < tail) {
-                        size_t u = qu[head++];
-
-                        for (size_t e = P->adj_start[u]; e < P->adj_start[u + 1]; e++) {
-                                size_t p = P->adj[e], v = P->pa[p] == u ? P->pb[p] : P->pa[p];
-
-                                if (P->comp[v] == UINT32_MAX) {
-                                        P->comp[v] = (unsigned)P->ncomp;
-                                        qu[tail++] = v;
-                                }
-                        }
-                }
-                P->ncomp++;
-        }
-        for (size_t i = 0; i < n; i++)
-                P->cstart[P->comp[i] + 1]++;
-        for (size_t c = 0; c < P->ncomp; c++)
-                P->cstart[c + 1] += P->cstart[c];
-        memset(fill, 0, (n + 1) * sizeof *fill);
-        for (size_t i = 0; i < n; i++) {
-                unsigned c = P->comp[i];
-
-                P->cmem[P->cstart[c] + fill[c]++] = i;
+        if (components_build(&P->C, n, P->pa, P->pb, np, o->anchor) != 0) {
+                fit_seterr(err, errlen, "out of memory");
+                goto out;
         }
         /* reference: the member with the most counted outcomes (best conditioned) */
-        for (size_t c = 0; c < P->ncomp; c++) {
-                size_t best = P->cmem[P->cstart[c]];
+        for (size_t c = 0; c < P->C.ncomp; c++) {
+                size_t best = P->C.cmem[P->C.cstart[c]];
 
-                for (size_t k = P->cstart[c]; k < P->cstart[c + 1]; k++) {
-                        size_t i = P->cmem[k];
+                for (size_t k = P->C.cstart[c]; k < P->C.cstart[c + 1]; k++) {
+                        size_t i = P->C.cmem[k];
 
                         if (mtotal[i] > mtotal[best])
                                 best = i;
@@ -2139,47 +1978,47 @@ static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, s
 out:
         free(ag);
         free(fill);
-        free(qu);
         free(mtotal);
         return rc;
 }
 
-static int check_opts(size_t n, const struct rank_opts *o, char *err, size_t errlen)
+int rank_opts_check(size_t n, const struct rank_opts *o, char *err, size_t errlen)
 {
         if (n == 0 || n > RANK_MODELS_MAX) {
-                seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
+                fit_seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
                 return -1;
         }
         if ((unsigned)o->ties > RANK_TIES_EXCLUDE) {
-                seterr(err, errlen, "unknown ties mode %d", (int)o->ties);
+                fit_seterr(err, errlen, "unknown ties mode %d", (int)o->ties);
                 return -1;
         }
         if ((unsigned)o->both_bad > RANK_BOTH_BAD_EXCLUDE) {
-                seterr(err, errlen, "unknown both_bad mode %d", (int)o->both_bad);
+                fit_seterr(err, errlen, "unknown both_bad mode %d", (int)o->both_bad);
                 return -1;
         }
         if ((unsigned)o->ci > RANK_CI_NONE) {
-                seterr(err, errlen, "unknown ci mode %d", (int)o->ci);
+                fit_seterr(err, errlen, "unknown ci mode %d", (int)o->ci);
                 return -1;
         }
         if (o->anchor < -1 || (o->anchor >= 0 && (size_t)o->anchor >= n)) {
-                seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
+                fit_seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
                 return -1;
         }
         if (!isfinite(o->scale) || !(o->scale > 0) || !isfinite(o->base) || !(o->base > 1) ||
             !isfinite(o->init) || !isfinite(o->anchor_rating)) {
-                seterr(err, errlen, "scale must be > 0, base > 1, init and anchor_rating finite");
+                fit_seterr(err, errlen,
+                           "scale must be > 0, base > 1, init and anchor_rating finite");
                 return -1;
         }
         if (o->ci == RANK_CI_BOOTSTRAP) {
                 if (o->rounds < RANK_ROUNDS_MIN || o->rounds > RANK_ROUNDS_MAX) {
-                        seterr(err, errlen, "rounds %u not in %d..%d", o->rounds, RANK_ROUNDS_MIN,
-                               RANK_ROUNDS_MAX);
+                        fit_seterr(err, errlen, "rounds %u not in %d..%d", o->rounds,
+                                   RANK_ROUNDS_MIN, RANK_ROUNDS_MAX);
                         return -1;
                 }
                 if (o->threads < 1 || o->threads > RANK_THREADS_MAX) {
-                        seterr(err, errlen, "threads %u not in 1..%d", o->threads,
-                               RANK_THREADS_MAX);
+                        fit_seterr(err, errlen, "threads %u not in 1..%d", o->threads,
+                                   RANK_THREADS_MAX);
                         return -1;
                 }
         }
@@ -2255,7 +2094,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         if (err && errlen > 0)
                 err[0] = '\0';
         if (!out) {
-                seterr(err, errlen, "out is NULL");
+                fit_seterr(err, errlen, "out is NULL");
                 return -1;
         }
         memset(out, 0, sizeof *out);
@@ -2263,18 +2102,18 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 rank_opts_default(&def);
                 o = &def;
         }
-        if (check_opts(n, o, err, errlen) < 0)
+        if (rank_opts_check(n, o, err, errlen) < 0)
                 return -1;
         res.n = n;
         res.ties = o->ties;
         res.models = calloc(n, sizeof *res.models);
         if (!res.models) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         if (prob_build(&P, n, pairs, npairs, o, &res, err, errlen) < 0)
                 goto out;
-        if (layout_init(&L, n, P.ncomp) < 0 || work_init(&W, n) < 0)
+        if (layout_init(&L, n, P.C.ncomp) < 0 || work_init(&W, n) < 0)
                 goto oom;
         x = calloc(n1, sizeof *x);
         xs = calloc(n1, sizeof *xs);
@@ -2298,10 +2137,10 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 res.tie_strength = L.didx >= 0 ? exp(x[n]) : 0;
                 res.tie_prior = L.dprior;
         }
-        gauge(&P, x);
+        components_gauge(&P.C, x);
         k = o->scale / log(o->base);
         for (size_t i = 0; i < n; i++) {
-                bool anch = o->anchor >= 0 && P.comp[i] == P.comp[o->anchor];
+                bool anch = o->anchor >= 0 && P.C.comp[i] == P.C.comp[o->anchor];
 
                 base[i] = anch ? o->anchor_rating : o->init;
         }
@@ -2315,7 +2154,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         } else if (m > 0 && num_chol(lo, m) == 0) {
                 have_lo = true;
                 num_chol_inverse(lo, m, mi, tmp);
-                gauge_var(&P, &L, mi, var, W.g2);
+                components_gauge_var(&P.C, L.pidx, mi, L.m, var, W.g2);
                 for (size_t i = 0; i < n; i++)
                         res.models[i].se_model = k * sqrt(var[i]);
                 if (o->covariance) {
@@ -2338,20 +2177,20 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                  * parameters: eps (I - J / size) is what eps I becomes once the reference is
                  * held fixed and the sum-to-zero direction projected out */
                 memcpy(gm, W.h, m * m * sizeof *gm);
-                for (size_t c = 0; c < P.ncomp; c++) {
-                        size_t size = P.cstart[c + 1] - P.cstart[c];
+                for (size_t c = 0; c < P.C.ncomp; c++) {
+                        size_t size = P.C.cstart[c + 1] - P.C.cstart[c];
                         double eps = RIDGE * P.ctotal[c];
 
                         if (size <= 1 || L.cprior[c])
                                 continue;
-                        for (size_t a = P.cstart[c]; a < P.cstart[c + 1]; a++) {
-                                int ia = L.pidx[P.cmem[a]];
+                        for (size_t a = P.C.cstart[c]; a < P.C.cstart[c + 1]; a++) {
+                                int ia = L.pidx[P.C.cmem[a]];
 
                                 if (ia < 0)
                                         continue;
                                 gm[(size_t)ia * m + (size_t)ia] += eps;
-                                for (size_t b = P.cstart[c]; b < P.cstart[c + 1]; b++) {
-                                        int ib = L.pidx[P.cmem[b]];
+                                for (size_t b = P.C.cstart[c]; b < P.C.cstart[c + 1]; b++) {
+                                        int ib = L.pidx[P.C.cmem[b]];
 
                                         if (ib >= 0 && ib <= ia)
                                                 gm[(size_t)ia * m + (size_t)ib] -=
@@ -2371,8 +2210,8 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
 
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned c = P.comp[i];
-                size_t size = P.cstart[c + 1] - P.cstart[c];
+                unsigned c = P.C.comp[i];
+                size_t size = P.C.cstart[c + 1] - P.C.cstart[c];
                 double won = 0, lost = 0;
 
                 for (size_t e = P.adj_start[i]; e < P.adj_start[i + 1]; e++) {
@@ -2387,16 +2226,9 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 md->ci_high = md->rating + Z95 * md->se;
                 md->component = c;
                 md->n = md->wins + md->losses + md->ties + md->both_bad;
-                if (size <= 1)
-                        md->flags |= RANK_FLAG_ISOLATED;
-                else if (!(won > 0))
-                        md->flags |= RANK_FLAG_NO_WINS;
-                else if (!(lost > 0))
-                        md->flags |= RANK_FLAG_NO_LOSSES;
+                md->flags |= fit_model_flags(size, won, lost, o->anchor, i);
                 if (L.cprior[c])
                         md->flags |= RANK_FLAG_PRIOR;
-                if (o->anchor >= 0 && (size_t)o->anchor == i)
-                        md->flags |= RANK_FLAG_ANCHOR;
         }
 
         if (o->robustness && have_lo && fragility(&P, &L, xs, lo, o->threads, &res) < 0)
@@ -2412,8 +2244,8 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 struct boot B;
 
                 if (!(res.counted < 1e15)) {
-                        seterr(err, errlen, "too many outcomes (%g) for the bootstrap",
-                               res.counted);
+                        fit_seterr(err, errlen, "too many outcomes (%g) for the bootstrap",
+                                   res.counted);
                         goto out;
                 }
                 memset(&B, 0, sizeof B);
@@ -2431,38 +2263,33 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         }
 
         /* ranks, and a last guard: everything finite */
+        fit_rank_models(res.models, n);
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned above = 0;
 
-                for (size_t j = 0; j < n; j++)
-                        if (res.models[j].component == md->component &&
-                            res.models[j].ci_low > md->ci_high)
-                                above++;
-                md->rank = 1 + above;
                 if (!isfinite(md->theta) || !isfinite(md->rating) || !isfinite(md->ci_low) ||
                     !isfinite(md->ci_high) || !isfinite(md->se) || !isfinite(md->se_model)) {
-                        seterr(err, errlen, "numerical failure (model %zu)", i);
+                        fit_seterr(err, errlen, "numerical failure (model %zu)", i);
                         goto out;
                 }
         }
         if (!isfinite(res.loglik) || !isfinite(res.tie_strength)) {
-                seterr(err, errlen, "numerical failure");
+                fit_seterr(err, errlen, "numerical failure");
                 goto out;
         }
-        res.components = P.ncomp;
+        res.components = P.C.ncomp;
         if (!res.converged && res.rounds_failed > 0)
-                seterr(err, errlen, "did not converge: %u of %u bootstrap rounds failed",
-                       res.rounds_failed, res.rounds);
+                fit_seterr(err, errlen, "did not converge: %u of %u bootstrap rounds failed",
+                           res.rounds_failed, res.rounds);
         else if (!res.converged)
-                seterr(err, errlen, "did not converge (stopped after %u Newton iterations)",
-                       res.iterations);
+                fit_seterr(err, errlen, "did not converge (stopped after %u Newton iterations)",
+                           res.iterations);
         *out = res;
         memset(&res, 0, sizeof res);
         rc = 0;
         goto out;
 oom:
-        seterr(err, errlen, "out of memory");
+        fit_seterr(err, errlen, "out of memory");
 out:
         rank_result_fini(&res);
         prob_free(&P);

@@ -3,6 +3,8 @@
  */
 #include "req.h"
 
+#include "qv.h"
+
 #include "app.h"
 #include "db.h"
 #include "http.h"
@@ -10,7 +12,6 @@
 #include "metrics.h"
 #include "utf8.h"
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,40 +74,13 @@ const char *req_param(const struct req *r, size_t i)
         return i < r->nparams ? r->params[i] : "";
 }
 
-static bool parse_long(const char *s, long long min, long long max, long long *out)
-{
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (!*s || *end || errno || v < min || v > max)
-                return false;
-        *out = v;
-        return true;
-}
-
 int req_page(struct req *r, long *limit, long long *after)
 {
-        char buf[32];
-        long long v;
-        *limit = 100;
-        *after = 0;
-        int q = req_query(r, "limit", buf, sizeof(buf));
-        if (q < 0 || (q == 1 && !parse_long(buf, 1, 1000, &v))) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "limit must be a number from 1 to 1000");
-                return -1;
-        }
-        if (q == 1)
-                *limit = (long)v;
-        q = req_query(r, "cursor", buf, sizeof(buf));
-        if (q < 0 || (q == 1 && !parse_long(buf, 0, INT64_MAX, &v))) {
-                req_reply_error(r, 400, "bad_request", NULL,
-                                "cursor must be the next_cursor of an earlier page");
-                return -1;
-        }
-        if (q == 1)
-                *after = v;
-        return 0;
+        static const char *const known[] = { "limit", "cursor", NULL };
+        struct qv q;
+        qv_init(&q, r, known);
+        qv_page(&q, limit, after);
+        return qv_reply(&q) ? -1 : 0;
 }
 
 void req_set_state(struct req *r, void *state, void (*fn)(void *state))
@@ -260,6 +234,47 @@ void req_reply_error(struct req *r, int status, const char *code, json_t *detail
         req_reply_json(r, status, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
+void req_reply_oom(struct req *r)
+{
+        req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+}
+
+bool req_reply_status(struct req *r, const struct req_status *map, const char *status,
+                      const char *arg)
+{
+        const struct req_status *m = map;
+        while (m->status && strcmp(m->status, status) != 0)
+                m++;
+        if (!m->status) {
+                log_error(r->id, "msg=unknown_status status=%s", LOGQ(status));
+                req_reply_error(r, 500, "internal", NULL,
+                                "internal error (request %s); the server log has details", r->id);
+                return true;
+        }
+        if (m->http == 0)
+                return false;
+        if (!arg)
+                arg = "";
+        if (!m->message) {
+                req_reply_error(r, m->http, m->code, NULL, "%s", arg);
+                return true;
+        }
+        char text[1024];
+        size_t n = 0;
+        for (const char *p = m->message; *p && n + 1 < sizeof(text); p++) {
+                if (p[0] == '{' && p[1] == '}') {
+                        for (const char *a = arg; *a && n + 1 < sizeof(text); a++)
+                                text[n++] = *a;
+                        p++;
+                } else {
+                        text[n++] = *p;
+                }
+        }
+        text[n] = '\0';
+        req_reply_error(r, m->http, m->code, NULL, "%s", text);
+        return true;
+}
+
 void req_stream_begin(struct req *r, int status, const char *content_type)
 {
         if (!begin_reply(r, status))
@@ -326,11 +341,69 @@ static void req_db_done(const struct db_res *res, void *arg)
         fn(r, res);
 }
 
+struct req_retry {
+        struct req *req;
+        req_db_fn fn;
+        const char *sql;
+        int nparams;
+        int attempts;
+        char *params[]; /* copies, each NULL or owned */
+};
+
+static void req_retry_free(struct req_retry *q)
+{
+        for (int i = 0; i < q->nparams; i++)
+                free(q->params[i]);
+        free(q);
+}
+
+static void req_retry_done(const struct db_res *res, void *arg)
+{
+        struct req_retry *q = arg;
+        struct req *r = q->req;
+        r->pending_db--;
+        r->db_ms += db_res_ms(res);
+        if (db_res_lost_race(res) && q->attempts++ < REQ_DB_RETRIES && r->conn) {
+                log_warn(r->id, "msg=retry sqlstate=%s attempt=%d", db_res_sqlstate(res),
+                         q->attempts);
+                r->pending_db++;
+                db_query(req_db_pool(r), q->sql, q->nparams, (const char *const *)q->params,
+                         req_retry_done, q);
+                return;
+        }
+        req_db_fn fn = q->fn;
+        fn(r, res);
+        req_retry_free(q);
+}
+
+void req_db_retry(struct req *r, const char *sql, int nparams, const char *const *params,
+                  req_db_fn fn)
+{
+        struct req_retry *q = calloc(1, sizeof(*q) + (size_t)nparams * sizeof(char *));
+        bool ok = q != NULL;
+        for (int i = 0; ok && i < nparams; i++)
+                ok = !params[i] || (q->params[i] = strdup(params[i]));
+        if (!ok) {
+                if (q) {
+                        q->nparams = nparams;
+                        req_retry_free(q);
+                }
+                req_reply_oom(r);
+                return;
+        }
+        q->req = r;
+        q->fn = fn;
+        q->sql = sql;
+        q->nparams = nparams;
+        r->pending_db++;
+        db_query(req_db_pool(r), sql, nparams, (const char *const *)q->params, req_retry_done, q);
+}
+
 void req_db(struct req *r, const char *sql, int nparams, const char *const *params, req_db_fn fn)
 {
         struct req_query *q = malloc(sizeof(*q));
         if (!q) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         q->req = r;
@@ -362,21 +435,23 @@ bool req_db_failed(struct req *r, const struct db_res *res)
                 break;
         }
         const char *state = db_res_sqlstate(res);
-        if (strcmp(state, DB_UNIQUE_VIOLATION) == 0) {
+        if (db_res_failed_with(res, DB_UNIQUE_VIOLATION)) {
                 req_reply_error(r, 409, "conflict", NULL, "%s", db_res_message(res));
-        } else if (strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0) {
+        } else if (db_res_failed_with(res, DB_CHARACTER_NOT_IN_REPERTOIRE) ||
+                   db_res_failed_with(res, DB_UNTRANSLATABLE_CHARACTER)) {
                 /* Bytes that are not UTF-8 (or not representable) reached a query: the client's
                  * doing, whatever check let them through. */
                 req_reply_error(r, 400, "bad_request", NULL,
                                 "a value in the request is not valid UTF-8");
-        } else if (strcmp(state, DB_SERIALIZATION_FAILURE) == 0) {
+        } else if (db_res_failed_with(res, DB_SERIALIZATION_FAILURE)) {
                 /* Also how a standby cancels a read that conflicts with the changes it replays. */
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database cancelled a conflicting read, try again");
-        } else if (strcmp(state, "57014") == 0) {
+        } else if (db_res_failed_with(res, DB_QUERY_CANCELED)) {
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database took too long to answer, try again");
-        } else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+        } else if (db_res_failed_with(res, DB_CLASS_CONNECTION) ||
+                   db_res_failed_with(res, DB_CLASS_OPERATOR)) {
                 req_reply_error(r, 503, "unavailable", NULL,
                                 "the database is unavailable, try again shortly");
         } else {

@@ -9,12 +9,12 @@
 
 #include "stylefit.h"
 
+#include "components.h"
+#include "fit.h"
 #include "numeric.h"
 #include "rng.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,30 +31,14 @@ const char *const stylefit_feature_names[STYLEFIT_FEATURES] = { "length", "heade
 
 /* The votes of the fit, read-only once built. */
 struct data {
-        size_t n, nv, k;  /* models, counted votes, features in the fit */
-        uint32_t *a, *b;  /* per vote */
-        double *y, *w;    /* outcome for a (1, 1/2, 0) and weight */
-        double *z;        /* nv x k standardised features */
-        int feat[K];      /* the input feature of each fitted one */
-        double lam_theta; /* STYLEFIT_L2 / ln(base)^2 */
-        unsigned *comp;   /* component of each model */
-        size_t ncomp;
-        size_t *cstart, *cmem; /* members of c: cmem[cstart[c] .. cstart[c + 1]) */
-        long anchor;
+        size_t n, nv, k;     /* models, counted votes, features in the fit */
+        uint32_t *a, *b;     /* per vote */
+        double *y, *w;       /* outcome for a (1, 1/2, 0) and weight */
+        double *z;           /* nv x k standardised features */
+        int feat[K];         /* the input feature of each fitted one */
+        double lam_theta;    /* STYLEFIT_L2 / ln(base)^2 */
+        struct components C; /* of the counted votes' graph, with the anchor or -1 */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) PREFD_PRINTF(3, 4);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
 
 /* ---- the objective ---- */
 
@@ -177,15 +161,6 @@ static int work_init(struct work *W, size_t m)
         return 0;
 }
 
-static double max_abs(const double *v, size_t m)
-{
-        double r = 0;
-
-        for (size_t i = 0; i < m; i++)
-                r = MAX(r, fabs(v[i]));
-        return r;
-}
-
 /* Newton's method with backtracking from x; true on convergence, x always finite. */
 static bool newton(const struct data *D, const double *cnt, double *x, struct work *W,
                    unsigned *iters)
@@ -203,7 +178,7 @@ static bool newton(const struct data *D, const double *cnt, double *x, struct wo
                         break;
                 memcpy(W->d, W->g, m * sizeof *W->d);
                 num_chol_solve(W->h, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax))
                         break;
                 if (dmax < FIT_TOL) {
@@ -267,7 +242,7 @@ static bool chord(const struct data *D, const double *cnt, double *x, const doub
 
                 gradient(D, cnt, x, W->d);
                 num_chol_solve(lo, m, W->d);
-                dmax = max_abs(W->d, m);
+                dmax = fit_max_abs(W->d, m);
                 if (!isfinite(dmax) || dmax > 1)
                         return false;
                 num_axpy(x, 1, W->d, m);
@@ -277,73 +252,11 @@ static bool chord(const struct data *D, const double *cnt, double *x, const doub
         return false;
 }
 
-/* Mean theta 0 in each component, then the anchor's theta 0 in its own. */
-static void gauge(const struct data *D, double *x)
-{
-        for (size_t c = 0; c < D->ncomp; c++) {
-                size_t lo = D->cstart[c], hi = D->cstart[c + 1];
-                double mean = 0;
-
-                for (size_t q = lo; q < hi; q++)
-                        mean += x[D->cmem[q]];
-                mean /= (double)(hi - lo);
-                for (size_t q = lo; q < hi; q++)
-                        x[D->cmem[q]] -= mean;
-        }
-        if (D->anchor >= 0) {
-                unsigned c = D->comp[D->anchor];
-                double sh = x[D->anchor];
-
-                for (size_t q = D->cstart[c]; q < D->cstart[c + 1]; q++)
-                        x[D->cmem[q]] -= sh;
-        }
-}
-
-/* Variances of the gauged thetas (var, n) and of the coefficients (var + n) from a covariance
- * cv (m x m, full) of the parameters. rs is m scratch. */
-static void gauge_var(const struct data *D, const double *cv, double *var, double *rs)
-{
-        size_t n = D->n, m = n + D->k;
-
-        for (size_t c = 0; c < D->ncomp; c++) {
-                size_t lo = D->cstart[c], hi = D->cstart[c + 1];
-                double sz = (double)(hi - lo), ss = 0;
-
-                if (D->anchor >= 0 && D->comp[D->anchor] == c) {
-                        size_t a = (size_t)D->anchor;
-
-                        for (size_t q = lo; q < hi; q++) {
-                                size_t i = D->cmem[q];
-
-                                var[i] = cv[i * m + i] - 2 * cv[i * m + a] + cv[a * m + a];
-                        }
-                        continue;
-                }
-                for (size_t q = lo; q < hi; q++) {
-                        size_t i = D->cmem[q];
-
-                        rs[i] = 0;
-                        for (size_t r = lo; r < hi; r++)
-                                rs[i] += cv[i * m + D->cmem[r]];
-                        ss += rs[i];
-                }
-                for (size_t q = lo; q < hi; q++) {
-                        size_t i = D->cmem[q];
-
-                        var[i] = cv[i * m + i] - 2 * rs[i] / sz + ss / (sz * sz);
-                }
-        }
-        for (size_t j = 0; j < D->k; j++)
-                var[n + j] = cv[(n + j) * m + n + j];
-        for (size_t i = 0; i < m; i++)
-                var[i] = MAX(var[i], 0);
-}
-
 /* ---- bootstrap ---- */
 
 struct boot {
         const struct data *D;
-        const double *x0; /* the full fit, before gauge() */
+        const double *x0; /* the full fit, before components_gauge() */
         const double *lo; /* factor of its Hessian */
         uint64_t seed;
         double *reps; /* rounds x m: gauged thetas, then coefficients */
@@ -353,8 +266,6 @@ struct boot_thread {
         const struct boot *B;
         unsigned r0, r1;
         unsigned failed;
-        pthread_t tid;
-        bool started;
         double *cnt; /* nv: how often each vote was drawn */
         double *x;   /* m */
         struct work W;
@@ -381,17 +292,16 @@ static void boot_round(struct boot_thread *T, unsigned round)
                 if (!newton(D, T->cnt, T->x, &T->W, &iters))
                         T->failed++;
         }
-        gauge(D, T->x);
+        components_gauge(&D->C, T->x);
         memcpy(B->reps + (size_t)round * m, T->x, m * sizeof *T->x);
 }
 
-static void *boot_main(void *arg)
+static void boot_main(void *arg)
 {
         struct boot_thread *T = arg;
 
         for (unsigned r = T->r0; r < T->r1; r++)
                 boot_round(T, r);
-        return NULL;
 }
 
 /* Runs the rounds; percentiles and sds of the gauged parameters into low, high, se (m each). */
@@ -417,15 +327,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, double *low, dou
                 if (!T[t].cnt || !T[t].x || work_init(&T[t].W, m) < 0)
                         goto out;
         }
-        for (unsigned t = 1; t < nt; t++)
-                T[t].started = pthread_create(&T[t].tid, NULL, boot_main, &T[t]) == 0;
-        boot_main(&T[0]);
-        for (unsigned t = 1; t < nt; t++) {
-                if (T[t].started)
-                        pthread_join(T[t].tid, NULL);
-                else
-                        boot_main(&T[t]);
-        }
+        fit_parallel(T, nt, sizeof(*T), boot_main);
         *failed = 0;
         for (unsigned t = 0; t < nt; t++)
                 *failed += T[t].failed;
@@ -465,59 +367,8 @@ static void data_free(struct data *D)
         free(D->y);
         free(D->w);
         free(D->z);
-        free(D->comp);
-        free(D->cstart);
-        free(D->cmem);
+        components_fini(&D->C);
         memset(D, 0, sizeof *D);
-}
-
-static size_t uf_find(size_t *parent, size_t i)
-{
-        while (parent[i] != i)
-                i = parent[i] = parent[parent[i]];
-        return i;
-}
-
-/* Components of the counted votes' graph, numbered by their lowest model. */
-static int components(struct data *D)
-{
-        size_t n = D->n, *parent = calloc(n + 1, sizeof *parent),
-               *fill = calloc(n + 1, sizeof *fill);
-        unsigned *num = calloc(n + 1, sizeof *num);
-        int rc = -1;
-
-        D->comp = calloc(n + 1, sizeof *D->comp);
-        D->cstart = calloc(n + 2, sizeof *D->cstart);
-        D->cmem = calloc(n + 1, sizeof *D->cmem);
-        if (!parent || !fill || !num || !D->comp || !D->cstart || !D->cmem)
-                goto out;
-        for (size_t i = 0; i < n; i++)
-                parent[i] = i;
-        for (size_t v = 0; v < D->nv; v++) {
-                size_t ra = uf_find(parent, D->a[v]), rb = uf_find(parent, D->b[v]);
-
-                if (ra != rb)
-                        parent[MAX(ra, rb)] = MIN(ra, rb);
-        }
-        for (size_t i = 0; i < n; i++) {
-                size_t r = uf_find(parent, i);
-
-                if (r == i)
-                        num[i] = (unsigned)D->ncomp++;
-                D->comp[i] = num[r];
-        }
-        for (size_t i = 0; i < n; i++)
-                D->cstart[D->comp[i] + 1]++;
-        for (size_t c = 0; c < D->ncomp; c++)
-                D->cstart[c + 1] += D->cstart[c];
-        for (size_t i = 0; i < n; i++)
-                D->cmem[D->cstart[D->comp[i]] + fill[D->comp[i]]++] = i;
-        rc = 0;
-out:
-        free(parent);
-        free(fill);
-        free(num);
-        return rc;
 }
 
 /* Checks the votes, counts them per model into res, keeps the counted ones and standardises their
@@ -533,7 +384,6 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
 
         memset(D, 0, sizeof *D);
         D->n = n;
-        D->anchor = o->anchor;
         D->lam_theta = STYLEFIT_L2 / (log(o->base) * log(o->base));
         D->a = calloc(nv + 1, sizeof *D->a);
         D->b = calloc(nv + 1, sizeof *D->b);
@@ -541,7 +391,7 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
         D->w = calloc(nv + 1, sizeof *D->w);
         d = calloc(K * nv + 1, sizeof *d);
         if (!D->a || !D->b || !D->y || !D->w || !d) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t v = 0; v < nv; v++) {
@@ -550,20 +400,20 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
                 bool tie;
 
                 if (q->a >= n || q->b >= n || q->a == q->b) {
-                        seterr(err, errlen, "vote %zu: models %u and %u invalid (n = %zu)", v, q->a,
-                               q->b, n);
+                        fit_seterr(err, errlen, "vote %zu: models %u and %u invalid (n = %zu)", v,
+                                   q->a, q->b, n);
                         goto out;
                 }
                 if (!isfinite(q->weight) || !(q->weight > 0) || q->outcome > STYLEFIT_BOTH_BAD) {
-                        seterr(err, errlen, "vote %zu: weight %g or outcome %u invalid", v,
-                               (double)q->weight, q->outcome);
+                        fit_seterr(err, errlen, "vote %zu: weight %g or outcome %u invalid", v,
+                                   (double)q->weight, q->outcome);
                         goto out;
                 }
                 for (int j = 0; j < K; j++) {
                         if (!isfinite(q->fa[j]) || !isfinite(q->fb[j]) || q->fa[j] < 0 ||
                             q->fb[j] < 0) {
-                                seterr(err, errlen, "vote %zu: feature %d not finite and >= 0", v,
-                                       j);
+                                fit_seterr(err, errlen, "vote %zu: feature %d not finite and >= 0",
+                                           v, j);
                                 goto out;
                         }
                 }
@@ -617,7 +467,7 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
         }
         D->z = calloc(kept * D->k + 1, sizeof *D->z);
         if (!D->z) {
-                seterr(err, errlen, "out of memory");
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         for (size_t v = 0; v < kept; v++)
@@ -626,8 +476,8 @@ static int data_build(struct data *D, size_t n, const struct stylefit_vote *vote
 
                         D->z[v * D->k + j] = (d[v * K + (size_t)f] - coef[f].mean) / coef[f].sd;
                 }
-        if (components(D) < 0) {
-                seterr(err, errlen, "out of memory");
+        if (components_build(&D->C, D->n, D->a, D->b, D->nv, o->anchor) != 0) {
+                fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
         rc = 0;
@@ -636,33 +486,13 @@ out:
         return rc;
 }
 
+/* rank.c's checks, and the tie modes style control has. */
 static int check_opts(size_t n, const struct rank_opts *o, char *err, size_t errlen)
 {
-        if (n == 0 || n > RANK_MODELS_MAX) {
-                seterr(err, errlen, "number of models %zu not in 1..%d", n, RANK_MODELS_MAX);
+        if (rank_opts_check(n, o, err, errlen) < 0)
                 return -1;
-        }
         if (o->ties != RANK_TIES_HALF && o->ties != RANK_TIES_EXCLUDE) {
-                seterr(err, errlen, "style control counts ties half or excludes them");
-                return -1;
-        }
-        if ((unsigned)o->both_bad > RANK_BOTH_BAD_EXCLUDE || (unsigned)o->ci > RANK_CI_NONE) {
-                seterr(err, errlen, "unknown both_bad or ci mode");
-                return -1;
-        }
-        if (o->anchor < -1 || (o->anchor >= 0 && (size_t)o->anchor >= n)) {
-                seterr(err, errlen, "anchor %ld out of range (n = %zu)", o->anchor, n);
-                return -1;
-        }
-        if (!isfinite(o->scale) || !(o->scale > 0) || !isfinite(o->base) || !(o->base > 1) ||
-            !isfinite(o->init) || !isfinite(o->anchor_rating)) {
-                seterr(err, errlen, "scale must be > 0, base > 1, init and anchor_rating finite");
-                return -1;
-        }
-        if (o->ci == RANK_CI_BOOTSTRAP &&
-            (o->rounds < RANK_ROUNDS_MIN || o->rounds > RANK_ROUNDS_MAX || o->threads < 1 ||
-             o->threads > RANK_THREADS_MAX)) {
-                seterr(err, errlen, "rounds %u or threads %u out of range", o->rounds, o->threads);
+                fit_seterr(err, errlen, "style control counts ties half or excludes them");
                 return -1;
         }
         return 0;
@@ -691,7 +521,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         if (err && errlen > 0)
                 err[0] = '\0';
         if (!out || !coef) {
-                seterr(err, errlen, "out or coef is NULL");
+                fit_seterr(err, errlen, "out or coef is NULL");
                 return -1;
         }
         memset(out, 0, sizeof *out);
@@ -703,7 +533,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         if (check_opts(n, o, err, errlen) < 0)
                 return -1;
         if (nv > 0 && !votes) {
-                seterr(err, errlen, "votes is NULL");
+                fit_seterr(err, errlen, "votes is NULL");
                 return -1;
         }
         res.n = n;
@@ -738,7 +568,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         have_lo = num_chol(lo, m) == 0;
         if (!have_lo)
                 res.converged = false;
-        gauge(&D, x);
+        components_gauge(&D.C, x);
 
         if (o->ci == RANK_CI_SANDWICH && have_lo) {
                 gm = calloc(m * m + 1, sizeof *gm);
@@ -755,7 +585,9 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                         for (size_t j = 0; j < i; j++)
                                 gm[j * m + i] = gm[i * m + j];
                 num_sym_product(mi, gm, m, cv, tmp);
-                gauge_var(&D, cv, var, tmp);
+                components_gauge_var(&D.C, NULL, cv, m, var, tmp);
+                for (size_t j = 0; j < D.k; j++)
+                        var[n + j] = MAX(cv[(n + j) * m + n + j], 0);
                 for (size_t i = 0; i < m; i++) {
                         se[i] = sqrt(var[i]);
                         low[i] = x[i] - Z95 * se[i];
@@ -777,9 +609,9 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         k = o->scale / log(o->base);
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned c = D.comp[i];
-                size_t size = D.cstart[c + 1] - D.cstart[c];
-                bool anch = o->anchor >= 0 && D.comp[o->anchor] == c;
+                unsigned c = D.C.comp[i];
+                size_t size = D.C.cstart[c + 1] - D.C.cstart[c];
+                bool anch = o->anchor >= 0 && D.C.comp[o->anchor] == c;
                 double base = anch ? o->anchor_rating : o->init;
                 double tied =
                     o->ties == RANK_TIES_EXCLUDE
@@ -794,14 +626,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                 md->se = k * se[i];
                 md->component = c;
                 md->n = md->wins + md->losses + md->ties + md->both_bad;
-                if (size <= 1)
-                        md->flags |= RANK_FLAG_ISOLATED;
-                else if (!(won > 0))
-                        md->flags |= RANK_FLAG_NO_WINS;
-                else if (!(lost > 0))
-                        md->flags |= RANK_FLAG_NO_LOSSES;
-                if (o->anchor >= 0 && (size_t)o->anchor == i)
-                        md->flags |= RANK_FLAG_ANCHOR;
+                md->flags |= fit_model_flags(size, won, lost, o->anchor, i);
         }
         for (size_t j = 0; j < D.k; j++) {
                 struct stylefit_coef *cf = &coef[D.feat[j]];
@@ -811,32 +636,27 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
                 cf->ci_high = high[n + j];
                 cf->se = se[n + j];
         }
+        fit_rank_models(res.models, n);
         for (size_t i = 0; i < n; i++) {
                 struct rank_model *md = &res.models[i];
-                unsigned above = 0;
 
-                for (size_t j = 0; j < n; j++)
-                        if (res.models[j].component == md->component &&
-                            res.models[j].ci_low > md->ci_high)
-                                above++;
-                md->rank = 1 + above;
                 if (!isfinite(md->rating) || !isfinite(md->ci_low) || !isfinite(md->ci_high) ||
                     !isfinite(md->se)) {
-                        seterr(err, errlen, "numerical failure (model %zu)", i);
+                        fit_seterr(err, errlen, "numerical failure (model %zu)", i);
                         goto out;
                 }
         }
-        res.components = D.ncomp;
+        res.components = D.C.ncomp;
         if (!res.converged)
-                seterr(err, errlen,
-                       "did not converge (%u Newton iterations, %u of %u rounds failed)",
-                       res.iterations, res.rounds_failed, res.rounds);
+                fit_seterr(err, errlen,
+                           "did not converge (%u Newton iterations, %u of %u rounds failed)",
+                           res.iterations, res.rounds_failed, res.rounds);
         *out = res;
         memset(&res, 0, sizeof res);
         rc = 0;
         goto out;
 oom:
-        seterr(err, errlen, "out of memory");
+        fit_seterr(err, errlen, "out of memory");
 out:
         rank_result_fini(&res);
         data_free(&D);

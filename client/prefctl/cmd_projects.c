@@ -20,6 +20,7 @@
 
 static const char *const rationale_choices[] = { "off", "optional", "required", NULL };
 static const char *const status_choices[] = { "active", "paused", "closed", NULL };
+static const char *const schedule_choices[] = { "coverage", "active", NULL };
 
 /* The fields of a project in the order `projects show` prints them; others follow. */
 static const char *const project_keys[] = { "slug",       "title",         "status",
@@ -150,13 +151,21 @@ out:
 /* ---- projects create / update ---- */
 
 static const struct args_opt save_opts[] = {
-        { "title", ARGS_VALUE, 0 },         { "guidelines-file", ARGS_VALUE, 0 },
-        { "overlap", ARGS_VALUE, 0 },       { "outcomes", ARGS_VALUE, 0 },
-        { "flags", ARGS_VALUE, 0 },         { "rationale", ARGS_VALUE, 0 },
-        { "lease-seconds", ARGS_VALUE, 0 }, { "gold-rate", ARGS_VALUE, 0 },
-        { "raters", ARGS_VALUE, 0 },        { "reviewers", ARGS_VALUE, 0 },
-        { "status", ARGS_VALUE, 0 },        { "from", ARGS_VALUE, 0 },
-        { "json", ARGS_FLAG, 0 },           { NULL, 0, 0 },
+        { "title", ARGS_VALUE, 0 },
+        { "guidelines-file", ARGS_VALUE, 0 },
+        { "overlap", ARGS_VALUE, 0 },
+        { "outcomes", ARGS_VALUE, 0 },
+        { "flags", ARGS_VALUE, 0 },
+        { "rationale", ARGS_VALUE, 0 },
+        { "lease-seconds", ARGS_VALUE, 0 },
+        { "gold-rate", ARGS_VALUE, 0 },
+        { "raters", ARGS_VALUE, 0 },
+        { "reviewers", ARGS_VALUE, 0 },
+        { "status", ARGS_VALUE, 0 },
+        { "from", ARGS_VALUE, 0 },
+        { "json", ARGS_FLAG, 0 },
+        { "schedule", ARGS_VALUE, 0 },
+        { NULL, 0, 0 },
 };
 
 /* "a, b,,c" -> ["a", "b", "c"]; "" -> []. */
@@ -224,7 +233,8 @@ static int project_body(struct ctl *ctl, const struct args *a, const char *slug,
         const char *s;
         *out = NULL;
         if (args_choice(ctl, a, "rationale", rationale_choices) != 0 ||
-            args_choice(ctl, a, "status", status_choices) != 0)
+            args_choice(ctl, a, "status", status_choices) != 0 ||
+            args_choice(ctl, a, "schedule", schedule_choices) != 0)
                 return -1;
         if ((s = args_get(a, "from"))) {
                 json_error_t e;
@@ -291,7 +301,8 @@ static int project_body(struct ctl *ctl, const struct args *a, const char *slug,
                 goto fail;
         }
         if (set_string(ctl, body, a, "rationale", "rationale") != 0 ||
-            set_string(ctl, body, a, "status", "status") != 0)
+            set_string(ctl, body, a, "status", "status") != 0 ||
+            set_string(ctl, body, a, "schedule", "schedule") != 0)
                 goto fail;
         if (create && !json_is_string(json_object_get(body, "slug"))) {
                 ctl_usage(ctl, "a project needs a SLUG (an argument, or \"slug\" in --from)");
@@ -443,6 +454,7 @@ static int progress(struct ctl *ctl, const struct args *a)
         "  --flags LIST              the flags raters may set on an answer, e.g. unsafe,biased\n"  \
         "                            ('' for none)\n"                                              \
         "  --rationale MODE          off | optional | required\n"                                  \
+        "  --schedule S              coverage | active (active sampling; see API.md)\n"            \
         "  --lease-seconds N         how long a rater holds an assignment\n"                       \
         "  --gold-rate X             share (0 to 1) of control pairs shown to raters\n"            \
         "  --raters all|LIST         who may rate: everybody, or these user names\n"               \

@@ -16,6 +16,9 @@
 --      as they are uploaded (include/turns.h, which also spreads each prompt's comparisons
 --      over the turns), so the pairs take turns;
 --   3. a random key.
+-- Under the project's schedule 'active', before that queue: a comparison of a model pair drawn
+-- by the weights the servers store (prefd_pick_active; include/active.h states the rule), when
+-- that pair has one the rater may take and the batch gave nobody else.
 -- The raters of a batch take the queue's first comparisons in turn (by rater id), one each; a
 -- comparison goes to a second rater of the batch only when nothing else is left for them.
 --
@@ -171,6 +174,20 @@ BEGIN
         END IF;
         IF c.id IS NOT NULL THEN
           new_gold := new_gold || true;
+          got := true;
+        END IF;
+      END IF;
+      IF NOT got AND NOT gate.gold_only AND pr.schedule = 'active' THEN
+        -- active sampling: a comparison of a model pair drawn by its weight (prefd_pick_active),
+        -- none the batch gave already; failing that, the queue's as under coverage
+        c := prefd_pick_active(pr.id, q_rater[m], new_cmp);
+        IF c.id IS NOT NULL THEN
+          j := array_position(k_id, c.id);
+          IF j IS NOT NULL THEN
+            k_free[j] := k_free[j] - 1;
+            k_used[j] := true;
+          END IF;
+          new_gold := new_gold || false;
           got := true;
         END IF;
       END IF;

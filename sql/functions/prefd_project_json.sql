@@ -11,7 +11,7 @@ LANGUAGE sql STABLE AS $$
       'gold', p.qual_gold, 'min_accuracy', p.qual_min_accuracy,
       'retry_after_hours', p.qual_retry_hours) END)
   || CASE WHEN p_full THEN jsonb_build_object(
-    'qc_min_seconds', p.qc_min_seconds, 'qc_min_gold_accuracy', p.qc_min_gold_accuracy,
+    'schedule', p.schedule, 'qc_min_seconds', p.qc_min_seconds, 'qc_min_gold_accuracy', p.qc_min_gold_accuracy,
     'raters', CASE WHEN p.raters_all THEN to_jsonb('all'::text)
                    ELSE coalesce((SELECT jsonb_agg(u.name ORDER BY u.name) FROM project_members m
                                    JOIN users u ON u.id = m.user_id

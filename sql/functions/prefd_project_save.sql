@@ -30,6 +30,7 @@ BEGIN
     outcomes = CASE WHEN p ? 'outcomes' THEN ARRAY(SELECT jsonb_array_elements_text(p->'outcomes')) ELSE outcomes END,
     flags = CASE WHEN p ? 'flags' THEN ARRAY(SELECT jsonb_array_elements_text(p->'flags')) ELSE flags END,
     rationale = coalesce(p->>'rationale', rationale),
+    schedule = coalesce(p->>'schedule', schedule),
     overlap = coalesce((p->>'overlap')::integer, overlap),
     lease_seconds = coalesce((p->>'lease_seconds')::integer, lease_seconds),
     gold_rate = coalesce((p->>'gold_rate')::double precision, gold_rate),

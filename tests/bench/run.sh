@@ -26,6 +26,11 @@ if [ -x "$build/bench/bench_quality" ]; then
 	"$build/bench/bench_quality"
 	echo
 fi
+if [ -x "$build/bench/bench_active" ]; then
+	echo "== active sampling against coverage, simulated (tests/bench/bench_active.c)"
+	"$build/bench/bench_active" 20
+	echo
+fi
 echo "== service (tests/bench/bench.py)"
 sh "$top/tests/lib/pg.sh" start "$tmp/pg"
 PREFD_TEST_PGDIR="$tmp/pg" PREFD_TEST_TMP="$tmp" PREFD_BIN="$build/prefd" PREFD_BUILD="$build" \

@@ -219,6 +219,21 @@ class ExportsTest(PrefdCase):
         self.assertError(self.admin.get("/api/v1/projects/exp/votes?format=csv&since=soon"), 400, "bad_request")
         self.assertError(self.admin.get("/api/v1/projects/exp/votes?since=2024-02-30"), 400, "bad_request")
         self.assertError(self.admin.get("/api/v1/projects/none/votes?format=csv"), 404, "not_found")
+        # Every endpoint validates its query string the same way: the parameter is named.
+        for path, param, words in (
+                ("/api/v1/projects/exp/votes?formats=csv", "formats", "unknown query parameter"),
+                ("/api/v1/projects/exp/leaderboard?categry=coding", "categry", "unknown query parameter"),
+                ("/api/v1/projects/exp/votes?since=2024-05-02&until=2024-05-01", "since", "before until"),
+                ("/api/v1/projects/exp/leaderboard?since=2024-05-02&until=2024-05-01", "since",
+                 "before until"),
+                ("/api/v1/projects/exp/leaderboard?rounds=1e3", "rounds", "whole number"),
+                ("/api/v1/projects/exp/flags?limit=5&sort=new", "sort", "unknown query parameter"),
+                ("/api/v1/projects/exp/items?partial=maybe", "partial", "partial must be one of")):
+            r = self.admin.post(path, raw=b"{}", content_type="application/x-ndjson") \
+                if path.endswith("maybe") else self.admin.get(path)
+            body = self.assertError(r, 400, "bad_request")
+            self.assertEqual(body["error"]["details"], {"parameter": param}, r)
+            self.assertIn(words, body["error"]["message"], r)
         rater = self.user("exp-rater-2")
         self.assertError(rater.get("/api/v1/projects/exp/votes?format=csv"), 403, "forbidden")
         analyst = self.user("exp-analyst", "analyst")

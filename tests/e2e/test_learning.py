@@ -250,6 +250,9 @@ class FeedbackTest(PrefdCase):
         self.assertError(self.c["outsider"].get("/api/v1/me/reviews?project=fb"), 404, "not_found")
         self.assertError(w.get("/api/v1/me/reviews?project=fb&limit=0"), 400, "bad_request")
         self.assertError(w.get("/api/v1/me/reviews?project=fb&cursor=x"), 400, "bad_request")
+        r = w.get("/api/v1/me/reviews?project=fb&sort=old")
+        self.assertError(r, 400, "bad_request")
+        self.assertEqual(r.json["error"]["details"], {"parameter": "sort"})
         self.assertError(w.get("/api/v1/me/reviews?project=%ff"), 400, "bad_request")
         self.assertEqual(self.c["outsider"].get("/api/v1/me/reviews/unread").json, {"unread": 0, "projects": {}})
         self.assertError(Client(self.server.url).get("/api/v1/me/reviews?project=fb"), 401, "unauthorized")
@@ -411,7 +414,8 @@ class ReviewFiltersTest(PrefdCase):
                          "not_found")
 
     def test_bad_filters(self):
-        for q, name in (("?filter=wrong", "filter"), ("?filter=", "filter"), ("?rater=", "rater")):
+        for q, name in (("?filter=wrong", "filter"), ("?filter=flagged&colour=red", "colour"),
+                        ("?rater=" + "x" * 200, "rater")):
             r = self.c["boss"].get("/api/v1/projects/flt/review/next" + q)
             self.assertError(r, 400, "bad_request")
             self.assertEqual(r.json["error"]["details"], {"parameter": name})

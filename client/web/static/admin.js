@@ -11,6 +11,7 @@ import { allProjects } from './home.js';
 const OUTCOMES = ['a', 'b', 'tie', 'both_bad'];
 const STATUSES = ['active', 'paused', 'closed'];
 const RATIONALES = ['off', 'optional', 'required'];
+const SCHEDULES = ['coverage', 'active'];
 const ROLES = ['rater', 'analyst', 'admin'];
 const DEFAULT_FLAGS = ['unsafe', 'factually_wrong', 'biased', 'off_topic', 'refusal'];
 
@@ -161,7 +162,7 @@ export async function render(main, ctx) {
   function projectForm(p) {
     const create = !p;
     p = p || { title: '', guidelines: '', outcomes: OUTCOMES, flags: DEFAULT_FLAGS, rationale: 'optional', overlap: 1,
-      lease_seconds: 600, gold_rate: 0, qc_min_seconds: 4, qc_min_gold_accuracy: 0.7, raters: 'all', reviewers: [], status: 'active' };
+      lease_seconds: 600, schedule: 'coverage', gold_rate: 0, qc_min_seconds: 4, qc_min_gold_accuracy: 0.7, raters: 'all', reviewers: [], status: 'active' };
     const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
     const slug = create ? h('input', { name: 'slug', required: true, pattern: '[a-z0-9][a-z0-9_-]{0,63}', autocomplete: 'off', spellcheck: 'false' }) : null;
     const title = h('input', { name: 'title', required: true, maxlength: 200, value: p.title });
@@ -169,6 +170,8 @@ export async function render(main, ctx) {
     status.value = p.status;
     const rationale = h('select', { name: 'rationale' }, RATIONALES.map((s) => h('option', { value: s, t: `rationale.${s}` })));
     rationale.value = p.rationale;
+    const schedule = h('select', { name: 'schedule' }, SCHEDULES.map((s) => h('option', { value: s, t: `schedule.${s}` })));
+    schedule.value = p.schedule || 'coverage';
     const overlap = h('input', { name: 'overlap', type: 'number', min: 1, max: 100, required: true, value: p.overlap });
     const lease = h('input', { name: 'lease_seconds', type: 'number', min: 10, max: 86400, required: true, value: p.lease_seconds });
     const gold = h('input', { name: 'gold_rate', type: 'number', min: 0, max: 1, step: 0.01, required: true, value: p.gold_rate });
@@ -210,6 +213,7 @@ export async function render(main, ctx) {
         field('admin.f.rationale', rationale),
         field('admin.f.overlap', overlap, 'admin.h.overlap'),
         field('admin.f.lease', lease, 'admin.h.lease'),
+        field('admin.f.schedule', schedule, 'admin.h.schedule'),
         field('admin.f.gold_rate', gold, 'admin.h.gold_rate'),
         field('admin.f.qc_min_seconds', qcSeconds, 'admin.h.qc_min_seconds'),
         field('admin.f.qc_min_gold_accuracy', qcGold, 'admin.h.qc_min_gold_accuracy'),
@@ -235,6 +239,7 @@ export async function render(main, ctx) {
         rationale: rationale.value,
         overlap: Number(overlap.value),
         lease_seconds: Number(lease.value),
+        schedule: schedule.value,
         gold_rate: Number(gold.value),
         qc_min_seconds: Number(qcSeconds.value),
         qc_min_gold_accuracy: Number(qcGold.value),

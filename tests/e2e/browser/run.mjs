@@ -1174,6 +1174,17 @@ scenarios.admin = async () => {
   const p2 = await env.api.must(200, 'GET', '/api/v1/projects/webadmin');
   eq([p2.status, p2.gold_rate, p2.guidelines_version], ['paused', 0.1, 1], 'the edited project (guidelines version unchanged)');
 
+  // the schedule: a select, coverage by default, active sent as a PATCH of that field alone
+  eq(await page.inputValue('select[name=schedule]'), 'coverage', 'the schedule starts as coverage');
+  await page.selectOption('select[name=schedule]', 'active');
+  await page.click('form.project-form button[type=submit]');
+  let schedule = '';
+  for (const until = Date.now() + T; schedule !== 'active' && Date.now() < until;) {
+    schedule = (await env.api.must(200, 'GET', '/api/v1/projects/webadmin')).schedule;
+    if (schedule !== 'active') await new Promise((r) => setTimeout(r, 100));
+  }
+  eq(schedule, 'active', 'the schedule was saved');
+
   // a validation error names its field
   await page.fill('input[name=overlap]', '0');
   await page.click('form.project-form button[type=submit]');
