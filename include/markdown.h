@@ -19,4 +19,9 @@
 /* Renders len bytes of UTF-8 Markdown; returns a malloc'd string (owned by caller) or NULL. */
 char *markdown_to_html(const char *text, size_t len);
 
+/* {"text": the Markdown, "html": it rendered}, the shape the API gives texts in (owned by
+ * caller; NULL when out of memory). */
+struct json_t;
+struct json_t *markdown_rendered(const char *text, size_t len);
+
 #endif

@@ -15,27 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const project_fields[] = { "slug",
-                                              "title",
-                                              "guidelines",
-                                              "outcomes",
-                                              "flags",
-                                              "rationale",
-                                              "overlap",
-                                              "lease_seconds",
-                                              "raters",
-                                              "reviewers",
-                                              "gold_rate",
-                                              "status",
-                                              "qc_min_seconds",
-                                              "qc_min_gold_accuracy",
-                                              "schedule",
-                                              "strength",
-                                              "criteria",
-                                              "rewrite",
-                                              "reveal",
-                                              "explicit",
-                                              NULL };
+static const char *const project_fields[] = { "slug",           "title",
+                                              "guidelines",     "outcomes",
+                                              "flags",          "rationale",
+                                              "overlap",        "lease_seconds",
+                                              "raters",         "reviewers",
+                                              "gold_rate",      "status",
+                                              "qc_min_seconds", "qc_min_gold_accuracy",
+                                              "schedule",       "strength",
+                                              "criteria",       "rewrite",
+                                              "reveal",         "explicit",
+                                              "qualification",  NULL };
 static const char *const outcome_names[] = { "a", "b", "tie", "both_bad", NULL };
 static const char *const rationale_names[] = { "off", "optional", "required", NULL };
 static const char *const schedule_names[] = { "coverage", "active", NULL };
@@ -109,6 +99,24 @@ static bool validate_fields(struct req *r, bool create)
         jv_bool(&v, "explicit", JV_OPTIONAL, &on);
         jv_enum(&v, "rewrite", JV_OPTIONAL, rewrite_names);
         voteparts_criteria(&v);
+        json_t *qual = json_object_get(r->json, "qualification");
+        if (qual && !json_is_null(qual)) {
+                /* issue 17: {"gold", "min_accuracy"?, "retry_after_hours"?}, or null for none */
+                if (!json_is_object(qual)) {
+                        jv_fail(&v, "qualification",
+                                "\"qualification\" must be null or an object {\"gold\", "
+                                "\"min_accuracy\", \"retry_after_hours\"}");
+                } else {
+                        struct jv qv = JV_INIT(qual);
+                        jv_keys(&qv, (const char *const[]){ "gold", "min_accuracy",
+                                                            "retry_after_hours", NULL });
+                        jv_int(&qv, "gold", JV_REQUIRED, 1, 1000, &n);
+                        jv_number(&qv, "min_accuracy", JV_OPTIONAL, 0, 1, &d);
+                        jv_number(&qv, "retry_after_hours", JV_OPTIONAL, 0, 8760, &d);
+                        if (qv.failed)
+                                jv_fail(&v, "qualification", "qualification: %s", qv.message);
+                }
+        }
         json_t *raters = json_object_get(r->json, "raters");
         if (raters && !(json_is_string(raters) && strcmp(json_string_value(raters), "all") == 0))
                 jv_string_array(&v, "raters", JV_OPTIONAL, 10000, false, 64);

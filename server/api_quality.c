@@ -14,6 +14,7 @@
 #include "log.h"
 #include "markdown.h"
 #include "quality.h"
+#include "qv.h"
 #include "qvotes.h"
 #include "u64map.h"
 #include "voteparts.h"
@@ -33,7 +34,7 @@
 /* --- the project's rated votes, as quality.h sees them --- */
 
 /* What a job computes from the votes (on a worker thread), and who gets the result. */
-enum qkind { Q_RATERS, Q_AGREEMENT };
+enum qkind { Q_RATERS, Q_AGREEMENT, Q_STATS };
 
 struct qjob {
         struct req *req;
@@ -48,7 +49,10 @@ struct qjob {
         int rc;
         struct quality_rater *stats;           /* Q_RATERS */
         struct quality_agreement all, *by_cat; /* Q_AGREEMENT */
-        json_t *body; /* Q_AGREEMENT: the reply, waiting for the strength's agreement */
+        json_t *body;          /* Q_AGREEMENT: the reply, waiting for the strength's agreement */
+        int64_t rater;         /* Q_STATS: whose */
+        api_stats_fn on_stats; /* Q_STATS: who wants them */
+        void *stats_arg;
 };
 
 static void qjob_free(void *p)
@@ -77,7 +81,7 @@ static void compute(void *arg)
         if (!(q->stats = calloc(v->nraters + 1, sizeof(*q->stats))))
                 return;
         q->rc = quality_raters(v->votes, v->n, v->nraters, q->stats);
-        if (q->kind == Q_RATERS && q->rc == 0) {
+        if ((q->kind == Q_RATERS || q->kind == Q_STATS) && q->rc == 0) {
                 if (!(q->timed = calloc(v->nraters + 1, sizeof(long)))) {
                         q->rc = -1;
                         return;
@@ -89,10 +93,15 @@ static void compute(void *arg)
 
 static void raters_computed(struct qjob *q);
 static void agreement_computed(struct qjob *q);
+static void stats_computed(struct qjob *q);
 
 static void computed(void *arg)
 {
         struct qjob *q = arg;
+        if (q->kind == Q_STATS) {
+                stats_computed(q);
+                return;
+        }
         if (q->rc != 0) {
                 req_reply_oom(q->req);
                 return;
@@ -110,6 +119,11 @@ static void votes_read(struct qvotes *v, const char *error, void *arg)
         q->v = v;
         if (v && work_submit(q->req->app->work, compute, computed, q) == 0)
                 return;
+        if (q->kind == Q_STATS) {
+                q->on_stats(q->req, q->stats_arg, -1, NULL, NULL);
+                qjob_free(q);
+                return;
+        }
         if (error && strcmp(error, "unavailable") == 0)
                 req_reply_error(q->req, 503, "unavailable", NULL,
                                 "the database is unavailable, try again shortly");
@@ -206,7 +220,28 @@ static json_t *warnings(const struct qjob *q, const struct quality_rater *s, lon
         return w;
 }
 
-enum info_col { I_ID, I_NAME, I_SKIPS, I_AGREE, I_DISAGREE, I_EXCLUDED };
+/* One rater's statistics as GET .../raters and GET /me/projects/{slug}/stats show them (the
+ * numbers quality.h computed; the caller adds who and what the database knows). */
+static json_t *rater_json(const struct qjob *q, const struct quality_rater *s, long timed)
+{
+        double n = (double)s->votes;
+        json_t *e = json_pack(
+            "{s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:f}", "votes", (json_int_t)s->votes,
+            "median_seconds", number_or_null(s->median_seconds, 1e-3), "tie_rate",
+            number_or_null(n > 0 ? (double)s->ties / n : NAN, 1e-4), "left_rate",
+            number_or_null(s->decided ? (double)s->left / (double)s->decided : NAN, 1e-4),
+            "gold_seen", (json_int_t)s->gold_seen, "gold_accuracy",
+            number_or_null(s->gold_seen ? (double)s->gold_correct / (double)s->gold_seen : NAN,
+                           1e-4),
+            "agreement",
+            number_or_null(s->agree_n ? (double)s->agree_match / (double)s->agree_n : NAN, 1e-4),
+            "flags", (json_int_t)s->flags, "weight", round(s->weight * 1e4) / 1e4);
+        json_object_set_new(e, "accuracy", number_or_null(s->accuracy, 1e-4));
+        json_object_set_new(e, "warnings", warnings(q, s, timed));
+        return e;
+}
+
+enum info_col { I_ID, I_NAME, I_SKIPS, I_AGREE, I_DISAGREE, I_EXCLUDED, I_QUALIFICATION };
 
 static void raters_info(struct req *r, const struct db_res *res)
 {
@@ -221,28 +256,17 @@ static void raters_info(struct req *r, const struct db_res *res)
                 struct quality_rater none = { .median_seconds = NAN, .accuracy = NAN, .weight = 1 };
                 bool voted =
                     u64map_get(&q->v->rater_index, (uint64_t)db_res_int(res, row, I_ID), &k);
-                const struct quality_rater *s = voted ? &q->stats[k] : &none;
-                double n = (double)s->votes;
-                json_t *e = json_pack(
-                    "{s:s, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:{s:I, s:I}, s:f, "
-                    "s:b}",
-                    "rater", db_res_value(res, row, I_NAME), "votes", (json_int_t)s->votes,
-                    "median_seconds", number_or_null(s->median_seconds, 1e-3), "tie_rate",
-                    number_or_null(n > 0 ? (double)s->ties / n : NAN, 1e-4), "left_rate",
-                    number_or_null(s->decided ? (double)s->left / (double)s->decided : NAN, 1e-4),
-                    "gold_seen", (json_int_t)s->gold_seen, "gold_accuracy",
-                    number_or_null(
-                        s->gold_seen ? (double)s->gold_correct / (double)s->gold_seen : NAN, 1e-4),
-                    "agreement",
-                    number_or_null(s->agree_n ? (double)s->agree_match / (double)s->agree_n : NAN,
-                                   1e-4),
-                    "skips", (json_int_t)db_res_int(res, row, I_SKIPS), "flags",
-                    (json_int_t)s->flags, "reviews", "agree",
-                    (json_int_t)db_res_int(res, row, I_AGREE), "disagree",
-                    (json_int_t)db_res_int(res, row, I_DISAGREE), "weight",
-                    round(s->weight * 1e4) / 1e4, "excluded", db_res_bool(res, row, I_EXCLUDED));
-                json_object_set_new(e, "accuracy", number_or_null(s->accuracy, 1e-4));
-                json_object_set_new(e, "warnings", warnings(q, s, voted ? timed[k] : 0));
+                json_t *e = rater_json(q, voted ? &q->stats[k] : &none, voted ? timed[k] : 0);
+                json_object_set_new(e, "rater", json_string(db_res_value(res, row, I_NAME)));
+                json_object_set_new(e, "skips", json_integer(db_res_int(res, row, I_SKIPS)));
+                json_object_set_new(e, "reviews",
+                                    json_pack("{s:I, s:I}", "agree",
+                                              (json_int_t)db_res_int(res, row, I_AGREE), "disagree",
+                                              (json_int_t)db_res_int(res, row, I_DISAGREE)));
+                json_object_set_new(e, "excluded", json_boolean(db_res_bool(res, row, I_EXCLUDED)));
+                json_object_set_new(
+                    e, "qualification", /* issue 17 */
+                    json_loads(db_res_value(res, row, I_QUALIFICATION), JSON_DECODE_ANY, NULL));
                 json_array_append_new(items, e);
         }
         char next[24];
@@ -274,7 +298,9 @@ static void raters_computed(struct qjob *q)
                "(SELECT count(*) FROM reviews w JOIN votes v ON v.id = w.vote_id WHERE "
                "v.project_id = $1 AND v.rater_id = u.id AND w.verdict = 'disagree'), "
                "EXISTS (SELECT 1 FROM exclusions e WHERE e.project_id = $1 AND e.rater_id = u.id "
-               "AND e.undone_at IS NULL) "
+               "AND e.undone_at IS NULL), "
+               "coalesce((SELECT prefd_qualification_json(p, u.id) FROM projects p WHERE p.id = "
+               "$1)::text, 'null') "
                "FROM users u WHERE u.id IN (SELECT rater_id FROM rater_given WHERE project_id = "
                "$1 UNION SELECT rater_id FROM rater_votes WHERE project_id = $1) "
                "ORDER BY u.name LIMIT $2::int + 1 OFFSET $3::bigint",
@@ -284,6 +310,116 @@ static void raters_computed(struct qjob *q)
 void api_quality_raters(struct req *r)
 {
         start(r, Q_RATERS);
+}
+
+/* --- one rater's statistics beside the project's medians (GET /me/projects/{slug}/stats) --- */
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return (x > y) - (x < y);
+}
+
+/* The median of the finite values among n, NaN when none (sorts xs). */
+static double median_of(double *xs, size_t n)
+{
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+                if (isfinite(xs[i]))
+                        xs[m++] = xs[i];
+        if (m == 0)
+                return NAN;
+        qsort(xs, m, sizeof(*xs), cmp_double);
+        return m % 2 ? xs[m / 2] : (xs[m / 2 - 1] + xs[m / 2]) / 2;
+}
+
+enum med {
+        MED_VOTES,
+        MED_SECONDS,
+        MED_TIES,
+        MED_LEFT,
+        MED_GOLD,
+        MED_AGREE,
+        MED_ACC,
+        MED_WEIGHT,
+        MED_N
+};
+static const char *const med_names[MED_N] = { "votes",     "median_seconds", "tie_rate",
+                                              "left_rate", "gold_accuracy",  "agreement",
+                                              "accuracy",  "weight" };
+static const double med_units[MED_N] = { 1e-1, 1e-3, 1e-4, 1e-4, 1e-4, 1e-4, 1e-4, 1e-4 };
+
+static void stats_computed(struct qjob *q)
+{
+        if (q->rc != 0) {
+                q->on_stats(q->req, q->stats_arg, -1, NULL, NULL);
+                qjob_free(q);
+                return;
+        }
+        const struct qvotes *v = q->v;
+        uint32_t k;
+        struct quality_rater none = { .median_seconds = NAN, .accuracy = NAN, .weight = 1 };
+        bool voted = u64map_get(&v->rater_index, (uint64_t)q->rater, &k);
+        json_t *mine = rater_json(q, voted ? &q->stats[k] : &none, voted ? q->timed[k] : 0);
+        /* the project's median rater, over the raters with a vote on an ordinary comparison or
+         * a control pair */
+        size_t n = 0;
+        double *xs = calloc((v->nraters + 1) * MED_N, sizeof(double));
+        json_t *med = json_object();
+        if (xs) {
+                for (size_t i = 0; i < v->nraters; i++) {
+                        const struct quality_rater *s = &q->stats[i];
+                        if (s->votes == 0 && s->gold_seen == 0)
+                                continue;
+                        double *x = xs + n * MED_N;
+                        x[MED_VOTES] = (double)s->votes;
+                        x[MED_SECONDS] = s->median_seconds;
+                        x[MED_TIES] = s->votes ? (double)s->ties / (double)s->votes : NAN;
+                        x[MED_LEFT] = s->decided ? (double)s->left / (double)s->decided : NAN;
+                        x[MED_GOLD] =
+                            s->gold_seen ? (double)s->gold_correct / (double)s->gold_seen : NAN;
+                        x[MED_AGREE] =
+                            s->agree_n ? (double)s->agree_match / (double)s->agree_n : NAN;
+                        x[MED_ACC] = s->accuracy;
+                        x[MED_WEIGHT] = s->weight;
+                        n++;
+                }
+                double *col = calloc(n + 1, sizeof(double));
+                for (int m = 0; col && m < MED_N; m++) {
+                        for (size_t i = 0; i < n; i++)
+                                col[i] = xs[i * MED_N + (size_t)m];
+                        json_object_set_new(med, med_names[m],
+                                            number_or_null(median_of(col, n), med_units[m]));
+                }
+                free(col);
+                free(xs);
+        }
+        json_t *out = json_pack("{s:o, s:o, s:I, s:{s:f, s:f, s:i, s:i, s:i}}", "mine", mine,
+                                "project_median", med, "raters", (json_int_t)n, "thresholds",
+                                "min_seconds", q->min_seconds, "min_gold_accuracy", q->min_gold,
+                                "fast_min_votes", FAST_MIN_VOTES, "side_min_votes", SIDE_MIN_VOTES,
+                                "gold_min_seen", GOLD_MIN_SEEN);
+        q->on_stats(q->req, q->stats_arg, out ? 0 : -1, out, NULL);
+        qjob_free(q);
+}
+
+void api_quality_rater_stats(struct req *r, int64_t project, int64_t rater, double min_seconds,
+                             double min_gold, api_stats_fn fn, void *arg)
+{
+        struct qjob *q = calloc(1, sizeof(*q));
+        if (!q) {
+                fn(r, arg, -1, NULL, NULL);
+                return;
+        }
+        q->req = r;
+        q->kind = Q_STATS;
+        q->project = project;
+        q->rater = rater;
+        q->min_seconds = min_seconds;
+        q->min_gold = min_gold;
+        q->on_stats = fn;
+        q->stats_arg = arg;
+        qvotes_read(req_db_pool(r), r->app->work, project, votes_read, q);
 }
 
 /* --- GET .../agreement --- */
@@ -620,25 +756,45 @@ static void review_found(struct req *r, const struct db_res *res)
         req_reply_json(r, 200, body);
 }
 
+static const char *const review_filters[] = { "disagreement", "gold_wrong", "flagged", NULL };
+
+/* The next vote for this reviewer: $1 slug, $2 reviewer, $3 an admin (may review any project),
+ * $4 only this rater's votes (a name) or NULL, $5 a filter (review_filters) or NULL. */
+static const char review_next_sql[] =
+    "WITH p AS (SELECT * FROM projects WHERE slug = $1),"
+    " a AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM project_members m, p"
+    "        WHERE m.project_id = p.id AND m.kind = 'reviewer' AND m.user_id = $2) AS allowed),"
+    " n AS (SELECT CASE WHEN a.allowed THEN prefd_review_next(p.id, $2,"
+    "         CASE WHEN $4::text IS NOT NULL"
+    "              THEN coalesce((SELECT u.id FROM users u WHERE u.name = $4), -1) END,"
+    "         $5) END AS vote"
+    "       FROM p, a)"
+    " SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice,"
+    "        to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes),"
+    "        v.reviews,"
+    "        jsonb_strip_nulls(jsonb_build_object('strength', v.strength, 'scores', v.scores,"
+    "          'rewrite', v.rewrite, 'flag_quotes', v.flag_quotes, 'messages', i.messages))"
+    " FROM p CROSS JOIN a CROSS JOIN n"
+    " LEFT JOIN votes v ON v.id = n.vote"
+    " LEFT JOIN items i ON i.id = v.item_id"
+    " LEFT JOIN responses rl ON rl.id = v.resp_left"
+    " LEFT JOIN responses rr ON rr.id = v.resp_right";
+
 void api_quality_review_next(struct req *r)
 {
+        /* issue 17: ?rater=NAME and ?filter=disagreement|gold_wrong|flagged */
+        static const char *const known[] = { "rater", "filter", NULL };
+        char rater[128];
+        struct qv q;
+        qv_init(&q, r, known);
+        bool by_rater = qv_text(&q, "rater", rater, sizeof(rater));
+        int f = qv_enum(&q, "filter", review_filters, -1);
+        if (qv_reply(&q))
+                return;
         const char *params[] = { req_param(r, 0), r->user.id_text,
-                                 r->user.role == ROLE_ADMIN ? "true" : "false" };
-        req_db(r,
-               "WITH p AS (SELECT * FROM projects WHERE slug = $1), "
-               "a AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM project_members m, p WHERE "
-               "m.project_id = p.id AND m.kind = 'reviewer' AND m.user_id = $2) AS allowed), "
-               "n AS (SELECT CASE WHEN a.allowed THEN prefd_review_next(p.id, $2) END AS vote "
-               "FROM p, a) "
-               "SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice, "
-               "to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes), "
-               "v.reviews, jsonb_strip_nulls(jsonb_build_object('strength', v.strength, "
-               "'scores', v.scores, 'rewrite', v.rewrite, 'flag_quotes', v.flag_quotes, "
-               "'messages', i.messages)) "
-               "FROM p CROSS JOIN a CROSS JOIN n LEFT JOIN votes v ON v.id = n.vote "
-               "LEFT JOIN items i ON i.id = v.item_id LEFT JOIN responses rl ON rl.id = "
-               "v.resp_left LEFT JOIN responses rr ON rr.id = v.resp_right",
-               3, params, review_found);
+                                 r->user.role == ROLE_ADMIN ? "true" : "false",
+                                 by_rater ? rater : NULL, f >= 0 ? review_filters[f] : NULL };
+        req_db(r, review_next_sql, 5, params, review_found);
 }
 
 static void reviewed(struct req *r, const struct db_res *res)

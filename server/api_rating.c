@@ -156,6 +156,24 @@ static void next_done(struct req *r, const struct db_res *res, int row)
                                 db_res_value(res, row, N_PROJECT_STATUS));
                 return;
         }
+        if (strcmp(status, "not_qualified") == 0) {
+                const char *at = db_res_value(res, row, N_EXPIRES);
+                req_reply_error(r, 403, "not_qualified", json_pack("{s:s}", "retry_at", at),
+                                "you did not reach the accuracy project \"%s\" asks on its control "
+                                "pairs; you may try again at %s",
+                                slug, at);
+                return;
+        }
+        if (strcmp(status, "guidelines") == 0) {
+                json_int_t version = (json_int_t)db_res_int(res, row, N_GUIDELINES);
+                json_int_t known = (json_int_t)db_res_int(res, row, N_DONE);
+                req_reply_error(r, 409, "guidelines_changed",
+                                json_pack("{s:I, s:I}", "version", version, "known", known),
+                                "the guidelines of project \"%s\" changed (version %lld, you "
+                                "knew %lld): read the change and acknowledge it first",
+                                slug, (long long)version, (long long)known);
+                return;
+        }
         if (strcmp(status, "none") == 0) {
                 req_reply_empty(r, 204);
                 return;

@@ -14,6 +14,7 @@
 #include "buf.h"
 
 #include <cmark.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,4 +309,12 @@ out:
         buf_fini(&src);
         buf_fini(&out);
         return result;
+}
+
+json_t *markdown_rendered(const char *text, size_t len)
+{
+        char *html = markdown_to_html(text, len);
+        json_t *o = json_pack("{s:s%, s:s}", "text", text, len, "html", html ? html : "");
+        free(html);
+        return o;
 }

@@ -73,6 +73,19 @@ static const struct route routes[] = {
         { REQ_POST, "/api/v1/votes/{id}/review", api_quality_review, ROLES_RATING,
           ROUTE_BODY_JSON },
 
+        /* Raters learn (issue 17): qualification, feedback from review, own statistics,
+         * guideline changes */
+        { REQ_POST, "/api/v1/projects/{slug}/raters/{name}/qualification", api_qualification_set,
+          ROLES_ADMIN, ROUTE_BODY_JSON },
+        { REQ_GET, "/api/v1/me/reviews", api_feedback_mine, ROLES_ANY, 0 },
+        { REQ_GET, "/api/v1/me/reviews/unread", api_feedback_unread, ROLES_ANY, 0 },
+        { REQ_GET, "/api/v1/me/reviews/given", api_feedback_given, ROLES_ANY, 0 },
+        { REQ_POST, "/api/v1/reviews/{id}/reply", api_feedback_reply, ROLES_ANY, ROUTE_BODY_JSON },
+        { REQ_GET, "/api/v1/me/projects/{slug}/stats", api_me_stats, ROLES_ANY, 0 },
+        { REQ_GET, "/api/v1/me/projects/{slug}/guidelines", api_me_guidelines, ROLES_ANY, 0 },
+        { REQ_POST, "/api/v1/me/projects/{slug}/guidelines/ack", api_me_guidelines_ack, ROLES_ANY,
+          ROUTE_BODY_JSON },
+
         /* Rating */
         { REQ_GET, "/api/v1/projects/{slug}/next", api_rating_next, ROLES_RATING,
           ROUTE_CRED_IN_QUERY },
@@ -91,6 +104,8 @@ static const struct route routes[] = {
         { REQ_GET, "/leaderboard/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/quality/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/review/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
+        { REQ_GET, "/myreviews/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
+        { REQ_GET, "/mystats/{slug}", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/admin", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
         { REQ_GET, "/static/{*}", api_web_asset, 0, ROUTE_PUBLIC | ROUTE_NO_DB },
 };

@@ -10,6 +10,7 @@
  */
 #include "args.h"
 #include "cmd_export.h"
+#include "cmd_learn.h"
 #include "cmd_projects.h"
 #include "cmd_rankings.h"
 #include "cmd_upload.h"
@@ -24,8 +25,13 @@
 
 /* Every command, in the order of `prefctl --help`. */
 static const struct ctl_cmd *const cmd_tables[] = {
-        cmd_projects_cmds, cmd_upload_cmds, cmd_rankings_cmds,
-        cmd_export_cmds,   cmd_users_cmds,  NULL,
+        cmd_projects_cmds,
+        cmd_upload_cmds,
+        cmd_rankings_cmds,
+        cmd_export_cmds,
+        cmd_users_cmds,
+        cmd_learn_cmds,
+        NULL,
 };
 
 static const char global_help[] =

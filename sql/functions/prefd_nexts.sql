@@ -3,7 +3,8 @@
 -- assignment gets, cookie and cred the credential to check again when prefd took the caller from
 -- its cache (prefd_cred_role; p_roles: the roles the route is open to). No rater may appear
 -- twice in one batch. Returns one row per request: status ok with the assignment, or none |
--- not_found | forbidden | inactive (with project_status) | unauthorized | role (with role).
+-- not_found | forbidden | inactive (with project_status) | unauthorized | role (with role) |
+-- guidelines | not_qualified (prefd_gate; see the loop below).
 --
 -- The one a rater holds comes back while its lease runs. Otherwise, at the project's gold_rate,
 -- a control pair the rater was never given (a random one); otherwise the first comparison in
@@ -59,6 +60,7 @@ DECLARE
   head_taken integer; head_turn integer;
   n integer; j integer; m integer; start integer; got boolean;
   r record;
+  gate record; -- prefd_gate: guideline notice and qualification (issue 17)
 BEGIN
   -- An assignment lost in a crash costs nothing (the rater asks again), so this transaction
   -- does not wait for its commit to reach disk; votes do.
@@ -146,7 +148,18 @@ BEGIN
     FOR m IN 1 .. n LOOP
       got := false;
       c := NULL;
-      IF pr.gold_rate > 0 AND random() < pr.gold_rate THEN
+      -- Issue 17: a changed guideline to acknowledge, or a failed qualification, answer
+      -- instead of work (retry time in expires_at; the version the rater knew in done); a
+      -- pending qualification gives control pairs only.
+      gate := prefd_gate(pr, q_rater[m]);
+      IF gate.status IS NOT NULL THEN
+        RETURN QUERY SELECT q_i[m], gate.status, NULL::text, gate.retry_at, NULL::text,
+                            NULL::text, NULL::text, pr.guidelines_version, gate.known::bigint,
+                            NULL::bigint, NULL::text[], NULL::text[], NULL::text, NULL::text,
+                            NULL::text;
+        CONTINUE;
+      END IF;
+      IF gate.gold_only OR (pr.gold_rate > 0 AND random() < pr.gold_rate) THEN
         start := (random() * 2147483646)::integer;
         SELECT x.* INTO c FROM comparisons x
          WHERE x.project_id = pr.id AND x.gold IS NOT NULL AND NOT x.withdrawn AND x.rnd >= start
@@ -165,7 +178,7 @@ BEGIN
           got := true;
         END IF;
       END IF;
-      IF NOT got AND pr.schedule = 'active' THEN
+      IF NOT got AND NOT gate.gold_only AND pr.schedule = 'active' THEN
         -- active sampling: a comparison of a model pair drawn by its weight (prefd_pick_active),
         -- none the batch gave already; failing that, the queue's as under coverage
         c := prefd_pick_active(pr.id, q_rater[m], new_cmp);
@@ -179,7 +192,7 @@ BEGIN
           got := true;
         END IF;
       END IF;
-      IF NOT got THEN
+      IF NOT got AND NOT gate.gold_only THEN
         -- the first of the queue's comparisons that this rater never had and that the batch
         -- gave nobody else; failing that (rare), the first one past them, read on; failing
         -- that, one of them with a place left

@@ -8,7 +8,10 @@ LANGUAGE sql STABLE AS $$
     'lease_seconds', p.lease_seconds, 'gold_rate', p.gold_rate, 'status', p.status,
     'created_at', prefd_ts(p.created_at), 'updated_at', prefd_ts(p.updated_at),
     'strength', p.strength, 'criteria', p.criteria, 'rewrite', p.rewrite, 'reveal', p.reveal,
-    'explicit', p.explicit)
+    'explicit', p.explicit,
+    'qualification', CASE WHEN p.qual_gold > 0 THEN jsonb_build_object(
+      'gold', p.qual_gold, 'min_accuracy', p.qual_min_accuracy,
+      'retry_after_hours', p.qual_retry_hours) END)
   || CASE WHEN p_full THEN jsonb_build_object(
     'schedule', p.schedule, 'qc_min_seconds', p.qc_min_seconds, 'qc_min_gold_accuracy', p.qc_min_gold_accuracy,
     'raters', CASE WHEN p.raters_all THEN to_jsonb('all'::text)

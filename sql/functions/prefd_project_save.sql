@@ -42,6 +42,14 @@ BEGIN
     rewrite = coalesce(p->>'rewrite', rewrite),
     reveal = coalesce((p->>'reveal')::boolean, reveal),
     explicit = coalesce((p->>'explicit')::boolean, explicit),
+    qual_gold = CASE WHEN NOT p ? 'qualification' THEN qual_gold
+                     ELSE coalesce((p->'qualification'->>'gold')::integer, 0) END,
+    qual_min_accuracy = CASE WHEN jsonb_typeof(p->'qualification') = 'object'
+                             THEN coalesce((p->'qualification'->>'min_accuracy')::double precision, 0.8)
+                             ELSE qual_min_accuracy END,
+    qual_retry_hours = CASE WHEN jsonb_typeof(p->'qualification') = 'object'
+                            THEN coalesce((p->'qualification'->>'retry_after_hours')::double precision, 24)
+                            ELSE qual_retry_hours END,
     raters_all = CASE WHEN p ? 'raters' THEN p->'raters' = '"all"'::jsonb ELSE raters_all END,
     updated_at = now()
   WHERE id = pr.id RETURNING * INTO pr;

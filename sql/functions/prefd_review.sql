@@ -1,13 +1,16 @@
 -- Records reviewer p_reviewer's verdict on vote p_vote. Status: created | same (identical
--- review again) | conflict (a different review exists) | not_found | forbidden (not a reviewer
--- of the vote's project) | own (one's own vote).
+-- review again) | conflict (a different review exists) | not_found (also a control pair
+-- answered as its known answer says; one missed may be reviewed, issue 17) | forbidden (not a
+-- reviewer of the vote's project) | own (one's own vote).
 CREATE FUNCTION prefd_review(p_vote bigint, p_reviewer bigint, p_admin boolean, p_verdict text,
                              p_comment text, OUT status text, OUT review_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE v votes%ROWTYPE; w reviews%ROWTYPE;
 BEGIN
   SELECT * INTO v FROM votes WHERE id = p_vote;
-  IF NOT FOUND OR v.is_gold OR v.undone_at IS NOT NULL THEN status := 'not_found'; RETURN; END IF;
+  IF NOT FOUND OR v.undone_at IS NOT NULL OR (v.is_gold AND NOT prefd_gold_missed(v)) THEN
+    status := 'not_found'; RETURN;
+  END IF;
   IF NOT p_admin AND NOT EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = v.project_id
                                    AND m.kind = 'reviewer' AND m.user_id = p_reviewer) THEN
     status := 'forbidden'; RETURN;

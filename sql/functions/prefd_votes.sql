@@ -192,7 +192,32 @@ BEGIN
     INSERT INTO rater_votes AS v (project_id, rater_id, votes)
     SELECT s.project_id, s.rater, count(*) FROM s WHERE s.outcome = 'created'
      GROUP BY s.project_id, s.rater ORDER BY s.project_id, s.rater
-    ON CONFLICT (project_id, rater_id) DO UPDATE SET votes = v.votes + EXCLUDED.votes)
+    ON CONFLICT (project_id, rater_id) DO UPDATE SET votes = v.votes + EXCLUDED.votes),
+  -- Issue 17: a control pair answered during a pending qualification counts towards it; the
+  -- last of the project's qual_gold decides it (prefd_gate reads the outcome).
+  qualified AS (
+    UPDATE qualifications q
+       SET answered = q.answered + 1, correct = q.correct + s.ok::integer,
+           state = CASE WHEN q.answered + 1 < p.qual_gold THEN 'pending'
+                        WHEN (q.correct + s.ok::integer)::double precision / (q.answered + 1)
+                             >= p.qual_min_accuracy THEN 'qualified' ELSE 'failed' END,
+           retry_at = CASE WHEN q.answered + 1 >= p.qual_gold
+                                AND (q.correct + s.ok::integer)::double precision
+                                    / (q.answered + 1) < p.qual_min_accuracy
+                           THEN now() + make_interval(secs => p.qual_retry_hours * 3600) END,
+           updated_at = now()
+      FROM (SELECT s.project_id, s.rater,
+                   (s.expected = s.choice OR (s.expected = 'tie' AND s.choice = 'both_bad'))
+                     AS ok
+              FROM s WHERE s.outcome = 'created' AND s.known IS NOT NULL) s, projects p
+     WHERE q.project_id = s.project_id AND q.rater_id = s.rater AND q.state = 'pending'
+       AND p.id = s.project_id
+    RETURNING q.project_id, q.rater_id, q.state, q.answered, q.correct),
+  decided AS (
+    INSERT INTO qualification_events (project_id, rater_id, event, answered, correct)
+    SELECT d.project_id, d.rater_id, CASE d.state WHEN 'qualified' THEN 'passed' ELSE 'failed' END,
+           d.answered, d.correct
+      FROM qualified d WHERE d.state <> 'pending')
   SELECT s.i,
          CASE WHEN s.outcome = 'skipped' THEN 'conflict'
               WHEN s.outcome IN ('bad_choice', 'bad_flag', 'no_rationale', 'no_rationales',

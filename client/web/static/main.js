@@ -3,6 +3,7 @@
 import { ApiError, errorMessage, logout, me } from './api.js';
 import { h, replace } from './dom.js';
 import { bind, getLang, setLang, t, translate } from './i18n.js';
+import { learnNav } from './learnnav.js';
 
 const ROUTES = [
   { re: /^\/$/, page: 'home' },
@@ -11,6 +12,8 @@ const ROUTES = [
   { re: /^\/quality\/([^/]+)\/?$/, page: 'quality' },
   { re: /^\/review\/([^/]+)\/?$/, page: 'review' },
   { re: /^\/admin\/?$/, page: 'admin' },
+  { re: /^\/myreviews\/([^/]+)\/?$/, page: 'myreviews' },
+  { re: /^\/mystats\/([^/]+)\/?$/, page: 'mystats' },
 ];
 
 const main = document.getElementById('main');
@@ -82,6 +85,7 @@ function showUser(user) {
   replace(nav, links.map(([href, key]) => h('a', {
     href, t: key, 'aria-current': location.pathname === href ? 'page' : null,
   })));
+  learnNav(nav);
 }
 
 function route() {

@@ -12,7 +12,7 @@
 import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace, safeHtml, typingIn } from './dom.js';
 import { digest, draftKey, dropDraft, loadDraft, saveDraft } from './drafts.js';
-import { bind, label } from './i18n.js';
+import { bind, fmtDate, label } from './i18n.js';
 import { shortcuts } from './keys.js';
 import { renderMaths } from './maths.js';
 import { markdown } from './md.js';
@@ -205,6 +205,16 @@ export async function render(main, ctx) {
     if (err.status === 410) {
       showNotice('warn', 'rate.expired');
       loadNext(true);
+      return;
+    }
+    if (err.code === 'guidelines_changed' || err.code === 'not_qualified') {
+      clearStage(); // issue 17: the guideline notice (guidenotice.js), or when to retry
+      if (err.code === 'not_qualified') {
+        showNotice('error', 'learn.not_qualified', { time: fmtDate(err.details && err.details.retry_at) }, homeLink());
+        return;
+      }
+      import('./guidenotice.js').then((m) => m.showGuidelineNotice(notice, slug, () => loadNext(true)))
+        .catch((e) => showNoticeText('error', 'error', errorMessage(e)));
       return;
     }
     if (err.status === 409 && err.where === 'vote') {

@@ -11,6 +11,7 @@ import { bind, label } from './i18n.js';
 import { shortcuts } from './keys.js';
 import { answerContent, guidelinesPanel, promptBody } from './rate.js';
 import { transcript } from './ratework.js';
+import { reviewFilterForm, reviewQuery } from './reviewfilter.js';
 
 const REVIEW_KEYS = [
   { keys: ['Y'], t: 'keys.review.agree' }, { keys: ['N'], t: 'keys.review.disagree' },
@@ -61,7 +62,7 @@ export async function render(main, ctx) {
   const help = shortcuts(signal, REVIEW_KEYS);
   replace(main, h('div', { class: 'review-page', dataset: { slug } },
     h('div', { class: 'rate-head' }, title, h('div', { class: 'progress-wrap' }, count, help.button)),
-    h('p', { class: 'muted', t: 'review.intro' }),
+    h('p', { class: 'muted', t: 'review.intro' }), reviewFilterForm(),
     guidelines.el, notice, stage));
 
   // --- messages ---
@@ -190,7 +191,7 @@ export async function render(main, ctx) {
     setButtonsDisabled(true);
     stage.setAttribute('aria-busy', 'true');
     try {
-      const res = await get(`/projects/${path}/review/next`);
+      const res = await get(`/projects/${path}/review/next`, reviewQuery());
       if (signal.aborted) return;
       if (res.status === 204) {
         clearStage();

@@ -1145,6 +1145,108 @@ scenarios.review = async () => {
     'the reviews on the quality page');
 };
 
+// Issue 17: the unread badge, the page of reviews of one's votes (a reply stored), the own quality
+// page, the guideline-change notice with its diff, and a failed qualification, in both languages.
+scenarios.learn = async () => {
+  const { page, server, api } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'learn', title: 'Learning', overlap: 2, rationale: 'off',
+    guidelines: '# Learn\nJudge correctness.\nIgnore length.' } });
+  await api.must(200, 'POST', '/api/v1/projects/learn/items', { raw: [0, 1, 2, 3].map((i) => JSON.stringify({ id: `l${i}`,
+    prompt: `Learning question ${i}?`, model_a: 'lm1', response_a: `First answer ${i}`, model_b: 'lm2', response_b: `Second answer ${i}` })).join('\n') });
+  await login('rater');
+  await page.goto(`${server.url}/rate/learn`);
+  for (let k = 0; k < 2; k++) {
+    const before = await assignmentId();
+    await page.keyboard.press('1');
+    await nextShown(before);
+  }
+  // an admin reviews both votes, one with a comment
+  const comments = ['Good catch.', 'The second answer was correct: check the numbers.'];
+  for (const [k, verdict] of [[0, 'agree'], [1, 'disagree']]) {
+    const v = await api.must(200, 'GET', '/api/v1/projects/learn/review/next');
+    await api.must(201, 'POST', `/api/v1/votes/${v.vote_id}/review`, { json: { verdict, comment: comments[k] } });
+  }
+  await page.reload();
+  await page.waitForSelector('#nav .badge-unread[data-unread="2"]', { timeout: T });
+  check((await page.textContent('#nav [data-learn="learn.nav_reviews"]')).includes('2 unread'), 'the badge says 2 unread');
+  await page.click('#nav [data-learn="learn.nav_reviews"]');
+  await page.waitForSelector('.my-review', { timeout: T });
+  eq(await page.$$eval('.my-review', (a) => a.map((x) => [x.dataset.verdict, x.dataset.read])), [['disagree', 'false'], ['agree', 'false']],
+    'both reviews, newest first, new');
+  check((await page.textContent('.my-review[data-verdict="disagree"] .comment-text')) === comments[1], 'the comment is shown');
+  const text = await page.textContent('main');
+  for (const m of ['lm1', 'lm2', 'admin']) check(!text.includes(m), `no model or reviewer name on the page (found ${m})`);
+  check(!(await page.$('#nav .badge-unread')), 'the badge goes once the reviews are read');
+  await page.fill('.my-review[data-verdict="disagree"] textarea', 'I checked: the first one cites the source.');
+  await page.click('.my-review[data-verdict="disagree"] .my-reply-form button');
+  await page.waitForSelector('.my-review[data-verdict="disagree"] .my-reply[data-replied="true"]', { timeout: T });
+  eq(psql(env.db, "SELECT reply FROM reviews WHERE comment = 'The second answer was correct: check the numbers.'"),
+    [['I checked: the first one cites the source.']], 'the stored reply');
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('h1')).includes('我的投票复核'), 'the reviews page in Chinese');
+  check((await page.textContent('.my-review[data-verdict="disagree"] header')).includes('不同意你的投票'), 'the verdict in Chinese');
+  check((await page.textContent('#nav')).includes('我的复核'), 'the header link in Chinese');
+  await shot('my-reviews');
+  await page.selectOption('#lang', 'en');
+
+  // the own quality page
+  await page.click('#nav [data-learn="learn.nav_stats"]');
+  await page.waitForSelector('.my-stats tr[data-metric="votes"]', { timeout: T });
+  eq(await page.textContent('.my-stats tr[data-metric="votes"] td[data-col="mine"]'), '2', 'my votes');
+
+  // the guidelines change: the notice with its diff before the next comparison, in both languages
+  await api.must(200, 'PATCH', '/api/v1/projects/learn', { json: { guidelines: '# Learn\nJudge correctness and safety.\nIgnore length.' } });
+  await page.goto(`${server.url}/rate/learn`);
+  await page.waitForSelector('.comparison', { timeout: T }); // the one held from before comes back
+  await page.keyboard.press('1');
+  await page.waitForSelector('.guideline-notice', { timeout: T });
+  check(!(await page.$('.comparison')), 'no comparison before the notice is acknowledged');
+  eq(await page.$$eval('.guideline-notice .diff-line', (a) => a.map((x) => [x.dataset.op, x.querySelector('.diff-text').textContent])),
+    [['same', '# Learn'], ['added', 'Judge correctness and safety.'], ['removed', 'Judge correctness.'], ['same', 'Ignore length.']], 'the diff');
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('.guideline-notice h2')).includes('评审指南已更新'), 'the notice in Chinese');
+  check((await page.textContent('#guidelines-ack')).includes('我已阅读变更'), 'the button in Chinese');
+  await page.selectOption('#lang', 'en');
+  check((await page.textContent('.guideline-notice h2')).includes('The guidelines changed'), 'the notice in English');
+  await shot('guideline-notice');
+  await page.click('#guidelines-ack');
+  await page.waitForSelector('.comparison', { timeout: T });
+  eq(psql(env.db, "SELECT a.version, a.from_version FROM guideline_acks a JOIN users u ON u.id = a.rater_id WHERE u.name = 'rater'"),
+    [['2', '1']], 'the acknowledgement is recorded with the version');
+
+  // a failed qualification says when to try again
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'exam', title: 'Exam', rationale: 'off',
+    qualification: { gold: 1, min_accuracy: 1, retry_after_hours: 2 } } });
+  await api.must(200, 'POST', '/api/v1/projects/exam/items', { raw: [JSON.stringify({ id: 'e0', prompt: 'What is 3 + 3?', model_a: 'e1',
+    response_a: '6', model_b: 'e2', response_b: '7', gold: 'model_a', gold_reason: 'Three and three make six.' }),
+  JSON.stringify({ id: 'e1', prompt: 'An ordinary question', model_a: 'e1', response_a: 'x', model_b: 'e2', response_b: 'y' })].join('\n') });
+  await page.goto(`${server.url}/rate/exam`);
+  await page.waitForSelector('.comparison [data-side="left"]', { timeout: T });
+  await page.keyboard.press('3'); // a tie misses the known answer
+  await page.waitForSelector('[data-kind="gold"]', { timeout: T });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-kind="learn.not_qualified"]', { timeout: T });
+  check((await page.textContent('[data-kind="learn.not_qualified"]')).includes('try again'), 'the retry time is said');
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('[data-kind="learn.not_qualified"]')).includes('重试'), 'in Chinese too');
+  await page.selectOption('#lang', 'en');
+
+  // the review page's filters, kept in the address
+  await login('admin');
+  await page.goto(`${server.url}/review/learn?rater=rater`);
+  await page.waitForSelector('.comparison[data-vote]', { timeout: T });
+  const vid = await page.getAttribute('.comparison', 'data-vote');
+  eq(psql(env.db, `SELECT u.name FROM votes v JOIN users u ON u.id = v.rater_id WHERE v.id = ${vid}`), [['rater']], 'a vote of that rater');
+  eq(await page.inputValue('#review-rater'), 'rater', 'the rater filter is shown');
+  await page.selectOption('#review-filter', 'flagged');
+  await page.click('.review-filters button[type=submit]');
+  await page.waitForSelector('[data-kind="review.done"]', { timeout: T });
+  check(page.url().includes('filter=flagged') && page.url().includes('rater=rater'), `the filters in the address (${page.url()})`);
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('.review-filters')).includes('带标记的投票'), 'the filters in Chinese');
+  await page.selectOption('#lang', 'en');
+};
+
 scenarios.admin = async () => {
   const { page, server } = env;
   await login('admin');
@@ -1631,7 +1733,7 @@ async function main() {
   }
   const wanted = process.argv.slice(2);
   const order = ['modules', 'login', 'rating', 'work', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
-    'review', 'admin', 'narrow', 'fidelity', 'worksafe', 'shortcuts', 'phone', 'logout'];
+    'review', 'learn', 'admin', 'narrow', 'fidelity', 'worksafe', 'shortcuts', 'phone', 'logout'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
   let passed = 0;
