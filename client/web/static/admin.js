@@ -3,8 +3,8 @@
 // per-line error report), and users (create, role, disable/enable, reset password, new API token
 // shown once). The URL's hash keeps the tab and the selected project (#users, #project=SLUG, #new).
 import { ApiError, errorMessage, get, patch, post, upload } from './api.js';
-import { h, newId, replace } from './dom.js';
-import { bind, fmtDate, fmtNumber, fmtPercent } from './i18n.js';
+import { dateText, h, newId, replace } from './dom.js';
+import { bind, fmtNumber, fmtPercent } from './i18n.js';
 import { markdown } from './md.js';
 import { allProjects } from './home.js';
 
@@ -33,7 +33,7 @@ function sameJson(a, b) {
 
 /** Shows an API failure in a form's message box; marks the field the API names. */
 function formError(box, form, err) {
-  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  clearInvalid(form);
   replace(box, h('p', { class: 'notice notice-error', role: 'alert' }, errorMessage(err)));
   const f = err instanceof ApiError && err.details && err.details.field;
   const input = f && form.querySelector(`[name="${CSS.escape(f)}"]`);
@@ -41,6 +41,11 @@ function formError(box, form, err) {
     input.setAttribute('aria-invalid', 'true');
     input.focus();
   }
+}
+
+/** The form's fields are fine again: no stale red border from an earlier failure. */
+function clearInvalid(form) {
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
 }
 
 function ok(box, key, vars) {
@@ -260,6 +265,7 @@ export async function render(main, ctx) {
       save.disabled = true;
       try {
         const res = create ? await post('/projects', send) : await patch(`/projects/${encodeURIComponent(p.slug)}`, send);
+        clearInvalid(form);
         ok(msg, create ? 'admin.project_created' : 'admin.project_saved', { title: res.body.title });
         await loadProjects();
         if (create) location.hash = `project=${encodeURIComponent(res.body.slug)}`;
@@ -341,7 +347,9 @@ export async function render(main, ctx) {
     });
 
     function showReport(r, rejected) {
-      const rows = (r.errors || []).map((e) => h('tr', { dataset: { line: e.line } },
+      // line order, whatever order the server found them in (a line may have several problems)
+      const errors = (r.errors || []).map((e, i) => [e, i]).sort((x, y) => (x[0].line - y[0].line) || (x[1] - y[1])).map((x) => x[0]);
+      const rows = errors.map((e) => h('tr', { dataset: { line: e.line } },
         h('td', { class: 'num', tAttrs: { 'data-label': 'admin.col.line' } }, fmtNumber(e.line)),
         h('td', { class: 'mono', tAttrs: { 'data-label': 'admin.col.id' } }, e.id || '–'),
         h('td', { class: 'mono', tAttrs: { 'data-label': 'admin.col.code' } }, e.code),
@@ -349,7 +357,9 @@ export async function render(main, ctx) {
       replace(report,
         h('p', { class: `notice ${rejected ? 'notice-error' : (r.rejected ? 'notice-warn' : 'notice-ok')}`, role: rejected ? 'alert' : 'status',
           dataset: { result: rejected ? 'rejected' : 'stored' } },
-        h('span', { t: ['admin.upload_counts', { accepted: r.accepted, unchanged: r.unchanged, rejected: r.rejected }] }),
+        // nothing is stored when the upload is refused: its valid lines are "valid", not "accepted"
+        h('span', { t: [rejected ? 'admin.upload_counts_refused' : 'admin.upload_counts',
+          { accepted: r.accepted, unchanged: r.unchanged, rejected: r.rejected }] }),
         rejected ? [' ', h('strong', { t: 'admin.upload_nothing' })] : null),
         rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'data errors-table' },
           h('caption', { t: 'admin.line_errors' }),
@@ -403,6 +413,7 @@ export async function render(main, ctx) {
       if (password.value) body.password = password.value;
       try {
         const res = await post('/users', body);
+        clearInvalid(form);
         replace(msg);
         replace(tokenArea, tokenBox(res.body.name, res.body.token));
         form.reset();
@@ -502,7 +513,7 @@ export async function render(main, ctx) {
       h('th', { scope: 'row', class: 'mono' }, u.name, u.name === ctx.user.name ? h('span', { class: 'muted', t: 'admin.you' }) : null),
       h('td', null, roleSel),
       h('td', null, state),
-      h('td', { class: 'small', tAttrs: { 'data-label': 'admin.col.created' } }, fmtDate(u.created_at)),
+      h('td', { class: 'small', tAttrs: { 'data-label': 'admin.col.created' } }, dateText(u.created_at)),
       h('td', null, h('div', { class: 'actions' }, toggle, pwBtn, tokBtn, pwRow)));
     return row;
   }

@@ -38,6 +38,7 @@ const STRINGS = {
 
   // common
   'common.loading': ['Loading…', '加载中…'],
+  'common.date': ['{d}', '{d}'],
   'common.retry': ['Try again', '重试'],
   'common.cancel': ['Cancel', '取消'],
   'common.error': ['Error', '错误'],
@@ -80,6 +81,9 @@ const STRINGS = {
   'home.quality': ['Quality', '质量'],
   'home.edit': ['Settings', '设置'],
   'home.manage': ['Manage projects and users', '管理项目和用户'],
+  'home.progress': ['{done} done · {left} left', '已完成 {done} · 剩余 {left}'],
+  'home.progress_finished': ['{done} done · nothing left for you', '已完成 {done} · 没有剩余'],
+  'home.progress_of': ['Your progress in {title}', '你在“{title}”中的进度'],
 
   // rating
   'rate.title': ['Rating', '评审'],
@@ -154,6 +158,8 @@ const STRINGS = {
   'lb.reset': ['Reset', '重置'],
   'lb.default': ['default', '默认'],
   'lb.no_anchor': ['none', '无'],
+  'lb.any': ['any', '全部'],
+  'lb.since_after_until': ['“Since” is after “until”: pick a start day on or before the end day.', '“起始日期”晚于“截止日期”：请选择不晚于截止日期的起始日期。'],
   'lb.f.ties': ['Ties', '平局处理'],
   'lb.f.both_bad': ['Both bad', '都不好'],
   'lb.f.ci': ['Interval', '置信区间'],
@@ -237,6 +243,10 @@ const STRINGS = {
   'lb.export_hint.csv': ['the same columns, for spreadsheets', '相同字段，适合电子表格'],
   'lb.export_hint.arena': ['the Chatbot Arena battle layout', 'Chatbot Arena 对战格式'],
   'lb.export_hint.dpo': ['prompt, chosen and rejected texts for preference training', '问题及被选中/被拒绝的回答，用于偏好训练'],
+  'lb.export.leaderboard_csv': ['Leaderboard (CSV)', '排行榜（CSV）'],
+  'lb.export_hint.leaderboard_csv': ['the table above, with the method and filters applied', '上面的表格，按当前方法和筛选条件'],
+  'lb.downloads_filtered': ['With the filters applied: {filters}.', '已按当前筛选条件：{filters}。'],
+  'lb.downloads_all': ['No filter applied: every counted vote.', '未设筛选条件：全部计入的投票。'],
 
   // quality
   'qc.title': ['Quality', '质量控制'],
@@ -381,6 +391,7 @@ const STRINGS = {
   'admin.choose_file': ['Choose a file first.', '请先选择文件。'],
   'admin.upload_counts': ['Accepted {accepted}, unchanged {unchanged}, rejected {rejected}.', '接受 {accepted} 行，未变 {unchanged} 行，拒绝 {rejected} 行。'],
   'admin.upload_nothing': ['Nothing was stored: fix the lines below, or tick “store the valid lines”.', '未保存任何内容：请修正以下各行，或勾选“保存有效的行”。'],
+  'admin.upload_counts_refused': ['{accepted} new and {unchanged} unchanged lines were valid; {rejected} lines have problems.', '有效的行：新 {accepted} 行，未变 {unchanged} 行；有问题的行：{rejected} 行。'],
   'admin.line_errors': ['Problems, line by line', '逐行问题'],
   'admin.col.line': ['Line', '行号'],
   'admin.col.id': ['Item id', '条目 ID'],
@@ -442,12 +453,13 @@ export function has(key) {
 function resolve(v) {
   if (v && typeof v === 'object' && typeof v.t === 'string') return t(v.t, v.vars);
   if (typeof v === 'number') return fmtNumber(v);
+  if (v && typeof v === 'object' && 'date' in v) return fmtDate(v.date);
   return v === undefined || v === null ? '' : String(v);
 }
 
 /**
  * The string for key in the current language, with {name} replaced from vars. A var may itself
- * be {t: key, vars} (translated too) or a number (formatted for the language).
+ * be {t: key, vars} (translated too), a number or {date: time} (both formatted for the language).
  */
 export function t(key, vars) {
   const entry = STRINGS[key];

@@ -4,8 +4,8 @@
 // the exclusions from rankings, and the flagged responses (paged). Admins also exclude a rater or
 // one vote, with a reason, and undo exclusions; analysts read.
 import { ApiError, del, errorMessage, get, post } from './api.js';
-import { h, newId, replace } from './dom.js';
-import { fmtDate, fmtNumber, fmtPercent, has, label } from './i18n.js';
+import { dateText, h, newId, replace } from './dom.js';
+import { fmtNumber, fmtPercent, has, label } from './i18n.js';
 
 const FLAGS_PAGE = 20;
 // The cell of the number each warning is about.
@@ -258,9 +258,9 @@ export async function render(main, ctx) {
           h('th', { scope: 'row' }, what),
           h('td', { tAttrs: { 'data-label': 'qc.col.reason' }, class: 'qc-reason' }, e.reason),
           h('td', { tAttrs: { 'data-label': 'qc.col.by' }, class: 'mono' }, e.by || '–'),
-          h('td', { tAttrs: { 'data-label': 'qc.col.when' }, class: 'small' }, fmtDate(e.created_at)),
+          h('td', { tAttrs: { 'data-label': 'qc.col.when' }, class: 'small' }, dateText(e.created_at)),
           h('td', { tAttrs: { 'data-label': 'qc.col.state' } }, undone
-            ? h('span', { class: 'small', t: ['qc.undone', { who: e.undone_by || '–', when: fmtDate(e.undone_at) }] })
+            ? h('span', { class: 'small', t: ['qc.undone', { who: e.undone_by || '–', when: { date: e.undone_at } }] })
             : h('span', { class: 'badge badge-closed', t: 'qc.standing' })),
           admin ? h('td', null, undone ? null : h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'undo' }, t: 'qc.undo',
             onclick: (ev) => undo(e, ev.currentTarget, e.rater ? 'qc.rater_included' : 'qc.vote_included', vars) })) : null);
