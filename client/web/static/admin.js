@@ -191,7 +191,8 @@ export async function render(main, ctx) {
     const reviewers = h('input', { name: 'reviewers', value: (p.reviewers || []).join(', '), autocomplete: 'off', spellcheck: 'false' });
     const guidelines = h('textarea', { name: 'guidelines', rows: 14, class: 'mono', value: p.guidelines || '' });
     guidelines.value = p.guidelines || '';
-    const preview = h('div', { class: 'md preview card', 'aria-live': 'off', id: newId('preview') });
+    // focusable: it scrolls, and a keyboard must be able to scroll it
+    const preview = h('div', { class: 'md preview card', 'aria-live': 'off', id: newId('preview'), tabindex: 0, role: 'region' });
     let previewTimer = 0;
     const drawPreview = () => replace(preview, guidelines.value.trim()
       ? markdown(guidelines.value, { shift: 2 }) : h('p', { class: 'muted', t: 'admin.preview_empty' }));

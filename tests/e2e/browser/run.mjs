@@ -1386,6 +1386,7 @@ async function tabStops() {
   const { page } = env;
   await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
   const seen = [];
+  let outside = 0; // Tab passes through the browser's own UI once between the last and first control
   for (let i = 0; i < 400; i++) {
     await page.keyboard.press('Tab');
     const key = await page.evaluate(() => {
@@ -1394,7 +1395,12 @@ async function tabStops() {
       if (!el.dataset.tabMark) el.dataset.tabMark = String(Math.random()).slice(2);
       return el.dataset.tabMark;
     });
-    if (key === null || seen.includes(key)) break;
+    if (key === null) {
+      outside += 1;
+      if (outside > 3) break;
+      continue;
+    }
+    if (seen.includes(key)) break;
     seen.push(key);
   }
   return page.evaluate((marks) => {
