@@ -6,6 +6,7 @@
 import { ApiError, del, errorMessage, get, post } from './api.js';
 import { dateText, h, newId, replace } from './dom.js';
 import { fmtNumber, fmtPercent, has, label } from './i18n.js';
+import { markdown } from './md.js';
 
 const FLAGS_PAGE = 20;
 // The cell of the number each warning is about.
@@ -322,7 +323,8 @@ export async function render(main, ctx) {
         h('span', { class: 'flag-list' }, flags.map(([flag, n]) => h('span', { class: 'badge badge-warn', dataset: { flag },
           t: ['qc.flag_count', { flag: label('flag', flag), n }] }))),
         h('span', { class: 'flagged-votes', t: ['qc.flag_votes', { n: f.votes }] })),
-      h('blockquote', { class: 'excerpt' }, f.response),
+      // rendered like the answers on the rating page (Markdown; raw HTML shown as text, inert)
+      h('blockquote', { class: 'excerpt md' }, markdown(f.response || '', { shift: 3 })),
       f.rationales.length ? h('details', null, h('summary', { t: ['qc.rationales', { n: f.rationales.length }] }),
         h('ul', null, f.rationales.map((r) => h('li', { class: 'rationale-text' }, r)))) : null);
   }

@@ -1457,6 +1457,35 @@ scenarios.a11y = async () => {
   check(problems.length === 0, `accessibility problems:\n      ${problems.join('\n      ')}`);
 };
 
+// A flagged excerpt on the quality page is rendered like an answer: Markdown drawn, raw HTML
+// shown as text and inert.
+scenarios.flagmd = async () => {
+  const { page, server, api, raterApi } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'flagmd', title: 'Flagged Markdown', flags: ['unsafe'], rationale: 'off' } });
+  await api.must(200, 'POST', '/api/v1/projects/flagmd/items', { raw: JSON.stringify({ id: 'fm-1', prompt: 'List two things',
+    model_a: 'ma', response_a: '**Bold** claim:\n\n1. first <b>tag</b>\n2. second',
+    model_b: 'mb', response_b: 'plain `code_with_underscores` and <img src=x onerror="window.__pwned=1">' }) });
+  const next = await raterApi.must(200, 'GET', '/api/v1/projects/flagmd/next');
+  await raterApi.must(201, 'POST', `/api/v1/assignments/${next.id}/vote`, { json: { choice: 'tie', elapsed_ms: 9000,
+    flags: { a: ['unsafe'], b: ['unsafe'] } } });
+  await login('analyst');
+  await page.goto(`${server.url}/quality/flagmd`);
+  await page.waitForSelector('.flagged .excerpt', { timeout: T });
+  const ex = await page.$$eval('.flagged', (li) => li.map((x) => {
+    const e = x.querySelector('.excerpt');
+    return { model: x.dataset.model, strong: e.querySelectorAll('strong').length, items: e.querySelectorAll('ol li').length,
+      code: e.querySelectorAll('code').length, tags: e.querySelectorAll('b, img').length, text: e.textContent };
+  }));
+  const a = ex.find((x) => x.model === 'ma');
+  const b = ex.find((x) => x.model === 'mb');
+  check(a && b, 'both flagged answers listed');
+  eq([a.strong, a.items, a.tags], [1, 2, 0], 'Markdown rendered in the excerpt, the <b> tag not made an element');
+  check(a.text.includes('<b>tag</b>'), `the raw tag shown as text (${a.text})`);
+  eq([b.code, b.tags], [1, 0], 'code rendered, no <img> element');
+  check(b.text.includes('code_with_underscores') && b.text.includes('<img src=x'), `every character visible (${b.text})`);
+  eq(await page.evaluate(() => window.__pwned === undefined), true, 'nothing ran');
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1466,7 +1495,7 @@ async function main() {
   }
   const wanted = process.argv.slice(2);
   const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
-    'review', 'admin', 'narrow', 'logout', 'shell', 'home', 'dates', 'lbphone', 'lbfilters', 'adminreport', 'a11y'];
+    'review', 'admin', 'narrow', 'logout', 'shell', 'home', 'dates', 'lbphone', 'lbfilters', 'adminreport', 'flagmd', 'a11y'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
   let passed = 0;
