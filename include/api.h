@@ -37,6 +37,8 @@ void api_projects_progress(struct req *r);
 
 /* api_items.c: streamed upload of prompts and responses */
 void api_items_upload(struct req *r);
+/* GET .../facets: the project's categories and languages */
+void api_items_facets(struct req *r);
 
 /* api_votes.c: votes in bulk */
 void api_votes_import(struct req *r);
@@ -66,6 +68,8 @@ void api_quality_review(struct req *r);
 void api_rating_next(struct req *r);
 void api_rating_vote(struct req *r);
 void api_rating_skip(struct req *r);
+void api_rating_renew(struct req *r);
+void api_rating_undo(struct req *r);
 
 /* api_web.c: the web client's pages and assets */
 void api_web_page(struct req *r);

@@ -27,6 +27,7 @@ struct config {
         long max_conns;          /* open client connections */
         long max_conns_per_addr; /* open connections per client address (IPv6 /64) */
         long login_attempts;     /* failed logins per user name and address per minute */
+        long undo_seconds;       /* how long after a vote its rater may undo it */
 
         long max_header;    /* bytes of request line and headers */
         long max_body;      /* bytes of a JSON request body */

@@ -27,6 +27,7 @@ struct jsonl {
         unsigned long number; /* line number (lines) or element index (array) of the last record */
         unsigned long lines;  /* lines mode: lines consumed so far */
         const char *error;    /* static text for JSONL_ERROR */
+        unsigned long at;     /* JSONL_ERROR of a line too long: its line number (lines mode) */
 };
 
 void jsonl_init(struct jsonl *j, size_t max_record);

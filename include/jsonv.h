@@ -40,7 +40,7 @@ void jv_keys(struct jv *v, const char *const *allowed);
 /* True when the key is present (also when null). */
 bool jv_has(const struct jv *v, const char *key);
 
-/* A string of minlen..maxlen bytes; NULL when absent (or failed). */
+/* A string of minlen..maxlen Unicode characters; NULL when absent (or failed). */
 const char *jv_string(struct jv *v, const char *key, bool required, size_t minlen, size_t maxlen);
 /* One of the NULL-terminated choices; NULL when absent. */
 const char *jv_enum(struct jv *v, const char *key, bool required, const char *const *choices);

@@ -12,6 +12,7 @@
 #include "bulk.h"
 #include "config.h"
 #include "crypto.h"
+#include "db.h"
 #include "itemstore.h"
 #include "jsonv.h"
 
@@ -44,6 +45,38 @@ static const char *const item_fields[] = { "id",        "prompt",     "category"
                                            NULL };
 static const char *const gold_names[] = { "model_a", "model_b", "tie", NULL };
 
+static size_t characters(const char *s, size_t len)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+                n += ((unsigned char)s[i] & 0xC0) != 0x80;
+        return n;
+}
+
+/* Only whitespace (ASCII, and the Unicode spaces a model may emit: NBSP, ideographic space,
+ * zero-width space and friends). */
+static bool blank(const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
+                        p++;
+                } else if (p[0] == 0xC2 && p[1] == 0xA0) {
+                        p += 2;
+                } else if (p[0] == 0xE2 && p[1] == 0x80 &&
+                           ((p[2] >= 0x80 && p[2] <= 0x8B) || p[2] == 0xAF || p[2] == 0xA8 ||
+                            p[2] == 0xA9)) {
+                        p += 3;
+                } else if ((p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) ||
+                           (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) ||
+                           (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)) {
+                        p += 3;
+                } else {
+                        return false;
+                }
+        }
+        return true;
+}
+
 /* Reads one response {model, text} (or the pair fields) into `responses`. */
 static void add_response(struct jv *v, json_t *responses, json_t *model, json_t *text,
                          const char *where, size_t max_text)
@@ -55,12 +88,28 @@ static void add_response(struct jv *v, json_t *responses, json_t *model, json_t 
                 jv_fail(v, where, "%s: the model must be a name of 1 to 200 characters", where);
                 return;
         }
+        if (!text) {
+                jv_fail(v, where, "%s: \"%s\" is missing (it may be empty, \"\")", where,
+                        strcmp(where, "model_a") == 0   ? "response_a"
+                        : strcmp(where, "model_b") == 0 ? "response_b"
+                                                        : "text");
+                return;
+        }
         if (!json_is_string(text)) {
                 jv_fail(v, where, "%s: the text must be a string (it may be empty)", where);
                 return;
         }
-        if (json_string_length(text) > max_text) {
-                jv_fail(v, where, "%s: the text is longer than %zu bytes", where, max_text);
+        size_t chars = characters(json_string_value(text), json_string_length(text));
+        if (chars > max_text) {
+                jv_fail(v, where, "%s: the text is longer than %zu characters (%zu)", where,
+                        max_text, chars);
+                return;
+        }
+        if (chars > 0 && blank(json_string_value(text))) {
+                jv_fail(v, where,
+                        "%s: the text is only whitespace (an answer may be empty, \"\", but not "
+                        "blank)",
+                        where);
                 return;
         }
         size_t i;
@@ -89,7 +138,9 @@ static json_t *item_of(struct jv *v, json_t *o, unsigned long line, const struct
         const char *id = jv_string(v, "id", JV_REQUIRED, 1, 200);
         if (id && !valid_id(id))
                 jv_fail(v, "id", "\"id\" must not contain control characters");
-        jv_string(v, "prompt", JV_REQUIRED, 1, max_text);
+        const char *prompt = jv_string(v, "prompt", JV_REQUIRED, 1, max_text);
+        if (prompt && blank(prompt))
+                jv_fail(v, "prompt", "\"prompt\" is only whitespace");
         const char *category = jv_string(v, "category", JV_OPTIONAL, 0, 100);
         const char *language = jv_string(v, "language", JV_OPTIONAL, 0, 35);
         if (language && !valid_language(language))
@@ -203,4 +254,30 @@ static const struct bulk_kind items = {
 void api_items_upload(struct req *r)
 {
         bulk_run(r, &items);
+}
+
+/* --- GET .../facets --- */
+
+static void facets_read(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
+}
+
+/* Anyone who may see the project: the answer is the same 404 as a missing one otherwise. */
+static const char facets_sql[] = "SELECT prefd_facets(p.id) FROM projects p WHERE p.slug = $1 "
+                                 "AND prefd_may_see(p, $2::bigint, $3::boolean)";
+
+void api_items_facets(struct req *r)
+{
+        char uid[32];
+        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
+        const char *params[] = { req_param(r, 0), uid,
+                                 r->user.role != ROLE_RATER ? "true" : "false" };
+        req_db(r, facets_sql, 3, params, facets_read);
 }

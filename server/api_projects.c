@@ -189,7 +189,8 @@ void api_projects_list(struct req *r)
                "$4) ORDER BY p.id LIMIT $2 + 1), "
                "shown AS (SELECT * FROM page ORDER BY id LIMIT $2) "
                "SELECT json_build_object('items', coalesce((SELECT json_agg(prefd_project_for(s, "
-               "$3, $4, $5) ORDER BY s.id) FROM shown s), '[]'), 'next_cursor', CASE WHEN (SELECT "
+               "$3, $4, $5) || jsonb_build_object('progress', prefd_rater_progress(s, $3)) "
+               "ORDER BY s.id) FROM shown s), '[]'), 'next_cursor', CASE WHEN (SELECT "
                "count(*) FROM page) > $2 THEN (SELECT max(id)::text FROM shown) END)",
                5, params, listed);
 }

@@ -366,7 +366,25 @@ static void flags_read(struct req *r, const struct db_res *res)
                 req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
                 return;
         }
-        req_reply_json_text(r, 200, db_res_value(res, 0, 1), db_res_length(res, 0, 1));
+        /* each excerpt also rendered as the rater saw it */
+        json_t *body = json_loadb(db_res_value(res, 0, 1), db_res_length(res, 0, 1), 0, NULL);
+        json_t *list = json_object_get(body, "items");
+        size_t i;
+        json_t *it;
+        json_array_foreach(list, i, it)
+        {
+                json_t *text = json_object_get(it, "response");
+                char *html = json_is_string(text) ? markdown_to_html(json_string_value(text),
+                                                                     json_string_length(text))
+                                                  : NULL;
+                json_object_set_new(it, "response_html", html ? json_string(html) : json_null());
+                free(html);
+        }
+        if (!body) {
+                req_reply_error(r, 500, "internal", NULL, "the flags could not be read");
+                return;
+        }
+        req_reply_json(r, 200, body);
 }
 
 void api_quality_flags(struct req *r)
@@ -385,8 +403,10 @@ void api_quality_flags(struct req *r)
                "WITH p AS (SELECT id FROM projects WHERE slug = $1), "
                "f AS (SELECT v.resp_left AS resp, x AS flag, v.id AS vote, v.rationale FROM votes "
                "v JOIN p ON v.project_id = p.id, unnest(v.flags_left) x WHERE NOT v.is_gold "
+               "AND v.undone_at IS NULL "
                "UNION ALL SELECT v.resp_right, x, v.id, v.rationale FROM votes v JOIN p ON "
-               "v.project_id = p.id, unnest(v.flags_right) x WHERE NOT v.is_gold), "
+               "v.project_id = p.id, unnest(v.flags_right) x WHERE NOT v.is_gold "
+               "AND v.undone_at IS NULL), "
                "per AS (SELECT resp, count(DISTINCT vote) AS votes, array_agg(DISTINCT rationale) "
                "FILTER (WHERE rationale <> '') AS rationales FROM f GROUP BY resp), "
                "counts AS (SELECT resp, jsonb_object_agg(flag, n) AS flags FROM (SELECT resp, "

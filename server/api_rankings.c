@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "buf.h"
 #include "jsonv.h"
 #include "log.h"
 #include "rank.h"
@@ -42,6 +43,7 @@ struct lb_params {
         const char *weights; /* its name as given (static string) */
         bool robustness;     /* robustness=true: the fragility of each adjacent order */
         bool style;          /* style=control */
+        bool csv;            /* format=csv (leaderboard) */
 };
 
 struct model_list {
@@ -105,9 +107,9 @@ static void job_free(void *p)
 /* --- options --- */
 
 static const char *const known_params[] = {
-        "ties",     "both_bad",   "ci",    "rounds", "seed",          "category",
-        "language", "since",      "until", "anchor", "anchor_rating", "min_votes",
-        "weights",  "robustness", "style", NULL
+        "ties",  "both_bad", "ci",     "rounds",        "seed",      "category", "language",
+        "since", "until",    "anchor", "anchor_rating", "min_votes", "weights",  "robustness",
+        "style", "format",   NULL
 };
 
 struct unknown {
@@ -201,7 +203,7 @@ static int parse_params(struct req *r, struct lb_params *p)
                     r, 400, "bad_request", NULL,
                     "unknown query parameter \"%s\" (known: ties, both_bad, ci, rounds, "
                     "seed, category, language, since, until, anchor, anchor_rating, "
-                    "min_votes, weights, robustness, style)",
+                    "min_votes, weights, robustness, style, format)",
                     u.name);
                 return -1;
         }
@@ -240,6 +242,23 @@ static int parse_params(struct req *r, struct lb_params *p)
                                 bad);
                 return -1;
         }
+        int64_t since_us, until_us;
+        if (p->since[0] && p->until[0] && jv_parse_timestamp(p->since, true, &since_us) &&
+            jv_parse_timestamp(p->until, true, &until_us) && since_us > until_us) {
+                req_reply_error(
+                    r, 400, "bad_request",
+                    json_pack("{s:s, s:[s, s]}", "parameter", "since", "parameters", "since",
+                              "until"),
+                    "since (%s) is after until (%s): since must not be later than until", p->since,
+                    p->until);
+                return -1;
+        }
+        static const char *const format_names[] = { "json", "csv", NULL };
+        static const int format_values[] = { 0, 1 };
+        int format = 0;
+        if (choice_param(r, "format", format_names, format_values, &format, &unused) < 0)
+                return -1;
+        p->csv = format == 1;
         p->opts.ties = (enum rank_ties)ties;
         p->opts.both_bad = (enum rank_both_bad)bb;
         p->opts.ci = (enum rank_ci)ci;
@@ -433,8 +452,59 @@ static json_t *flip_json(const struct lb_job *j, size_t i)
             "vote_ids", ids, "predicted", (json_int_t)llround(f->predicted));
 }
 
+/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+static void csv_field(struct buf *b, const char *s)
+{
+        if (strpbrk(s, ",\"\r\n") == NULL) {
+                buf_str(b, s);
+                return;
+        }
+        buf_str(b, "\"");
+        for (const char *c = s; *c; c++) {
+                buf_put(b, c, 1);
+                if (*c == '"')
+                        buf_put(b, c, 1); /* doubled */
+        }
+        buf_str(b, "\"");
+}
+
+/* format=csv: one row per model, in rank order, the numbers of the JSON answer. */
+static void reply_leaderboard_csv(struct req *r, struct lb_job *j, const size_t *order)
+{
+        struct buf b = { 0 };
+        buf_str(&b, "rank,model,rating,ci_low,ci_high,votes,wins,losses,ties,both_bad,win_rate"
+                    "\r\n");
+        for (size_t k = 0; order && k < j->n; k++) {
+                size_t i = order[k];
+                const struct rank_model *m = &j->result.models[i];
+                char row[512];
+                snprintf(row, sizeof(row), "%d,", (int)m->rank);
+                buf_str(&b, row);
+                csv_field(&b, j->names[i]);
+                snprintf(row, sizeof(row), ",%.4f,%.4f,%.4f,%lld,%lld,%lld,%lld,%lld,%.6f\r\n",
+                         round_to(m->rating, 1e-4), round_to(m->ci_low, 1e-4),
+                         round_to(m->ci_high, 1e-4), llround(m->n), llround(m->wins),
+                         llround(m->losses), llround(m->ties), llround(m->both_bad),
+                         m->n > 0 ? round_to((m->wins + m->ties / 2) / m->n, 1e-6) : 0);
+                buf_str(&b, row);
+        }
+        if (b.oom) {
+                buf_fini(&b);
+                req_reply_error(r, 500, "internal", NULL, "out of memory");
+                return;
+        }
+        req_reply_raw(r, 200, "text/csv; charset=utf-8", b.data, b.len);
+        buf_fini(&b);
+}
+
 static void reply_leaderboard(struct req *r, struct lb_job *j)
 {
+        if (j->p.csv) {
+                size_t *ord = leaderboard_order(j);
+                reply_leaderboard_csv(r, j, ord);
+                free(ord);
+                return;
+        }
         char now[64];
         now_rfc3339(now, sizeof(now));
         size_t *order = leaderboard_order(j);
@@ -1135,6 +1205,11 @@ static void start(struct req *r, bool matrix)
         req_db_may_lag(r); /* rankings: a standby's copy will do */
         if (parse_params(r, &j->p) != 0)
                 return;
+        if (matrix && j->p.csv) {
+                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "format"),
+                                "format=csv is offered by the leaderboard, not the matrix");
+                return;
+        }
         if (matrix) { /* the plain model's win rates: no intervals, fragility or style */
                 j->p.opts.ci = RANK_CI_NONE;
                 j->p.opts.robustness = false;

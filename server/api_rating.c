@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "jsonv.h"
@@ -74,6 +75,25 @@ enum next_col {
         N_ROLE,
 };
 
+/* The assignment of a next answer's row (status ok), as the rater gets it; NULL when out of memory.
+ */
+static json_t *assignment_json(const struct db_res *res, int row, const char *slug)
+{
+        json_t *outcomes = json_loads(db_res_value(res, row, N_OUTCOMES), 0, NULL);
+        json_t *flags = json_loads(db_res_value(res, row, N_FLAGS), 0, NULL);
+        return json_pack(
+            "{s:s, s:s, s:s, s:o, s:o, s:o, s:o*, s:o*, s:s, s:I, s:{s:I, s:I}}", "id",
+            db_res_value(res, row, N_TOKEN), "project", slug, "expires_at",
+            db_res_value(res, row, N_EXPIRES), "prompt",
+            rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)), "left",
+            rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)), "right",
+            rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)), "outcomes",
+            outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
+            "guidelines_version", (json_int_t)db_res_int(res, row, N_GUIDELINES), "progress",
+            "done", (json_int_t)db_res_int(res, row, N_DONE), "remaining",
+            (json_int_t)db_res_int(res, row, N_REMAINING));
+}
+
 /* next in a project not open to the caller: 403 when they see it (a reviewer), else 404. */
 static void not_open(struct req *r, const struct db_res *seen)
 {
@@ -128,19 +148,7 @@ static void next_done(struct req *r, const struct db_res *res, int row)
                 req_reply_empty(r, 204);
                 return;
         }
-        json_t *outcomes = json_loads(db_res_value(res, row, N_OUTCOMES), 0, NULL);
-        json_t *flags = json_loads(db_res_value(res, row, N_FLAGS), 0, NULL);
-        json_t *a = json_pack(
-            "{s:s, s:s, s:s, s:o, s:o, s:o, s:o*, s:o*, s:s, s:I, s:{s:I, s:I}}", "id",
-            db_res_value(res, row, N_TOKEN), "project", slug, "expires_at",
-            db_res_value(res, row, N_EXPIRES), "prompt",
-            rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)), "left",
-            rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)), "right",
-            rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)), "outcomes",
-            outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
-            "guidelines_version", (json_int_t)db_res_int(res, row, N_GUIDELINES), "progress",
-            "done", (json_int_t)db_res_int(res, row, N_DONE), "remaining",
-            (json_int_t)db_res_int(res, row, N_REMAINING));
+        json_t *a = assignment_json(res, row, slug);
         if (!a) {
                 req_reply_error(r, 500, "internal", NULL, "the assignment could not be rendered");
                 return;
@@ -275,4 +283,125 @@ void api_rating_skip(struct req *r)
         json_t *elem = json_pack("{s:s, s:I, s:s?}", "token", req_param(r, 0), "rater",
                                  (json_int_t)r->user.id, "reason", reason);
         batch_add(r->app->rating->skips, r, with_cred(r, elem), req_param(r, 0), skip_done);
+}
+
+/* --- renew --- */
+
+enum renew_col { RN_STATUS, RN_EXPIRES, RN_LEASE, RN_MESSAGE };
+
+static void renew_done(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        const char *status = db_res_value(res, 0, RN_STATUS);
+        if (strcmp(status, "ok") == 0)
+                req_reply_json(r, 200,
+                               json_pack("{s:s, s:s, s:I}", "id", req_param(r, 0), "expires_at",
+                                         db_res_value(res, 0, RN_EXPIRES), "lease_seconds",
+                                         (json_int_t)db_res_int(res, 0, RN_LEASE)));
+        else if (strcmp(status, "not_found") == 0)
+                req_reply_error(r, 404, "not_found", NULL, "no assignment \"%s\" of yours",
+                                req_param(r, 0));
+        else if (strcmp(status, "conflict") == 0)
+                req_reply_error(r, 409, "conflict", NULL, "%s", db_res_value(res, 0, RN_MESSAGE));
+        else
+                req_reply_error(r, 410, "gone", NULL, "%s", db_res_value(res, 0, RN_MESSAGE));
+}
+
+static const char renew_sql[] = "SELECT status, expires_at, lease_seconds, message "
+                                "FROM prefd_renew($1, $2::bigint)";
+
+void api_rating_renew(struct req *r)
+{
+        char rater[32];
+        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
+        const char *params[] = { req_param(r, 0), rater };
+        req_db(r, renew_sql, 2, params, renew_done);
+}
+
+/* --- undo --- */
+
+enum undo_col { U_STATUS, U_SLUG, U_UNDONE_AT };
+
+static void state_decref(void *state)
+{
+        json_decref(state);
+}
+
+/* The comparison the undone vote was on, given back by next (the rater holds it again). */
+static void undo_next_done(struct req *r, const struct db_res *res, int row)
+{
+        if (batch_failed(r, res, row))
+                return;
+        json_t *body = json_deep_copy(r->state);
+        const char *slug = json_string_value(json_object_get(r->state, "slug"));
+        const char *status = db_res_value(res, row, N_STATUS);
+        json_t *a = strcmp(status, "ok") == 0 ? assignment_json(res, row, slug) : json_null();
+        json_object_del(body, "slug");
+        if (!body || !a || json_object_set_new(body, "assignment", a) != 0) {
+                json_decref(body);
+                req_reply_error(r, 500, "internal", NULL, "the assignment could not be rendered");
+                return;
+        }
+        req_reply_json(r, 200, body);
+}
+
+static void undone(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        const char *status = db_res_value(res, 0, U_STATUS);
+        const char *id = req_param(r, 0);
+        if (strcmp(status, "not_found") == 0) {
+                req_reply_error(r, 404, "not_found", NULL, "no vote %s of yours", id);
+                return;
+        }
+        if (strcmp(status, "undone") == 0) {
+                req_reply_error(r, 409, "already_undone", NULL, "vote %s was undone at %s", id,
+                                db_res_value(res, 0, U_UNDONE_AT));
+                return;
+        }
+        if (strcmp(status, "expired") == 0) {
+                req_reply_error(r, 409, "undo_expired", NULL,
+                                "vote %s can no longer be undone: votes can be undone for %ld "
+                                "seconds",
+                                id, r->app->cfg->undo_seconds);
+                return;
+        }
+        char token[48];
+        json_t *state = NULL, *elem = NULL;
+        if (crypto_token(token, sizeof(token), "", 24) == 0) {
+                state = json_pack("{s:I, s:s, s:s}", "vote_id", (json_int_t)strtoll(id, NULL, 10),
+                                  "undone_at", db_res_value(res, 0, U_UNDONE_AT), "slug",
+                                  db_res_value(res, 0, U_SLUG));
+                elem = json_pack("{s:s, s:I, s:s}", "slug", db_res_value(res, 0, U_SLUG), "rater",
+                                 (json_int_t)r->user.id, "token", token);
+        }
+        if (!state || !elem) {
+                json_decref(state);
+                json_decref(elem);
+                req_reply_error(r, 500, "internal", NULL, "the undo was stored; reload the page");
+                return;
+        }
+        req_set_state(r, state, state_decref);
+        char rater[32];
+        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
+        batch_add(r->app->rating->nexts, r, elem, rater, undo_next_done);
+}
+
+static const char undo_sql[] = "SELECT status, slug, undone_at FROM prefd_undo($1::bigint, "
+                               "$2::bigint, $3::integer)";
+
+void api_rating_undo(struct req *r)
+{
+        const char *id = req_param(r, 0);
+        if (strspn(id, "0123456789") != strlen(id) || strlen(id) == 0 || strlen(id) > 18) {
+                req_reply_error(r, 404, "not_found", NULL, "no vote \"%s\" of yours", id);
+                return;
+        }
+        char rater[32], window[24];
+        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
+        snprintf(window, sizeof(window), "%ld", r->app->cfg->undo_seconds);
+        const char *params[] = { id, rater, window };
+        req_db(r, undo_sql, 3, params, undone);
 }

@@ -878,6 +878,17 @@ void api_votes_export(struct req *r)
                                 bad);
                 return;
         }
+        int64_t since_us, until_us;
+        if (x->since[0] && x->until[0] && jv_parse_timestamp(x->since, true, &since_us) &&
+            jv_parse_timestamp(x->until, true, &until_us) && since_us > until_us) {
+                req_reply_error(
+                    r, 400, "bad_request",
+                    json_pack("{s:s, s:[s, s]}", "parameter", "since", "parameters", "since",
+                              "until"),
+                    "since (%s) is after until (%s): since must not be later than until", x->since,
+                    x->until);
+                return;
+        }
         const char *params[] = { x->slug };
         req_db(r, "SELECT 1 FROM projects WHERE slug = $1", 1, params, export_project);
 }

@@ -133,8 +133,9 @@ void bulk_reject(struct bulk *b, unsigned long line, const char *id, const char 
                 b->truncated = true;
                 return;
         }
-        json_t *e = json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "code", code, "message",
-                              message);
+        /* the message names its line, so that it reads alone */
+        json_t *e = json_pack("{s:I, s:s, s:o}", "line", (json_int_t)line, "code", code, "message",
+                              json_sprintf("line %lu: %s", line, message));
         if (e && id)
                 json_object_set_new(e, "id", json_string(id));
         json_array_append_new(b->errors, e);
@@ -310,8 +311,15 @@ static void process(struct bulk *b)
                 evbuffer_drain(r->body, used);
                 if (st == JSONL_ERROR) {
                         char msg[200];
-                        snprintf(msg, sizeof(msg), "%s (after line %lu); nothing was stored",
-                                 b->jl.error, b->jl.mode == 2 ? b->jl.number : b->jl.lines);
+                        if (b->jl.at > 0)
+                                snprintf(msg, sizeof(msg),
+                                         "line %lu is longer than the record limit (%zu bytes, "
+                                         "PREFD_MAX_LINE); nothing was stored",
+                                         b->jl.at, b->jl.max);
+                        else
+                                snprintf(msg, sizeof(msg),
+                                         "%s (after line %lu); nothing was stored", b->jl.error,
+                                         b->jl.mode == 2 ? b->jl.number : b->jl.lines);
                         if (strstr(b->jl.error, "longer"))
                                 fail(b, 413, "payload_too_large", msg);
                         else

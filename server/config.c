@@ -66,6 +66,8 @@ static const struct config_setting settings[] = {
           "addresses or networks (CIDR, comma-separated) whose X-Forwarded-For is believed" },
         { "login_attempts", "PREFD_LOGIN_ATTEMPTS", CONFIG_INT, F(login_attempts), "10", 1, 100000,
           "failed logins per user name and address per minute before 429" },
+        { "undo_seconds", "PREFD_UNDO_SECONDS", CONFIG_INT, F(undo_seconds), "120", 0, 86400,
+          "seconds after a vote during which its rater may undo it (0: never)" },
         { "max_header", "PREFD_MAX_HEADER", CONFIG_SIZE, F(max_header), "16k", 1 * KiB, 1 * MiB,
           "size of a request's line and headers" },
         { "max_body", "PREFD_MAX_BODY", CONFIG_SIZE, F(max_body), "1M", 1 * KiB, 1 * GiB,

@@ -34,16 +34,20 @@ static enum jsonl_status next_line(struct jsonl *j, const char *buf, size_t len,
                 } else if (eof && len > begin) {
                         end = len;
                 } else {
-                        if (len - begin > j->max)
+                        if (len - begin > j->max) {
+                                j->at = j->lines + 1;
                                 return fail(j, "a line is longer than the record limit");
+                        }
                         j->scan = len - begin;
                         return eof ? JSONL_END : JSONL_MORE;
                 }
                 j->scan = 0;
                 j->lines++;
                 *consumed = nl ? end + 1 : end;
-                if (end - begin > j->max)
+                if (end - begin > j->max) {
+                        j->at = j->lines;
                         return fail(j, "a line is longer than the record limit");
+                }
                 size_t s = begin, e = end;
                 while (s < e && is_ws(buf[s]))
                         s++;

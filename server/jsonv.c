@@ -87,12 +87,18 @@ const char *jv_string(struct jv *v, const char *key, bool required, size_t minle
                 jv_fail(v, key, "\"%s\" must be a string, not %s", key, type_name(x));
                 return NULL;
         }
-        size_t n = json_string_length(x);
-        if (n < minlen || n > maxlen) {
-                if (minlen > 0 && n < minlen)
-                        jv_fail(v, key, "\"%s\" must not be shorter than %zu bytes", key, minlen);
+        size_t n = json_string_length(x), chars = 0;
+        const char *sv = json_string_value(x);
+        for (size_t i = 0; i < n; i++)
+                chars += ((unsigned char)sv[i] & 0xC0) != 0x80; /* Unicode characters */
+        if (chars < minlen || chars > maxlen) {
+                if (minlen == 1 && chars == 0)
+                        jv_fail(v, key, "\"%s\" must not be empty", key);
+                else if (minlen > 0 && chars < minlen)
+                        jv_fail(v, key, "\"%s\" must be at least %zu characters long", key, minlen);
                 else
-                        jv_fail(v, key, "\"%s\" must not be longer than %zu bytes", key, maxlen);
+                        jv_fail(v, key, "\"%s\" must not be longer than %zu characters", key,
+                                maxlen);
                 return NULL;
         }
         if (strlen(json_string_value(x)) != n) {

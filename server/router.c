@@ -42,6 +42,7 @@ static const struct route routes[] = {
         /* Items */
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
+        { REQ_GET, "/api/v1/projects/{slug}/facets", api_items_facets, ROLES_ANY, 0 },
 
         /* Rankings and data */
         { REQ_GET, "/api/v1/projects/{slug}/leaderboard", api_rankings_leaderboard, ROLES_STAFF,
@@ -72,6 +73,10 @@ static const struct route routes[] = {
           ROUTE_BODY_JSON | ROUTE_CRED_IN_QUERY },
         { REQ_POST, "/api/v1/assignments/{id}/skip", api_rating_skip, ROLES_RATING,
           ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL | ROUTE_CRED_IN_QUERY },
+        { REQ_POST, "/api/v1/assignments/{id}/renew", api_rating_renew, ROLES_RATING,
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
+        { REQ_POST, "/api/v1/votes/{id}/undo", api_rating_undo, ROLES_RATING,
+          ROUTE_BODY_JSON | ROUTE_BODY_OPTIONAL },
 
         /* The web client */
         { REQ_GET, "/", api_web_page, 0, ROUTE_PUBLIC | ROUTE_NO_DB },

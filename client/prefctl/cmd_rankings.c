@@ -369,11 +369,20 @@ out:
 
 /* ---- matrix ---- */
 
+/* The leaderboard's filters and counting rules, for the same votes as a filtered board. */
+static const struct param matrix_params[] = {
+        { "ties", "ties" },           { "both-bad", "both_bad" }, { "category", "category" },
+        { "language", "language" },   { "since", "since" },       { "until", "until" },
+        { "min-votes", "min_votes" }, { "weights", "weights" },
+};
+
 static const struct args_opt matrix_opts[] = {
-        { "predicted", ARGS_FLAG, 0 },
-        { "counts", ARGS_FLAG, 0 },
-        { "json", ARGS_FLAG, 0 },
-        { NULL, 0, 0 },
+        { "ties", ARGS_VALUE, 0 },      { "both-bad", ARGS_VALUE, 0 },
+        { "category", ARGS_VALUE, 0 },  { "language", ARGS_VALUE, 0 },
+        { "since", ARGS_VALUE, 0 },     { "until", ARGS_VALUE, 0 },
+        { "min-votes", ARGS_VALUE, 0 }, { "weights", ARGS_VALUE, 0 },
+        { "predicted", ARGS_FLAG, 0 },  { "counts", ARGS_FLAG, 0 },
+        { "json", ARGS_FLAG, 0 },       { NULL, 0, 0 },
 };
 
 static int matrix_table(struct ctl *ctl, const json_t *mx, const char *which)
@@ -434,7 +443,8 @@ static int matrix(struct ctl *ctl, const struct args *a)
         int rc = -1;
         if (args_has(a, "predicted") && args_has(a, "counts"))
                 return ctl_usage(ctl, "--predicted and --counts exclude each other");
-        if (get_project(ctl, a->pos[0], "matrix", a, NULL, 0, &resp) != 0)
+        if (get_project(ctl, a->pos[0], "matrix", a, matrix_params,
+                        sizeof(matrix_params) / sizeof(matrix_params[0]), &resp) != 0)
                 return -1;
         if (args_has(a, "json")) {
                 rc = ctl_print_raw(ctl, resp.body.data, resp.body.len);
@@ -539,12 +549,15 @@ const struct ctl_cmd cmd_rankings_cmds[] = {
           "                                  win_rate [, component] [, rating_plain]\n"
           "                                  [, flip_below, flip_votes, flip_share]\n",
           leaderboard_opts, 1, 1, leaderboard },
-        { "matrix", "PROJECT [--predicted | --counts] [--json]",
+        { "matrix", "PROJECT [--predicted | --counts] [--json] [filters]",
           "pairwise win rates, row's model over column's (admin, analyst)",
           "Prints the observed win rate of each row's model over each column's (ties count\n"
           "half); \"-\" where no comparison was counted.\n"
           "  --predicted    the rates the fitted model predicts instead\n"
           "  --counts       the number of comparisons per pair instead\n"
+          "  --category C, --language L, --since TIME, --until TIME, --ties T,\n"
+          "  --both-bad B, --min-votes N, --weights W\n"
+          "                 the leaderboard's filters and counting rules\n"
           "  --json         the server's answer as JSON\n",
           matrix_opts, 1, 1, matrix },
         { "raters", "PROJECT [--json]", "per-rater statistics (admin, analyst)",

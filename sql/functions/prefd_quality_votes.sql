@@ -1,4 +1,4 @@
--- Up to p_limit rated votes of project p_project with ids above p_after, in id order, as the
+-- Up to p_limit rated votes (not undone) of project p_project with ids above p_after, in id order, as the
 -- quality statistics read them (server/qvotes.c): the comparison, the rater, the category, the
 -- model chosen (0 for a tie or both bad), whether it is a control pair and answered as its
 -- known answer, whether it chose the left answer, the seconds taken (-1 unknown), flags raised.
@@ -18,7 +18,7 @@ LANGUAGE sql STABLE AS $$
          v.choice = 'a', coalesce(v.elapsed_ms / 1000.0, -1),
          cardinality(v.flags_left) + cardinality(v.flags_right)
     FROM votes v JOIN comparisons c ON c.id = v.comparison_id
-   WHERE v.project_id = p_project AND v.id > p_after
+   WHERE v.project_id = p_project AND v.id > p_after AND v.undone_at IS NULL
    ORDER BY v.id
    LIMIT p_limit
 $$;

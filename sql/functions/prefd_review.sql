@@ -7,7 +7,7 @@ LANGUAGE plpgsql AS $$
 DECLARE v votes%ROWTYPE; w reviews%ROWTYPE;
 BEGIN
   SELECT * INTO v FROM votes WHERE id = p_vote;
-  IF NOT FOUND OR v.is_gold THEN status := 'not_found'; RETURN; END IF;
+  IF NOT FOUND OR v.is_gold OR v.undone_at IS NOT NULL THEN status := 'not_found'; RETURN; END IF;
   IF NOT p_admin AND NOT EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = v.project_id
                                    AND m.kind = 'reviewer' AND m.user_id = p_reviewer) THEN
     status := 'forbidden'; RETURN;

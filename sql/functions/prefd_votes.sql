@@ -7,7 +7,7 @@
 --              gold_reason, as the rater saw the sides: a | b | tie);
 --   same       the identical vote again: the same vote_id (and gold answer);
 --   conflict   a different vote was stored, or the assignment was skipped (message);
---   gone       the lease ran out (its place is freed);
+--   gone       the lease ran out and someone else took its place;
 --   invalid    a choice, flag or rationale the project does not take (message);
 --   not_found  no such assignment of this rater;
 --   unauthorized / role   the credential check failed (role: message is the caller's role).
@@ -27,14 +27,16 @@ BEGIN
   PERFORM 1 FROM assignments a WHERE a.token = ANY (tokens) ORDER BY a.id FOR UPDATE;
   PERFORM 1 FROM comparisons c
    WHERE c.id IN (SELECT a.comparison_id FROM assignments a WHERE a.token = ANY (tokens)
-                     AND a.state = 'open')
+                     AND a.state IN ('open', 'expired'))
    ORDER BY c.id FOR UPDATE;
-  -- Leases that ran out: closed, their places freed (the batch below answers them "gone").
-  FOR r IN SELECT a.id, a.comparison_id FROM assignments a
-            WHERE a.token = ANY (tokens) AND a.state = 'open' AND a.expires_at <= now()
+  -- A lease that ran out still takes its vote while nobody else took its place: an open one
+  -- still holds it; a closed one takes it again (prefd_retake), else the vote is "gone".
+  FOR r IN SELECT a.id FROM assignments a
+            WHERE a.state = 'expired'
+              AND (a.token, a.rater_id) IN (SELECT x->>'token', (x->>'rater')::bigint
+                                              FROM jsonb_array_elements(p_votes) x)
             ORDER BY a.id LOOP
-    UPDATE assignments SET state = 'expired', closed_at = now() WHERE id = r.id;
-    PERFORM prefd_release(r.comparison_id);
+    PERFORM prefd_retake(r.id);
   END LOOP;
 
   RETURN QUERY

@@ -161,10 +161,12 @@ class RatingTest(PrefdCase):
         a = r1.get("/api/v1/projects/exp/next").json
         psql(self.db, "UPDATE assignments SET expires_at = now() - interval '1 second', "
                       "issued_at = now() - interval '1 hour' WHERE token = '%s'" % a["id"])
-        self.assertError(r1.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a"}), 410, "gone")
         self.assertError(r1.post("/api/v1/assignments/%s/skip" % a["id"]), 410, "gone")
         comp = psql(self.db, "SELECT comparison_id FROM assignments WHERE token = '%s'" % a["id"])[0][0]
         self.assertEqual(psql(self.db, "SELECT taken FROM comparisons WHERE id = %s" % comp), [["0"]])
+        # nobody took the place since: a vote on the lapsed lease still counts (issue 12)
+        self.assertEqual(r1.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a"}).status, 201)
+        self.assertEqual(psql(self.db, "SELECT taken, votes FROM comparisons WHERE id = %s" % comp), [["1", "1"]])
         b = r1.get("/api/v1/projects/exp/next").json
         self.assertNotEqual(b["id"], a["id"])
         self.assertEqual(r1.post("/api/v1/assignments/%s/skip" % b["id"], {"reason": "cannot judge code"}).status,
@@ -222,7 +224,9 @@ class RatingTest(PrefdCase):
         html = a["prompt"]["html"] + a["left"]["html"] + a["right"]["html"]
         self.assertIn("<strong>hi</strong>", html)
         self.assertNotIn("<script", html)
-        self.assertNotIn("onerror", html)
+        self.assertNotIn("<img", html)
+        self.assertIn("&lt;img src=x onerror=alert(1)&gt;", html)  # shown as text (issue 12)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", html)
         self.assertNotIn("javascript:", html)
         self.assertIn("<code", html)
         self.assertIn("<script>", a["prompt"]["text"])  # the text itself is kept as written

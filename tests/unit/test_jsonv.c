@@ -70,7 +70,7 @@ static void test_failures(void)
 {
         expect("{}", read_name, "name", "required");
         expect("{\"name\":1}", read_name, "name", "must be a string, not an integer");
-        expect("{\"name\":\"x\"}", read_name, "name", "shorter than 2");
+        expect("{\"name\":\"x\"}", read_name, "name", "at least 2 characters");
         expect("{\"name\":\"xxxxxx\"}", read_name, "name", "longer than 5");
         expect("{\"name\":\"xx\",\"nme\":1}", read_name, "nme", "unknown field");
         expect("{\"n\":1.5}", read_n, "n", "must be an integer");

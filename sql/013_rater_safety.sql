@@ -1,0 +1,17 @@
+-- 013_rater_safety.sql - undone votes and deleted items and projects (issue 12).
+--
+-- A vote its rater undid keeps its row, marked undone_at/undone_by and detached from its
+-- assignment (which was reopened for a new vote): it counts nowhere (rankings, progress,
+-- agreement, rater statistics, reviews) and exports leave it out.
+ALTER TABLE votes ADD COLUMN undone_at timestamptz,
+  ADD COLUMN undone_by bigint REFERENCES users,
+  ADD COLUMN undone_assignment bigint, -- the assignment it was cast on
+  ADD CONSTRAINT votes_undone_by CHECK ((undone_at IS NULL) = (undone_by IS NULL));
+CREATE INDEX votes_undone ON votes (project_id) WHERE undone_at IS NOT NULL;
+-- a rated vote has its assignment, unless it was undone
+ALTER TABLE votes DROP CONSTRAINT votes_check1,
+  ADD CONSTRAINT votes_assignment CHECK (source = 'imported' OR assignment_id IS NOT NULL
+                                         OR undone_at IS NOT NULL);
+-- a project's categories and languages, read by skipping from value to value (prefd_facets)
+CREATE INDEX items_category ON items (project_id, category);
+CREATE INDEX items_language ON items (project_id, language);
