@@ -3,7 +3,9 @@
 // the messages of every failure, both languages, the leaderboard picture, the admin page with an
 // upload that has a bad line, quality control (rater statistics and warnings, agreement,
 // exclusions and their undoing, flagged answers, reviews, reliability-weighted rankings), a 360 px
-// screen, no console error or CSP violation anywhere, and screenshots of the main pages into
+// screen, no console error or CSP violation anywhere, the home page's progress, the leaderboard
+// on a 390 px phone, its filters and downloads, axe-core and a Tab walk on every page in both
+// languages, and screenshots of the main pages (and the rating page on a phone) into
 // client/web/screenshots/.
 //
 //   PREFD_BIN=build/prefd PREFD_TEST_PGDIR=... PREFD_TEST_TMP=... node tests/e2e/browser/run.mjs [scenario...]
@@ -1258,6 +1260,13 @@ scenarios.lbphone = async () => {
     for (const [text, r] of cells) check(r <= 390, `the table cell "${text}" fits the width (${r.toFixed(0)})`);
     const label = await page.$eval('table.leaderboard tbody td[data-label="Rating"]', (td) => getComputedStyle(td, '::before').content);
     check(label.includes('Rating'), `each figure is labelled on a phone (${label})`);
+    // the README's phone-sized picture of the rating page
+    await login('rater');
+    await page.goto(`${server.url}/rate/${demo}`);
+    await page.waitForSelector('[data-side="right"] .answer-body', { timeout: T });
+    await settled();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('rating-phone');
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
