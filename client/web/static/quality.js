@@ -4,7 +4,7 @@
 // the exclusions from rankings, and the flagged responses (paged). Admins also exclude a rater or
 // one vote, with a reason, and undo exclusions; analysts read.
 import { ApiError, del, errorMessage, get, post } from './api.js';
-import { dateText, h, newId, replace } from './dom.js';
+import { dateText, h, newId, replace, safeHtml } from './dom.js';
 import { fmtNumber, fmtPercent, has, label } from './i18n.js';
 import { markdown } from './md.js';
 
@@ -323,8 +323,10 @@ export async function render(main, ctx) {
         h('span', { class: 'flag-list' }, flags.map(([flag, n]) => h('span', { class: 'badge badge-warn', dataset: { flag },
           t: ['qc.flag_count', { flag: label('flag', flag), n }] }))),
         h('span', { class: 'flagged-votes', t: ['qc.flag_votes', { n: f.votes }] })),
-      // rendered like the answers on the rating page (Markdown; raw HTML shown as text, inert)
-      h('blockquote', { class: 'excerpt md' }, markdown(f.response || '', { shift: 3 })),
+      // rendered like the answers on the rating page: the server's HTML of the excerpt (raw HTML
+      // in it shown as text), else the client's Markdown of its text
+      h('blockquote', { class: 'excerpt md' }, typeof f.response_html === 'string'
+        ? safeHtml(f.response_html) : markdown(f.response || '', { shift: 3 })),
       f.rationales.length ? h('details', null, h('summary', { t: ['qc.rationales', { n: f.rationales.length }] }),
         h('ul', null, f.rationales.map((r) => h('li', { class: 'rationale-text' }, r)))) : null);
   }
