@@ -39,6 +39,10 @@ void api_projects_progress(struct req *r);
 void api_items_upload(struct req *r);
 /* GET .../facets: the project's categories and languages */
 void api_items_facets(struct req *r);
+/* GET .../items: admins list and search the items, paged */
+void api_items_list(struct req *r);
+/* DELETE /api/v1/projects/{slug}: closed, renamed, kept */
+void api_items_delete_project(struct req *r);
 
 /* api_votes.c: votes in bulk */
 void api_votes_import(struct req *r);

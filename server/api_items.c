@@ -281,3 +281,69 @@ void api_items_facets(struct req *r)
                                  r->user.role != ROLE_RATER ? "true" : "false" };
         req_db(r, facets_sql, 3, params, facets_read);
 }
+
+/* --- GET .../items --- */
+
+static void items_read(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
+}
+
+static const char items_sql[] = "SELECT prefd_items_page(p.id, $2::bigint, $3::integer, $4) "
+                                "FROM projects p WHERE p.slug = $1";
+
+void api_items_list(struct req *r)
+{
+        long limit;
+        long long after;
+        if (req_page(r, &limit, &after) != 0)
+                return;
+        char q[512], a[24], l[24];
+        int got = req_query(r, "q", q, sizeof(q));
+        if (got < 0) {
+                req_reply_error(r, 400, "bad_request", json_pack("{s:s}", "parameter", "q"),
+                                "q must be at most %zu bytes", sizeof(q) - 1);
+                return;
+        }
+        snprintf(a, sizeof(a), "%lld", after);
+        snprintf(l, sizeof(l), "%ld", limit);
+        const char *params[] = { req_param(r, 0), a, l, got == 1 && q[0] ? q : NULL };
+        req_db(r, items_sql, 4, params, items_read);
+}
+
+/* --- DELETE /api/v1/projects/{slug} --- */
+
+static void project_deleted(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        req_reply_json(
+            r, 200,
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "slug", db_res_value(res, 0, 0),
+                      "deleted_at", db_res_value(res, 0, 1), "deleted_by", r->user.name,
+                      "votes_kept", (json_int_t)db_res_int(res, 0, 2), "imported_votes_kept",
+                      (json_int_t)db_res_int(res, 0, 3), "message",
+                      "the project is closed and listed nowhere; its votes are kept in the "
+                      "database (no longer in rankings or exports), and its name is free"));
+}
+
+static const char project_delete_sql[] = "SELECT slug, deleted_at, votes, imported FROM "
+                                         "prefd_project_delete($1, $2::bigint)";
+
+void api_items_delete_project(struct req *r)
+{
+        char by[32];
+        snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
+        const char *params[] = { req_param(r, 0), by };
+        req_db(r, project_delete_sql, 2, params, project_deleted);
+}

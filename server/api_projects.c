@@ -185,7 +185,8 @@ void api_projects_list(struct req *r)
         /* One page plus one row tells whether another page follows. Raters see the open
          * projects they may rate or review. */
         req_db(r,
-               "WITH page AS (SELECT p.* FROM projects p WHERE p.id > $1 AND prefd_may_see(p, $3, "
+               "WITH page AS (SELECT p.* FROM projects p WHERE p.id > $1 AND p.deleted_at IS NULL "
+               "AND prefd_may_see(p, $3, "
                "$4) ORDER BY p.id LIMIT $2 + 1), "
                "shown AS (SELECT * FROM page ORDER BY id LIMIT $2) "
                "SELECT json_build_object('items', coalesce((SELECT json_agg(prefd_project_for(s, "

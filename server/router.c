@@ -37,11 +37,13 @@ static const struct route routes[] = {
         { REQ_GET, "/api/v1/projects", api_projects_list, ROLES_ANY, 0 },
         { REQ_GET, "/api/v1/projects/{slug}", api_projects_get, ROLES_ANY, 0 },
         { REQ_PATCH, "/api/v1/projects/{slug}", api_projects_update, ROLES_ADMIN, ROUTE_BODY_JSON },
+        { REQ_DELETE, "/api/v1/projects/{slug}", api_items_delete_project, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/progress", api_projects_progress, ROLES_STAFF, 0 },
 
         /* Items */
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
+        { REQ_GET, "/api/v1/projects/{slug}/items", api_items_list, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/facets", api_items_facets, ROLES_ANY, 0 },
 
         /* Rankings and data */

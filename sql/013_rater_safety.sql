@@ -15,3 +15,8 @@ ALTER TABLE votes DROP CONSTRAINT votes_check1,
 -- a project's categories and languages, read by skipping from value to value (prefd_facets)
 CREATE INDEX items_category ON items (project_id, category);
 CREATE INDEX items_language ON items (project_id, language);
+-- A deleted project keeps all its rows (its raters' votes above all); it is closed, its slug
+-- gets a suffix (so the name is free again and no path finds it) and it is listed nowhere.
+ALTER TABLE projects ADD COLUMN deleted_at timestamptz,
+  ADD COLUMN deleted_by bigint REFERENCES users,
+  ADD COLUMN deleted_slug text; -- the slug it had

@@ -10,7 +10,9 @@ BEGIN
   SELECT * INTO a FROM assignments WHERE id = p_assignment;
   IF NOT FOUND OR a.state <> 'expired' THEN RETURN false; END IF;
   SELECT * INTO c FROM comparisons WHERE id = a.comparison_id FOR UPDATE;
-  SELECT p.overlap, p.lease_seconds INTO v_overlap, v_lease FROM projects p WHERE p.id = a.project_id;
+  SELECT p.overlap, p.lease_seconds INTO v_overlap, v_lease FROM projects p
+   WHERE p.id = a.project_id AND p.deleted_at IS NULL;
+  IF NOT FOUND THEN RETURN false; END IF;
   IF c.gold IS NULL AND c.taken >= v_overlap THEN RETURN false; END IF;
   IF EXISTS (SELECT 1 FROM assignments o WHERE o.project_id = a.project_id
                AND o.rater_id = a.rater_id AND o.state = 'open') THEN

@@ -350,3 +350,61 @@ class RaterSafetyTest(PrefdCase):
         self.assertIn("line 4 ", big.json["error"]["message"])
         first = self.upload("upr", ["x" * (9 << 20)])
         self.assertIn("line 1 ", first.json["error"]["message"])
+
+    # --- point 6: items ---
+
+    def test_items_list_and_search(self):
+        self.project("itl")
+        self.upload("itl", items(25, "itl") + [{"id": "Special-1", "prompt": "How do I sort a LIST?",
+                                                "category": "coding", "responses": [
+                                                    {"model": "m1", "text": "a"}, {"model": "m2", "text": "b"}]}])
+        seen, cursor = [], None
+        while True:
+            path = "/api/v1/projects/itl/items?limit=10" + ("&cursor=" + cursor if cursor else "")
+            page = self.admin.get(path)
+            self.assertEqual(page.status, 200, page)
+            seen += page.json["items"]
+            cursor = page.json["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual(len(seen), 26)
+        self.assertEqual(seen[0]["id"], "itl-0")
+        self.assertEqual(seen[0]["models"], ["m1", "m2"])
+        self.assertEqual(seen[0]["votes"], 0)
+        self.assertEqual(len({x["id"] for x in seen}), 26)
+        found = self.admin.get("/api/v1/projects/itl/items?q=list").json["items"]
+        self.assertEqual([x["id"] for x in found], ["Special-1"])
+        found = self.admin.get("/api/v1/projects/itl/items?q=SPECIAL").json["items"]
+        self.assertEqual([x["id"] for x in found], ["Special-1"])
+        found = self.admin.get("/api/v1/projects/itl/items?q=itl-2").json["items"]
+        self.assertEqual({x["id"] for x in found}, {"itl-2"} | {"itl-%d" % i for i in range(20, 25)})
+        self.assertError(self.admin.get("/api/v1/projects/itl/items?limit=0"), 400, "bad_request")
+        self.assertError(self.admin.get("/api/v1/projects/nope/items"), 404, "not_found")
+        rater = self.user("itl-r")
+        self.assertError(rater.get("/api/v1/projects/itl/items"), 403, "forbidden")
+
+    def test_delete_project_keeps_votes(self):
+        self.project("gone-p", overlap=1)
+        self.upload("gone-p", items(3, "gp"))
+        r = self.user("gone-r")
+        a = r.get("/api/v1/projects/gone-p/next").json
+        self.assertEqual(r.post("/api/v1/assignments/%s/vote" % a["id"], {"choice": "a"}).status, 201)
+        held = r.get("/api/v1/projects/gone-p/next").json
+        self.assertError(r.delete("/api/v1/projects/gone-p"), 403, "forbidden")
+        d = self.admin.delete("/api/v1/projects/gone-p")
+        self.assertEqual(d.status, 200, d)
+        self.assertEqual((d.json["slug"], d.json["votes_kept"], d.json["deleted_by"]), ("gone-p", 1, "admin"))
+        self.assertTrue(d.json["deleted_at"])
+        self.assertError(self.admin.delete("/api/v1/projects/gone-p"), 404, "not_found")
+        for c in (self.admin, r):
+            self.assertError(c.get("/api/v1/projects/gone-p"), 404, "not_found")
+            self.assertNotIn("gone-p", [p["slug"] for p in c.get("/api/v1/projects").json["items"]])
+        self.assertError(self.admin.get("/api/v1/projects/gone-p/leaderboard"), 404, "not_found")
+        self.assertError(r.get("/api/v1/projects/gone-p/next"), 404, "not_found")
+        self.assertError(r.post("/api/v1/assignments/%s/vote" % held["id"], {"choice": "a"}), 410, "gone")
+        # recorded, votes kept, name free again
+        row = self.q("SELECT deleted_slug, deleted_by IS NOT NULL, status, (SELECT count(*) FROM votes v "
+                     "WHERE v.project_id = p.id) FROM projects p WHERE deleted_slug = 'gone-p'")
+        self.assertEqual(row, [["gone-p", "t", "closed", "1"]])
+        self.project("gone-p")
+        self.assertEqual(self.admin.get("/api/v1/projects/gone-p").status, 200)
