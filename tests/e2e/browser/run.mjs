@@ -1388,7 +1388,7 @@ const A11Y_PAGES = [
   ['admin', `/quality/${QC}`, '.qc-raters tbody tr'],
   ['admin', '/admin', '.projects-table tbody tr'],
   ['admin', '/admin#users', '.users-table tbody tr'],
-  ['admin', '/admin#project=vicuna80', 'form.upload-form'],
+  ['admin', '/admin#project=vicuna80', '.items-table tbody tr'],
 ];
 
 async function tabStops() {
@@ -1495,6 +1495,52 @@ scenarios.flagmd = async () => {
   eq(await page.evaluate(() => window.__pwned === undefined), true, 'nothing ran');
 };
 
+// Admin items: listed with their votes, searched by id or prompt, paged; deleting the project
+// says first what happens to its votes, and then it is gone from the lists (its votes kept).
+scenarios.items = async () => {
+  const { page, server, api } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'itemsweb', title: 'Items in the browser', rationale: 'off' } });
+  const rows = [];
+  for (let i = 1; i <= 60; i++) {
+    rows.push(JSON.stringify({ id: `it-${i}`, prompt: i === 42 ? 'The needle question' : `Question ${i}`, category: 'c',
+      responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] }));
+  }
+  await api.must(200, 'POST', '/api/v1/projects/itemsweb/items', { raw: rows.join('\n') });
+  const next = await env.raterApi.must(200, 'GET', '/api/v1/projects/itemsweb/next');
+  await env.raterApi.must(201, 'POST', `/api/v1/assignments/${next.id}/vote`, { json: { choice: 'a', elapsed_ms: 5000 } });
+  await login('admin');
+  await page.goto(`${server.url}/admin#project=itemsweb`);
+  await page.waitForSelector('.items-table tbody tr', { timeout: T });
+  eq(await page.$$eval('.items-table tbody tr', (r) => r.length), 50, 'a first page of 50 items');
+  await page.click('[data-action=more-items]');
+  await page.waitForFunction(() => document.querySelectorAll('.items-table tbody tr').length === 60, null, { timeout: T });
+  check(await page.isHidden('[data-action=more-items]').catch(() => true), 'no "more" after the last page');
+  const voted = psql(env.db, `SELECT i.ext_id FROM votes v JOIN items i ON i.id = v.item_id JOIN projects p ON p.id = v.project_id
+    WHERE p.slug = 'itemsweb'`)[0][0];
+  eq(await page.textContent(`.items-table tr[data-item="${voted}"] td.num`), '1', 'the voted item shows its vote');
+  await page.fill('.items-search input', 'NEEDLE');
+  await page.press('.items-search input', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.items-table tbody tr').length === 1, null, { timeout: T });
+  eq(await page.getAttribute('.items-table tbody tr', 'data-item'), 'it-42', 'the search finds the prompt');
+  await page.fill('.items-search input', 'it-7');
+  await page.press('.items-search input', 'Enter');
+  await page.waitForFunction(() => document.querySelector('.items-table tbody tr')?.dataset.item === 'it-7', null, { timeout: T });
+
+  // deleting the project: the first press says what happens to its votes, the second does it
+  await page.click('[data-action=delete-project]');
+  const note = await page.textContent('.danger-zone .confirm-note');
+  check(/votes are kept/.test(note), `the confirmation states what happens to the votes (${note})`);
+  check(await api.must(200, 'GET', '/api/v1/projects/itemsweb'), 'nothing deleted by the first press');
+  await page.click('[data-action=delete-project]');
+  await page.waitForSelector('.projects-table', { timeout: T });
+  await page.waitForFunction(() => !document.querySelector('.projects-table tr[data-slug="itemsweb"]'), null, { timeout: T });
+  check((await page.textContent('#panel-projects')).includes('1 votes are kept') ||
+    (await page.textContent('#panel-projects')).includes('votes are kept'), 'the page says the votes were kept');
+  eq((await api.get('/api/v1/projects/itemsweb')).status, 404, 'the project is gone');
+  eq(psql(env.db, `SELECT count(*) FROM votes v JOIN projects p ON p.id = v.project_id WHERE p.title = 'Items in the browser'`)[0][0], '1',
+    'its vote is kept in the database');
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1504,7 +1550,7 @@ async function main() {
   }
   const wanted = process.argv.slice(2);
   const order = ['modules', 'login', 'rating', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
-    'review', 'admin', 'narrow', 'logout', 'shell', 'home', 'dates', 'lbphone', 'lbfilters', 'adminreport', 'flagmd', 'a11y'];
+    'review', 'admin', 'narrow', 'logout', 'shell', 'home', 'dates', 'lbphone', 'lbfilters', 'adminreport', 'flagmd', 'items', 'a11y'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
   let passed = 0;
