@@ -43,6 +43,8 @@ void api_items_facets(struct req *r);
 void api_items_list(struct req *r);
 /* DELETE /api/v1/projects/{slug}: closed, renamed, kept */
 void api_items_delete_project(struct req *r);
+/* DELETE .../items/{id}: withdrawn, votes kept and excluded */
+void api_items_delete(struct req *r);
 
 /* api_votes.c: votes in bulk */
 void api_votes_import(struct req *r);

@@ -6,6 +6,10 @@
  * pair (model_a/response_a/model_b/response_b, optionally a control pair with "gold"). A line
  * already stored with the same content is "unchanged" (the content digest ignores key order and
  * spacing); the same id with other content is rejected with code "conflict".
+ *
+ * Also the admin's view of a project's items: the paged list with search, the deletion of an
+ * item or of a whole project (rows kept, see sql/functions/prefd_item_delete.sql and
+ * prefd_project_delete.sql), and the facets (categories, languages) anyone who sees it may read.
  */
 #include "api.h"
 
@@ -346,4 +350,42 @@ void api_items_delete_project(struct req *r)
         snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
         const char *params[] = { req_param(r, 0), by };
         req_db(r, project_delete_sql, 2, params, project_deleted);
+}
+
+/* --- DELETE /api/v1/projects/{slug}/items/{id} --- */
+
+static void item_deleted(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        if (strcmp(db_res_value(res, 0, 0), "ok") != 0) {
+                req_reply_error(r, 404, "not_found", NULL, "no item \"%s\" in project \"%s\"",
+                                req_param(r, 1), req_param(r, 0));
+                return;
+        }
+        req_reply_json(
+            r, 200,
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "id", req_param(r, 1), "deleted_at",
+                      db_res_value(res, 0, 1), "deleted_by", r->user.name, "votes_kept",
+                      (json_int_t)db_res_int(res, 0, 2), "votes_excluded",
+                      (json_int_t)db_res_int(res, 0, 3), "message",
+                      "the item's comparisons are no longer given out; its votes are kept "
+                      "(rater statistics still count them) and excluded from rankings and "
+                      "exports"));
+}
+
+static const char item_delete_sql[] =
+    "SELECT d.status, d.deleted_at, d.votes, d.excluded FROM projects p, "
+    "prefd_item_delete(p.id, $2, $3::bigint) d WHERE p.slug = $1";
+
+void api_items_delete(struct req *r)
+{
+        char by[32];
+        snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
+        const char *params[] = { req_param(r, 0), req_param(r, 1), by };
+        req_db(r, item_delete_sql, 3, params, item_deleted);
 }

@@ -5,6 +5,9 @@
  * prefd_skips.sql), so they hold across any number of prefd processes. All three go through the
  * batchers of rating.h: many raters' requests share one statement and one transaction. Here
  * the answers are validated, rendered (Markdown to safe HTML) and mapped to HTTP.
+ *
+ * Two single statements beside the batchers: renew (sql/functions/prefd_renew.sql) and undo
+ * (prefd_undo.sql), whose reply then asks the next batcher for the comparison given back.
  */
 #include "api.h"
 

@@ -44,6 +44,7 @@ static const struct route routes[] = {
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
         { REQ_GET, "/api/v1/projects/{slug}/items", api_items_list, ROLES_ADMIN, 0 },
+        { REQ_DELETE, "/api/v1/projects/{slug}/items/{id}", api_items_delete, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/facets", api_items_facets, ROLES_ANY, 0 },
 
         /* Rankings and data */

@@ -20,3 +20,8 @@ CREATE INDEX items_language ON items (project_id, language);
 ALTER TABLE projects ADD COLUMN deleted_at timestamptz,
   ADD COLUMN deleted_by bigint REFERENCES users,
   ADD COLUMN deleted_slug text; -- the slug it had
+-- A deleted item keeps its rows too: it is marked, its comparisons withdrawn from the queue,
+-- its votes kept and excluded from rankings (an exclusion each, reason "item ... deleted").
+ALTER TABLE items ADD COLUMN deleted_at timestamptz,
+  ADD COLUMN deleted_by bigint REFERENCES users;
+ALTER TABLE comparisons ADD COLUMN withdrawn boolean NOT NULL DEFAULT false;

@@ -1,4 +1,4 @@
--- One page of project p_project's items for admins, in upload order (keyset on items.id after
+-- One page of project p_project's items (not deleted) for admins, in upload order (keyset on items.id after
 -- p_after), p_limit of them, filtered by p_q (NULL: all) found in the item's id or its prompt
 -- (case-insensitive substring): {"items": [...], "next_cursor": "..." | null}. Each item: id,
 -- prompt, category, language, gold, models (in upload order), votes (rated votes on its
@@ -8,7 +8,7 @@ CREATE FUNCTION prefd_items_page(p_project bigint, p_after bigint, p_limit integ
 RETURNS jsonb LANGUAGE sql STABLE AS $$
   WITH page AS (
     SELECT i.* FROM items i
-     WHERE i.project_id = p_project AND i.id > p_after
+     WHERE i.project_id = p_project AND i.id > p_after AND i.deleted_at IS NULL
        AND (p_q IS NULL OR strpos(lower(i.ext_id), lower(p_q)) > 0
             OR strpos(lower(i.prompt), lower(p_q)) > 0)
      ORDER BY i.id LIMIT p_limit + 1),

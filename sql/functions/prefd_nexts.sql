@@ -145,13 +145,13 @@ BEGIN
       IF pr.gold_rate > 0 AND random() < pr.gold_rate THEN
         start := (random() * 2147483646)::integer;
         SELECT x.* INTO c FROM comparisons x
-         WHERE x.project_id = pr.id AND x.gold IS NOT NULL AND x.rnd >= start
+         WHERE x.project_id = pr.id AND x.gold IS NOT NULL AND NOT x.withdrawn AND x.rnd >= start
            AND NOT EXISTS (SELECT 1 FROM assignments y WHERE y.comparison_id = x.id
                              AND y.rater_id = q_rater[m])
          ORDER BY x.rnd LIMIT 1;
         IF NOT FOUND THEN
           SELECT x.* INTO c FROM comparisons x
-           WHERE x.project_id = pr.id AND x.gold IS NOT NULL AND x.rnd < start
+           WHERE x.project_id = pr.id AND x.gold IS NOT NULL AND NOT x.withdrawn AND x.rnd < start
              AND NOT EXISTS (SELECT 1 FROM assignments y WHERE y.comparison_id = x.id
                                AND y.rater_id = q_rater[m])
            ORDER BY x.rnd LIMIT 1;

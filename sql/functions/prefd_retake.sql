@@ -13,7 +13,7 @@ BEGIN
   SELECT p.overlap, p.lease_seconds INTO v_overlap, v_lease FROM projects p
    WHERE p.id = a.project_id AND p.deleted_at IS NULL;
   IF NOT FOUND THEN RETURN false; END IF;
-  IF c.gold IS NULL AND c.taken >= v_overlap THEN RETURN false; END IF;
+  IF c.withdrawn OR (c.gold IS NULL AND c.taken >= v_overlap) THEN RETURN false; END IF;
   IF EXISTS (SELECT 1 FROM assignments o WHERE o.project_id = a.project_id
                AND o.rater_id = a.rater_id AND o.state = 'open') THEN
     RETURN false;

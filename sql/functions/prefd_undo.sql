@@ -29,7 +29,12 @@ BEGIN
     RETURN QUERY SELECT 'expired'::text, NULL::text, NULL::text;
     RETURN;
   END IF;
-  SELECT p.lease_seconds, p.slug INTO v_lease, v_slug FROM projects p WHERE p.id = v.project_id;
+  SELECT p.lease_seconds, p.slug INTO v_lease, v_slug FROM projects p
+   WHERE p.id = v.project_id AND p.deleted_at IS NULL;
+  IF NOT FOUND OR EXISTS (SELECT 1 FROM comparisons c WHERE c.id = v.comparison_id AND c.withdrawn) THEN
+    RETURN QUERY SELECT 'expired'::text, NULL::text, NULL::text; -- its project or item was deleted
+    RETURN;
+  END IF;
   -- the assignments: the vote's, and the one the rater holds now, by id
   PERFORM 1 FROM assignments x
    WHERE x.id = v.assignment_id

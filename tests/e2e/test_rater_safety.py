@@ -1,6 +1,7 @@
 """Issue 12: the rater's work is safe (lease renewal, lapsed leases, undo), faithful rendering,
 progress, facets, items, upload reports and ranking filters."""
 
+import json
 import time
 
 from prefdtest import PrefdCase, psql
@@ -408,3 +409,49 @@ class RaterSafetyTest(PrefdCase):
         self.assertEqual(row, [["gone-p", "t", "closed", "1"]])
         self.project("gone-p")
         self.assertEqual(self.admin.get("/api/v1/projects/gone-p").status, 200)
+
+    def test_delete_item_keeps_votes_out_of_rankings(self):
+        self.project("gone-i", overlap=2)
+        self.upload("gone-i", items(3, "gi"))
+        a, b = self.user("gi-a"), self.user("gi-b")
+        for _ in range(3):
+            got = a.get("/api/v1/projects/gone-i/next").json
+            self.assertEqual(a.post("/api/v1/assignments/%s/vote" % got["id"], {"choice": "a"}).status, 201)
+        held = b.get("/api/v1/projects/gone-i/next").json  # b holds one
+        item = self.q("SELECT i.ext_id FROM assignments x JOIN comparisons c ON c.id = x.comparison_id "
+                      "JOIN items i ON i.id = c.item_id WHERE x.token = '%s'" % held["id"])[0][0]
+        self.assertEqual(self.admin.get("/api/v1/projects/gone-i/leaderboard").json["votes"], 3)
+        self.assertError(a.delete("/api/v1/projects/gone-i/items/%s" % item), 403, "forbidden")
+        d = self.admin.delete("/api/v1/projects/gone-i/items/%s" % item)
+        self.assertEqual(d.status, 200, d)
+        self.assertEqual((d.json["id"], d.json["votes_kept"], d.json["votes_excluded"]), (item, 1, 1))
+        self.assertError(self.admin.delete("/api/v1/projects/gone-i/items/%s" % item), 404, "not_found")
+        self.assertError(self.admin.delete("/api/v1/projects/gone-i/items/nope"), 404, "not_found")
+        self.assertError(self.admin.delete("/api/v1/projects/nope/items/x"), 404, "not_found")
+        # out of rankings and exports, kept for the rater's statistics, out of the list
+        self.assertEqual(self.admin.get("/api/v1/projects/gone-i/leaderboard").json["votes"], 2)
+        export = self.admin.get("/api/v1/projects/gone-i/votes?format=jsonl").body.decode().strip().splitlines()
+        self.assertEqual(len(export), 2)
+        self.assertNotIn(item, [json.loads(x)["prompt_id"] for x in export])
+        raters = self.admin.get("/api/v1/projects/gone-i/raters").json["items"]
+        self.assertEqual([x["votes"] for x in raters if x["rater"] == "gi-a"], [3])
+        listed = [x["id"] for x in self.admin.get("/api/v1/projects/gone-i/items").json["items"]]
+        self.assertNotIn(item, listed)
+        self.assertEqual(len(listed), 2)
+        row = self.q("SELECT deleted_at IS NOT NULL, deleted_by IS NOT NULL FROM items WHERE ext_id = '%s'" % item)
+        self.assertEqual(row, [["t", "t"]])
+        # b's open assignment on it is closed; nobody is given it again
+        self.assertError(b.post("/api/v1/assignments/%s/vote" % held["id"], {"choice": "a"}), 410, "gone")
+        seen = set()
+        while True:
+            got = b.get("/api/v1/projects/gone-i/next")
+            if got.status == 204:
+                break
+            seen.add(got.json["prompt"]["text"])
+            self.assertEqual(b.post("/api/v1/assignments/%s/vote" % got.json["id"], {"choice": "b"}).status, 201)
+        self.assertEqual(len(seen), 2)
+        self.assertNotIn("prompt %s" % item.split("-")[1], seen)
+        pid = self.q("SELECT id FROM projects WHERE slug = 'gone-i'")[0][0]
+        self.assertEqual(self.q("SELECT (SELECT sum(open) FROM project_counts WHERE project_id = %s) = "
+                                "(SELECT sum(2 - taken) FROM comparisons WHERE project_id = %s AND gold IS NULL "
+                                "AND NOT withdrawn)" % (pid, pid)), [["t"]])

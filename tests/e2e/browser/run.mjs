@@ -486,9 +486,11 @@ scenarios.failures = async () => {
   await nextShown(id);
   eq(votesOf('rater', 'errors').map((v) => v[0]), ['a', 'tie'], 'the vote before the failed load is stored');
 
-  // 410: the assignment expired meanwhile
+  // 410: the assignment expired meanwhile and its place was taken (a lapsed lease whose place
+  // is still free takes the vote: test_rater_safety.py)
   id = await assignmentId();
-  psql(env.db, `UPDATE assignments SET expires_at = issued_at + interval '1 millisecond' WHERE token = '${id}'`);
+  psql(env.db, `UPDATE assignments SET expires_at = issued_at + interval '1 millisecond', state = 'expired', closed_at = now() WHERE token = '${id}'`);
+  psql(env.db, `UPDATE comparisons SET taken = taken + 1000 WHERE id = (SELECT comparison_id FROM assignments WHERE token = '${id}')`);
   await page.keyboard.press('2');
   await page.waitForSelector('[data-kind="rate.expired"]', { timeout: T });
   await nextShown(id);
