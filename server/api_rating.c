@@ -338,9 +338,7 @@ static const char renew_sql[] = "SELECT status, expires_at, lease_seconds, messa
 
 void api_rating_renew(struct req *r)
 {
-        char rater[32];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), rater };
+        const char *params[] = { req_param(r, 0), r->user.id_text };
         req_db(r, renew_sql, 2, params, renew_done);
 }
 
@@ -409,9 +407,7 @@ static void undone(struct req *r, const struct db_res *res)
                 return;
         }
         req_set_state(r, state, state_decref);
-        char rater[32];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
-        batch_add(r->app->rating->nexts, r, elem, rater, undo_next_done);
+        batch_add(r->app->rating->nexts, r, elem, r->user.id_text, undo_next_done);
 }
 
 static const char undo_sql[] = "SELECT status, slug, undone_at FROM prefd_undo($1::bigint, "
@@ -424,9 +420,8 @@ void api_rating_undo(struct req *r)
                 req_reply_error(r, 404, "not_found", NULL, "no vote \"%s\" of yours", id);
                 return;
         }
-        char rater[32], window[24];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
+        char window[24];
         snprintf(window, sizeof(window), "%ld", r->app->cfg->undo_seconds);
-        const char *params[] = { id, rater, window };
+        const char *params[] = { id, r->user.id_text, window };
         req_db(r, undo_sql, 3, params, undone);
 }
