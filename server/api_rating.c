@@ -53,14 +53,6 @@ static bool batch_failed(struct req *r, const struct db_res *res, int row)
 
 /* --- next --- */
 
-static json_t *rendered(const char *text, size_t len)
-{
-        char *html = markdown_to_html(text, len);
-        json_t *o = json_pack("{s:s%, s:s}", "text", text, len, "html", html ? html : "");
-        free(html);
-        return o;
-}
-
 enum next_col {
         N_I,
         N_STATUS,
@@ -90,10 +82,12 @@ static json_t *assignment_json(const struct db_res *res, int row, const char *sl
             "{s:s, s:s, s:s, s:o, s:o, s:o, s:o*, s:o*, s:s, s:I, s:{s:I, s:I}}", "id",
             db_res_value(res, row, N_TOKEN), "project", slug, "expires_at",
             db_res_value(res, row, N_EXPIRES), "prompt",
-            rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)), "left",
-            rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)), "right",
-            rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)), "outcomes",
-            outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
+            markdown_rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)),
+            "left",
+            markdown_rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)),
+            "right",
+            markdown_rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)),
+            "outcomes", outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
             "guidelines_version", (json_int_t)db_res_int(res, row, N_GUIDELINES), "progress",
             "done", (json_int_t)db_res_int(res, row, N_DONE), "remaining",
             (json_int_t)db_res_int(res, row, N_REMAINING));
