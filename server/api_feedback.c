@@ -127,7 +127,7 @@ static struct page *page_start(struct req *r, long long *before)
         static const char *const known[] = { "project", "limit", "cursor", NULL };
         struct page *pg = calloc(1, sizeof(*pg));
         if (!pg) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return NULL;
         }
         req_set_state(r, pg, free);
@@ -145,11 +145,10 @@ void api_feedback_mine(struct req *r)
         struct page *pg = page_start(r, &before);
         if (!pg)
                 return;
-        char uid[24], limit[24], cursor[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
+        char limit[24], cursor[24];
         snprintf(limit, sizeof(limit), "%ld", pg->limit);
         snprintf(cursor, sizeof(cursor), "%lld", before);
-        const char *params[] = { pg->slug, uid, limit, cursor };
+        const char *params[] = { pg->slug, r->user.id_text, limit, cursor };
         req_db(r, "SELECT * FROM prefd_my_reviews($1, $2::bigint, $3::int, $4::bigint)", 4, params,
                mine_read);
 }
@@ -170,9 +169,7 @@ static void unread_read(struct req *r, const struct db_res *res)
 
 void api_feedback_unread(struct req *r)
 {
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { uid };
+        const char *params[] = { r->user.id_text };
         req_db(r, "SELECT prefd_unread_reviews($1::bigint)", 1, params, unread_read);
 }
 
@@ -211,9 +208,7 @@ void api_feedback_reply(struct req *r)
         const char *id = req_param(r, 0);
         if (!review_id_ok(r, id))
                 return;
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { id, uid, text };
+        const char *params[] = { id, r->user.id_text, text };
         req_db(r, "SELECT * FROM prefd_review_reply($1::bigint, $2::bigint, $3)", 3, params,
                replied);
 }
@@ -254,11 +249,10 @@ void api_feedback_given(struct req *r)
         struct page *pg = page_start(r, &before);
         if (!pg)
                 return;
-        char uid[24], limit[24], cursor[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
+        char limit[24], cursor[24];
         snprintf(limit, sizeof(limit), "%ld", pg->limit);
         snprintf(cursor, sizeof(cursor), "%lld", before);
-        const char *params[] = { pg->slug, uid, limit, cursor };
+        const char *params[] = { pg->slug, r->user.id_text, limit, cursor };
         req_db(r, "SELECT * FROM prefd_given_reviews($1, $2::bigint, $3::int, $4::bigint)", 4,
                params, given_read);
 }

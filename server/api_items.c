@@ -308,9 +308,7 @@ static const char facets_sql[] = "SELECT prefd_facets(p.id) FROM projects p WHER
 
 void api_items_facets(struct req *r)
 {
-        char uid[32];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), uid,
+        const char *params[] = { req_param(r, 0), r->user.id_text,
                                  r->user.role != ROLE_RATER ? "true" : "false" };
         req_db(r, facets_sql, 3, params, facets_read);
 }
@@ -374,9 +372,7 @@ static const char project_delete_sql[] = "SELECT slug, deleted_at, votes, import
 
 void api_items_delete_project(struct req *r)
 {
-        char by[32];
-        snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), by };
+        const char *params[] = { req_param(r, 0), r->user.id_text };
         req_db(r, project_delete_sql, 2, params, project_deleted);
 }
 
@@ -412,9 +408,7 @@ static const char item_delete_sql[] =
 
 void api_items_delete(struct req *r)
 {
-        char by[32];
-        snprintf(by, sizeof(by), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), req_param(r, 1), by };
+        const char *params[] = { req_param(r, 0), req_param(r, 1), r->user.id_text };
         req_db(r, item_delete_sql, 3, params, item_deleted);
 }
 

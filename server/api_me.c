@@ -101,14 +101,12 @@ void api_me_stats(struct req *r)
 {
         struct me_stats *m = calloc(1, sizeof(*m));
         if (!m) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         req_set_state(r, m, me_stats_free);
         req_db_may_lag(r); /* statistics, as GET .../raters */
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), uid, staff(r) ? "true" : "false" };
+        const char *params[] = { req_param(r, 0), r->user.id_text, staff(r) ? "true" : "false" };
         req_db(r, stats_sql, 3, params, stats_project);
 }
 
@@ -153,7 +151,7 @@ static void notice_done(void *arg)
         struct notice *n = arg;
         struct req *r = n->req;
         if (!n->diff || !n->html) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         long long version = (long long)db_res_int(n->res, 0, U_VERSION);
@@ -183,14 +181,12 @@ void api_me_guidelines(struct req *r)
 {
         struct notice *n = calloc(1, sizeof(*n));
         if (!n) {
-                req_reply_error(r, 503, "unavailable", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         n->req = r;
         req_set_state(r, n, notice_free);
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), uid, staff(r) ? "true" : "false" };
+        const char *params[] = { req_param(r, 0), r->user.id_text, staff(r) ? "true" : "false" };
         req_db(r, guidelines_sql, 3, params, guidelines_read);
 }
 
@@ -228,10 +224,10 @@ void api_me_guidelines_ack(struct req *r)
                 jv_reply(r, &v);
                 return;
         }
-        char uid[24], ver[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
+        char ver[24];
         snprintf(ver, sizeof(ver), "%lld", version);
-        const char *params[] = { req_param(r, 0), uid, staff(r) ? "true" : "false", ver };
+        const char *params[] = { req_param(r, 0), r->user.id_text, staff(r) ? "true" : "false",
+                                 ver };
         req_db(r, "SELECT * FROM prefd_ack_guidelines($1, $2::bigint, $3::boolean, $4::int)", 4,
                params, acked);
 }

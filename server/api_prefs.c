@@ -30,9 +30,7 @@ void api_prefs_update(struct req *r)
                 jv_reply(r, &v);
                 return;
         }
-        char uid[32];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { uid, given ? (opt_out ? "true" : "false") : NULL };
+        const char *params[] = { r->user.id_text, given ? (opt_out ? "true" : "false") : NULL };
         req_db(r,
                "UPDATE users SET no_explicit = coalesce($2::boolean, no_explicit) WHERE id = $1 "
                "RETURNING no_explicit",

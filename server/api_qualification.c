@@ -49,8 +49,7 @@ void api_qualification_set(struct req *r)
                 jv_reply(r, &v);
                 return;
         }
-        char uid[24];
-        snprintf(uid, sizeof(uid), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), req_param(r, 1), action, uid, reason };
+        const char *params[] = { req_param(r, 0), req_param(r, 1), action, r->user.id_text,
+                                 reason };
         req_db(r, "SELECT * FROM prefd_qualify($1, $2, $3, $4::bigint, $5)", 5, params, qualified);
 }

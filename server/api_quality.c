@@ -690,14 +690,6 @@ void api_quality_unexclude(struct req *r)
 
 /* --- review --- */
 
-static json_t *rendered(const char *text, size_t len)
-{
-        char *html = markdown_to_html(text, len);
-        json_t *o = json_pack("{s:s%, s:s}", "text", text, len, "html", html ? html : "");
-        free(html);
-        return o;
-}
-
 enum review_col {
         R_ALLOWED,
         R_VOTE,
@@ -734,10 +726,11 @@ static void review_found(struct req *r, const struct db_res *res)
         json_t *body = json_pack(
             "{s:I, s:s, s:o, s:o, s:o, s:s, s:{s:o, s:o}, s:s, s:o, s:I}", "vote_id",
             (json_int_t)db_res_int(res, 0, R_VOTE), "project", req_param(r, 0), "prompt",
-            rendered(db_res_value(res, 0, R_PROMPT), db_res_length(res, 0, R_PROMPT)), "left",
-            rendered(db_res_value(res, 0, R_LEFT), db_res_length(res, 0, R_LEFT)), "right",
-            rendered(db_res_value(res, 0, R_RIGHT), db_res_length(res, 0, R_RIGHT)), "choice",
-            db_res_value(res, 0, R_CHOICE), "flags", "a",
+            markdown_rendered(db_res_value(res, 0, R_PROMPT), db_res_length(res, 0, R_PROMPT)),
+            "left", markdown_rendered(db_res_value(res, 0, R_LEFT), db_res_length(res, 0, R_LEFT)),
+            "right",
+            markdown_rendered(db_res_value(res, 0, R_RIGHT), db_res_length(res, 0, R_RIGHT)),
+            "choice", db_res_value(res, 0, R_CHOICE), "flags", "a",
             json_loads(db_res_value(res, 0, R_FLAGS_A), 0, NULL), "b",
             json_loads(db_res_value(res, 0, R_FLAGS_B), 0, NULL), "rationale",
             db_res_value(res, 0, R_RATIONALE), "outcomes",

@@ -53,14 +53,6 @@ static bool batch_failed(struct req *r, const struct db_res *res, int row)
 
 /* --- next --- */
 
-static json_t *rendered(const char *text, size_t len)
-{
-        char *html = markdown_to_html(text, len);
-        json_t *o = json_pack("{s:s%, s:s}", "text", text, len, "html", html ? html : "");
-        free(html);
-        return o;
-}
-
 enum next_col {
         N_I,
         N_STATUS,
@@ -90,10 +82,12 @@ static json_t *assignment_json(const struct db_res *res, int row, const char *sl
             "{s:s, s:s, s:s, s:o, s:o, s:o, s:o*, s:o*, s:s, s:I, s:{s:I, s:I}}", "id",
             db_res_value(res, row, N_TOKEN), "project", slug, "expires_at",
             db_res_value(res, row, N_EXPIRES), "prompt",
-            rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)), "left",
-            rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)), "right",
-            rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)), "outcomes",
-            outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
+            markdown_rendered(db_res_value(res, row, N_PROMPT), db_res_length(res, row, N_PROMPT)),
+            "left",
+            markdown_rendered(db_res_value(res, row, N_LEFT), db_res_length(res, row, N_LEFT)),
+            "right",
+            markdown_rendered(db_res_value(res, row, N_RIGHT), db_res_length(res, row, N_RIGHT)),
+            "outcomes", outcomes, "flags", flags, "rationale", db_res_value(res, row, N_RATIONALE),
             "guidelines_version", (json_int_t)db_res_int(res, row, N_GUIDELINES), "progress",
             "done", (json_int_t)db_res_int(res, row, N_DONE), "remaining",
             (json_int_t)db_res_int(res, row, N_REMAINING));
@@ -338,9 +332,7 @@ static const char renew_sql[] = "SELECT status, expires_at, lease_seconds, messa
 
 void api_rating_renew(struct req *r)
 {
-        char rater[32];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
-        const char *params[] = { req_param(r, 0), rater };
+        const char *params[] = { req_param(r, 0), r->user.id_text };
         req_db(r, renew_sql, 2, params, renew_done);
 }
 
@@ -409,9 +401,7 @@ static void undone(struct req *r, const struct db_res *res)
                 return;
         }
         req_set_state(r, state, state_decref);
-        char rater[32];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
-        batch_add(r->app->rating->nexts, r, elem, rater, undo_next_done);
+        batch_add(r->app->rating->nexts, r, elem, r->user.id_text, undo_next_done);
 }
 
 static const char undo_sql[] = "SELECT status, slug, undone_at FROM prefd_undo($1::bigint, "
@@ -424,9 +414,8 @@ void api_rating_undo(struct req *r)
                 req_reply_error(r, 404, "not_found", NULL, "no vote \"%s\" of yours", id);
                 return;
         }
-        char rater[32], window[24];
-        snprintf(rater, sizeof(rater), "%lld", (long long)r->user.id);
+        char window[24];
         snprintf(window, sizeof(window), "%ld", r->app->cfg->undo_seconds);
-        const char *params[] = { id, rater, window };
+        const char *params[] = { id, r->user.id_text, window };
         req_db(r, undo_sql, 3, params, undone);
 }
