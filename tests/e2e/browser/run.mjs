@@ -1809,7 +1809,7 @@ scenarios.lbphone = async () => {
     // the README's phone-sized picture of the rating page
     await login('rater');
     await page.goto(`${server.url}/rate/${demo}`);
-    await page.waitForSelector('[data-side="right"] .answer-body', { timeout: T });
+    await page.waitForSelector('[data-side="left"] .answer-body', { timeout: T });
     await settled();
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot('rating-phone');
