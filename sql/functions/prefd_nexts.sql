@@ -156,7 +156,7 @@ BEGIN
         RETURN QUERY SELECT q_i[m], gate.status, NULL::text, gate.retry_at, NULL::text,
                             NULL::text, NULL::text, pr.guidelines_version, gate.known::bigint,
                             NULL::bigint, NULL::text[], NULL::text[], NULL::text, NULL::text,
-                            NULL::text;
+                            NULL::text, NULL::jsonb;
         CONTINUE;
       END IF;
       IF gate.gold_only OR (pr.gold_rate > 0 AND random() < pr.gold_rate) THEN

@@ -1,6 +1,6 @@
 #!/bin/sh
 # node_deps.sh - the browser tests' npm packages (playwright-core, no browser download: the tests
-# drive Debian's chromium) installed into tests/e2e/browser/node_modules from the committed lock
+# drive Debian's chromium; axe-core, the accessibility checks) installed into tests/e2e/browser/node_modules from the committed lock
 # file, only when node_modules is missing or older than package-lock.json.
 #
 #   sh tests/lib/node_deps.sh
@@ -11,7 +11,7 @@ lock=$dir/package-lock.json
 # npm ci writes node_modules/.package-lock.json last: its age is the install's.
 stamp=$dir/node_modules/.package-lock.json
 
-if [ -f "$stamp" ] && [ -d "$dir/node_modules/playwright-core" ] && [ ! "$lock" -nt "$stamp" ]; then
+if [ -f "$stamp" ] && [ -d "$dir/node_modules/playwright-core" ] && [ -d "$dir/node_modules/axe-core" ] && [ ! "$lock" -nt "$stamp" ]; then
 	exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then

@@ -1,10 +1,11 @@
 // admin.js - /admin: projects (create, edit every setting with a guidelines preview, progress,
 // links to their quality pages) and their items (JSON Lines upload with a progress bar and a
-// per-line error report), and users (create, role, disable/enable, reset password, new API token
-// shown once). The URL's hash keeps the tab and the selected project (#users, #project=SLUG, #new).
-import { ApiError, errorMessage, get, patch, post, upload } from './api.js';
-import { h, newId, replace } from './dom.js';
-import { bind, fmtDate, fmtNumber, fmtPercent } from './i18n.js';
+// per-line error report, a searchable list, deleting one item or the whole project with what
+// happens to its votes said first), and users (create, role, disable/enable, reset password, new
+// API token shown once). The URL's hash keeps the tab and the selected project (#users, #project=SLUG, #new).
+import { ApiError, del, errorMessage, get, patch, post, upload } from './api.js';
+import { dateText, h, newId, replace } from './dom.js';
+import { bind, fmtNumber, fmtPercent } from './i18n.js';
 import { markdown } from './md.js';
 import { workOptions } from './ratework.js';
 import { allProjects } from './home.js';
@@ -35,7 +36,7 @@ function sameJson(a, b) {
 
 /** Shows an API failure in a form's message box; marks the field the API names. */
 function formError(box, form, err) {
-  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  clearInvalid(form);
   replace(box, h('p', { class: 'notice notice-error', role: 'alert' }, errorMessage(err)));
   const f = err instanceof ApiError && err.details && err.details.field;
   const input = f && form.querySelector(`[name="${CSS.escape(f)}"]`);
@@ -43,6 +44,11 @@ function formError(box, form, err) {
     input.setAttribute('aria-invalid', 'true');
     input.focus();
   }
+}
+
+/** The form's fields are fine again: no stale red border from an earlier failure. */
+function clearInvalid(form) {
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
 }
 
 function ok(box, key, vars) {
@@ -112,11 +118,12 @@ export async function render(main, ctx) {
   const projectsBox = h('div', { class: 'table-wrap' });
   const editorBox = h('div', { class: 'editor-box' });
   const uploadBox = h('div', { class: 'upload-box' });
+  const itemsBox = h('div', { class: 'items-box' });
   const projectsMsg = h('div', { 'aria-live': 'polite' });
   replace(panels.projects,
     h('div', { class: 'section-head' }, h('h2', { t: 'admin.projects' }),
       h('a', { class: 'btn btn-primary', href: '#new', t: 'admin.new_project' })),
-    projectsMsg, projectsBox, editorBox, uploadBox);
+    projectsMsg, projectsBox, editorBox, uploadBox, itemsBox);
 
   let projects = [];
 
@@ -190,7 +197,8 @@ export async function render(main, ctx) {
     const reviewers = h('input', { name: 'reviewers', value: (p.reviewers || []).join(', '), autocomplete: 'off', spellcheck: 'false' });
     const guidelines = h('textarea', { name: 'guidelines', rows: 14, class: 'mono', value: p.guidelines || '' });
     guidelines.value = p.guidelines || '';
-    const preview = h('div', { class: 'md preview card', 'aria-live': 'off', id: newId('preview') });
+    // focusable: it scrolls, and a keyboard must be able to scroll it
+    const preview = h('div', { class: 'md preview card', 'aria-live': 'off', id: newId('preview'), tabindex: 0, role: 'region' });
     let previewTimer = 0;
     const drawPreview = () => replace(preview, guidelines.value.trim()
       ? markdown(guidelines.value, { shift: 2 }) : h('p', { class: 'muted', t: 'admin.preview_empty' }));
@@ -274,6 +282,7 @@ export async function render(main, ctx) {
       save.disabled = true;
       try {
         const res = create ? await post('/projects', send) : await patch(`/projects/${encodeURIComponent(p.slug)}`, send);
+        clearInvalid(form);
         ok(msg, create ? 'admin.project_created' : 'admin.project_saved', { title: res.body.title });
         await loadProjects();
         if (create) location.hash = `project=${encodeURIComponent(res.body.slug)}`;
@@ -355,7 +364,9 @@ export async function render(main, ctx) {
     });
 
     function showReport(r, rejected) {
-      const rows = (r.errors || []).map((e) => h('tr', { dataset: { line: e.line } },
+      // line order, whatever order the server found them in (a line may have several problems)
+      const errors = (r.errors || []).map((e, i) => [e, i]).sort((x, y) => (x[0].line - y[0].line) || (x[1] - y[1])).map((x) => x[0]);
+      const rows = errors.map((e) => h('tr', { dataset: { line: e.line } },
         h('td', { class: 'num', tAttrs: { 'data-label': 'admin.col.line' } }, fmtNumber(e.line)),
         h('td', { class: 'mono', tAttrs: { 'data-label': 'admin.col.id' } }, e.id || '–'),
         h('td', { class: 'mono', tAttrs: { 'data-label': 'admin.col.code' } }, e.code),
@@ -363,7 +374,9 @@ export async function render(main, ctx) {
       replace(report,
         h('p', { class: `notice ${rejected ? 'notice-error' : (r.rejected ? 'notice-warn' : 'notice-ok')}`, role: rejected ? 'alert' : 'status',
           dataset: { result: rejected ? 'rejected' : 'stored' } },
-        h('span', { t: ['admin.upload_counts', { accepted: r.accepted, unchanged: r.unchanged, rejected: r.rejected }] }),
+        // nothing is stored when the upload is refused: its valid lines are "valid", not "accepted"
+        h('span', { t: [rejected ? 'admin.upload_counts_refused' : 'admin.upload_counts',
+          { accepted: r.accepted, unchanged: r.unchanged, rejected: r.rejected }] }),
         rejected ? [' ', h('strong', { t: 'admin.upload_nothing' })] : null),
         rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'data errors-table' },
           h('caption', { t: 'admin.line_errors' }),
@@ -375,10 +388,130 @@ export async function render(main, ctx) {
     return form;
   }
 
+  /**
+   * A two-step button: the first press shows what will happen (confirmKey) and arms it, the
+   * second within 8 s does it. Returns the button and its explanation (a live region).
+   */
+  function confirmButton(labelKey, confirmKey, vars, action) {
+    const note = h('span', { class: 'confirm-note', role: 'status' });
+    const btn = h('button', { type: 'button', class: 'btn btn-small btn-danger', t: labelKey });
+    let armed = 0;
+    const disarm = () => {
+      clearTimeout(armed);
+      armed = 0;
+      bind(btn, labelKey);
+      replace(note);
+    };
+    btn.addEventListener('click', async () => {
+      if (!armed) {
+        bind(note, confirmKey, vars());
+        bind(btn, 'admin.confirm_delete');
+        armed = setTimeout(disarm, 8000);
+        return;
+      }
+      disarm();
+      btn.disabled = true;
+      try {
+        await action();
+      } finally {
+        btn.disabled = false;
+      }
+    });
+    return [btn, note];
+  }
+
+  /** The project's items: a search over ids and prompts, pages of 50, deleting one or all. */
+  function itemsSection(p) {
+    const slug = encodeURIComponent(p.slug);
+    const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
+    const qId = newId('items-q');
+    const q = h('input', { id: qId, name: 'q', type: 'search', autocomplete: 'off', maxlength: 200 });
+    const body = h('tbody');
+    const more = h('div', { class: 'actions' });
+    const table = h('table', { class: 'data items-table' },
+      h('caption', { class: 'sr-only', t: ['admin.items_of', { title: p.title }] }),
+      h('thead', null, h('tr', null, ['admin.col.id', 'admin.col.prompt', 'admin.col.category', 'admin.col.models',
+        'admin.col.votes', 'admin.col.actions'].map((k) => h('th', { scope: 'col', t: k })))),
+      body);
+    const count = h('p', { class: 'hint items-count', 'aria-live': 'polite' });
+
+    function fail(err) {
+      if (err instanceof ApiError && err.status === 401) { ctx.sessionExpired(); return; }
+      replace(msg, h('p', { class: 'notice notice-error', role: 'alert' }, errorMessage(err)));
+    }
+
+    function itemRow(it) {
+      const row = h('tr', { dataset: { item: it.id } });
+      const [btn, note] = confirmButton('admin.delete_item', 'admin.delete_item_confirm', () => ({ id: it.id, n: it.votes }), async () => {
+        try {
+          const res = await del(`/projects/${slug}/items/${encodeURIComponent(it.id)}`);
+          row.remove();
+          ok(msg, 'admin.item_deleted', { id: it.id, n: res.body && res.body.votes_kept != null ? res.body.votes_kept : it.votes });
+          loadProjects().catch(() => {});
+        } catch (err) {
+          fail(err);
+        }
+      });
+      btn.dataset.action = 'delete-item';
+      row.append(
+        h('th', { scope: 'row', class: 'mono' }, it.id),
+        h('td', { class: 'item-prompt', tAttrs: { 'data-label': 'admin.col.prompt' } },
+          it.prompt.length > 160 ? `${it.prompt.slice(0, 159)}…` : it.prompt),
+        h('td', { tAttrs: { 'data-label': 'admin.col.category' } }, [it.category, it.language].filter(Boolean).join(' · ') || '–'),
+        h('td', { class: 'mono small', tAttrs: { 'data-label': 'admin.col.models' } }, (it.models || []).join(', ')),
+        h('td', { class: 'num', tAttrs: { 'data-label': 'admin.col.votes' } }, fmtNumber(it.votes)),
+        h('td', null, h('div', { class: 'actions' }, btn, note)));
+      return row;
+    }
+
+    let shown = 0;
+    async function page(cursor) {
+      const query = { limit: 50, cursor };
+      if (q.value.trim()) query.q = q.value.trim();
+      const { body: res } = await get(`/projects/${slug}/items`, query);
+      if (!cursor) { replace(body); shown = 0; }
+      body.append(...res.items.map(itemRow));
+      shown += res.items.length;
+      bind(count, shown ? (res.next_cursor ? 'admin.items_shown_more' : 'admin.items_shown') : 'admin.items_none', { n: shown });
+      replace(more, res.next_cursor ? h('button', { type: 'button', class: 'btn', dataset: { action: 'more-items' }, t: 'qc.more',
+        onclick: () => page(res.next_cursor).catch(fail) }) : null);
+    }
+
+    const search = h('form', { class: 'inline items-search', role: 'search' },
+      h('label', { for: qId, t: 'admin.items_search' }), q,
+      h('button', { type: 'submit', class: 'btn btn-small', t: 'admin.search' }));
+    search.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      replace(msg);
+      page(null).catch(fail);
+    });
+
+    const [delProject, delNote] = confirmButton('admin.delete_project', 'admin.delete_project_confirm',
+      () => ({ title: p.title }), async () => {
+        try {
+          const res = await del(`/projects/${slug}`);
+          location.hash = 'projects';
+          ok(projectsMsg, 'admin.project_deleted', { title: p.title, n: res.body ? res.body.votes_kept : 0 });
+          await loadProjects();
+        } catch (err) {
+          fail(err);
+        }
+      });
+    delProject.dataset.action = 'delete-project';
+    const section = h('section', { class: 'items-section card', 'aria-labelledby': 'items-h' },
+      h('h3', { id: 'items-h', t: ['admin.items_of', { title: p.title }] }),
+      search, count, msg, h('div', { class: 'table-wrap' }, table), more,
+      h('div', { class: 'danger-zone' }, h('h4', { t: 'admin.delete_project' }),
+        h('p', { class: 'hint', t: 'admin.delete_project_hint' }), h('div', { class: 'actions' }, delProject, delNote)));
+    page(null).catch(fail);
+    return section;
+  }
+
   async function showProject(slug) {
     if (slug === null) {
       replace(editorBox, projectForm(null));
       replace(uploadBox);
+      replace(itemsBox);
       editorBox.querySelector('input[name=slug]').focus();
       return;
     }
@@ -386,11 +519,13 @@ export async function render(main, ctx) {
       const { body } = await get(`/projects/${encodeURIComponent(slug)}`);
       replace(editorBox, projectForm(body));
       replace(uploadBox, uploadForm(body));
+      replace(itemsBox, itemsSection(body));
       editorBox.querySelector('h3').scrollIntoView({ block: 'start' });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) throw err;
       replace(editorBox, h('p', { class: 'notice notice-error', role: 'alert' }, errorMessage(err)));
       replace(uploadBox);
+      replace(itemsBox);
     }
   }
 
@@ -417,6 +552,7 @@ export async function render(main, ctx) {
       if (password.value) body.password = password.value;
       try {
         const res = await post('/users', body);
+        clearInvalid(form);
         replace(msg);
         replace(tokenArea, tokenBox(res.body.name, res.body.token));
         form.reset();
@@ -516,7 +652,7 @@ export async function render(main, ctx) {
       h('th', { scope: 'row', class: 'mono' }, u.name, u.name === ctx.user.name ? h('span', { class: 'muted', t: 'admin.you' }) : null),
       h('td', null, roleSel),
       h('td', null, state),
-      h('td', { class: 'small', tAttrs: { 'data-label': 'admin.col.created' } }, fmtDate(u.created_at)),
+      h('td', { class: 'small', tAttrs: { 'data-label': 'admin.col.created' } }, dateText(u.created_at)),
       h('td', null, h('div', { class: 'actions' }, toggle, pwBtn, tokBtn, pwRow)));
     return row;
   }
@@ -549,6 +685,7 @@ export async function render(main, ctx) {
       else {
         replace(editorBox);
         replace(uploadBox);
+        replace(itemsBox);
       }
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) ctx.sessionExpired();

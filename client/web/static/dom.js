@@ -56,6 +56,11 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
+/** A <time> showing s (an RFC 3339 time) in the page's language; a language switch re-formats it. */
+export function dateText(s, attrs) {
+  return h('time', { datetime: s || null, ...attrs, t: ['common.date', { d: { date: s } }] });
+}
+
 let uid = 0;
 /** A fresh id for label/aria wiring. */
 export function newId(prefix) {

@@ -1,6 +1,6 @@
 // home.js - where a logged-in user lands at /: the projects open to them. Whoever may rate a
 // project gets a "start rating" link, its reviewers a "review" link; admins and analysts the
-// leaderboards and quality pages (and admins the admin page).
+// leaderboards and quality pages (and admins the admin page). A rater's card shows their progress.
 import { get } from './api.js';
 import { h, replace } from './dom.js';
 import { label } from './i18n.js';
@@ -16,6 +16,16 @@ export async function allProjects() {
     if (!cursor) break;
   }
   return items;
+}
+
+/** The caller's own progress in project p: a bar and "N done · M left" (API.md, progress). */
+function progressLine(p) {
+  const done = Number(p.progress.done) || 0;
+  const left = Number(p.progress.remaining) || 0;
+  const total = done + left;
+  return h('div', { class: 'card-progress', dataset: { done: String(done), remaining: String(left) } },
+    h('progress', { max: Math.max(total, 1), value: done, tAttrs: { 'aria-label': ['home.progress_of', { title: p.title }] } }),
+    h('span', { class: 'small', t: [left ? 'home.progress' : 'home.progress_finished', { done, left }] }));
 }
 
 export async function render(main, { user, setTitle }) {
@@ -43,6 +53,7 @@ export async function render(main, { user, setTitle }) {
         h('h2', null, p.title),
         h('span', { class: `badge badge-${p.status}`, t: [`status.${p.status}`] })),
       h('p', { class: 'muted mono' }, p.slug),
+      canRate && p.progress ? progressLine(p) : null,
       h('div', { class: 'actions' },
         canRate && p.status === 'active'
           ? h('a', { class: 'btn btn-primary', href: `/rate/${rate}`, t: 'home.rate' }) : null,

@@ -101,6 +101,7 @@ const STRINGS = {
 
   // common
   'common.loading': ['Loading…', '加载中…'],
+  'common.date': ['{d}', '{d}'],
   'common.retry': ['Try again', '重试'],
   'common.cancel': ['Cancel', '取消'],
   'common.error': ['Error', '错误'],
@@ -143,6 +144,9 @@ const STRINGS = {
   'home.quality': ['Quality', '质量'],
   'home.edit': ['Settings', '设置'],
   'home.manage': ['Manage projects and users', '管理项目和用户'],
+  'home.progress': ['{done} done · {left} left', '已完成 {done} · 剩余 {left}'],
+  'home.progress_finished': ['{done} done · nothing left for you', '已完成 {done} · 没有剩余'],
+  'home.progress_of': ['Your progress in {title}', '你在“{title}”中的进度'],
 
   // rating
   'rate.title': ['Rating', '评审'],
@@ -247,6 +251,8 @@ const STRINGS = {
   'lb.reset': ['Reset', '重置'],
   'lb.default': ['default', '默认'],
   'lb.no_anchor': ['none', '无'],
+  'lb.any': ['any', '全部'],
+  'lb.since_after_until': ['“Since” is after “until”: pick a start day on or before the end day.', '“起始日期”晚于“截止日期”：请选择不晚于截止日期的起始日期。'],
   'lb.f.ties': ['Ties', '平局处理'],
   'lb.f.both_bad': ['Both bad', '都不好'],
   'lb.f.ci': ['Interval', '置信区间'],
@@ -330,6 +336,10 @@ const STRINGS = {
   'lb.export_hint.csv': ['the same columns, for spreadsheets', '相同字段，适合电子表格'],
   'lb.export_hint.arena': ['the Chatbot Arena battle layout', 'Chatbot Arena 对战格式'],
   'lb.export_hint.dpo': ['prompt, chosen and rejected texts for preference training', '问题及被选中/被拒绝的回答，用于偏好训练'],
+  'lb.export.leaderboard_csv': ['Leaderboard (CSV)', '排行榜（CSV）'],
+  'lb.export_hint.leaderboard_csv': ['the table above, with the method and filters applied', '上面的表格，按当前方法和筛选条件'],
+  'lb.downloads_filtered': ['With the filters applied: {filters}.', '已按当前筛选条件：{filters}。'],
+  'lb.downloads_all': ['No filter applied: every counted vote.', '未设筛选条件：全部计入的投票。'],
 
   // quality
   'qc.title': ['Quality', '质量控制'],
@@ -476,7 +486,26 @@ const STRINGS = {
   'admin.choose_file': ['Choose a file first.', '请先选择文件。'],
   'admin.upload_counts': ['Accepted {accepted}, unchanged {unchanged}, rejected {rejected}.', '接受 {accepted} 行，未变 {unchanged} 行，拒绝 {rejected} 行。'],
   'admin.upload_nothing': ['Nothing was stored: fix the lines below, or tick “store the valid lines”.', '未保存任何内容：请修正以下各行，或勾选“保存有效的行”。'],
+  'admin.upload_counts_refused': ['{accepted} new and {unchanged} unchanged lines were valid; {rejected} lines have problems.', '有效的行：新 {accepted} 行，未变 {unchanged} 行；有问题的行：{rejected} 行。'],
   'admin.line_errors': ['Problems, line by line', '逐行问题'],
+  'admin.items_of': ['Items of {title}', '“{title}”的条目'],
+  'admin.items_search': ['Search ids and prompts', '搜索编号和问题'],
+  'admin.search': ['Search', '搜索'],
+  'admin.items_shown': ['{n} items.', '共 {n} 条。'],
+  'admin.items_shown_more': ['{n} items shown; more below.', '已显示 {n} 条；下面还有更多。'],
+  'admin.items_none': ['No item matches.', '没有匹配的条目。'],
+  'admin.col.prompt': ['Prompt', '问题'],
+  'admin.col.category': ['Category · language', '类别 · 语言'],
+  'admin.col.models': ['Models', '模型'],
+  'admin.col.votes': ['Votes', '投票'],
+  'admin.delete_item': ['Delete', '删除'],
+  'admin.confirm_delete': ['Press again to delete', '再按一次以删除'],
+  'admin.delete_item_confirm': ['Item {id}: its comparisons will no longer be given out; its {n} votes are kept (rater statistics still count them) but leave the rankings and exports.', '条目 {id}：其对比将不再分配；其 {n} 票保留（评审员统计仍计入），但退出排行榜和导出。'],
+  'admin.item_deleted': ['Item {id} was deleted; its {n} votes are kept, out of the rankings and exports.', '条目 {id} 已删除；其 {n} 票保留，但不计入排行榜和导出。'],
+  'admin.delete_project': ['Delete the project', '删除项目'],
+  'admin.delete_project_hint': ['The project is closed and listed nowhere; its votes are kept in the database but leave the rankings and exports, and its name is free again.', '项目将被关闭且不再列出；其投票保留在数据库中，但退出排行榜和导出，项目名称可以重新使用。'],
+  'admin.delete_project_confirm': ['Delete {title}? No one can rate it any more; its votes are kept but no longer counted.', '删除“{title}”？之后无人能再评审；其投票保留但不再计入。'],
+  'admin.project_deleted': ['{title} was deleted; {n} votes are kept in the database.', '“{title}”已删除；{n} 票保留在数据库中。'],
   'admin.col.line': ['Line', '行号'],
   'admin.col.id': ['Item id', '条目 ID'],
   'admin.col.code': ['Code', '错误代码'],
@@ -585,12 +614,13 @@ export function has(key) {
 function resolve(v) {
   if (v && typeof v === 'object' && typeof v.t === 'string') return t(v.t, v.vars);
   if (typeof v === 'number') return fmtNumber(v);
+  if (v && typeof v === 'object' && 'date' in v) return fmtDate(v.date);
   return v === undefined || v === null ? '' : String(v);
 }
 
 /**
  * The string for key in the current language, with {name} replaced from vars. A var may itself
- * be {t: key, vars} (translated too) or a number (formatted for the language).
+ * be {t: key, vars} (translated too), a number or {date: time} (both formatted for the language).
  */
 export function t(key, vars) {
   const entry = STRINGS[key];

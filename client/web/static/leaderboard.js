@@ -6,7 +6,7 @@
 // be shared - and links to every export.
 import { ApiError, apiPath, errorMessage, get } from './api.js';
 import { h, newId, replace, svg } from './dom.js';
-import { bind, fmtDate, fmtNumber, fmtPercent, label, t } from './i18n.js';
+import { bind, fmtNumber, fmtPercent, label, t } from './i18n.js';
 import { scoresTables } from './ratework.js';
 
 // The API's query parameters, with their input kinds and choices.
@@ -16,8 +16,8 @@ const FILTERS = [
   { name: 'ci', kind: 'select', options: ['sandwich', 'bootstrap', 'none'] },
   { name: 'rounds', kind: 'number', min: 1, max: 100000, bootstrap: true },
   { name: 'seed', kind: 'number', min: 0, bootstrap: true },
-  { name: 'category', kind: 'text' },
-  { name: 'language', kind: 'text' },
+  { name: 'category', kind: 'facet', facet: 'categories' },
+  { name: 'language', kind: 'facet', facet: 'languages' },
   { name: 'since', kind: 'date' },
   { name: 'until', kind: 'date' },
   { name: 'min_votes', kind: 'number', min: 0 },
@@ -30,12 +30,33 @@ const WEIGHTS = ['none', 'reliability'];
 const STYLES = ['none', 'control'];
 const EXPORTS = ['jsonl', 'csv', 'arena', 'dpo'];
 const EXT = { jsonl: 'jsonl', csv: 'csv', arena: 'jsonl', dpo: 'jsonl' };
+// The filters the exports take (API.md, "Exports"); the leaderboard's CSV takes them all.
+const EXPORT_FILTERS = ['category', 'language', 'since', 'until'];
 
-/** Dates in the form are days; the API takes RFC 3339 times (until: the end of that day). */
+/** The day after YYYY-MM-DD, as YYYY-MM-DD (UTC). */
+function nextDay(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Dates in the form are days; the API takes RFC 3339 times, `until` exclusive: a day picked as
+ * "until" is covered whole, up to the start of the next day.
+ */
 function toApi(name, value) {
   if (name === 'since' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00Z`;
-  if (name === 'until' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T23:59:59Z`;
+  if (name === 'until' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return `${nextDay(value)}T00:00:00Z`;
   return value;
+}
+
+/** The form's day for an `until` of the address (the day before an exclusive midnight). */
+function untilDay(v) {
+  const m = /^(\d{4}-\d{2}-\d{2})T00:00:00Z$/.exec(v);
+  if (!m) return v.slice(0, 10);
+  const d = new Date(`${m[1]}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
 }
 
 function niceStep(span, target) {
@@ -46,12 +67,14 @@ function niceStep(span, target) {
 }
 
 /** The ratings chart: one row per model, its interval as a bar and its rating as a dot. */
-export function ratingChart(models) {
+export function ratingChart(models, fit) {
+  // drawn at the width of its box (900 when unknown), so a phone sees every dot without scrolling
+  const width = Math.round(Math.min(Math.max(fit || 900, 280), 900));
   const rowH = 26;
-  const left = 150;
-  const right = 64;
+  const left = Math.min(150, Math.round(width * 0.34));
+  const right = width < 500 ? 44 : 64;
   const top = 26;
-  const width = 900;
+  const maxChars = Math.max(Math.floor((left - 14) / 7.2), 6);
   const height = top + rowH * models.length + 12;
   const lows = models.map((m) => (m.ci_low ?? m.rating));
   const highs = models.map((m) => (m.ci_high ?? m.rating));
@@ -70,14 +93,17 @@ export function ratingChart(models) {
   chart.append(svg('title', { id: titleId, t: 'lb.chart_title' }));
   chart.append(svg('desc', { id: descId }, models.map((m) =>
     `${m.model}: ${fmtNumber(m.rating, { maximumFractionDigits: 1 })}`).join('; ')));
-  for (let v = lo; v <= hi + step / 2; v += step) {
+  const every = width < 500 && (hi - lo) / step > 4 ? 2 : 1; // fewer tick labels when narrow
+  for (let v = lo, k = 0; v <= hi + step / 2; v += step, k++) {
     chart.append(svg('line', { class: 'grid', x1: x(v), x2: x(v), y1: top - 6, y2: height - 8 }));
-    chart.append(svg('text', { class: 'tick', x: x(v), y: top - 12, 'text-anchor': 'middle' },
-      fmtNumber(v, { maximumFractionDigits: 0 })));
+    if (k % every === 0) {
+      chart.append(svg('text', { class: 'tick', x: x(v), y: top - 12, 'text-anchor': 'middle' },
+        fmtNumber(v, { maximumFractionDigits: 0 })));
+    }
   }
   models.forEach((m, i) => {
     const y = top + i * rowH + rowH / 2;
-    const name = m.model.length > 22 ? `${m.model.slice(0, 21)}…` : m.model;
+    const name = m.model.length > maxChars ? `${m.model.slice(0, maxChars - 1)}…` : m.model;
     const g = svg('g', { class: 'row', dataset: { model: m.model } });
     g.append(svg('title', null, `${m.model}: ${fmtNumber(m.rating, { maximumFractionDigits: 1 })}` +
       (m.ci_low != null ? ` (${fmtNumber(m.ci_low, { maximumFractionDigits: 1 })} – ${fmtNumber(m.ci_high, { maximumFractionDigits: 1 })})` : '')));
@@ -170,14 +196,16 @@ export async function render(main, ctx) {
         f.options.map((o) => h('option', { value: o, t: `lb.opt.${f.name}.${o}` })));
     } else if (f.kind === 'model') {
       input = h('select', { id, name: f.name }, h('option', { value: '', t: 'lb.no_anchor' }));
+    } else if (f.kind === 'facet') {
+      input = h('select', { id, name: f.name }, h('option', { value: '', t: 'lb.any' }));
     } else {
       input = h('input', { id, name: f.name, type: f.kind === 'number' ? 'number' : f.kind,
         min: f.min, max: f.max, step: f.step, inputmode: f.kind === 'number' ? 'decimal' : null });
     }
     const v = params.get(f.name);
     if (v) {
-      if (f.kind === 'model') input.append(h('option', { value: v }, v));
-      input.value = f.kind === 'date' ? v.slice(0, 10) : v;
+      if (f.kind === 'model' || f.kind === 'facet') input.append(h('option', { value: v }, v));
+      input.value = f.name === 'until' ? untilDay(v) : (f.kind === 'date' ? v.slice(0, 10) : v);
     }
     inputs[f.name] = input;
     return h('div', { class: `field field-${f.name}`, dataset: { bootstrap: f.bootstrap ? 'yes' : null } },
@@ -269,11 +297,24 @@ export async function render(main, ctx) {
     h('p', { class: 'hint', t: 'lb.robustness_hint' }));
   syncScrutiny();
 
-  const downloads = h('ul', { class: 'downloads' }, EXPORTS.map((f) => h('li', null,
-    h('a', { class: 'btn', href: apiPath(`/projects/${path}/votes`, { format: f }),
-      download: `${slug}-votes-${f}.${EXT[f]}`, dataset: { format: f } },
-    h('span', { t: `lb.export.${f}` })),
-    ' ', h('span', { class: 'muted', t: `lb.export_hint.${f}` }))));
+  // the links follow the filters applied (drawDownloads, at every load)
+  const boardCsv = h('a', { class: 'btn', download: `${slug}-leaderboard.csv`, dataset: { format: 'leaderboard-csv' } },
+    h('span', { t: 'lb.export.leaderboard_csv' }));
+  const voteLinks = EXPORTS.map((f) => h('a', { class: 'btn', download: `${slug}-votes-${f}.${EXT[f]}`, dataset: { format: f } },
+    h('span', { t: `lb.export.${f}` })));
+  const downloadsNote = h('p', { class: 'hint downloads-note' });
+  const downloads = h('ul', { class: 'downloads' },
+    h('li', null, boardCsv, ' ', h('span', { class: 'muted', t: 'lb.export_hint.leaderboard_csv' })),
+    EXPORTS.map((f, i) => h('li', null, voteLinks[i], ' ', h('span', { class: 'muted', t: `lb.export_hint.${f}` }))));
+  function drawDownloads(q) {
+    const vq = {};
+    for (const k of EXPORT_FILTERS) if (q[k] !== undefined) vq[k] = q[k];
+    voteLinks.forEach((a, i) => { a.href = apiPath(`/projects/${path}/votes`, { format: EXPORTS[i], ...vq }); });
+    boardCsv.href = apiPath(`/projects/${path}/leaderboard`, { ...q, format: 'csv' });
+    const n = Object.keys(vq).length;
+    if (n) bind(downloadsNote, 'lb.downloads_filtered', { filters: Object.entries(vq).map(([k, v]) => `${k}=${v}`).join(', ') });
+    else bind(downloadsNote, 'lb.downloads_all');
+  }
 
   const scoresBox = h('div', { class: 'scores-box' });
   let hasCriteria = false; // the project scores answers: the scores per criterion are shown
@@ -293,7 +334,7 @@ export async function render(main, ctx) {
       h('div', { class: 'radios', role: 'radiogroup', tAttrs: { 'aria-label': 'lb.heatmap' } }, which_),
       h('p', { class: 'hint', t: 'lb.heat_hint' }), heatBox),
     h('section', { class: 'card', 'aria-labelledby': 'dl-h' },
-      h('h2', { id: 'dl-h', t: 'lb.downloads' }), downloads)));
+      h('h2', { id: 'dl-h', t: 'lb.downloads' }), downloadsNote, downloads)));
 
   function query() {
     const q = {};
@@ -343,19 +384,20 @@ export async function render(main, ctx) {
   }
 
   function drawTable(lb) {
+    const lab = (k) => ({ 'data-label': `lb.col.${k}` });
     const rows = lb.models.map((m) => h('tr', { dataset: { model: m.model } },
-      h('td', { class: 'num' }, fmtNumber(m.rank)),
+      h('td', { class: 'num rank', tAttrs: lab('rank') }, fmtNumber(m.rank)),
       h('th', { scope: 'row', class: 'model' }, m.model,
         m.component != null && lb.components > 1 ? h('span', { class: 'badge' }, `#${m.component}`) : null),
-      h('td', { class: 'num' }, fmtNumber(m.rating, { maximumFractionDigits: 1, minimumFractionDigits: 1 })),
-      h('td', { class: 'num ci' }, m.ci_low != null && m.ci_high != null
+      h('td', { class: 'num', tAttrs: lab('rating') }, fmtNumber(m.rating, { maximumFractionDigits: 1, minimumFractionDigits: 1 })),
+      h('td', { class: 'num ci', tAttrs: lab('ci') }, m.ci_low != null && m.ci_high != null
         ? `${fmtNumber(m.ci_low, { maximumFractionDigits: 1, minimumFractionDigits: 1 })} – ${fmtNumber(m.ci_high, { maximumFractionDigits: 1, minimumFractionDigits: 1 })}`
         : '–'),
-      h('td', { class: 'num' }, fmtNumber(m.votes)),
-      h('td', { class: 'num' }, fmtPercent(m.win_rate, 1)),
-      h('td', { class: 'num muted wltb' }, `${fmtNumber(m.wins)} / ${fmtNumber(m.losses)} / ${fmtNumber(m.ties)} / ${fmtNumber(m.both_bad)}`),
-      lb.style ? h('td', { class: 'num plain' }, fmtNumber(m.rating_plain, { maximumFractionDigits: 1, minimumFractionDigits: 1 })) : null,
-      lb.method && lb.method.robustness ? h('td', { class: 'flip' }, flipText(m.flip)) : null));
+      h('td', { class: 'num', tAttrs: lab('votes') }, fmtNumber(m.votes)),
+      h('td', { class: 'num', tAttrs: lab('win_rate') }, fmtPercent(m.win_rate, 1)),
+      h('td', { class: 'num muted wltb', tAttrs: lab('wltb') }, `${fmtNumber(m.wins)} / ${fmtNumber(m.losses)} / ${fmtNumber(m.ties)} / ${fmtNumber(m.both_bad)}`),
+      lb.style ? h('td', { class: 'num plain', tAttrs: lab('plain') }, fmtNumber(m.rating_plain, { maximumFractionDigits: 1, minimumFractionDigits: 1 })) : null,
+      lb.method && lb.method.robustness ? h('td', { class: 'flip', tAttrs: lab('flip') }, flipText(m.flip)) : null));
     const cols = ['lb.col.rank', 'lb.col.model', 'lb.col.rating', 'lb.col.ci', 'lb.col.votes', 'lb.col.win_rate', 'lb.col.wltb'];
     if (lb.style) cols.push('lb.col.plain');
     if (lb.method && lb.method.robustness) cols.push('lb.col.flip');
@@ -371,7 +413,7 @@ export async function render(main, ctx) {
     const pb = lb.position_bias || {};
     replace(summary,
       h('p', null, h('span', { t: ['lb.summary', { votes: lb.votes, models: lb.models.length }] }), ' ',
-        h('span', { class: 'muted', t: ['lb.computed', { at: fmtDate(lb.computed_at) }] })),
+        h('span', { class: 'muted', t: ['lb.computed', { at: { date: lb.computed_at } }] })),
       h('p', { class: 'muted', t: ['lb.method', {
         model: label('lb.model', m.model || 'bradley-terry'),
         ties: label('lb.opt.ties', m.ties || 'half'),
@@ -391,8 +433,14 @@ export async function render(main, ctx) {
   }
 
   function drawChart() {
-    replace(chartBox, lastModels.length ? ratingChart(lastModels) : h('p', { class: 'muted', t: 'lb.empty' }));
+    replace(chartBox, lastModels.length ? ratingChart(lastModels, chartBox.clientWidth) : h('p', { class: 'muted', t: 'lb.empty' }));
   }
+  let chartWidth = 0;
+  new ResizeObserver(() => {
+    if (!chartBox.isConnected || Math.abs(chartBox.clientWidth - chartWidth) < 8) return;
+    chartWidth = chartBox.clientWidth;
+    if (lastModels.length) drawChart();
+  }).observe(chartBox);
 
   function drawHeat() {
     if (!matrix) return;
@@ -404,9 +452,45 @@ export async function render(main, ctx) {
     drawHeat();
   }, { signal: ctx.signal });
 
+  /** The project's categories and languages, as the choices of their filters. */
+  async function loadFacets() {
+    try {
+      const { body } = await get(`/projects/${path}/facets`);
+      for (const f of FILTERS.filter((x) => x.kind === 'facet')) {
+        const sel = inputs[f.name];
+        const keep = sel.value;
+        const values = [...new Set([...(body[f.facet] || []), ...(keep ? [keep] : [])])];
+        replace(sel, h('option', { value: '', t: 'lb.any' }), values.map((v) => h('option', { value: v }, v)));
+        sel.value = keep;
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+      /* without facets the filters offer "any" and the address's value */
+    }
+  }
+
+  /** A form mistake the API would refuse too: since after until. */
+  function formProblem() {
+    for (const i of Object.values(inputs)) i.removeAttribute('aria-invalid');
+    const { since, until } = inputs;
+    if (since.value && until.value && since.value > until.value) {
+      since.setAttribute('aria-invalid', 'true');
+      until.setAttribute('aria-invalid', 'true');
+      return 'lb.since_after_until';
+    }
+    return null;
+  }
+
   async function load() {
+    const problem = formProblem();
+    if (problem) {
+      filterBox.open = true;
+      replace(msg, h('p', { class: 'notice notice-error', role: 'alert', dataset: { field: 'since' }, t: problem }));
+      return;
+    }
     const n = Object.keys(query()).length;
     const q = request();
+    drawDownloads(q);
     const url = new URL(location.href);
     url.search = new URLSearchParams(q).toString();
     if (n) bind(activeText, 'lb.filters_active', { n });
@@ -449,6 +533,8 @@ export async function render(main, ctx) {
         ctx.sessionExpired();
         return;
       }
+      const f = err instanceof ApiError && err.details && err.details.field;
+      if (f && inputs[f]) inputs[f].setAttribute('aria-invalid', 'true');
       replace(msg, h('p', { class: 'notice notice-error', role: 'alert' }, errorMessage(err)));
     } finally {
       const page = main.querySelector('.lb-page');
@@ -469,5 +555,6 @@ export async function render(main, ctx) {
     }
     throw err;
   }
+  await loadFacets();
   await load();
 }

@@ -4,8 +4,9 @@
 // the exclusions from rankings, and the flagged responses (paged). Admins also exclude a rater or
 // one vote, with a reason, and undo exclusions; analysts read.
 import { ApiError, del, errorMessage, get, post } from './api.js';
-import { h, newId, replace } from './dom.js';
-import { fmtDate, fmtNumber, fmtPercent, has, label } from './i18n.js';
+import { dateText, h, newId, replace, safeHtml } from './dom.js';
+import { fmtNumber, fmtPercent, has, label } from './i18n.js';
+import { markdown } from './md.js';
 import { exposureTable, quoteList } from './ratework.js';
 
 const FLAGS_PAGE = 20;
@@ -263,9 +264,9 @@ export async function render(main, ctx) {
           h('th', { scope: 'row' }, what),
           h('td', { tAttrs: { 'data-label': 'qc.col.reason' }, class: 'qc-reason' }, e.reason),
           h('td', { tAttrs: { 'data-label': 'qc.col.by' }, class: 'mono' }, e.by || '–'),
-          h('td', { tAttrs: { 'data-label': 'qc.col.when' }, class: 'small' }, fmtDate(e.created_at)),
+          h('td', { tAttrs: { 'data-label': 'qc.col.when' }, class: 'small' }, dateText(e.created_at)),
           h('td', { tAttrs: { 'data-label': 'qc.col.state' } }, undone
-            ? h('span', { class: 'small', t: ['qc.undone', { who: e.undone_by || '–', when: fmtDate(e.undone_at) }] })
+            ? h('span', { class: 'small', t: ['qc.undone', { who: e.undone_by || '–', when: { date: e.undone_at } }] })
             : h('span', { class: 'badge badge-closed', t: 'qc.standing' })),
           admin ? h('td', null, undone ? null : h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'undo' }, t: 'qc.undo',
             onclick: (ev) => undo(e, ev.currentTarget, e.rater ? 'qc.rater_included' : 'qc.vote_included', vars) })) : null);
@@ -327,7 +328,10 @@ export async function render(main, ctx) {
         h('span', { class: 'flag-list' }, flags.map(([flag, n]) => h('span', { class: 'badge badge-warn', dataset: { flag },
           t: ['qc.flag_count', { flag: label('flag', flag), n }] }))),
         h('span', { class: 'flagged-votes', t: ['qc.flag_votes', { n: f.votes }] })),
-      h('blockquote', { class: 'excerpt' }, f.response),
+      // rendered like the answers on the rating page: the server's HTML of the excerpt (raw HTML
+      // in it shown as text), else the client's Markdown of its text
+      h('blockquote', { class: 'excerpt md' }, typeof f.response_html === 'string'
+        ? safeHtml(f.response_html) : markdown(f.response || '', { shift: 3 })),
       quoteList(f.quotes),
       f.rationales.length ? h('details', null, h('summary', { t: ['qc.rationales', { n: f.rationales.length }] }),
         h('ul', null, f.rationales.map((r) => h('li', { class: 'rationale-text' }, r)))) : null);

@@ -1,10 +1,12 @@
 // harness.mjs - what the browser tests stand on, mirroring tests/e2e/prefdtest.py: a fresh
 // database in the test cluster (tests/lib/pg.sh), users made with `prefd user add`, prefd on a
 // free port, a small API client (Node's fetch), and headless Debian Chromium through
-// playwright-core with every console error and CSP violation recorded.
+// playwright-core with every console error and CSP violation recorded, and axe-core's accessibility
+// checks run in any page.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,10 @@ export const TMP = process.env.PREFD_TEST_TMP || fs.mkdtempSync('/tmp/prefd-brow
 export const PGDIR = process.env.PREFD_TEST_PGDIR || '';
 export const CHROMIUM = process.env.PREFD_CHROMIUM || '/usr/bin/chromium';
 export const DATA = path.join(TOP, 'tests', 'data', 'vicuna80');
+
+// axe-core's browser build, evaluated in the page by Browser.axe() (through the DevTools protocol,
+// so the page's CSP, which allows no inline script, neither blocks it nor reports it).
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const PGSH = path.join(TOP, 'tests', 'lib', 'pg.sh');
 
@@ -206,6 +212,21 @@ export class Browser {
       const u = new URL(r.url());
       if (r.status() >= 400 && !u.pathname.startsWith('/api/v1/')) this.problems.push(`HTTP ${r.status()} for ${r.url()}`);
     });
+  }
+
+  /**
+   * axe-core on the page as it is now: its serious and critical violations, one line each (rule,
+   * impact, help and up to three of the elements), [] when there is none.
+   */
+  async axe(page = this.page) {
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.failureSummary ? `(${n.failureSummary.split('\n').slice(1, 2).join('').trim()})` : ''}`) }));
+    });
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.join('; ')}`);
   }
 
   /** CSP violations the current document saw. */

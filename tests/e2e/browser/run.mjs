@@ -3,7 +3,9 @@
 // the messages of every failure, both languages, the leaderboard picture, the admin page with an
 // upload that has a bad line, quality control (rater statistics and warnings, agreement,
 // exclusions and their undoing, flagged answers, reviews, reliability-weighted rankings), a 360 px
-// screen, no console error or CSP violation anywhere, and screenshots of the main pages into
+// screen, no console error or CSP violation anywhere, the home page's progress, the leaderboard
+// on a 390 px phone, its filters and downloads, axe-core and a Tab walk on every page in both
+// languages, and screenshots of the main pages (and the rating page on a phone) into
 // client/web/screenshots/.
 //
 //   PREFD_BIN=build/prefd PREFD_TEST_PGDIR=... PREFD_TEST_TMP=... node tests/e2e/browser/run.mjs [scenario...]
@@ -675,7 +677,7 @@ scenarios.leaderboard = async () => {
   await page.check('input[value=observed]');
 
   // downloads: every format, with the cookie session
-  const links = await page.$$eval('.downloads a', (a) => a.map((x) => x.getAttribute('href')));
+  const links = await page.$$eval('.downloads a:not([data-format=leaderboard-csv])', (a) => a.map((x) => x.getAttribute('href')));
   eq(links, ['jsonl', 'csv', 'arena', 'dpo'].map((f) => `/api/v1/projects/${demo}/votes?format=${f}`), 'export links');
   const exp = await page.request.get(`${server.url}${links[1]}`);
   if (exp.status() === 404) console.log('    PENDING: GET .../votes?format= answers 404');
@@ -1724,6 +1726,385 @@ scenarios.phone = async () => {
   }
 };
 
+// ---------------------------------------------------------------- issue 12: home, leaderboard, admin, accessibility
+
+/** Waits until the page module has drawn (main no longer busy). */
+async function settled() {
+  await env.page.waitForFunction(() => !document.getElementById('main').hasAttribute('aria-busy'), null, { timeout: 30000 });
+}
+
+// Nobody logged in: no "Log out" button ([hidden] beats .btn's display), on the login form.
+scenarios.shell = async () => {
+  const { page, server } = env;
+  await login('rater');
+  check(await page.isVisible('#logout'), 'Log out shows for a logged-in user');
+  await page.click('#logout');
+  await page.waitForSelector('input[name=username]', { timeout: T });
+  check(await page.isHidden('#logout'), 'no Log out button when nobody is logged in');
+  eq(await page.$eval('#logout', (b) => getComputedStyle(b).display), 'none', 'the hidden button takes no room');
+  await page.goto(`${server.url}/admin`);
+  await page.waitForSelector('input[name=username]', { timeout: T });
+  check(await page.isHidden('#logout'), 'no Log out button on a page that asks to log in');
+};
+
+// Each project card shows the rater's own progress, the numbers of the API.
+scenarios.home = async () => {
+  const { page, demo } = env;
+  await login('rater');
+  await page.waitForSelector(`.project-card[data-slug="${demo}"] .card-progress`, { timeout: T });
+  const listed = await page.evaluate(() => fetch('/api/v1/projects?limit=1000').then((r) => r.json()));
+  const p = listed.items.find((x) => x.slug === demo);
+  check(p && p.progress, 'GET /projects gives the caller\'s progress');
+  const shown = await page.$eval(`.project-card[data-slug="${demo}"] .card-progress`, (e) =>
+    [e.dataset.done, e.dataset.remaining, e.textContent]);
+  eq(shown.slice(0, 2), [String(p.progress.done), String(p.progress.remaining)], 'the card shows the API\'s progress');
+  check(shown[2].includes(`${p.progress.done} done`) && shown[2].includes('left'), `the card says it in words (${shown[2]})`);
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent(`.project-card[data-slug="${demo}"] .card-progress`)).includes('已完成'), 'in Chinese too');
+  await page.selectOption('#lang', 'en');
+};
+
+// Dates follow the language switch, both ways (leaderboard summary, users table, exclusions).
+scenarios.dates = async () => {
+  const { page, server, demo } = env;
+  await login('admin');
+  await page.goto(`${server.url}/leaderboard/${demo}`);
+  await page.waitForSelector('.lb-summary [data-i18n="lb.computed"]', { timeout: 30000 });
+  const en1 = await page.textContent('.lb-summary [data-i18n="lb.computed"]');
+  check(/Computed/.test(en1) && !/年/.test(en1), `English date (${en1})`);
+  await page.selectOption('#lang', 'zh-CN');
+  const zh = await page.textContent('.lb-summary [data-i18n="lb.computed"]');
+  check(/年/.test(zh) && !/Computed|Dec/.test(zh), `Chinese date after the switch (${zh})`);
+  await page.selectOption('#lang', 'en');
+  const en2 = await page.textContent('.lb-summary [data-i18n="lb.computed"]');
+  check(!/年/.test(en2) && /Computed/.test(en2), `English again after switching back (${en2})`);
+  await page.goto(`${server.url}/admin#users`);
+  await page.waitForSelector('.users-table time', { timeout: T });
+  await page.selectOption('#lang', 'zh-CN');
+  check((await page.textContent('.users-table tbody time')).includes('年'), 'user dates in Chinese');
+  await page.selectOption('#lang', 'en');
+  check(!(await page.textContent('.users-table tbody time')).includes('年'), 'user dates back in English');
+};
+
+// The leaderboard on a 390 × 844 phone: every dot of the chart and the whole table on screen.
+scenarios.lbphone = async () => {
+  const { page, server, demo } = env;
+  await login('analyst');
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(`${server.url}/leaderboard/${demo}`);
+    await page.waitForSelector('svg.rating-chart .point', { timeout: 30000 });
+    await settled();
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 390, `no sideways scrolling on the leaderboard at 390 px (${w} px)`);
+    const dots = await page.$$eval('svg.rating-chart .point, svg.rating-chart .value, svg.rating-chart .label', (c) =>
+      c.map((x) => { const r = x.getBoundingClientRect(); return [x.closest('g').dataset.model, r.left, r.right]; }));
+    check(dots.length >= 10, 'the chart has its dots');
+    for (const [model, l, r] of dots) check(l >= 0 && r <= 390, `${model}'s dot, label and value are on screen (${l.toFixed(0)}–${r.toFixed(0)})`);
+    const cells = await page.$$eval('table.leaderboard th, table.leaderboard td', (c) =>
+      c.filter((x) => x.offsetParent).map((x) => [x.textContent, x.getBoundingClientRect().right]));
+    for (const [text, r] of cells) check(r <= 390, `the table cell "${text}" fits the width (${r.toFixed(0)})`);
+    const label = await page.$eval('table.leaderboard tbody td[data-label="Rating"]', (td) => getComputedStyle(td, '::before').content);
+    check(label.includes('Rating'), `each figure is labelled on a phone (${label})`);
+    // the README's phone-sized picture of the rating page
+    await login('rater');
+    await page.goto(`${server.url}/rate/${demo}`);
+    await page.waitForSelector('[data-side="right"] .answer-body', { timeout: T });
+    await settled();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('rating-phone');
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+};
+
+// Filters: category and language offer the project's values, downloads follow the filters, an
+// "until" day is covered whole, since after until is an error; the leaderboard as CSV.
+scenarios.lbfilters = async () => {
+  const { page, server, demo } = env;
+  await login('analyst');
+  await page.goto(`${server.url}/leaderboard/${demo}`);
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: 30000 });
+  await settled();
+  const facets = await env.api.must(200, 'GET', `/api/v1/projects/${demo}/facets`);
+  eq(await page.$$eval('#f-category option', (o) => o.map((x) => x.value).filter(Boolean)), facets.categories, 'category choices are the project\'s');
+  eq(await page.$$eval('#f-language option', (o) => o.map((x) => x.value).filter(Boolean)), facets.languages, 'language choices are the project\'s');
+  eq(await page.$eval('#f-category', (e) => e.tagName), 'SELECT', 'category is a choice, not free text');
+  const cat = facets.categories[0];
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  await page.click('details.filters summary');
+  await page.selectOption('#f-category', cat);
+  await page.fill('#f-until', today);
+  const asked = page.waitForRequest((r) => r.url().includes('/leaderboard?') && r.url().includes(`category=${cat}`), { timeout: T });
+  await page.click('form.filters-form button[type=submit]');
+  const req = new URL((await asked).url());
+  eq(req.searchParams.get('until'), `${tomorrow}T00:00:00Z`, 'an until day is covered up to the next midnight (until is exclusive)');
+  await page.waitForSelector('table.leaderboard tbody tr', { timeout: T });
+  await settled();
+  const lb = await env.api.must(200, 'GET', `/api/v1/projects/${demo}/leaderboard?category=${cat}`);
+  const shownVotes = await page.$$eval('table.leaderboard tbody tr', (r) => r.length);
+  eq(shownVotes, lb.models.length, 'the filtered board (today\'s votes all count)');
+  const links = await page.$$eval('.downloads a', (a) => a.map((x) => new URL(x.href)));
+  const hrefs = await page.$$eval('.downloads a', (a) => a.map((x) => x.getAttribute('href')));
+  for (const href of hrefs) {
+    const u = new URL(href, server.url);
+    eq([u.searchParams.get('category'), u.searchParams.get('until')], [cat, `${tomorrow}T00:00:00Z`], `the download ${href} follows the filters`);
+  }
+  check(links.length === 5 && hrefs[0].includes('/leaderboard?') && hrefs[0].includes('format=csv'), 'a leaderboard CSV next to the votes');
+  check((await page.textContent('.downloads-note')).includes(`category=${cat}`), 'the downloads say which filters apply');
+  const csv = await page.request.get(`${server.url}${hrefs[0]}`);
+  eq(csv.status(), 200, 'the leaderboard CSV downloads');
+  check(/csv/.test(csv.headers()['content-type'] || ''), `it is CSV (${csv.headers()['content-type']})`);
+  const csvText = await csv.text();
+  for (const m of lb.models) check(csvText.includes(m.model), `the CSV has ${m.model}`);
+  const votes = await page.request.get(`${server.url}${hrefs[2]}`);
+  eq(votes.status(), 200, 'the filtered votes CSV downloads');
+  const all = await page.request.get(`${server.url}/api/v1/projects/${demo}/votes?format=csv`);
+  check((await votes.text()).split('\n').length < (await all.text()).split('\n').length, 'the filtered export has fewer votes than all');
+  // since after until: an error on the page, no request
+  let sent = 0;
+  const count = (r) => { if (r.url().includes('/leaderboard?')) sent += 1; };
+  page.on('request', count);
+  await page.fill('#f-since', today);
+  await page.fill('#f-until', '2020-01-01');
+  await page.click('form.filters-form button[type=submit]');
+  await page.waitForSelector('.lb-msg .notice-error', { timeout: T });
+  check((await page.textContent('.lb-msg')).includes('after'), 'since after until is shown as an error');
+  eq(await page.getAttribute('#f-since', 'aria-invalid'), 'true', 'the since field is marked');
+  page.off('request', count);
+  eq(sent, 0, 'no board is asked for with since after until');
+  eq((await env.api.get(`/api/v1/projects/${demo}/leaderboard?since=${today}&until=2020-01-01`)).status, 400, 'the API refuses it too');
+  await page.fill('#f-since', '');
+  await page.fill('#f-until', '');
+  await page.click('form.filters-form button.btn-quiet');
+  await page.waitForFunction(() => !location.search, null, { timeout: T });
+  await settled();
+  // heat-map column headers are one line each
+  const heads = await page.$$eval('table.heatmap thead th.col-head span', (s) => s.map((x) => [x.textContent, x.getClientRects().length]));
+  for (const [name, lines] of heads) eq(lines, 1, `the heat-map header ${name} is not broken`);
+};
+
+// Upload report: every line's problem in line order, no "accepted" for a refused upload; the
+// password field's red border goes once a retry succeeds.
+scenarios.adminreport = async () => {
+  const { page, server, demo } = env;
+  await login('admin');
+  await page.goto(`${server.url}/admin#project=${demo}`);
+  await page.waitForSelector('form.upload-form', { timeout: T });
+  const good = (id) => JSON.stringify({ id, prompt: `Prompt ${id}?`, responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] });
+  const lines = [
+    JSON.stringify({ id: 'r1', prompt: 'P?', responses: [{ model: 'x' }, { model: 'y', text: 'b' }] }),
+    good('r2'),
+    JSON.stringify({ id: 'r2', prompt: 'Other?', responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] }),
+    good('r4'),
+    '{not json',
+  ].join('\n');
+  await page.setInputFiles('form.upload-form input[type=file]', { name: 'r.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines) });
+  await page.click('form.upload-form button[type=submit]');
+  await page.waitForSelector('.upload-report [data-result=rejected]', { timeout: T });
+  const order = await page.$$eval('.errors-table tbody tr', (r) => r.map((x) => Number(x.dataset.line)));
+  check(order.length >= 2, `several lines reported (${order})`);
+  eq(order, [...order].sort((a, b) => a - b), 'the report is in line order');
+  const head = await page.textContent('.upload-report [data-result=rejected]');
+  check(!/Accepted/.test(head) && /valid/.test(head) && /Nothing was stored/.test(head), `a refused upload says nothing was accepted (${head})`);
+  eq(psql(env.db, `SELECT count(*) FROM items i JOIN projects j ON j.id = i.project_id WHERE j.slug = '${demo}' AND i.ext_id IN ('r2', 'r4')`)[0][0], '0', 'and stored nothing');
+
+  await page.goto(`${server.url}/admin#users`);
+  await page.waitForSelector('form.user-form', { timeout: T });
+  await page.fill('form.user-form input[name=name]', 'borderuser');
+  await page.fill('form.user-form input[name=password]', 'short');
+  await page.click('form.user-form button[type=submit]');
+  await page.waitForSelector('form.user-form input[name=password][aria-invalid=true]', { timeout: T });
+  await page.fill('form.user-form input[name=password]', 'long-enough-password');
+  await page.click('form.user-form button[type=submit]');
+  await page.waitForSelector('.token-box input[data-token]', { timeout: T });
+  eq(await page.$$eval('form.user-form [aria-invalid]', (e) => e.length), 0, 'no stale red border after the retry succeeded');
+};
+
+// axe-core on every page in both languages (serious and critical violations fail), and every
+// control of each page reachable with Tab (a tab list and a radio group count as one stop).
+const A11Y_PAGES = [
+  ['anon', '/', 'input[name=username]'],
+  ['rater', '/', '.project-card'],
+  ['rater', `/rate/vicuna80`, '[data-side="right"]'],
+  ['rater', '/rate/nope', '.notice-error'],
+  ['reviewer', `/review/${QC}`, '.comparison, .notice'],
+  ['analyst', '/leaderboard/vicuna80', 'table.leaderboard tbody tr'],
+  ['admin', `/quality/${QC}`, '.qc-raters tbody tr'],
+  ['admin', '/admin', '.projects-table tbody tr'],
+  ['admin', '/admin#users', '.users-table tbody tr'],
+  ['admin', '/admin#project=vicuna80', '.items-table tbody tr'],
+];
+
+async function unreachedByTab() {
+  const { page } = env;
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  const seen = [];
+  let outside = 0; // Tab passes through the browser's own UI once between the last and first control
+  for (let i = 0; i < 400; i++) {
+    await page.keyboard.press('Tab');
+    const key = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      if (!el.dataset.tabMark) el.dataset.tabMark = String(Math.random()).slice(2);
+      return el.dataset.tabMark;
+    });
+    if (key === null) {
+      outside += 1;
+      if (outside > 3) break;
+      continue;
+    }
+    if (seen.includes(key)) break;
+    seen.push(key);
+  }
+  return page.evaluate((marks) => {
+    const reached = new Set(marks);
+    const missing = [];
+    const sel = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+    for (const el of document.querySelectorAll(sel)) {
+      if (el.disabled || el.closest('[hidden], [inert]') || !(el.offsetWidth || el.offsetHeight || el.getClientRects().length)) continue;
+      if (getComputedStyle(el).visibility === 'hidden') continue;
+      if (el.type === 'hidden') continue;
+      if (reached.has(el.dataset.tabMark)) continue;
+      if (el.getAttribute('role') === 'tab' && el.parentElement.querySelector('[role=tab][tabindex="0"]')) continue; // roving tab list
+      if (el.type === 'radio' && document.querySelector(`input[type=radio][name="${CSS.escape(el.name)}"][data-tab-mark]`) &&
+          [...document.querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`)].some((r) => reached.has(r.dataset.tabMark))) continue;
+      if (el.closest('details:not([open])') && el.tagName !== 'SUMMARY') continue;
+      if (el.classList.contains('file-input') && reached.has(el.dataset.tabMark)) continue;
+      missing.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.name ? `[name=${el.name}]` : ''} "${(el.textContent || el.value || '').trim().slice(0, 30)}"`);
+    }
+    return missing;
+  }, seen);
+}
+
+scenarios.a11y = async () => {
+  const { page, server } = env;
+  await qcData();
+  const problems = [];
+  let who = null;
+  for (const lang of ['en', 'zh-CN']) {
+    for (const [user, url, ready] of A11Y_PAGES) {
+      if (user !== who) {
+        if (user === 'anon') {
+          await page.goto(`${server.url}/`);
+          if (await page.evaluate(() => fetch('/api/v1/me').then((r) => r.ok))) {
+            await page.click('#logout');
+            await page.waitForSelector('input[name=username]', { timeout: T });
+          }
+        } else {
+          await login(user);
+        }
+        who = user;
+      }
+      await page.goto(`${server.url}/`);
+      await page.evaluate((l) => localStorage.setItem('prefd.lang', l), lang);
+      await page.goto(server.url + url);
+      await page.waitForSelector(ready, { timeout: 30000 });
+      await settled();
+      eq(await page.getAttribute('html', 'lang'), lang, `the page ${url} is in ${lang}`);
+      for (const v of await env.browser.axe(page)) problems.push(`${lang} ${user} ${url}: ${v}`);
+      if (lang === 'en') for (const m of await unreachedByTab()) problems.push(`${lang} ${user} ${url}: not reachable by Tab: ${m}`);
+    }
+  }
+  await page.goto(`${server.url}/`);
+  await page.evaluate(() => localStorage.setItem('prefd.lang', 'en'));
+  check(problems.length === 0, `accessibility problems:\n      ${problems.join('\n      ')}`);
+};
+
+// A flagged excerpt on the quality page is rendered like an answer: Markdown drawn, raw HTML
+// shown as text and inert.
+scenarios.flagmd = async () => {
+  const { page, server, api, raterApi } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'flagmd', title: 'Flagged Markdown', flags: ['unsafe'], rationale: 'off' } });
+  await api.must(200, 'POST', '/api/v1/projects/flagmd/items', { raw: JSON.stringify({ id: 'fm-1', prompt: 'List two things',
+    model_a: 'ma', response_a: '**Bold** claim:\n\n1. first <b>tag</b>\n2. second',
+    model_b: 'mb', response_b: 'plain `code_with_underscores` and <img src=x onerror="window.__pwned=1">' }) });
+  const next = await raterApi.must(200, 'GET', '/api/v1/projects/flagmd/next');
+  await raterApi.must(201, 'POST', `/api/v1/assignments/${next.id}/vote`, { json: { choice: 'tie', elapsed_ms: 9000,
+    flags: { a: ['unsafe'], b: ['unsafe'] } } });
+  await login('analyst');
+  await page.goto(`${server.url}/quality/flagmd`);
+  await page.waitForSelector('.flagged .excerpt', { timeout: T });
+  const ex = await page.$$eval('.flagged', (li) => li.map((x) => {
+    const e = x.querySelector('.excerpt');
+    return { model: x.dataset.model, strong: e.querySelectorAll('strong').length, items: e.querySelectorAll('ol li').length,
+      code: e.querySelectorAll('code').length, tags: e.querySelectorAll('b, img').length, text: e.textContent };
+  }));
+  const a = ex.find((x) => x.model === 'ma');
+  const b = ex.find((x) => x.model === 'mb');
+  check(a && b, 'both flagged answers listed');
+  eq([a.strong, a.items, a.tags], [1, 2, 0], 'Markdown rendered in the excerpt, the <b> tag not made an element');
+  check(a.text.includes('<b>tag</b>'), `the raw tag shown as text (${a.text})`);
+  eq([b.code, b.tags], [1, 0], 'code rendered, no <img> element');
+  check(b.text.includes('code_with_underscores') && b.text.includes('<img src=x'), `every character visible (${b.text})`);
+  eq(await page.evaluate(() => window.__pwned === undefined), true, 'nothing ran');
+};
+
+// Admin items: listed with their votes, searched by id or prompt, paged; deleting the project
+// says first what happens to its votes, and then it is gone from the lists (its votes kept).
+scenarios.items = async () => {
+  const { page, server, api } = env;
+  await api.must(201, 'POST', '/api/v1/projects', { json: { slug: 'itemsweb', title: 'Items in the browser', rationale: 'off' } });
+  const rows = [];
+  for (let i = 1; i <= 60; i++) {
+    rows.push(JSON.stringify({ id: `it-${i}`, prompt: i === 42 ? 'The needle question' : `Question ${i}`, category: 'c',
+      responses: [{ model: 'x', text: 'a' }, { model: 'y', text: 'b' }] }));
+  }
+  await api.must(200, 'POST', '/api/v1/projects/itemsweb/items', { raw: rows.join('\n') });
+  const next = await env.raterApi.must(200, 'GET', '/api/v1/projects/itemsweb/next');
+  await env.raterApi.must(201, 'POST', `/api/v1/assignments/${next.id}/vote`, { json: { choice: 'a', elapsed_ms: 5000 } });
+  await login('admin');
+  await page.goto(`${server.url}/admin#project=itemsweb`);
+  await page.waitForSelector('.items-table tbody tr', { timeout: T });
+  eq(await page.$$eval('.items-table tbody tr', (r) => r.length), 50, 'a first page of 50 items');
+  await page.click('[data-action=more-items]');
+  await page.waitForFunction(() => document.querySelectorAll('.items-table tbody tr').length === 60, null, { timeout: T });
+  check(await page.isHidden('[data-action=more-items]').catch(() => true), 'no "more" after the last page');
+  const voted = psql(env.db, `SELECT i.ext_id FROM votes v JOIN items i ON i.id = v.item_id JOIN projects p ON p.id = v.project_id
+    WHERE p.slug = 'itemsweb'`)[0][0];
+  eq(await page.textContent(`.items-table tr[data-item="${voted}"] td.num`), '1', 'the voted item shows its vote');
+  await page.fill('.items-search input', 'NEEDLE');
+  await page.press('.items-search input', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.items-table tbody tr').length === 1, null, { timeout: T });
+  eq(await page.getAttribute('.items-table tbody tr', 'data-item'), 'it-42', 'the search finds the prompt');
+  await page.fill('.items-search input', 'it-7');
+  await page.press('.items-search input', 'Enter');
+  await page.waitForFunction(() => document.querySelector('.items-table tbody tr')?.dataset.item === 'it-7', null, { timeout: T });
+
+  // deleting an item: the first press says what happens to its votes, the second does it
+  await page.fill('.items-search input', voted);
+  await page.press('.items-search input', 'Enter');
+  // (a substring search: "it-1" also finds it-10 to it-19)
+  await page.waitForFunction((id) => {
+    const ids = [...document.querySelectorAll('.items-table tbody tr')].map((r) => r.dataset.item);
+    return ids.includes(id) && ids.every((x) => x.includes(id));
+  }, voted, { timeout: T });
+  await page.click(`.items-table tr[data-item="${voted}"] [data-action=delete-item]`);
+  const itemNote = await page.textContent(`.items-table tr[data-item="${voted}"] .confirm-note`);
+  check(/1 votes are kept/.test(itemNote) && /rankings/.test(itemNote), `the item's confirmation states what happens to its vote (${itemNote})`);
+  eq((await api.get('/api/v1/projects/itemsweb/items?q=' + voted)).body.items.filter((x) => x.id === voted).length, 1, 'nothing deleted by the first press');
+  await page.click(`.items-table tr[data-item="${voted}"] [data-action=delete-item]`);
+  await page.waitForFunction((id) => !document.querySelector(`.items-table tr[data-item="${id}"]`), voted, { timeout: T });
+  check((await page.textContent('.items-section .form-msg')).includes(`Item ${voted} was deleted; its 1 votes are kept`), 'the page says what happened');
+  eq((await api.get('/api/v1/projects/itemsweb/items?q=' + voted)).body.items.filter((x) => x.id === voted).length, 0, 'the item is no longer listed');
+  eq((await api.get('/api/v1/projects/itemsweb/leaderboard')).body.votes, 0, 'its vote left the rankings');
+
+  // deleting the project: the first press says what happens to its votes, the second does it
+  await page.click('[data-action=delete-project]');
+  const note = await page.textContent('.danger-zone .confirm-note');
+  check(/votes are kept/.test(note), `the confirmation states what happens to the votes (${note})`);
+  check(await api.must(200, 'GET', '/api/v1/projects/itemsweb'), 'nothing deleted by the first press');
+  await page.click('[data-action=delete-project]');
+  await page.waitForSelector('.projects-table', { timeout: T });
+  await page.waitForFunction(() => !document.querySelector('.projects-table tr[data-slug="itemsweb"]'), null, { timeout: T });
+  check((await page.textContent('#panel-projects')).includes('1 votes are kept') ||
+    (await page.textContent('#panel-projects')).includes('votes are kept'), 'the page says the votes were kept');
+  eq((await api.get('/api/v1/projects/itemsweb')).status, 404, 'the project is gone');
+  eq(psql(env.db, `SELECT count(*) FROM votes v JOIN projects p ON p.id = v.project_id WHERE p.title = 'Items in the browser'`)[0][0], '1',
+    'its vote is kept in the database');
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1733,7 +2114,8 @@ async function main() {
   }
   const wanted = process.argv.slice(2);
   const order = ['modules', 'login', 'rating', 'work', 'hostile', 'gold', 'failures', 'language', 'leaderboard', 'weights', 'fragility', 'quality',
-    'review', 'learn', 'admin', 'narrow', 'fidelity', 'worksafe', 'shortcuts', 'phone', 'logout'];
+    'review', 'learn', 'admin', 'narrow', 'fidelity', 'worksafe', 'shortcuts', 'phone', 'logout',
+    'shell', 'home', 'dates', 'lbphone', 'lbfilters', 'adminreport', 'flagmd', 'items', 'a11y'];
   const names = wanted.length ? order.filter((n) => wanted.includes(n)) : order;
   const t0 = Date.now();
   let passed = 0;
