@@ -245,6 +245,11 @@ struct db *req_db_pool(const struct req *r);
  * the request id) and returns true.
  */
 bool req_db_failed(struct req *r, const struct db_res *res);
+/*
+ * The continuation of a statement that reads one JSON value about the project the route names
+ * (its first parameter): 200 with that value, 404 "no project" when there is no row.
+ */
+void req_reply_project_json(struct req *r, const struct db_res *res);
 
 /* --- used by http.c --- */
 

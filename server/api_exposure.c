@@ -8,17 +8,6 @@
 
 #include "db.h"
 
-static void read_exposure(struct req *r, const struct db_res *res)
-{
-        if (req_db_failed(r, res))
-                return;
-        if (db_res_nrows(res) != 1) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-                return;
-        }
-        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
-}
-
 void api_exposure_get(struct req *r)
 {
         const char *params[] = { req_param(r, 0) };
@@ -33,5 +22,5 @@ void api_exposure_get(struct req *r)
                "JOIN items i ON i.id = c.item_id JOIN responses lo ON lo.id = c.resp_lo JOIN "
                "responses hi ON hi.id = c.resp_hi JOIN users u ON u.id = a.rater_id WHERE "
                "a.project_id = p.id GROUP BY 1, 2) x), '[]')) FROM projects p WHERE p.slug = $1",
-               1, params, read_exposure);
+               1, params, req_reply_project_json);
 }

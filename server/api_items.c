@@ -291,17 +291,6 @@ void api_items_upload(struct req *r)
 
 /* --- GET .../facets --- */
 
-static void facets_read(struct req *r, const struct db_res *res)
-{
-        if (req_db_failed(r, res))
-                return;
-        if (db_res_nrows(res) != 1) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-                return;
-        }
-        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
-}
-
 /* Anyone who may see the project: the answer is the same 404 as a missing one otherwise. */
 static const char facets_sql[] = "SELECT prefd_facets(p.id) FROM projects p WHERE p.slug = $1 "
                                  "AND prefd_may_see(p, $2::bigint, $3::boolean)";
@@ -310,21 +299,10 @@ void api_items_facets(struct req *r)
 {
         const char *params[] = { req_param(r, 0), r->user.id_text,
                                  r->user.role != ROLE_RATER ? "true" : "false" };
-        req_db(r, facets_sql, 3, params, facets_read);
+        req_db(r, facets_sql, 3, params, req_reply_project_json);
 }
 
 /* --- GET .../items --- */
-
-static void items_read(struct req *r, const struct db_res *res)
-{
-        if (req_db_failed(r, res))
-                return;
-        if (db_res_nrows(res) != 1) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-                return;
-        }
-        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
-}
 
 static const char items_sql[] = "SELECT prefd_items_page(p.id, $2::bigint, $3::integer, $4) "
                                 "FROM projects p WHERE p.slug = $1";
@@ -344,7 +322,7 @@ void api_items_list(struct req *r)
         snprintf(a, sizeof(a), "%lld", after);
         snprintf(l, sizeof(l), "%ld", limit);
         const char *params[] = { req_param(r, 0), a, l, search ? q : NULL };
-        req_db(r, items_sql, 4, params, items_read);
+        req_db(r, items_sql, 4, params, req_reply_project_json);
 }
 
 /* --- DELETE /api/v1/projects/{slug} --- */

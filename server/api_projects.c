@@ -216,17 +216,6 @@ void api_projects_list(struct req *r)
                5, params, listed);
 }
 
-static void got(struct req *r, const struct db_res *res)
-{
-        if (req_db_failed(r, res))
-                return;
-        if (db_res_nrows(res) != 1) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-                return;
-        }
-        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
-}
-
 void api_projects_get(struct req *r)
 {
         bool staff = r->user.role != ROLE_RATER;
@@ -235,7 +224,7 @@ void api_projects_get(struct req *r)
         req_db(r,
                "SELECT prefd_project_for(p, $2, $3, $4) FROM projects p WHERE p.slug = $1 AND "
                "prefd_may_see(p, $2, $3)",
-               4, params, got);
+               4, params, req_reply_project_json);
 }
 
 void api_projects_progress(struct req *r)
@@ -260,5 +249,5 @@ void api_projects_progress(struct req *r)
                "p.id AND a.state = 'open' AND a.expires_at > now()), "
                "'raters', (SELECT count(*) FROM rater_votes r WHERE r.project_id = p.id)) "
                "FROM projects p WHERE p.slug = $1",
-               1, params, got);
+               1, params, req_reply_project_json);
 }

@@ -796,6 +796,7 @@ static void style_counted(struct req *r, struct lb_job *j, const struct tally_fi
         struct u64map at = { 0 }, shown_at = { 0 };
         double *total = NULL;
         int *keep = NULL, *fit_of = NULL;
+        bool ok = false;
         if (tally_votes(r->app->tally, j->project_id, f, &v, &nv, &tids, &ntm, &j->missing) != 0)
                 goto oom;
         total = calloc(nm + 1, sizeof(double));
@@ -865,16 +866,7 @@ static void style_counted(struct req *r, struct lb_job *j, const struct tally_fi
                              x->outcome, x->weight) != 0)
                         goto oom;
         }
-        free(v);
-        free(tids);
-        free(total);
-        free(keep);
-        free(fit_of);
-        u64map_fini(&at);
-        u64map_fini(&shown_at);
-        models_free(&j->models);
-        fit(r, j);
-        return;
+        ok = true;
 oom:
         free(v);
         free(tids);
@@ -883,7 +875,12 @@ oom:
         free(fit_of);
         u64map_fini(&at);
         u64map_fini(&shown_at);
-        req_reply_oom(r);
+        if (!ok) {
+                req_reply_oom(r);
+                return;
+        }
+        models_free(&j->models);
+        fit(r, j);
 }
 
 static void synced(int status, const char *message, void *arg)

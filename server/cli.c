@@ -60,15 +60,22 @@ static int run(struct cli *c, void (*fn)(void *arg))
         return c->status;
 }
 
+/* The migrations ran (or not): true, and the command ends, when they failed. */
+static bool migration_failed(struct cli *c, int status, const char *message)
+{
+        evtimer_del(c->timeout);
+        if (status == 0)
+                return false;
+        fprintf(stderr, "prefd: migration failed: %s\n", message);
+        stop(c, 1);
+        return true;
+}
+
 static void migrated(int status, int applied, const char *message, void *arg)
 {
         struct cli *c = arg;
-        evtimer_del(c->timeout);
-        if (status != 0) {
-                fprintf(stderr, "prefd: migration failed: %s\n", message);
-                stop(c, 1);
+        if (migration_failed(c, status, message))
                 return;
-        }
         fprintf(stderr, "prefd: schema current (version %d, %d applied now)\n", migrate_latest(),
                 applied);
         stop(c, 0);
@@ -115,12 +122,8 @@ static void user_done(const struct db_res *res, void *arg)
 static void user_migrated(int status, int applied, const char *message, void *arg)
 {
         struct cli *c = arg;
-        evtimer_del(c->timeout);
-        if (status != 0) {
-                fprintf(stderr, "prefd: migration failed: %s\n", message);
-                stop(c, 1);
+        if (migration_failed(c, status, message))
                 return;
-        }
         if (strcmp(c->what, "add") == 0) {
                 const char *params[] = { c->name, c->role, c->has_password ? c->hash : NULL,
                                          c->token_hash };

@@ -463,6 +463,17 @@ bool req_db_failed(struct req *r, const struct db_res *res)
         return true;
 }
 
+void req_reply_project_json(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) != 1) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
+}
+
 /* --- names --- */
 
 enum req_method req_method_parse(const char *name)

@@ -1019,6 +1019,11 @@ static void feed_read(const struct db_res *res, void *arg)
         sync_step(p);
 }
 
+/* The changes since the mark (sql/functions/prefd_tally_feed.sql). */
+static const char feed_sql[] = "SELECT * FROM prefd_tally_feed($1, $2::xid8, $3, $4)";
+/* One import's votes (sql/functions/prefd_tally_imported.sql). */
+static const char imported_sql[] = "SELECT * FROM prefd_tally_imported($1, $2, $3, $4, $5)";
+
 /* Issues the next statement of the sync in progress, or ends it. */
 static void sync_step(struct project *p)
 {
@@ -1036,24 +1041,7 @@ static void sync_step(struct project *p)
                 snprintf(after, sizeof(after), "%lld", (long long)p->after_id);
                 const char *params[] = { project, mark, after, chunk };
                 /* One statement, one snapshot: its xmin and the rows written since the mark. */
-                db_query(
-                    p->tally->db,
-                    "(SELECT 'x', pg_snapshot_xmin(pg_current_snapshot())::text, (SELECT "
-                    "counts_epoch FROM projects WHERE id = $1), NULL::bigint, NULL::text, "
-                    "NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::bigint, NULL::text, "
-                    "NULL::text, NULL::smallint) "
-                    "UNION ALL (SELECT 'v', v.id::text, v.model_left, v.model_right, v.choice, "
-                    "v.category, v.language, (extract(epoch FROM v.created_at) * 1000000)::bigint, "
-                    "v.txid::text, v.rater_id, (SELECT style FROM responses WHERE id = "
-                    "v.resp_left)::text, (SELECT style FROM responses WHERE id = "
-                    "v.resp_right)::text, v.strength FROM votes v WHERE v.project_id = $1 AND "
-                    "v.txid >= $2::xid8 AND v.id > $3 AND NOT v.is_gold AND NOT v.excluded ORDER "
-                    "BY v.id LIMIT $4) "
-                    "UNION ALL (SELECT 'i', i.id::text, i.first_id, i.last_id, NULL, NULL, NULL, "
-                    "NULL, i.txid::text, i.votes::bigint, NULL, NULL, NULL FROM imports i WHERE "
-                    "i.project_id = $1 "
-                    "AND i.txid >= $2::xid8 AND i.votes > 0 AND $3 = 0)",
-                    4, params, feed_read, p);
+                db_query(p->tally->db, feed_sql, 4, params, feed_read, p);
                 return;
         }
         if (p->todo_at < p->ntodo) {
@@ -1062,18 +1050,7 @@ static void sync_step(struct project *p)
                 snprintf(first, sizeof(first), "%lld", (long long)p->import_after);
                 snprintf(last, sizeof(last), "%lld", (long long)s->last_id);
                 const char *params[] = { project, import, first, last, chunk };
-                db_query(p->tally->db,
-                         "SELECT iv.id, iv.model_left, iv.model_right, iv.choice, iv.category, "
-                         "iv.language, (extract(epoch FROM iv.created_at) * 1000000)::bigint, "
-                         /* per row through the unique (item_id, model_id) index, whatever
-                          * the statistics say; none for a vote that names no item */
-                         "CASE WHEN iv.item_id IS NOT NULL THEN (SELECT style FROM responses "
-                         "WHERE item_id = iv.item_id AND model_id = iv.model_left)::text END, "
-                         "CASE WHEN iv.item_id IS NOT NULL THEN (SELECT style FROM responses "
-                         "WHERE item_id = iv.item_id AND model_id = iv.model_right)::text END "
-                         "FROM imported_votes iv WHERE iv.project_id = $1 AND iv.import_id = $2 "
-                         "AND iv.id > $3 AND iv.id <= $4 ORDER BY iv.id LIMIT $5",
-                         5, params, imported_read, p);
+                db_query(p->tally->db, imported_sql, 5, params, imported_read, p);
                 return;
         }
         finish_sync(p, 0, NULL);
