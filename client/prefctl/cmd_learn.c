@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "buf.h"
+#include "list.h"
 #include "net.h"
 #include "table.h"
 #include "text.h"
@@ -57,50 +58,32 @@ out:
 
 static const struct args_opt json_opts[] = { { "json", ARGS_FLAG, 0 }, { NULL, 0, 0 } };
 
+static void review_row(struct table *t, const json_t *x)
+{
+        table_cell_json(t, json_object_get(x, "review_id"));
+        table_cell_json(t, json_object_get(x, "vote_id"));
+        table_cell_json(t, json_object_get(x, "verdict"));
+        table_cell_json(t, json_object_get(x, "reviewer"));
+        table_cell_json(t, json_object_get(x, "comment"));
+        table_cell_json(t, json_object_get(json_object_get(x, "reply"), "text"));
+}
+
 static int learn_reviews(struct ctl *ctl, const struct args *a)
 {
+        static const struct list_col cols[] = {
+                { "review", TABLE_RIGHT },
+                { "vote", TABLE_RIGHT },
+                { "verdict", TABLE_LEFT },
+                { "reviewer", TABLE_LEFT },
+                { "comment", TABLE_LEFT },
+                { "reply", TABLE_LEFT },
+                { NULL, 0 },
+        };
         struct buf path = BUF_INIT;
-        json_t *items = NULL;
-        struct table t;
-        size_t i;
-        const json_t *x;
-        int rc = -1;
-        table_init(&t);
         buf_adds(&path, "/api/v1/me/reviews");
         buf_query(&path, "project", a->pos[0]);
-        if (buf_check(&path) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        if (net_list(ctl, buf_str(&path), &items) != 0)
-                goto out;
-        if (args_has(a, "json")) {
-                rc = ctl_print_json(ctl, items);
-                goto out;
-        }
-        table_col(&t, "review", TABLE_RIGHT);
-        table_col(&t, "vote", TABLE_RIGHT);
-        table_col(&t, "verdict", TABLE_LEFT);
-        table_col(&t, "reviewer", TABLE_LEFT);
-        table_col(&t, "comment", TABLE_LEFT);
-        table_col(&t, "reply", TABLE_LEFT);
-        json_array_foreach(items, i, x)
-        {
-                table_cell_json(&t, json_object_get(x, "review_id"));
-                table_cell_json(&t, json_object_get(x, "vote_id"));
-                table_cell_json(&t, json_object_get(x, "verdict"));
-                table_cell_json(&t, json_object_get(x, "reviewer"));
-                table_cell_json(&t, json_object_get(x, "comment"));
-                table_cell_json(&t, json_object_get(json_object_get(x, "reply"), "text"));
-        }
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        rc = 0;
-out:
-        table_fini(&t);
-        json_decref(items);
+        int rc = buf_check(&path) != 0 ? ctl_oom(ctl)
+                                       : list_print(ctl, a, buf_str(&path), cols, review_row);
         buf_fini(&path);
         return rc;
 }

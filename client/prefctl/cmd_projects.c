@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "buf.h"
+#include "list.h"
 #include "net.h"
 #include "table.h"
 #include "text.h"
@@ -112,40 +113,22 @@ static int print_project(struct ctl *ctl, const json_t *p)
 
 static const struct args_opt list_opts[] = { { "json", ARGS_FLAG, 0 }, { NULL, 0, 0 } };
 
+static void project_row(struct table *t, const json_t *p)
+{
+        table_cell_json(t, json_object_get(p, "slug"));
+        table_cell_json(t, json_object_get(p, "title"));
+        table_cell_json(t, json_object_get(p, "status"));
+        table_cell_json(t, json_object_get(p, "overlap"));
+}
+
 static int projects_list(struct ctl *ctl, const struct args *a)
 {
-        json_t *items = NULL;
-        struct table t;
-        size_t i;
-        json_t *p;
-        int rc = -1;
-        table_init(&t);
-        if (net_list(ctl, "/api/v1/projects", &items) != 0)
-                goto out;
-        if (args_has(a, "json")) {
-                rc = ctl_print_json(ctl, items);
-                goto out;
-        }
-        table_col(&t, "slug", TABLE_LEFT);
-        table_col(&t, "title", TABLE_LEFT);
-        table_col(&t, "status", TABLE_LEFT);
-        table_col(&t, "overlap", TABLE_RIGHT);
-        json_array_foreach(items, i, p)
-        {
-                table_cell_json(&t, json_object_get(p, "slug"));
-                table_cell_json(&t, json_object_get(p, "title"));
-                table_cell_json(&t, json_object_get(p, "status"));
-                table_cell_json(&t, json_object_get(p, "overlap"));
-        }
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        rc = 0;
-out:
-        table_fini(&t);
-        json_decref(items);
-        return rc;
+        static const struct list_col cols[] = { { "slug", TABLE_LEFT },
+                                                { "title", TABLE_LEFT },
+                                                { "status", TABLE_LEFT },
+                                                { "overlap", TABLE_RIGHT },
+                                                { NULL, 0 } };
+        return list_print(ctl, a, "/api/v1/projects", cols, project_row);
 }
 
 /* ---- projects create / update ---- */

@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "buf.h"
+#include "list.h"
 #include "net.h"
 #include "table.h"
 #include "text.h"
@@ -466,57 +467,39 @@ out:
 
 static const struct args_opt raters_opts[] = { { "json", ARGS_FLAG, 0 }, { NULL, 0, 0 } };
 
+static void rater_row(struct table *t, const json_t *r)
+{
+        table_cell_json(t, json_object_get(r, "rater"));
+        table_cell_json(t, json_object_get(r, "votes"));
+        cell_fixed(t, json_object_get(r, "median_seconds"), 1, 1, "");
+        cell_fixed(t, json_object_get(r, "tie_rate"), 1, 100, "%");
+        cell_fixed(t, json_object_get(r, "left_rate"), 1, 100, "%");
+        table_cell_json(t, json_object_get(r, "gold_seen"));
+        cell_fixed(t, json_object_get(r, "gold_accuracy"), 1, 100, "%");
+        cell_fixed(t, json_object_get(r, "agreement"), 1, 100, "%");
+        table_cell_json(t, json_object_get(r, "skips"));
+        table_cell_json(t, json_object_get(r, "flags"));
+}
+
 static int raters(struct ctl *ctl, const struct args *a)
 {
+        static const struct list_col cols[] = {
+                { "rater", TABLE_LEFT },
+                { "votes", TABLE_RIGHT },
+                { "median s", TABLE_RIGHT },
+                { "tie rate", TABLE_RIGHT },
+                { "left rate", TABLE_RIGHT },
+                { "gold seen", TABLE_RIGHT },
+                { "gold accuracy", TABLE_RIGHT },
+                { "agreement", TABLE_RIGHT },
+                { "skips", TABLE_RIGHT },
+                { "flags", TABLE_RIGHT },
+                { NULL, 0 },
+        };
         struct buf path = BUF_INIT;
-        json_t *items = NULL;
-        struct table t;
-        size_t i;
-        const json_t *r;
-        int rc = -1;
-        table_init(&t);
         buf_path(&path, "/api/v1/projects/%s/raters", a->pos[0]);
-        if (buf_check(&path) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        if (net_list(ctl, buf_str(&path), &items) != 0)
-                goto out;
-        if (args_has(a, "json")) {
-                rc = ctl_print_json(ctl, items);
-                goto out;
-        }
-        table_col(&t, "rater", TABLE_LEFT);
-        table_col(&t, "votes", TABLE_RIGHT);
-        table_col(&t, "median s", TABLE_RIGHT);
-        table_col(&t, "tie rate", TABLE_RIGHT);
-        table_col(&t, "left rate", TABLE_RIGHT);
-        table_col(&t, "gold seen", TABLE_RIGHT);
-        table_col(&t, "gold accuracy", TABLE_RIGHT);
-        table_col(&t, "agreement", TABLE_RIGHT);
-        table_col(&t, "skips", TABLE_RIGHT);
-        table_col(&t, "flags", TABLE_RIGHT);
-        json_array_foreach(items, i, r)
-        {
-                table_cell_json(&t, json_object_get(r, "rater"));
-                table_cell_json(&t, json_object_get(r, "votes"));
-                cell_fixed(&t, json_object_get(r, "median_seconds"), 1, 1, "");
-                cell_fixed(&t, json_object_get(r, "tie_rate"), 1, 100, "%");
-                cell_fixed(&t, json_object_get(r, "left_rate"), 1, 100, "%");
-                table_cell_json(&t, json_object_get(r, "gold_seen"));
-                cell_fixed(&t, json_object_get(r, "gold_accuracy"), 1, 100, "%");
-                cell_fixed(&t, json_object_get(r, "agreement"), 1, 100, "%");
-                table_cell_json(&t, json_object_get(r, "skips"));
-                table_cell_json(&t, json_object_get(r, "flags"));
-        }
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        rc = 0;
-out:
-        table_fini(&t);
-        json_decref(items);
+        int rc = buf_check(&path) != 0 ? ctl_oom(ctl)
+                                       : list_print(ctl, a, buf_str(&path), cols, rater_row);
         buf_fini(&path);
         return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "buf.h"
+#include "list.h"
 #include "net.h"
 #include "table.h"
 #include "text.h"
@@ -90,41 +91,22 @@ out:
 
 static const struct args_opt list_opts[] = { { "json", ARGS_FLAG, 0 }, { NULL, 0, 0 } };
 
+static void user_row(struct table *t, const json_t *u)
+{
+        table_cell_json(t, json_object_get(u, "name"));
+        table_cell_json(t, json_object_get(u, "role"));
+        table_cell(t, json_is_true(json_object_get(u, "disabled")) ? "disabled" : "active");
+        table_cell_json(t, json_object_get(u, "created_at"));
+}
+
 static int users_list(struct ctl *ctl, const struct args *a)
 {
-        json_t *items = NULL;
-        struct table t;
-        size_t i;
-        const json_t *u;
-        int rc = -1;
-        table_init(&t);
-        if (net_list(ctl, "/api/v1/users", &items) != 0)
-                goto out;
-        if (args_has(a, "json")) {
-                rc = ctl_print_json(ctl, items);
-                goto out;
-        }
-        table_col(&t, "name", TABLE_LEFT);
-        table_col(&t, "role", TABLE_LEFT);
-        table_col(&t, "status", TABLE_LEFT);
-        table_col(&t, "created", TABLE_LEFT);
-        json_array_foreach(items, i, u)
-        {
-                table_cell_json(&t, json_object_get(u, "name"));
-                table_cell_json(&t, json_object_get(u, "role"));
-                table_cell(&t,
-                           json_is_true(json_object_get(u, "disabled")) ? "disabled" : "active");
-                table_cell_json(&t, json_object_get(u, "created_at"));
-        }
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        rc = 0;
-out:
-        table_fini(&t);
-        json_decref(items);
-        return rc;
+        static const struct list_col cols[] = { { "name", TABLE_LEFT },
+                                                { "role", TABLE_LEFT },
+                                                { "status", TABLE_LEFT },
+                                                { "created", TABLE_LEFT },
+                                                { NULL, 0 } };
+        return list_print(ctl, a, "/api/v1/users", cols, user_row);
 }
 
 static const struct args_opt no_opts[] = { { NULL, 0, 0 } };
