@@ -545,10 +545,18 @@ void api_quality_flags(struct req *r)
 
 /* --- exclusions --- */
 
-static const char *const exclusion_json =
-    "json_build_object('id', e.id, 'rater', u.name, 'vote_id', e.vote_id, 'reason', "
-    "e.reason, 'by', b.name, 'created_at', prefd_ts(e.created_at), 'undone_at', "
-    "prefd_ts(e.undone_at), 'undone_by', ub.name)";
+/* The project's exclusions, oldest first, undone ones included: $1 slug. */
+static const char exclusions_sql[] =
+    "WITH p AS (SELECT id FROM projects WHERE slug = $1),"
+    " x AS (SELECT json_agg(prefd_exclusion_json(e) ORDER BY e.id) AS items"
+    "       FROM exclusions e JOIN p ON e.project_id = p.id)"
+    " SELECT EXISTS (SELECT 1 FROM p),"
+    "        json_build_object('items', coalesce(x.items, '[]'), 'next_cursor', NULL)"
+    " FROM x";
+
+/* A new exclusion (prefd_exclusion: $1 project, $2 rater, $3 vote, $4 reason, $5 by). */
+static const char exclude_sql[] =
+    "SELECT prefd_exclusion_json(e) FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e";
 
 static void exclusions_listed(struct req *r, const struct db_res *res)
 {
@@ -558,15 +566,7 @@ static void exclusions_listed(struct req *r, const struct db_res *res)
 void api_quality_exclusions(struct req *r)
 {
         const char *params[] = { req_param(r, 0) };
-        char sql[1024];
-        snprintf(sql, sizeof(sql),
-                 "WITH p AS (SELECT id FROM projects WHERE slug = $1) "
-                 "SELECT EXISTS (SELECT 1 FROM p), json_build_object('items', coalesce((SELECT "
-                 "json_agg(%s ORDER BY e.id) FROM exclusions e JOIN p ON e.project_id = p.id "
-                 "LEFT JOIN users u ON u.id = e.rater_id LEFT JOIN users b ON b.id = e.created_by "
-                 "LEFT JOIN users ub ON ub.id = e.undone_by), '[]'), 'next_cursor', NULL)",
-                 exclusion_json);
-        req_db(r, sql, 1, params, exclusions_listed);
+        req_db(r, exclusions_sql, 1, params, exclusions_listed);
 }
 
 struct exclude {
@@ -617,13 +617,7 @@ static void exclusion_checked(struct req *r, const struct db_res *res)
         const char *params[] = { db_res_value(res, 0, X_PROJECT),
                                  x->rater[0] ? db_res_value(res, 0, X_RATER) : NULL,
                                  x->vote[0] ? x->vote : NULL, x->reason, r->user.id_text };
-        char sql[1024];
-        snprintf(sql, sizeof(sql),
-                 "SELECT %s FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e LEFT JOIN users u ON "
-                 "u.id = e.rater_id LEFT JOIN users b ON b.id = e.created_by LEFT JOIN users ub ON "
-                 "ub.id = e.undone_by",
-                 exclusion_json);
-        req_db(r, sql, 5, params, excluded);
+        req_db(r, exclude_sql, 5, params, excluded);
 }
 
 void api_quality_exclude(struct req *r)
