@@ -12,6 +12,7 @@
 #include "markdown.h"
 
 #include "buf.h"
+#include "utf8.h"
 
 #include <cmark.h>
 #include <jansson.h>
@@ -224,9 +225,21 @@ out:
         return rc;
 }
 
+/* A maths span as it was written, escaped for HTML; as cmark does with the rest of the text,
+ * bytes that are not UTF-8 and NUL bytes become U+FFFD. */
 static void put_escaped(struct buf *b, const char *s, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
+                size_t seq = utf8_seq((const unsigned char *)s + i, n - i);
+                if (seq == 0 || s[i] == '\0') {
+                        buf_str(b, "\xEF\xBF\xBD");
+                        continue;
+                }
+                if (seq > 1) {
+                        buf_put(b, s + i, seq);
+                        i += seq - 1;
+                        continue;
+                }
                 switch (s[i]) {
                 case '&':
                         buf_str(b, "&amp;");

@@ -36,8 +36,12 @@ static void validators(json_t *o)
         {
                 struct jv w = JV_INIT(o);
                 const char *s = jv_string(&w, key, JV_REQUIRED, 1, 64);
-                if (s)
-                        FUZZ_CHECK(strlen(s) >= 1 && strlen(s) <= 64);
+                if (s) { /* limits count Unicode characters, not bytes */
+                        size_t chars = 0;
+                        for (const char *c = s; *c; c++)
+                                chars += ((unsigned char)*c & 0xC0) != 0x80;
+                        FUZZ_CHECK(chars >= 1 && chars <= 64);
+                }
                 check_failure(&w);
                 w = (struct jv)JV_INIT(o);
                 long long n = 0;

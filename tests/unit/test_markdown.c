@@ -1,6 +1,7 @@
 /* test_markdown.c - hostile answers render inert. */
 #include "markdown.h"
 #include "t.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -149,11 +150,31 @@ static void test_markdown_kept(void)
         free(h);
 }
 
+/* A maths span is copied as written, but never with bytes that are not UTF-8 (found by
+ * fuzz_markdown): they become U+FFFD, as cmark makes them in the rest of the text. */
+static void test_maths_bytes(void)
+{
+        static const char in[] = "a $x \xff\xfe y$ b \xe4\xb8\xad $\xe4\xb8\xad z$";
+        char *h = markdown_to_html(in, sizeof(in) - 1);
+        REQUIRE(h != NULL);
+        CHECK(utf8_valid(h, strlen(h)));
+        CHECK(strstr(h, "$x \xef\xbf\xbd\xef\xbf\xbd y$") != NULL);
+        CHECK(strstr(h, "$\xe4\xb8\xad z$") != NULL);
+        free(h);
+        static const char nul[] = "$a\0b$";
+        h = markdown_to_html(nul, sizeof(nul) - 1);
+        REQUIRE(h != NULL);
+        CHECK(strstr(h, "$a\xef\xbf\xbd"
+                        "b$") != NULL);
+        free(h);
+}
+
 int main(void)
 {
         RUN(inert);
         RUN(markdown);
         RUN(raw_html_visible);
         RUN(markdown_kept);
+        RUN(maths_bytes);
         T_DONE();
 }
