@@ -132,7 +132,7 @@ static const struct req_status save_status[] = {
         { "ok", 0, NULL, NULL },
         { "exists", 409, "conflict", "a project \"{}\" already exists" },
         { "not_found", 404, "not_found", "no project \"{}\"" },
-        { NULL },
+        { NULL, 0, NULL, NULL },
 };
 
 static void saved(struct req *r, const struct db_res *res)

@@ -142,7 +142,7 @@ static void updated(struct req *r, const struct db_res *res)
                 { "not_found", 404, "not_found", "no user named \"{}\"" },
                 { "last_admin", 409, "conflict",
                   "\"{}\" is the last enabled admin; make another admin first" },
-                { NULL },
+                { NULL, 0, NULL, NULL },
         };
         if (req_reply_status(r, map, db_res_value(res, 0, 0), p->name))
                 return;
