@@ -74,15 +74,15 @@ FUZZ_TIME   ?= 50
 all: $(BUILD)/prefd $(if $(CLIENT_SRC),$(BUILD)/prefctl) $(UNIT_BIN) $(DBTEST_BIN)
 
 # The toolchain and libraries are checked (and installed when missing) before the first compile.
-$(BUILD)/.deps-ok: tests/lib/deps.sh
-	@sh tests/lib/deps.sh build
+$(BUILD)/.deps-ok: tools/deps.sh
+	@sh tools/deps.sh build
 	@mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/%.o: %.c $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) $(CURL_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/embed: tests/lib/embed.c $(BUILD)/.deps-ok
+$(BUILD)/embed: tools/embed.c $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $<
 
@@ -116,10 +116,10 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB_OBJ) $(EMBED_OBJ)
 	$(CC) -fsanitize=$(FUZZ_SAN) -o $@ $^ $(LIBS)
 
 deps:
-	@sh tests/lib/deps.sh all
+	@sh tools/deps.sh all
 
 run: deps all
-	@sh tests/lib/run.sh
+	@sh tools/run.sh
 
 test: deps all
 	@BUILD=$(BUILD) sh tests/run.sh all
@@ -141,18 +141,18 @@ bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh
 
 cluster: all
-	@sh tests/lib/deps.sh cluster
-	@python3 tests/lib/cluster.py run
+	@sh tools/deps.sh cluster
+	@python3 tools/cluster.py run
 test-cluster: all
-	@sh tests/lib/deps.sh cluster
+	@sh tools/deps.sh cluster
 	@BUILD=$(BUILD) sh tests/run.sh cluster
 bench-cluster: all
-	@sh tests/lib/deps.sh cluster
+	@sh tools/deps.sh cluster
 	@BUILD=$(BUILD) python3 tests/bench/cluster_bench.py
 
 # Fuzzing needs Debian's clang and its libFuzzer runtime; it builds apart from ./build.
 fuzz:
-	@sh tests/lib/deps.sh fuzz
+	@sh tools/deps.sh fuzz
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang FUZZ=1 fuzz-targets
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
 
@@ -166,7 +166,7 @@ clean:
 
 # Also removes the private database under ./var (asks nothing: it is only the demo's data).
 distclean: clean
-	@if [ -d var/pg ]; then sh tests/lib/pg.sh stop var/pg || true; fi
+	@if [ -d var/pg ]; then sh tools/pg.sh stop var/pg || true; fi
 	@if [ -d var/cluster ] && pgrep -f "$(CURDIR)/var/cluster/" >/dev/null; then \
 		echo "make distclean: stop make cluster first" >&2; exit 1; fi
 	rm -rf var node_modules

@@ -2,7 +2,7 @@
 # pgaf-node.sh - one pg_auto_failover node of prefd's database: the monitor, or a PostgreSQL node
 # (the first one made becomes the primary, the next a synchronous standby). Made on first use,
 # then run in the foreground (`pg_autoctl run`) until SIGTERM. The same script runs every node of
-# the loopback cluster (tests/lib/cluster.py) and of docker/compose.yaml. Runs as the PostgreSQL
+# the loopback cluster (tools/cluster.py) and of docker/compose.yaml. Runs as the PostgreSQL
 # user (initdb refuses root).
 #
 # Settings (environment):

@@ -19,7 +19,7 @@ started_pg=0
 
 cleanup() {
 	if [ "$started_pg" = 1 ]; then
-		sh "$top/tests/lib/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
+		sh "$top/tools/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
 	fi
 	if [ "$failed" = 0 ]; then
 		rm -rf "$tmp"
@@ -36,7 +36,7 @@ section() {
 
 need_pg() {
 	[ "$started_pg" = 1 ] && return 0
-	sh "$top/tests/lib/pg.sh" start "$pgdir"
+	sh "$top/tools/pg.sh" start "$pgdir"
 	started_pg=1
 	export PREFD_TEST_PGDIR="$pgdir"
 }
@@ -58,8 +58,8 @@ run_db() {
 	for t in "$build"/tests/dbtest_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
-		sh "$top/tests/lib/pg.sh" createdb "$pgdir" "$name"
-		if ! PREFD_TEST_DATABASE_URL=$(sh "$top/tests/lib/pg.sh" url "$pgdir" "$name") "$t"; then
+		sh "$top/tools/pg.sh" createdb "$pgdir" "$name"
+		if ! PREFD_TEST_DATABASE_URL=$(sh "$top/tools/pg.sh" url "$pgdir" "$name") "$t"; then
 			echo "FAILED: $t" >&2
 			failed=1
 		fi
@@ -82,7 +82,7 @@ run_browser() {
 		return 0
 	fi
 	need_pg
-	sh "$top/tests/lib/node_deps.sh"
+	sh "$top/tools/node_deps.sh"
 	# Screenshots go to the run's directory unless `make screenshots` asks for the README's.
 	if ! PREFD_BIN="$build/prefd" PREFD_TEST_TMP="$tmp" \
 		PREFD_SCREENSHOTS="${PREFD_SCREENSHOTS:-$tmp/screenshots}" \

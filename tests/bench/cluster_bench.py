@@ -1,7 +1,7 @@
 """cluster_bench - throughput through HAProxy with one and with three prefd nodes (`make
 bench-cluster`). A measurement, not a test: it prints figures and asserts nothing about them.
 
-The topology is the loopback cluster of tests/lib/cluster.py (PostgreSQL primary, synchronous
+The topology is the loopback cluster of tools/cluster.py (PostgreSQL primary, synchronous
 standby, pg_auto_failover, HAProxy). Two loads, each for a fixed time, first with node 1 alone
 behind HAProxy, then with all three:
 
@@ -27,7 +27,7 @@ import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.join(TOP, "tools"))
 sys.path.insert(0, os.path.join(TOP, "tests", "cluster"))
 from cluster import Cluster  # noqa: E402
 from test_failover import Http, free_base  # noqa: E402

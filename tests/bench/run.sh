@@ -8,7 +8,7 @@ build=$top/${BUILD:-build}
 tmp=$(mktemp -d /tmp/prefd-bench.XXXXXX)
 chmod 755 "$tmp"
 cleanup() {
-	sh "$top/tests/lib/pg.sh" stop "$tmp/pg" >/dev/null 2>&1 || true
+	sh "$top/tools/pg.sh" stop "$tmp/pg" >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -32,7 +32,7 @@ if [ -x "$build/bench/bench_active" ]; then
 	echo
 fi
 echo "== service (tests/bench/bench.py)"
-sh "$top/tests/lib/pg.sh" start "$tmp/pg"
+sh "$top/tools/pg.sh" start "$tmp/pg"
 PREFD_TEST_PGDIR="$tmp/pg" PREFD_TEST_TMP="$tmp" PREFD_BIN="$build/prefd" PREFD_BUILD="$build" \
 	python3 "$top/tests/bench/bench.py"
 echo

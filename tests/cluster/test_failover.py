@@ -28,7 +28,7 @@ import time
 import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.join(TOP, "tools"))
 from cluster import Cluster  # noqa: E402
 
 BUILD = os.environ.get("PREFD_BUILD", os.path.join(TOP, "build"))

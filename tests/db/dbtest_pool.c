@@ -2,7 +2,7 @@
  * dbtest_pool.c - db.c and migrate.c against a real PostgreSQL: parameters, errors, queueing,
  * pinned transactions, migrations (also two processes' worth at once), and the pool riding out a
  * PostgreSQL restart. Needs PREFD_TEST_DATABASE_URL (a fresh database) and PREFD_TEST_PGDIR
- * (the cluster tests/lib/pg.sh made, to restart it).
+ * (the cluster tools/pg.sh made, to restart it).
  */
 #include "../unit/t.h"
 #include "db.h"
@@ -292,7 +292,7 @@ static void test_migrations(void)
 static int pg(const char *cmd)
 {
         char line[512];
-        snprintf(line, sizeof(line), "sh tests/lib/pg.sh %s \"%s\"", cmd,
+        snprintf(line, sizeof(line), "sh tools/pg.sh %s \"%s\"", cmd,
                  getenv("PREFD_TEST_PGDIR"));
         return system(line);
 }

@@ -26,8 +26,8 @@ DATA = os.path.join(TOP, "tests", "data", "vicuna80")
 
 
 def pg(*args, check=True):
-    """Runs tests/lib/pg.sh against the test cluster; returns its stdout."""
-    out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), args[0], PGDIR] + list(args[1:]),
+    """Runs tools/pg.sh against the test cluster; returns its stdout."""
+    out = subprocess.run(["sh", os.path.join(TOP, "tools", "pg.sh"), args[0], PGDIR] + list(args[1:]),
                          check=check, capture_output=True, text=True, cwd=TOP)
     return out.stdout.strip()
 
@@ -41,7 +41,7 @@ def new_database(prefix="e2e"):
 
 def psql(db, sql):
     """Runs SQL in database db; returns rows as lists of strings."""
-    out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), "psql", PGDIR, db, "-X", "-q", "-t",
+    out = subprocess.run(["sh", os.path.join(TOP, "tools", "pg.sh"), "psql", PGDIR, db, "-X", "-q", "-t",
                           "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
                          check=True, capture_output=True, text=True, cwd=TOP).stdout
     if out.endswith("\n"):
@@ -51,7 +51,7 @@ def psql(db, sql):
 
 class Cluster:
     """A private PostgreSQL cluster of its own, for tests that stop or crash it (the shared one
-    under PREFD_TEST_PGDIR must stay up for the others). Made with tests/lib/pg.sh in a fresh
+    under PREFD_TEST_PGDIR must stay up for the others). Made with tools/pg.sh in a fresh
     directory under the run's temporary directory; stop() removes nothing (the logs stay)."""
 
     def __init__(self, name):
@@ -61,7 +61,7 @@ class Cluster:
         self.sh("start")
 
     def sh(self, *args, check=True):
-        out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), args[0], self.dir] + list(args[1:]),
+        out = subprocess.run(["sh", os.path.join(TOP, "tools", "pg.sh"), args[0], self.dir] + list(args[1:]),
                              check=check, capture_output=True, text=True, cwd=TOP, timeout=120)
         return out.stdout.strip()
 
@@ -70,7 +70,7 @@ class Cluster:
         return self.sh("url", name)
 
     def psql(self, db, sql):
-        out = subprocess.run(["sh", os.path.join(TOP, "tests", "lib", "pg.sh"), "psql", self.dir, db, "-X", "-q",
+        out = subprocess.run(["sh", os.path.join(TOP, "tools", "pg.sh"), "psql", self.dir, db, "-X", "-q",
                               "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
                              check=True, capture_output=True, text=True, cwd=TOP).stdout
         return [line.split("\t") for line in out.rstrip("\n").split("\n")] if out.strip() else []

@@ -1,7 +1,7 @@
 """docker/compose.yaml against what the loopback cluster tests. No Docker engine runs here, so the
 compose topology cannot be started; instead this checks that it is the tested one: the same
 services, the same scripts and configuration files, every setting those files read, and the same
-libpq URLs as tests/lib/cluster.py gives prefd in `make test-cluster`."""
+libpq URLs as tools/cluster.py gives prefd in `make test-cluster`."""
 
 import json
 import os
@@ -13,7 +13,7 @@ import urllib.parse
 
 from prefdtest import TOP
 
-sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.join(TOP, "tools"))
 from cluster import PG_NODES, Cluster  # noqa: E402
 
 DOCKER = os.path.join(TOP, "docker")
@@ -22,7 +22,7 @@ DOCKER = os.path.join(TOP, "docker")
 def load_yaml(path):
     try:
         import yaml
-    except ImportError:  # Debian's python3-yaml (tests/lib/deps.sh) when this Python has none
+    except ImportError:  # Debian's python3-yaml (tools/deps.sh) when this Python has none
         out = subprocess.run(["/usr/bin/python3", "-c", "import json, sys, yaml; "
                               "json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", path],
                              check=True, capture_output=True, text=True)

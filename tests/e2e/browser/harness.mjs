@@ -1,5 +1,5 @@
 // harness.mjs - what the browser tests stand on, mirroring tests/e2e/prefdtest.py: a fresh
-// database in the test cluster (tests/lib/pg.sh), users made with `prefd user add`, prefd on a
+// database in the test cluster (tools/pg.sh), users made with `prefd user add`, prefd on a
 // free port, a small API client (Node's fetch), and headless Debian Chromium through
 // playwright-core with every console error and CSP violation recorded, and axe-core's accessibility
 // checks run in any page.
@@ -24,9 +24,9 @@ export const DATA = path.join(TOP, 'tests', 'data', 'vicuna80');
 // so the page's CSP, which allows no inline script, neither blocks it nor reports it).
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-const PGSH = path.join(TOP, 'tests', 'lib', 'pg.sh');
+const PGSH = path.join(TOP, 'tools', 'pg.sh');
 
-/** Runs tests/lib/pg.sh CMD PGDIR ARGS...; returns its stdout, trimmed. */
+/** Runs tools/pg.sh CMD PGDIR ARGS...; returns its stdout, trimmed. */
 export function pg(cmd, ...args) {
   return execFileSync('sh', [PGSH, cmd, PGDIR, ...args], { cwd: TOP, encoding: 'utf8' }).trim();
 }

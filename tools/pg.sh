@@ -1,14 +1,14 @@
 #!/bin/sh
 # pg.sh - a private PostgreSQL cluster in a directory, for `make run` (./var/pg) and the tests.
 #
-#   sh tests/lib/pg.sh start DIR [PORT]   create on first use, then start (waits until ready)
-#   sh tests/lib/pg.sh stop DIR           fast shutdown
-#   sh tests/lib/pg.sh crash DIR          immediate shutdown, as a crash: no checkpoint, recovery
+#   sh tools/pg.sh start DIR [PORT]   create on first use, then start (waits until ready)
+#   sh tools/pg.sh stop DIR           fast shutdown
+#   sh tools/pg.sh crash DIR          immediate shutdown, as a crash: no checkpoint, recovery
 #                                         from the WAL at the next start (fault tests)
-#   sh tests/lib/pg.sh restart DIR        stop and start again (tests of reconnection)
-#   sh tests/lib/pg.sh url DIR [DB]       print the connection URI (database DB, default prefd)
-#   sh tests/lib/pg.sh createdb DIR DB    create database DB unless it exists
-#   sh tests/lib/pg.sh psql DIR [DB] ...  run psql against it
+#   sh tools/pg.sh restart DIR        stop and start again (tests of reconnection)
+#   sh tools/pg.sh url DIR [DB]       print the connection URI (database DB, default prefd)
+#   sh tools/pg.sh createdb DIR DB    create database DB unless it exists
+#   sh tools/pg.sh psql DIR [DB] ...  run psql against it
 #
 # The cluster listens on 127.0.0.1 only, with a random password for its superuser "prefd" kept in
 # DIR/password (mode 600). initdb refuses to run as root, so as root everything runs as the

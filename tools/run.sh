@@ -14,13 +14,13 @@ admin_password=${PREFD_DEMO_ADMIN_PASSWORD:-prefd-admin}
 rater_password=${PREFD_DEMO_RATER_PASSWORD:-prefd-rater}
 prefd=$top/build/prefd
 
-sh tests/lib/pg.sh start "$pgdir" "${PREFD_PG_PORT:-54329}"
-sh tests/lib/pg.sh createdb "$pgdir" prefd
-PREFD_DATABASE_URL=$(sh tests/lib/pg.sh url "$pgdir" prefd)
+sh tools/pg.sh start "$pgdir" "${PREFD_PG_PORT:-54329}"
+sh tools/pg.sh createdb "$pgdir" prefd
+PREFD_DATABASE_URL=$(sh tools/pg.sh url "$pgdir" prefd)
 export PREFD_DATABASE_URL PREFD_LISTEN="$listen"
 
 stop_pg() {
-	sh tests/lib/pg.sh stop "$pgdir" || true
+	sh tools/pg.sh stop "$pgdir" || true
 }
 
 "$prefd" migrate || { stop_pg; exit 1; }

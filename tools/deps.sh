@@ -1,10 +1,10 @@
 #!/bin/sh
 # deps.sh - install the Debian packages prefd needs when they are missing.
 #
-#   sh tests/lib/deps.sh build   compiler and libraries (run by the Makefile before compiling)
-#   sh tests/lib/deps.sh all     also PostgreSQL, Chromium, Node.js and the tools the tests use
-#   sh tests/lib/deps.sh fuzz    the compiler and libraries, and clang with libFuzzer (make fuzz)
-#   sh tests/lib/deps.sh cluster the build, PostgreSQL, pg_auto_failover and HAProxy (make cluster)
+#   sh tools/deps.sh build   compiler and libraries (run by the Makefile before compiling)
+#   sh tools/deps.sh all     also PostgreSQL, Chromium, Node.js and the tools the tests use
+#   sh tools/deps.sh fuzz    the compiler and libraries, and clang with libFuzzer (make fuzz)
+#   sh tools/deps.sh cluster the build, PostgreSQL, pg_auto_failover and HAProxy (make cluster)
 #
 # Installs with apt-get as root (or through sudo); prints what is missing and fails otherwise.
 set -eu

@@ -1,7 +1,7 @@
 """cluster - prefd's scaled-out topology on loopback: HAProxy, three prefd nodes, and a PostgreSQL
 primary with a synchronous standby under a pg_auto_failover monitor.
 
-    python3 tests/lib/cluster.py run     `make cluster`: start it all under ./var/cluster, load the
+    python3 tools/cluster.py run     `make cluster`: start it all under ./var/cluster, load the
                                          demo, print the URL, serve until Ctrl-C (data kept)
 
 The failover test (tests/cluster/test_failover.py) and the throughput measurement
@@ -25,7 +25,7 @@ import sys
 import time
 import urllib.parse
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKER = os.path.join(TOP, "docker")
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_NODES = ("pg1", "pg2")
