@@ -124,6 +124,9 @@ struct req {
         /* The router's continuation after an asynchronous step (authentication). */
         req_fn next;
 
+        /* The page size req_page or qv_page read (req_reply_page_rows). */
+        long page_limit;
+
         /* The handler's own state, freed by state_free in req_free. */
         void *state;
         void (*state_free)(void *state);
@@ -250,6 +253,23 @@ bool req_db_failed(struct req *r, const struct db_res *res);
  * (its first parameter): 200 with that value, 404 "no project" when there is no row.
  */
 void req_reply_project_json(struct req *r, const struct db_res *res);
+
+/*
+ * Lists (API.md, "Lists") page by keyset: a list's statement takes the limit and the cursor
+ * from req_page or qv_page (0 for the first page), orders its rows by a key that ends in a
+ * unique id, starts after the row whose id the cursor is, and fetches limit + 1 rows; the
+ * extra row only tells that another page follows.
+ *
+ * req_reply_page replies 200 {"items": items, "next_cursor": next or null}; next is the id of
+ * the last item shown, 0 when there is no next page. Steals items (NULL answers 503).
+ */
+void req_reply_page(struct req *r, json_t *items, long long next);
+/*
+ * The continuation of a list statement whose rows are (cursor bigint, item json): the first
+ * limit rows' items, the cursor of row limit - 1 when there are more. The limit is the one
+ * req_page or qv_page read.
+ */
+void req_reply_page_rows(struct req *r, const struct db_res *res);
 
 /* --- used by http.c --- */
 

@@ -91,23 +91,13 @@ void api_users_create(struct req *r)
                 insert_user(r, NULL);
 }
 
-static void listed(struct req *r, const struct db_res *res)
-{
-        if (req_db_failed(r, res))
-                return;
-        long limit = (long)(intptr_t)r->state;
-        json_t *items = json_array();
-        int n = db_res_nrows(res);
-        for (int i = 0; i < n && i < limit; i++)
-                json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:b, s:s}", "id",
-                                                       (json_int_t)db_res_int(res, i, 0), "name",
-                                                       db_res_value(res, i, 1), "role",
-                                                       db_res_value(res, i, 2), "disabled",
-                                                       db_res_bool(res, i, 3), "created_at",
-                                                       db_res_value(res, i, 4)));
-        json_t *next = n > limit ? json_string(db_res_value(res, limit - 1, 0)) : json_null();
-        req_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
-}
+static const char list_sql[] = "SELECT id, json_build_object('id', id, 'name', name, "
+                               "'role', role, 'disabled', disabled, "
+                               "'created_at', prefd_ts(created_at)) "
+                               "FROM users "
+                               "WHERE id > $1 "
+                               "ORDER BY id "
+                               "LIMIT $2::int + 1";
 
 void api_users_list(struct req *r)
 {
@@ -115,15 +105,11 @@ void api_users_list(struct req *r)
         long long after;
         if (req_page(r, &limit, &after) != 0)
                 return;
-        char a[32], l[32];
+        char a[24], l[24];
         snprintf(a, sizeof(a), "%lld", after);
-        snprintf(l, sizeof(l), "%ld", limit + 1);
-        r->state = (void *)(intptr_t)limit;
+        snprintf(l, sizeof(l), "%ld", limit);
         const char *params[] = { a, l };
-        req_db(r,
-               "SELECT id, name, role, disabled, prefd_ts(created_at) FROM users WHERE id > $1 "
-               "ORDER BY id LIMIT $2",
-               2, params, listed);
+        req_db(r, list_sql, 2, params, req_reply_page_rows);
 }
 
 struct user_patch {

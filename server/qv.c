@@ -199,6 +199,7 @@ void qv_page(struct qv *q, long *limit, long long *after)
         long long v = 100;
         qv_int(q, "limit", 1, 1000, &v);
         *limit = (long)v;
+        q->req->page_limit = *limit;
         *after = 0;
         char buf[32];
         int got = value(q, "cursor", buf, sizeof(buf));

@@ -474,6 +474,43 @@ void req_reply_project_json(struct req *r, const struct db_res *res)
         req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
 }
 
+void req_reply_page(struct req *r, json_t *items, long long next)
+{
+        json_t *cursor = NULL;
+        if (next > 0) {
+                char text[24];
+                snprintf(text, sizeof(text), "%lld", next);
+                cursor = json_string(text);
+        } else {
+                cursor = json_null();
+        }
+        if (!items || !cursor) {
+                json_decref(items);
+                json_decref(cursor);
+                req_reply_oom(r);
+                return;
+        }
+        req_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor));
+}
+
+void req_reply_page_rows(struct req *r, const struct db_res *res)
+{
+        if (req_db_failed(r, res))
+                return;
+        int n = db_res_nrows(res);
+        long limit = r->page_limit;
+        json_t *items = json_array();
+        for (int i = 0; items && i < n && i < limit; i++) {
+                json_t *item = json_loadb(db_res_value(res, i, 1), db_res_length(res, i, 1),
+                                          JSON_DECODE_ANY, NULL);
+                if (!item || json_array_append_new(items, item) != 0) {
+                        json_decref(items);
+                        items = NULL;
+                }
+        }
+        req_reply_page(r, items, n > limit ? (long long)db_res_int(res, (int)limit - 1, 0) : 0);
+}
+
 /* --- names --- */
 
 enum req_method req_method_parse(const char *name)
