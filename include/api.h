@@ -43,9 +43,10 @@ void api_items_delete_project(struct req *r);
 void api_items_delete(struct req *r);
 void api_items_get(struct req *r);
 
-/* api_votes.c: votes in bulk */
-void api_votes_import(struct req *r);
-void api_votes_export(struct req *r);
+/* api_import.c: POST .../votes/import */
+void api_import_votes(struct req *r);
+/* api_export.c: GET .../votes, every format */
+void api_export_votes(struct req *r);
 
 /* api_prefs.c: the caller's own preferences */
 void api_prefs_update(struct req *r);

@@ -54,8 +54,8 @@ static const struct route routes[] = {
           0 },
         { REQ_GET, "/api/v1/projects/{slug}/matrix", api_rankings_matrix, ROLES_STAFF, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/scores", api_scores_get, ROLES_STAFF, 0 },
-        { REQ_GET, "/api/v1/projects/{slug}/votes", api_votes_export, ROLES_STAFF, 0 },
-        { REQ_POST, "/api/v1/projects/{slug}/votes/import", api_votes_import, ROLES_ADMIN,
+        { REQ_GET, "/api/v1/projects/{slug}/votes", api_export_votes, ROLES_STAFF, 0 },
+        { REQ_POST, "/api/v1/projects/{slug}/votes/import", api_import_votes, ROLES_ADMIN,
           ROUTE_BODY_STREAM },
 
         /* Quality control */
