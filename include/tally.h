@@ -29,6 +29,9 @@
  *
  * Memory is bounded by PREFD_INDEX_MEMORY: least recently used projects are dropped and rebuilt
  * when asked for again. Loop thread only.
+ *
+ * Files: tally.c the index (adding, counting, memory), tally_sync.c the sync from the change
+ * feed; tally_index.h their shared representation, for those two only.
  */
 #ifndef TALLY_H
 #define TALLY_H

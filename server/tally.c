@@ -1,22 +1,16 @@
 /*
- * tally.c - the in-memory index of counted votes per project; see tally.h.
+ * tally.c - the in-memory index of counted votes per project: adding, counting and memory; see
+ * tally.h. tally_sync.c keeps it current.
  */
-#include "tally.h"
+#include "tally_index.h"
 
-#include "db.h"
 #include "log.h"
-#include "u64map.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_CHUNK 10000 /* rows per statement while loading: parsed on the loop, a few ms each */
-#define EMPTY      UINT64_MAX
-
-/* Grows *arr (of elem bytes) to hold n + 1 elements. */
-static int reserve(void **arr, size_t *cap, size_t n, size_t elem)
+int tally_reserve(void **arr, size_t *cap, size_t n, size_t elem)
 {
         if (n < *cap)
                 return 0;
@@ -44,121 +38,6 @@ static int reserve_exact(void **arr, size_t *cap, size_t n, size_t elem)
 
 /* --- a project's index --- */
 
-/* One counted vote, 16 bytes. Its rater and style live in parallel arrays (rec_rater, rec_style)
- * that exist only once some vote has one: an imported log costs 16 bytes a vote. */
-struct rec {
-        int64_t at;              /* microseconds since 1970 */
-        uint32_t pair : 24;      /* index into pairs (PAIRS_MAX) */
-        uint32_t choice : 2;     /* enum tally_choice */
-        uint32_t left_is_lo : 1; /* the lower model id was shown on the left */
-        uint32_t strength : 2;   /* of a decided vote, 1..3; 0 when not given (free bits) */
-        uint16_t cell;           /* index into cells */
-};
-
-#define PAIRS_MAX (1u << 24)
-
-_Static_assert(sizeof(struct rec) == 16, "a vote is 16 bytes in the index");
-
-struct style_pair { /* features of the lower model's answer, then the higher's */
-        float lo[TALLY_STYLE], hi[TALLY_STYLE];
-};
-
-struct totals { /* outcome counts */
-        uint32_t lo_wins, hi_wins, ties, both_bad, left_wins, right_wins;
-};
-
-struct cell_pair { /* totals of one (cell, pair) */
-        uint32_t pair;
-        uint16_t cell;
-        struct totals n;
-};
-
-struct seen {
-        int64_t id;
-        uint64_t txid;
-};
-
-struct pending_import { /* an import found by the feed, to be read */
-        int64_t id;
-        uint64_t txid;
-        int64_t first_id, last_id;
-        int64_t votes;
-};
-
-struct waiter {
-        tally_done_fn fn;
-        void *arg;
-        struct waiter *next;
-};
-
-enum sync_phase { SYNC_IDLE, SYNC_FEED, SYNC_IMPORT };
-
-struct project {
-        struct tally *tally;
-        int64_t id;
-        bool loaded;
-        uint64_t watermark; /* every transaction below it has been read */
-        int64_t epoch;      /* the project's counts_epoch when loaded */
-        uint64_t last_used;
-
-        int64_t *models; /* dense index -> model id */
-        size_t nmodels, models_cap;
-        struct u64map model_map; /* model id -> dense index */
-        struct {
-                uint32_t lo, hi;
-        } * pairs; /* dense model indices */
-        size_t npairs, pairs_cap;
-        struct totals *pair_totals; /* per pair, over every cell: the unfiltered counts */
-        size_t pair_totals_cap;
-        struct u64map pair_map; /* (lo << 32 | hi) -> pair index */
-        struct cellname {
-                char *category, *language;
-                uint32_t *cps; /* the cell's entries in cps */
-                size_t ncps, cps_cap;
-        } * cells;
-        size_t ncells, cells_cap;
-        json_t *cell_map; /* "category\x1flanguage" -> cell index */
-        int64_t *raters;  /* rater index -> user id; index 0 is "none" */
-        size_t nraters, raters_cap;
-        struct u64map rater_map; /* user id -> rater index */
-
-        struct rec *recs;
-        size_t nrecs, recs_cap;
-        uint32_t *rec_rater; /* recs_cap, or NULL while every vote is imported: index into raters */
-        uint32_t *rec_style; /* recs_cap, or NULL while none has one: 1 + index into styles */
-        struct style_pair *styles;
-        size_t nstyles, styles_cap;
-        bool sorted; /* recs by time */
-        struct cell_pair *cps;
-        size_t ncps, cps_cap;
-        struct u64map cp_map; /* (cell << 32 | pair) -> cps index */
-
-        struct seen *seen_votes; /* rated votes read whose transaction is >= watermark */
-        size_t nseen, seen_cap;
-        struct u64map seen_map; /* vote id -> 1 */
-        struct seen *seen_imports;
-        size_t nimports, imports_cap;
-
-        /* the sync in progress */
-        enum sync_phase phase;
-        uint64_t next_watermark;
-        int64_t next_epoch;
-        int64_t after_id; /* last rated vote id read by the feed */
-        struct pending_import *todo;
-        size_t ntodo, todo_cap, todo_at;
-        int64_t import_after;   /* last vote id read of todo[todo_at] */
-        struct waiter *waiting; /* served by the sync in progress */
-        struct waiter *queued;  /* arrived during it: served by the next */
-};
-
-struct tally {
-        struct db *db;
-        size_t max_bytes;
-        struct project **projects;
-        size_t nprojects, projects_cap;
-        uint64_t clock;
-};
-
 static size_t project_bytes(const struct project *p)
 {
         return p->recs_cap *
@@ -179,8 +58,7 @@ size_t tally_bytes(const struct tally *t)
         return n;
 }
 
-/* Frees everything the index holds; the project's identity and waiters stay. */
-static void project_clear(struct project *p)
+void tally_project_clear(struct project *p)
 {
         free(p->models);
         u64map_fini(&p->model_map);
@@ -233,7 +111,7 @@ static void project_free(struct project *p)
 {
         if (!p)
                 return;
-        project_clear(p);
+        tally_project_clear(p);
         json_decref(p->cell_map);
         free(p);
 }
@@ -246,12 +124,12 @@ static struct project *find(struct tally *t, int64_t id)
         return NULL;
 }
 
-static struct project *get(struct tally *t, int64_t id)
+struct project *tally_project(struct tally *t, int64_t id)
 {
         struct project *p = find(t, id);
         if (p)
                 return p;
-        if (reserve((void **)&t->projects, &t->projects_cap, t->nprojects, sizeof(p)) != 0)
+        if (tally_reserve((void **)&t->projects, &t->projects_cap, t->nprojects, sizeof(p)) != 0)
                 return NULL;
         p = calloc(1, sizeof(*p));
         if (!p || !(p->cell_map = json_object())) {
@@ -269,7 +147,7 @@ static int model_index(struct project *p, int64_t id, uint32_t *out)
 {
         if (u64map_get(&p->model_map, (uint64_t)id, out))
                 return 0;
-        if (reserve((void **)&p->models, &p->models_cap, p->nmodels, sizeof(int64_t)) != 0)
+        if (tally_reserve((void **)&p->models, &p->models_cap, p->nmodels, sizeof(int64_t)) != 0)
                 return -1;
         *out = (uint32_t)p->nmodels;
         p->models[p->nmodels++] = id;
@@ -285,11 +163,11 @@ static int rater_index(struct project *p, int64_t id, uint32_t *out)
         if (u64map_get(&p->rater_map, (uint64_t)id, out))
                 return 0;
         if (p->nraters == 0) { /* index 0 stands for imported votes */
-                if (reserve((void **)&p->raters, &p->raters_cap, 0, sizeof(int64_t)) != 0)
+                if (tally_reserve((void **)&p->raters, &p->raters_cap, 0, sizeof(int64_t)) != 0)
                         return -1;
                 p->raters[p->nraters++] = 0;
         }
-        if (reserve((void **)&p->raters, &p->raters_cap, p->nraters, sizeof(int64_t)) != 0)
+        if (tally_reserve((void **)&p->raters, &p->raters_cap, p->nraters, sizeof(int64_t)) != 0)
                 return -1;
         *out = (uint32_t)p->nraters;
         p->raters[p->nraters++] = id;
@@ -306,7 +184,7 @@ static int cell_index(struct project *p, const char *category, const char *langu
                 return 0;
         }
         if (p->ncells >= UINT16_MAX ||
-            reserve((void **)&p->cells, &p->cells_cap, p->ncells, sizeof(*p->cells)) != 0)
+            tally_reserve((void **)&p->cells, &p->cells_cap, p->ncells, sizeof(*p->cells)) != 0)
                 return -1;
         struct cellname *c = &p->cells[p->ncells];
         *c = (struct cellname){ 0 };
@@ -370,13 +248,12 @@ static int parallel_follow(struct project *p, size_t old, bool rater, bool style
 static int recs_reserve(struct project *p, bool rater, bool style)
 {
         size_t old = p->recs_cap;
-        if (reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
+        if (tally_reserve((void **)&p->recs, &p->recs_cap, p->nrecs, sizeof(struct rec)) != 0)
                 return -1;
         return parallel_follow(p, old, rater, style);
 }
 
-/* Room for exactly n votes in all (when there is less). */
-static int recs_reserve_exact(struct project *p, size_t n)
+int tally_project_reserve(struct project *p, size_t n)
 {
         size_t old = p->recs_cap;
         if (reserve_exact((void **)&p->recs, &p->recs_cap, n, sizeof(struct rec)) != 0)
@@ -394,9 +271,9 @@ static uint32_t rec_style(const struct project *p, size_t i)
         return p->rec_style ? p->rec_style[i] : 0;
 }
 
-static int add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
-               const char *category, const char *language, int64_t at, int64_t rater_id,
-               const struct tally_style *style, int strength)
+int tally_project_add(struct project *p, int64_t left, int64_t right, enum tally_choice choice,
+                      const char *category, const char *language, int64_t at, int64_t rater_id,
+                      const struct tally_style *style, int strength)
 {
         uint32_t a, b, pair, cp, rater;
         uint16_t cell;
@@ -407,11 +284,11 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
         uint32_t lo = left_is_lo ? a : b, hi = left_is_lo ? b : a;
         uint64_t key = (uint64_t)lo << 32 | hi;
         if (!u64map_get(&p->pair_map, key, &pair)) {
-                if (p->npairs >= PAIRS_MAX ||
-                    reserve((void **)&p->pairs, &p->pairs_cap, p->npairs, sizeof(*p->pairs)) != 0)
+                if (p->npairs >= PAIRS_MAX || tally_reserve((void **)&p->pairs, &p->pairs_cap,
+                                                            p->npairs, sizeof(*p->pairs)) != 0)
                         return -1;
-                if (reserve((void **)&p->pair_totals, &p->pair_totals_cap, p->npairs,
-                            sizeof(*p->pair_totals)) != 0)
+                if (tally_reserve((void **)&p->pair_totals, &p->pair_totals_cap, p->npairs,
+                                  sizeof(*p->pair_totals)) != 0)
                         return -1;
                 pair = (uint32_t)p->npairs;
                 p->pair_totals[pair] = (struct totals){ 0 };
@@ -423,8 +300,8 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
         key = (uint64_t)cell << 32 | pair;
         if (!u64map_get(&p->cp_map, key, &cp)) {
                 struct cellname *cn = &p->cells[cell];
-                if (reserve((void **)&p->cps, &p->cps_cap, p->ncps, sizeof(*p->cps)) != 0 ||
-                    reserve((void **)&cn->cps, &cn->cps_cap, cn->ncps, sizeof(*cn->cps)) != 0)
+                if (tally_reserve((void **)&p->cps, &p->cps_cap, p->ncps, sizeof(*p->cps)) != 0 ||
+                    tally_reserve((void **)&cn->cps, &cn->cps_cap, cn->ncps, sizeof(*cn->cps)) != 0)
                         return -1;
                 cp = (uint32_t)p->ncps;
                 p->cps[p->ncps++] = (struct cell_pair){ .pair = pair, .cell = cell };
@@ -436,8 +313,8 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
                 return -1;
         uint32_t style_at = 0;
         if (style) {
-                if (reserve((void **)&p->styles, &p->styles_cap, p->nstyles, sizeof(*p->styles)) !=
-                    0)
+                if (tally_reserve((void **)&p->styles, &p->styles_cap, p->nstyles,
+                                  sizeof(*p->styles)) != 0)
                         return -1;
                 struct style_pair *sp = &p->styles[p->nstyles++];
                 memcpy(sp->lo, left_is_lo ? style->left : style->right, sizeof(sp->lo));
@@ -461,6 +338,27 @@ static int add(struct project *p, int64_t left, int64_t right, enum tally_choice
         return 0;
 }
 
+/* Over budget: drops the least recently used idle projects. */
+void tally_evict(struct tally *t, const struct project *keep)
+{
+        while (tally_bytes(t) > t->max_bytes && t->nprojects > 1) {
+                size_t victim = t->nprojects;
+                for (size_t i = 0; i < t->nprojects; i++) {
+                        struct project *q = t->projects[i];
+                        if (q != keep && q->phase == SYNC_IDLE && !q->waiting && !q->queued &&
+                            (victim == t->nprojects ||
+                             q->last_used < t->projects[victim]->last_used))
+                                victim = i;
+                }
+                if (victim == t->nprojects)
+                        break;
+                log_info(NULL, "msg=tally_evicted project=%lld",
+                         (long long)t->projects[victim]->id);
+                project_free(t->projects[victim]);
+                t->projects[victim] = t->projects[--t->nprojects];
+        }
+}
+
 bool tally_ready(const struct tally *t, int64_t project)
 {
         for (size_t i = 0; i < t->nprojects; i++)
@@ -473,8 +371,10 @@ int tally_add(struct tally *t, int64_t project, int64_t left, int64_t right,
               enum tally_choice choice, const char *category, const char *language, int64_t at_us,
               int64_t rater, const struct tally_style *style)
 {
-        struct project *p = get(t, project);
-        return p ? add(p, left, right, choice, category, language, at_us, rater, style, 0) : -1;
+        struct project *p = tally_project(t, project);
+        return p ? tally_project_add(p, left, right, choice, category, language, at_us, rater,
+                                     style, 0)
+                 : -1;
 }
 
 /* --- counting --- */
@@ -564,7 +464,7 @@ static void sort_by_time(struct project *p, size_t lo, size_t n, unsigned depth)
                         rec_swap(p, k - 1, k);
 }
 
-static void sort_recs(struct project *p)
+void tally_project_sort(struct project *p)
 {
         unsigned depth = 0;
         for (size_t n = p->nrecs; n > 1; n >>= 1)
@@ -663,7 +563,7 @@ static int scan_init(struct project *p, const struct tally_filter *f, bool windo
         sc->to = p->nrecs;
         if (window && (f->has_since || f->has_until)) {
                 if (!p->sorted) {
-                        sort_recs(p);
+                        tally_project_sort(p);
                 }
                 sc->from = f->has_since ? lower_bound(p, f->since_us) : 0;
                 sc->to = f->has_until ? lower_bound(p, f->until_us) : p->nrecs;
@@ -780,303 +680,6 @@ int tally_votes(struct tally *t, int64_t project, const struct tally_filter *f,
         *models = ids;
         *nmodels = p->nmodels;
         return 0;
-}
-
-/* --- keeping current --- */
-
-static void sync_step(struct project *p);
-
-static void finish_sync(struct project *p, int status, const char *message)
-{
-        struct tally *t = p->tally;
-        struct waiter *w = p->waiting;
-        p->waiting = NULL;
-        p->phase = SYNC_IDLE;
-        p->ntodo = p->todo_at = 0;
-        if (status == 0) {
-                /* Forget what the new watermark already covers. */
-                p->watermark = p->next_watermark;
-                p->epoch = p->next_epoch;
-                size_t k = 0;
-                u64map_fini(&p->seen_map);
-                for (size_t i = 0; i < p->nseen; i++)
-                        if (p->seen_votes[i].txid >= p->watermark) {
-                                p->seen_votes[k++] = p->seen_votes[i];
-                                if (u64map_put(&p->seen_map, (uint64_t)p->seen_votes[i].id, 1) != 0)
-                                        status = -1;
-                        }
-                p->nseen = k;
-                k = 0;
-                for (size_t i = 0; i < p->nimports; i++)
-                        if (p->seen_imports[i].txid >= p->watermark)
-                                p->seen_imports[k++] = p->seen_imports[i];
-                p->nimports = k;
-                p->loaded = status == 0;
-                if (!p->sorted) {
-                        /* Sorted once here, so that no request pays for it. */
-                        sort_recs(p);
-                }
-                if (status != 0)
-                        message = "out of memory";
-        }
-        if (status != 0) {
-                /* A half-read index is worthless: start over next time. */
-                log_warn(NULL, "msg=tally_sync_failed project=%lld detail=%s", (long long)p->id,
-                         LOGQ(message));
-                project_clear(p);
-        }
-        p->last_used = ++t->clock;
-        while (w) {
-                struct waiter *next = w->next;
-                w->fn(status, message, w->arg);
-                free(w);
-                w = next;
-        }
-        /* Requests that came during this sync need one that started after them. */
-        if (p->queued) {
-                p->waiting = p->queued;
-                p->queued = NULL;
-                if (!p->loaded)
-                        p->watermark = 0;
-                sync_step(p);
-                return;
-        }
-        /* Over budget: drop the least recently used idle projects. */
-        while (tally_bytes(t) > t->max_bytes && t->nprojects > 1) {
-                size_t victim = t->nprojects;
-                for (size_t i = 0; i < t->nprojects; i++) {
-                        struct project *q = t->projects[i];
-                        if (q != p && q->phase == SYNC_IDLE && !q->waiting && !q->queued &&
-                            (victim == t->nprojects ||
-                             q->last_used < t->projects[victim]->last_used))
-                                victim = i;
-                }
-                if (victim == t->nprojects)
-                        break;
-                log_info(NULL, "msg=tally_evicted project=%lld",
-                         (long long)t->projects[victim]->id);
-                project_free(t->projects[victim]);
-                t->projects[victim] = t->projects[--t->nprojects];
-        }
-}
-
-static enum tally_choice choice_of(const char *s)
-{
-        return s[0] == 'a'                   ? TALLY_LEFT
-               : s[0] == 'b' && s[1] == '\0' ? TALLY_RIGHT
-               : s[0] == 't'                 ? TALLY_TIE
-                                             : TALLY_BOTH_BAD;
-}
-
-/* "{chars,headers,lists,bold}" (an integer[] as text) into f; false when absent or malformed. */
-static bool parse_style(const char *text, float *f)
-{
-        const char *q = text;
-        if (!q || *q++ != '{')
-                return false;
-        for (int k = 0; k < TALLY_STYLE; k++) {
-                char *end;
-                long v = strtol(q, &end, 10);
-                if (end == q || v < 0 || *end != (k + 1 < TALLY_STYLE ? ',' : '}'))
-                        return false;
-                f[k] = (float)v;
-                q = end + 1;
-        }
-        return *q == '\0';
-}
-
-/* The style of a row whose answers' features are in columns col, col + 1 (NULL when either is
- * not known). */
-static const struct tally_style *row_style(const struct db_res *res, int row, int col,
-                                           struct tally_style *st)
-{
-        if (db_res_isnull(res, row, col) || db_res_isnull(res, row, col + 1) ||
-            !parse_style(db_res_value(res, row, col), st->left) ||
-            !parse_style(db_res_value(res, row, col + 1), st->right))
-                return NULL;
-        return st;
-}
-
-static void imported_read(const struct db_res *res, void *arg)
-{
-        struct project *p = arg;
-        if (db_res_status(res) != DB_OK) {
-                finish_sync(p, -1, db_res_message(res));
-                return;
-        }
-        int rows = db_res_nrows(res);
-        for (int i = 0; i < rows; i++) {
-                struct tally_style st;
-                if (add(p, db_res_int(res, i, 1), db_res_int(res, i, 2),
-                        choice_of(db_res_value(res, i, 3)), db_res_value(res, i, 4),
-                        db_res_value(res, i, 5), db_res_int(res, i, 6), 0,
-                        row_style(res, i, 7, &st), 0) != 0) {
-                        finish_sync(p, -1, "out of memory");
-                        return;
-                }
-        }
-        if (rows == FEED_CHUNK) {
-                p->import_after = db_res_int(res, rows - 1, 0);
-        } else {
-                /* This import is in: remember it, go to the next. */
-                const struct pending_import *s = &p->todo[p->todo_at];
-                if (reserve((void **)&p->seen_imports, &p->imports_cap, p->nimports,
-                            sizeof(struct seen)) != 0) {
-                        finish_sync(p, -1, "out of memory");
-                        return;
-                }
-                p->seen_imports[p->nimports++] = (struct seen){ .id = s->id, .txid = s->txid };
-                if (++p->todo_at < p->ntodo)
-                        p->import_after = p->todo[p->todo_at].first_id - 1;
-        }
-        sync_step(p);
-}
-
-static void feed_read(const struct db_res *res, void *arg)
-{
-        struct project *p = arg;
-        if (db_res_status(res) != DB_OK) {
-                finish_sync(p, -1, db_res_message(res));
-                return;
-        }
-        int rows = db_res_nrows(res), votes = 0;
-        /* Exclusions changed what counts since this index was read: read it all again. */
-        for (int i = 0; i < rows && p->after_id == 0 && p->loaded; i++) {
-                if (db_res_value(res, i, 0)[0] == 'x' && db_res_int(res, i, 2) != p->epoch) {
-                        log_info(NULL, "msg=tally_reload project=%lld reason=epoch",
-                                 (long long)p->id);
-                        struct waiter *w = p->waiting;
-                        p->waiting = NULL;
-                        project_clear(p);
-                        p->waiting = w;
-                        p->phase = SYNC_IDLE;
-                        sync_step(p);
-                        return;
-                }
-        }
-        for (int i = 0; i < rows; i++) {
-                const char *kind = db_res_value(res, i, 0);
-                if (kind[0] == 'x') {
-                        if (p->after_id == 0) {
-                                p->next_watermark = strtoull(db_res_value(res, i, 1), NULL, 10);
-                                p->next_epoch = db_res_int(res, i, 2);
-                        }
-                        continue;
-                }
-                uint64_t txid = strtoull(db_res_value(res, i, 8), NULL, 10);
-                int64_t id = db_res_int(res, i, 1);
-                if (kind[0] == 'i') {
-                        bool known = false;
-                        for (size_t k = 0; k < p->nimports && !known; k++)
-                                known = p->seen_imports[k].id == id;
-                        if (known)
-                                continue;
-                        if (reserve((void **)&p->todo, &p->todo_cap, p->ntodo, sizeof(*p->todo)) !=
-                            0) {
-                                finish_sync(p, -1, "out of memory");
-                                return;
-                        }
-                        p->todo[p->ntodo++] =
-                            (struct pending_import){ .id = id,
-                                                     .txid = txid,
-                                                     .first_id = db_res_int(res, i, 2),
-                                                     .last_id = db_res_int(res, i, 3),
-                                                     .votes = db_res_int(res, i, 9) };
-                        continue;
-                }
-                votes++;
-                p->after_id = id;
-                uint32_t one;
-                if (u64map_get(&p->seen_map, (uint64_t)id, &one))
-                        continue; /* read by an earlier sync */
-                struct tally_style st;
-                if (add(p, db_res_int(res, i, 2), db_res_int(res, i, 3),
-                        choice_of(db_res_value(res, i, 4)), db_res_value(res, i, 5),
-                        db_res_value(res, i, 6), db_res_int(res, i, 7), db_res_int(res, i, 9),
-                        row_style(res, i, 10, &st),
-                        db_res_isnull(res, i, 12) ? 0 : (int)db_res_int(res, i, 12)) != 0 ||
-                    reserve((void **)&p->seen_votes, &p->seen_cap, p->nseen, sizeof(struct seen)) !=
-                        0 ||
-                    u64map_put(&p->seen_map, (uint64_t)id, 1) != 0) {
-                        finish_sync(p, -1, "out of memory");
-                        return;
-                }
-                p->seen_votes[p->nseen++] = (struct seen){ .id = id, .txid = txid };
-        }
-        if (votes < FEED_CHUNK) {
-                p->phase = SYNC_IMPORT; /* all rated votes are in */
-                if (p->ntodo)
-                        p->import_after = p->todo[0].first_id - 1;
-                /* the imports' votes are counted: room for exactly them, no doubling */
-                size_t more = 0;
-                for (size_t k = 0; k < p->ntodo; k++)
-                        more += p->todo[k].votes > 0 ? (size_t)p->todo[k].votes : 0;
-                if (recs_reserve_exact(p, p->nrecs + more) != 0) {
-                        finish_sync(p, -1, "out of memory");
-                        return;
-                }
-        }
-        sync_step(p);
-}
-
-/* The changes since the mark (sql/functions/prefd_tally_feed.sql). */
-static const char feed_sql[] = "SELECT * FROM prefd_tally_feed($1, $2::xid8, $3, $4)";
-/* One import's votes (sql/functions/prefd_tally_imported.sql). */
-static const char imported_sql[] = "SELECT * FROM prefd_tally_imported($1, $2, $3, $4, $5)";
-
-/* Issues the next statement of the sync in progress, or ends it. */
-static void sync_step(struct project *p)
-{
-        char project[24], mark[24], after[24], chunk[24], first[24], last[24], import[24];
-        snprintf(project, sizeof(project), "%lld", (long long)p->id);
-        snprintf(chunk, sizeof(chunk), "%d", FEED_CHUNK);
-        if (p->phase == SYNC_IDLE) {
-                p->phase = SYNC_FEED;
-                p->after_id = 0;
-                p->ntodo = p->todo_at = 0;
-                p->import_after = 0;
-        }
-        if (p->phase == SYNC_FEED) {
-                snprintf(mark, sizeof(mark), "%llu", (unsigned long long)p->watermark);
-                snprintf(after, sizeof(after), "%lld", (long long)p->after_id);
-                const char *params[] = { project, mark, after, chunk };
-                /* One statement, one snapshot: its xmin and the rows written since the mark. */
-                db_query(p->tally->db, feed_sql, 4, params, feed_read, p);
-                return;
-        }
-        if (p->todo_at < p->ntodo) {
-                const struct pending_import *s = &p->todo[p->todo_at];
-                snprintf(import, sizeof(import), "%lld", (long long)s->id);
-                snprintf(first, sizeof(first), "%lld", (long long)p->import_after);
-                snprintf(last, sizeof(last), "%lld", (long long)s->last_id);
-                const char *params[] = { project, import, first, last, chunk };
-                db_query(p->tally->db, imported_sql, 5, params, imported_read, p);
-                return;
-        }
-        finish_sync(p, 0, NULL);
-}
-
-void tally_sync(struct tally *t, int64_t project, tally_done_fn fn, void *arg)
-{
-        struct project *p = get(t, project);
-        struct waiter *w = malloc(sizeof(*w));
-        if (!p || !w) {
-                free(w);
-                fn(-1, "out of memory", arg);
-                return;
-        }
-        w->fn = fn;
-        w->arg = arg;
-        if (p->phase != SYNC_IDLE) {
-                w->next = p->queued;
-                p->queued = w;
-                return;
-        }
-        w->next = NULL;
-        p->waiting = w;
-        if (!p->loaded)
-                p->watermark = 0;
-        sync_step(p);
 }
 
 struct tally *tally_new(struct db *db, size_t max_bytes)
