@@ -24,11 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIT_TOL     1e-9 /* converged when the largest Newton step is below this (log units) */
-#define FIT_ITER    100  /* Newton iterations before giving up */
 #define CHORD_FROM  1e-2 /* Newton steps below this: keep the factor (see newton()) */
-#define BOOT_TOL    1e-7 /* bootstrap resamples: the same test, 1.7e-5 rating points at scale 400 */
-#define CHORD_MAX   60   /* bootstrap: fixed-Hessian iterations before falling back to Newton */
 #define FLIP_REFITS 24   /* fragility: refits per pair of models */
 #define LFACT_N     1024 /* bootstrap: log k! tabulated for k < LFACT_N */
 #define RIDGE       1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
@@ -63,11 +59,8 @@ struct layout {
 
 /* Scratch for one solver: main fit or one bootstrap thread. */
 struct work {
-        double *g, *g2;      /* gradients, n + 1 */
-        double *d;           /* Newton step, n + 1 */
-        double *xt;          /* trial point, n + 1 */
+        struct fit_work fit; /* Newton's: vectors of n + 1, Hessians of (n + 1)^2 */
         double *s;           /* per-model exp(theta) or exp(theta / 2), n */
-        double *h, *h2;      /* Hessians, (n + 1)^2 */
         size_t *stack;       /* graph search, n */
         unsigned char *seen; /* graph search, n */
 };
@@ -528,110 +521,73 @@ static void step_apply(const struct prob *P, const struct layout *L, double *x, 
                 x[P->n] += step * d[L->didx];
 }
 
-/* Newton's method with backtracking on the log-posterior, from x. Returns true on convergence;
- * x always ends finite (the last accepted point). */
+/* The log-posterior of counts w, l, t under layout L, for fit.h's Newton and chord steps. */
+struct objective {
+        const struct prob *P;
+        const double *w, *l, *t;
+        const struct layout *L;
+        double *s; /* grad_fast's scratch */
+};
+
+static double objective_eval(void *ctx, const double *x, double *g, double *h)
+{
+        const struct objective *o = ctx;
+
+        return eval(o->P, o->w, o->l, o->t, o->L, x, g, h, NULL);
+}
+
+static void objective_grad(void *ctx, const double *x, double *g)
+{
+        const struct objective *o = ctx;
+
+        grad_fast(o->P, o->w, o->l, o->t, o->L, x, g, o->s);
+}
+
+static void objective_move(void *ctx, double *x, const double *d, double step)
+{
+        const struct objective *o = ctx;
+
+        step_apply(o->P, o->L, x, d, step);
+}
+
+/* The counts w, l, t under L as a problem for fit_newton and fit_chord; o is filled in. */
+static struct fit_problem problem(const struct prob *P, const double *w, const double *l,
+                                  const double *t, const struct layout *L, struct work *W,
+                                  struct objective *o)
+{
+        *o = (struct objective){ P, w, l, t, L, W->s };
+        return (struct fit_problem){ .ctx = o,
+                                     .m = L->m,
+                                     .nx = P->n + 1,
+                                     .eval = objective_eval,
+                                     .grad = objective_grad,
+                                     .move = objective_move };
+}
+
+/*
+ * Newton's method (fit_newton) on the log-posterior, from x, keeping the factor once the steps
+ * are below CHORD_FROM. Returns true on convergence; x always ends finite.
+ */
 static bool newton(const struct prob *P, const double *w, const double *l, const double *t,
                    const struct layout *L, double *x, struct work *W, unsigned *iters)
 {
-        size_t m = L->m, n1 = P->n + 1;
-        double f, *tmp;
-        unsigned it;
-        bool ok = false;
+        struct objective o;
+        struct fit_problem F = problem(P, w, l, t, L, W, &o);
 
-        if (m == 0) {
-                *iters = 0;
-                return true;
-        }
-        f = eval(P, w, l, t, L, x, W->g, W->h, NULL);
-        for (it = 0; it < FIT_ITER; it++) {
-                double dmax, step = 1;
-                bool accepted = false;
-
-                if (num_chol(W->h, m) < 0)
-                        break;
-                memcpy(W->d, W->g, m * sizeof *W->d);
-                num_chol_solve(W->h, m, W->d);
-                dmax = fit_max_abs(W->d, m);
-                if (!isfinite(dmax))
-                        break;
-                if (dmax < FIT_TOL) {
-                        step_apply(P, L, x, W->d, 1);
-                        it++;
-                        ok = true;
-                        break;
-                }
-                if (dmax < CHORD_FROM) {
-                        /* Close to the optimum the Hessian hardly changes: keep this factor and
-                         * take full steps with fresh gradients, O(pairs + m^2) each instead of
-                         * O(m^3), for as long as each shrinks the step fourfold. */
-                        while (it + 1 < FIT_ITER) {
-                                double dnext;
-
-                                step_apply(P, L, x, W->d, 1);
-                                it++;
-                                grad_fast(P, w, l, t, L, x, W->d, W->s);
-                                num_chol_solve(W->h, m, W->d);
-                                dnext = fit_max_abs(W->d, m);
-                                if (!isfinite(dnext) || dnext > 0.25 * dmax)
-                                        break;
-                                dmax = dnext;
-                                if (dmax < FIT_TOL) {
-                                        step_apply(P, L, x, W->d, 1);
-                                        ok = true;
-                                        break;
-                                }
-                        }
-                        if (ok) {
-                                it++;
-                                break;
-                        }
-                        f = eval(P, w, l, t, L, x, W->g, W->h, NULL);
-                        continue;
-                }
-                for (int k = 0; k < 60; k++, step *= 0.5) {
-                        double ft;
-
-                        memcpy(W->xt, x, n1 * sizeof *x);
-                        step_apply(P, L, W->xt, W->d, step);
-                        ft = eval(P, w, l, t, L, W->xt, W->g2, W->h2, NULL);
-                        if (isfinite(ft) && ft >= f - 1e-12 * (1 + fabs(f))) {
-                                memcpy(x, W->xt, n1 * sizeof *x);
-                                f = ft;
-                                tmp = W->g, W->g = W->g2, W->g2 = tmp;
-                                tmp = W->h, W->h = W->h2, W->h2 = tmp;
-                                accepted = true;
-                                break;
-                        }
-                }
-                if (!accepted)
-                        break;
-        }
-        *iters = it;
-        return ok;
+        return fit_newton(&F, &W->fit, x, CHORD_FROM, iters);
 }
 
-/* Fixed-Hessian (chord) iterations from x with the factor lo of the full fit's Hessian: cheap
- * steps for bootstrap resamples, which sit close to the full fit. */
+/*
+ * Fixed-Hessian (chord) iterations (fit_chord) from x with the factor lo of the full fit's
+ * Hessian: cheap steps for bootstrap resamples, which sit close to the full fit.
+ */
 static bool chord(const struct prob *P, const double *w, const double *l, const double *t,
                   const struct layout *L, double *x, const double *lo, struct work *W)
 {
-        size_t m = L->m;
+        struct objective o;
+        struct fit_problem F = problem(P, w, l, t, L, W, &o);
 
-        if (m == 0)
-                return true;
-        for (int it = 0; it < CHORD_MAX; it++) {
-                double dmax;
-
-                grad_fast(P, w, l, t, L, x, W->d, W->s);
-                num_chol_solve(lo, m, W->d);
-                dmax = fit_max_abs(W->d, m);
-                if (!isfinite(dmax) || dmax > 1)
-                        return false;
-                step_apply(P, L, x, W->d, 1);
-                if (dmax < BOOT_TOL)
-                        return true;
-        }
-        return false;
+        return fit_chord(&F, &W->fit, x, lo);
 }
 
 /* ---- standard errors ---- */
@@ -1002,7 +958,7 @@ static int chord_half(struct boot_thread *T, double *x)
                 T->y[p] = T->w[p] + 0.5 * T->t[p];
                 T->na[p] = T->w[p] + T->l[p] + T->t[p];
         }
-        for (int it = 0; it < CHORD_MAX; it++) {
+        for (int it = 0; it < FIT_CHORD_MAX; it++) {
                 double dmax;
 
                 if (!grad_half(T, x))
@@ -1012,7 +968,7 @@ static int chord_half(struct boot_thread *T, double *x)
                 if (!isfinite(dmax) || dmax > 1)
                         return 0;
                 step_apply(B->P, L, x, T->g, 1);
-                if (dmax < BOOT_TOL)
+                if (dmax < FIT_BOOT_TOL)
                         return 1;
         }
         return 0;
@@ -1073,13 +1029,8 @@ static void boot_main(void *arg)
 
 static void work_free(struct work *W)
 {
-        free(W->g);
-        free(W->g2);
-        free(W->d);
-        free(W->xt);
+        fit_work_free(&W->fit);
         free(W->s);
-        free(W->h);
-        free(W->h2);
         free(W->stack);
         free(W->seen);
         memset(W, 0, sizeof *W);
@@ -1090,17 +1041,10 @@ static int work_init(struct work *W, size_t n)
         size_t n1 = n + 1;
 
         memset(W, 0, sizeof *W);
-        W->g = calloc(n1, sizeof *W->g);
-        W->g2 = calloc(n1, sizeof *W->g2);
-        W->d = calloc(n1, sizeof *W->d);
-        W->xt = calloc(n1, sizeof *W->xt);
         W->s = calloc(n1, sizeof *W->s);
-        W->h = calloc(n1 * n1, sizeof *W->h);
-        W->h2 = calloc(n1 * n1, sizeof *W->h2);
         W->stack = calloc(n1, sizeof *W->stack);
         W->seen = calloc(n1, sizeof *W->seen);
-        if (!W->g || !W->g2 || !W->d || !W->xt || !W->s || !W->h || !W->h2 || !W->stack ||
-            !W->seen) {
+        if (fit_work_init(&W->fit, n1, n1 * n1) < 0 || !W->s || !W->stack || !W->seen) {
                 work_free(W);
                 return -1;
         }
@@ -2130,7 +2074,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         m = L.m;
         res.converged = newton(&P, P.w, P.l, P.t, &L, x, &W, &res.iterations);
         memcpy(xs, x, n1 * sizeof *x);
-        res.loglik = eval(&P, P.w, P.l, P.t, &L, x, W.g, W.h, &prior) - prior;
+        res.loglik = eval(&P, P.w, P.l, P.t, &L, x, W.fit.g, W.fit.h, &prior) - prior;
         for (size_t p = 0; p < P.np; p++)
                 res.counted += P.w[p] + P.l[p] + P.t[p];
         if (o->ties == RANK_TIES_DAVIDSON) {
@@ -2145,22 +2089,22 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 base[i] = anch ? o->anchor_rating : o->init;
         }
 
-        /* model-based standard errors: the Hessian at the fit (in W.h, lower); its factor also
+        /* model-based standard errors: the Hessian at the fit (in W.fit.h, lower); its factor also
          * starts the bootstrap's resamples */
-        memcpy(lo, W.h, m * m * sizeof *lo);
+        memcpy(lo, W.fit.h, m * m * sizeof *lo);
         lo_skipped = !o->model_se && !o->covariance && o->ci != RANK_CI_BOOTSTRAP && !o->robustness;
         if (lo_skipped) {
                 /* nobody needs them: the sandwich below factors the Hessian itself */
         } else if (m > 0 && num_chol(lo, m) == 0) {
                 have_lo = true;
                 num_chol_inverse(lo, m, mi, tmp);
-                components_gauge_var(&P.C, L.pidx, mi, L.m, var, W.g2);
+                components_gauge_var(&P.C, L.pidx, mi, L.m, var, W.fit.g2);
                 for (size_t i = 0; i < n; i++)
                         res.models[i].se_model = k * sqrt(var[i]);
                 if (o->covariance) {
                         if (!(res.cov = calloc(n * n, sizeof *res.cov)))
                                 goto oom;
-                        gauge_cov(&P, &L, mi, res.cov, W.g2);
+                        gauge_cov(&P, &L, mi, res.cov, W.fit.g2);
                 }
         } else if (m > 0) {
                 res.converged = false;
@@ -2176,7 +2120,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 /* arena-rank's ridge on each maximum-likelihood component, expressed on its free
                  * parameters: eps (I - J / size) is what eps I becomes once the reference is
                  * held fixed and the sum-to-zero direction projected out */
-                memcpy(gm, W.h, m * m * sizeof *gm);
+                memcpy(gm, W.fit.h, m * m * sizeof *gm);
                 for (size_t c = 0; c < P.C.ncomp; c++) {
                         size_t size = P.C.cstart[c + 1] - P.C.cstart[c];
                         double eps = RIDGE * P.ctotal[c];

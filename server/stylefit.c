@@ -19,12 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIT_TOL   1e-9 /* converged when the largest Newton step is below this */
-#define FIT_ITER  100
-#define BOOT_TOL  1e-7 /* bootstrap rounds: the same test */
-#define CHORD_MAX 60   /* bootstrap: fixed-Hessian steps before Newton */
-#define Z95       1.959963984540054
-#define K         STYLEFIT_FEATURES
+#define Z95 1.959963984540054
+#define K   STYLEFIT_FEATURES
 
 const char *const stylefit_feature_names[STYLEFIT_FEATURES] = { "length", "headers", "lists",
                                                                 "bold" };
@@ -129,86 +125,6 @@ static double eval(const struct data *D, const double *cnt, const double *x, dou
         return f - pen;
 }
 
-/* Scratch of one solver. */
-struct work {
-        double *g, *g2, *d, *xt, *h, *h2;
-};
-
-static void work_free(struct work *W)
-{
-        free(W->g);
-        free(W->g2);
-        free(W->d);
-        free(W->xt);
-        free(W->h);
-        free(W->h2);
-        memset(W, 0, sizeof *W);
-}
-
-static int work_init(struct work *W, size_t m)
-{
-        memset(W, 0, sizeof *W);
-        W->g = calloc(m + 1, sizeof *W->g);
-        W->g2 = calloc(m + 1, sizeof *W->g2);
-        W->d = calloc(m + 1, sizeof *W->d);
-        W->xt = calloc(m + 1, sizeof *W->xt);
-        W->h = calloc(m * m + 1, sizeof *W->h);
-        W->h2 = calloc(m * m + 1, sizeof *W->h2);
-        if (!W->g || !W->g2 || !W->d || !W->xt || !W->h || !W->h2) {
-                work_free(W);
-                return -1;
-        }
-        return 0;
-}
-
-/* Newton's method with backtracking from x; true on convergence, x always finite. */
-static bool newton(const struct data *D, const double *cnt, double *x, struct work *W,
-                   unsigned *iters)
-{
-        size_t m = D->n + D->k;
-        double f = eval(D, cnt, x, W->g, W->h, NULL), *tmp;
-        unsigned it;
-        bool ok = false;
-
-        for (it = 0; it < FIT_ITER; it++) {
-                double dmax, step = 1;
-                bool accepted = false;
-
-                if (num_chol(W->h, m) < 0)
-                        break;
-                memcpy(W->d, W->g, m * sizeof *W->d);
-                num_chol_solve(W->h, m, W->d);
-                dmax = fit_max_abs(W->d, m);
-                if (!isfinite(dmax))
-                        break;
-                if (dmax < FIT_TOL) {
-                        num_axpy(x, 1, W->d, m);
-                        it++;
-                        ok = true;
-                        break;
-                }
-                for (int k = 0; k < 60; k++, step *= 0.5) {
-                        double ft;
-
-                        memcpy(W->xt, x, m * sizeof *x);
-                        num_axpy(W->xt, step, W->d, m);
-                        ft = eval(D, cnt, W->xt, W->g2, W->h2, NULL);
-                        if (isfinite(ft) && ft >= f - 1e-12 * (1 + fabs(f))) {
-                                memcpy(x, W->xt, m * sizeof *x);
-                                f = ft;
-                                tmp = W->g, W->g = W->g2, W->g2 = tmp;
-                                tmp = W->h, W->h = W->h2, W->h2 = tmp;
-                                accepted = true;
-                                break;
-                        }
-                }
-                if (!accepted)
-                        break;
-        }
-        *iters = it;
-        return ok;
-}
-
 /* The gradient alone (what eval() gives, without the objective's logarithms). */
 static void gradient(const struct data *D, const double *cnt, const double *x, double *g)
 {
@@ -231,25 +147,63 @@ static void gradient(const struct data *D, const double *cnt, const double *x, d
                 g[i] -= (i < n ? D->lam_theta : STYLEFIT_L2) * x[i];
 }
 
+/* The penalised log-likelihood of the votes weighted by cnt, for fit.h's Newton and chord. */
+struct objective {
+        const struct data *D;
+        const double *cnt;
+};
+
+static double objective_eval(void *ctx, const double *x, double *g, double *h)
+{
+        const struct objective *o = ctx;
+
+        return eval(o->D, o->cnt, x, g, h, NULL);
+}
+
+static void objective_grad(void *ctx, const double *x, double *g)
+{
+        const struct objective *o = ctx;
+
+        gradient(o->D, o->cnt, x, g);
+}
+
+static void objective_move(void *ctx, double *x, const double *d, double step)
+{
+        const struct objective *o = ctx;
+
+        num_axpy(x, step, d, o->D->n + o->D->k);
+}
+
+/* The votes weighted by cnt as a problem for fit_newton and fit_chord; o is filled in. */
+static struct fit_problem problem(const struct data *D, const double *cnt, struct objective *o)
+{
+        *o = (struct objective){ D, cnt };
+        return (struct fit_problem){ .ctx = o,
+                                     .m = D->n + D->k,
+                                     .nx = D->n + D->k,
+                                     .eval = objective_eval,
+                                     .grad = objective_grad,
+                                     .move = objective_move };
+}
+
+/* Newton's method with backtracking from x; true on convergence, x always finite. */
+static bool newton(const struct data *D, const double *cnt, double *x, struct fit_work *W,
+                   unsigned *iters)
+{
+        struct objective o;
+        struct fit_problem F = problem(D, cnt, &o);
+
+        return fit_newton(&F, W, x, 0, iters);
+}
+
 /* Fixed-Hessian steps with the full fit's factor lo (bootstrap resamples). */
 static bool chord(const struct data *D, const double *cnt, double *x, const double *lo,
-                  struct work *W)
+                  struct fit_work *W)
 {
-        size_t m = D->n + D->k;
+        struct objective o;
+        struct fit_problem F = problem(D, cnt, &o);
 
-        for (int it = 0; it < CHORD_MAX; it++) {
-                double dmax;
-
-                gradient(D, cnt, x, W->d);
-                num_chol_solve(lo, m, W->d);
-                dmax = fit_max_abs(W->d, m);
-                if (!isfinite(dmax) || dmax > 1)
-                        return false;
-                num_axpy(x, 1, W->d, m);
-                if (dmax < BOOT_TOL)
-                        return true;
-        }
-        return false;
+        return fit_chord(&F, W, x, lo);
 }
 
 /* ---- bootstrap ---- */
@@ -268,7 +222,7 @@ struct boot_thread {
         unsigned failed;
         double *cnt; /* nv: how often each vote was drawn */
         double *x;   /* m */
-        struct work W;
+        struct fit_work W;
 };
 
 static void boot_round(struct boot_thread *T, unsigned round)
@@ -324,7 +278,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, double *low, dou
                 T[t].r1 = (unsigned)((uint64_t)o->rounds * (t + 1) / nt);
                 T[t].cnt = calloc(D->nv + 1, sizeof *T[t].cnt);
                 T[t].x = calloc(m, sizeof *T[t].x);
-                if (!T[t].cnt || !T[t].x || work_init(&T[t].W, m) < 0)
+                if (!T[t].cnt || !T[t].x || fit_work_init(&T[t].W, m + 1, m * m + 1) < 0)
                         goto out;
         }
         fit_parallel(T, nt, sizeof(*T), boot_main);
@@ -349,7 +303,7 @@ out:
         for (unsigned t = 0; T && t < nt; t++) {
                 free(T[t].cnt);
                 free(T[t].x);
-                work_free(&T[t].W);
+                fit_work_free(&T[t].W);
         }
         free(T);
         free(col);
@@ -507,7 +461,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         struct rank_opts def;
         const struct rank_opts *o = opts;
         struct data D;
-        struct work W;
+        struct fit_work W;
         struct rank_result res;
         double *x = NULL, *xs = NULL, *lo = NULL, *mi = NULL, *gm = NULL, *cv = NULL, *tmp = NULL;
         double *var = NULL, *low = NULL, *high = NULL, *se = NULL, k, ll = 0;
@@ -544,7 +498,7 @@ int stylefit_fit(size_t n, const struct stylefit_vote *votes, size_t nv,
         if (data_build(&D, n, votes, nv, o, &res, coef, err, errlen) < 0)
                 goto out;
         m = n + D.k;
-        if (work_init(&W, m) < 0)
+        if (fit_work_init(&W, m + 1, m * m + 1) < 0)
                 goto oom;
         x = calloc(m + 1, sizeof *x);
         xs = calloc(m + 1, sizeof *xs);
@@ -660,7 +614,7 @@ oom:
 out:
         rank_result_fini(&res);
         data_free(&D);
-        work_free(&W);
+        fit_work_free(&W);
         free(x);
         free(xs);
         free(lo);
