@@ -32,8 +32,9 @@
 
 enum cell_kind { CELL_A, CELL_B, CELL_TIE };
 
-/* The aggregated problem; read-only once built, shared by the bootstrap threads. */
-struct prob {
+/* The counted outcomes per model pair, with the comparison graph and its components: the
+ * problem every fit solves. Read-only once built, shared by the bootstrap threads. */
+struct pair_counts {
         size_t n;            /* models */
         size_t np;           /* aggregated pairs with a counted outcome; pa < pb, sorted */
         uint32_t *pa, *pb;   /* the two models of each pair */
@@ -47,7 +48,7 @@ struct prob {
 };
 
 /* Which entries of x are free (see the top of the file). */
-struct layout {
+struct param_layout {
         int *pidx;      /* n: index of theta_i among the parameters, or -1 when fixed */
         bool *cprior;   /* ncomp: component fitted under the prior */
         size_t m;       /* number of free parameters */
@@ -58,7 +59,7 @@ struct layout {
 };
 
 /* Scratch for one solver: main fit or one bootstrap thread. */
-struct work {
+struct solver_scratch {
         struct fit_work fit; /* Newton's: vectors of n + 1, Hessians of (n + 1)^2 */
         double *s;           /* per-model exp(theta) or exp(theta / 2), n */
         size_t *stack;       /* graph search, n */
@@ -89,9 +90,9 @@ static double log_factorial(double k)
 }
 
 /* The Poisson sampler constants of a (pair, outcome) cell of the bootstrap that has no inversion
- * table (struct ptab), fixed for all rounds: PTRS (Hormann 1993) when lam >= 10, inversion
+ * table (struct poisson_table), fixed for all rounds: PTRS (Hormann 1993) when lam >= 10, inversion
  * below. */
-struct cell {
+struct poisson_cell {
         double lam;    /* Poisson mean */
         double a, b;   /* PTRS constants; b = exp(-lam) for inversion */
         double vr;     /* PTRS: squeeze acceptance bound */
@@ -100,7 +101,7 @@ struct cell {
 
 /* Poisson(lam) by table inversion over lo .. lo + len - 1, where the mass outside is below
  * 1e-20: X = lo + min { i : u <= cdf[i] }, found from guide[floor(u len)] in one or two steps. */
-struct ptab {
+struct poisson_table {
         uint64_t lo;           /* smallest value tabulated */
         size_t len;            /* number of values */
         const double *cdf;     /* P(lo <= X <= lo + i), normalised to end at 1 */
@@ -138,7 +139,7 @@ static void ptab_range(double lam, uint64_t *lo, size_t *len)
         *len = (size_t)(b - (double)*lo) + 1;
 }
 
-static uint64_t ptab_draw(struct rng *r, const struct ptab *t)
+static uint64_t ptab_draw(struct rng *r, const struct poisson_table *t)
 {
         double u = rng_unif(r);
         size_t j = (size_t)(u * (double)t->len), i;
@@ -152,7 +153,7 @@ static uint64_t ptab_draw(struct rng *r, const struct ptab *t)
         return t->lo + i;
 }
 
-static void cell_setup(struct cell *c, double lam)
+static void cell_setup(struct poisson_cell *c, double lam)
 {
         c->lam = lam;
         if (lam < 10) {
@@ -165,7 +166,7 @@ static void cell_setup(struct cell *c, double lam)
         c->loglam = log(lam);
 }
 
-static uint64_t poisson(struct rng *r, const struct cell *c, const double *lfact)
+static uint64_t poisson(struct rng *r, const struct poisson_cell *c, const double *lfact)
 {
         if (!(c->lam > 0))
                 return 0;
@@ -250,8 +251,8 @@ static size_t alias_draw(struct rng *r, const double *prob, const uint32_t *alia
 
 /* Is every member of component c reachable from its first member along "beat" edges and back?
  * A counted tie is an edge both ways. */
-static bool strongly_connected(const struct prob *P, size_t c, const double *w, const double *l,
-                               const double *t, size_t *stack, unsigned char *seen)
+static bool strongly_connected(const struct pair_counts *P, size_t c, const double *w,
+                               const double *l, const double *t, size_t *stack, unsigned char *seen)
 {
         size_t size = P->C.cstart[c + 1] - P->C.cstart[c];
         const size_t *mem = P->C.cmem + P->C.cstart[c];
@@ -295,8 +296,8 @@ static bool strongly_connected(const struct prob *P, size_t c, const double *w, 
 }
 
 /* Decide which components need the prior (for these counts) and number the free parameters. */
-static void layout_build(const struct prob *P, const double *w, const double *l, const double *t,
-                         struct layout *L, struct work *W)
+static void layout_build(const struct pair_counts *P, const double *w, const double *l,
+                         const double *t, struct param_layout *L, struct solver_scratch *W)
 {
         double ties = 0, decided = 0;
         size_t m = 0;
@@ -331,7 +332,7 @@ static void layout_build(const struct prob *P, const double *w, const double *l,
         L->m = m;
 }
 
-static bool layout_same(const struct layout *a, const struct layout *b, size_t ncomp)
+static bool layout_same(const struct param_layout *a, const struct param_layout *b, size_t ncomp)
 {
         if (a->didx != b->didx || a->dprior != b->dprior)
                 return false;
@@ -360,8 +361,9 @@ static void davidson_probs(double x, double nu, double *pa, double *pb, double *
 
 /* Log-posterior (log-likelihood plus prior terms) at x; gradient into g and, when h != NULL, the
  * negative Hessian into the lower triangle of h (m x m). *prior gets the prior part. */
-static double eval(const struct prob *P, const double *w, const double *l, const double *t,
-                   const struct layout *L, const double *x, double *g, double *h, double *prior)
+static double eval(const struct pair_counts *P, const double *w, const double *l, const double *t,
+                   const struct param_layout *L, const double *x, double *g, double *h,
+                   double *prior)
 {
         size_t m = L->m, n = P->n;
         int di = L->didx;
@@ -461,8 +463,9 @@ static double eval(const struct prob *P, const double *w, const double *l, const
 
 /* Gradient only, with one exp per model instead of one per pair. Falls back to eval() when the
  * log-strengths are too spread out for that. */
-static void grad_fast(const struct prob *P, const double *w, const double *l, const double *t,
-                      const struct layout *L, const double *x, double *g, double *s)
+static void grad_fast(const struct pair_counts *P, const double *w, const double *l,
+                      const double *t, const struct param_layout *L, const double *x, double *g,
+                      double *s)
 {
         size_t m = L->m, n = P->n;
         int di = L->didx;
@@ -511,8 +514,8 @@ static void grad_fast(const struct prob *P, const double *w, const double *l, co
 }
 
 /* x += step * d over the free parameters. */
-static void step_apply(const struct prob *P, const struct layout *L, double *x, const double *d,
-                       double step)
+static void step_apply(const struct pair_counts *P, const struct param_layout *L, double *x,
+                       const double *d, double step)
 {
         for (size_t i = 0; i < P->n; i++)
                 if (L->pidx[i] >= 0)
@@ -523,9 +526,9 @@ static void step_apply(const struct prob *P, const struct layout *L, double *x, 
 
 /* The log-posterior of counts w, l, t under layout L, for fit.h's Newton and chord steps. */
 struct objective {
-        const struct prob *P;
+        const struct pair_counts *P;
         const double *w, *l, *t;
-        const struct layout *L;
+        const struct param_layout *L;
         double *s; /* grad_fast's scratch */
 };
 
@@ -551,9 +554,9 @@ static void objective_move(void *ctx, double *x, const double *d, double step)
 }
 
 /* The counts w, l, t under L as a problem for fit_newton and fit_chord; o is filled in. */
-static struct fit_problem problem(const struct prob *P, const double *w, const double *l,
-                                  const double *t, const struct layout *L, struct work *W,
-                                  struct objective *o)
+static struct fit_problem problem(const struct pair_counts *P, const double *w, const double *l,
+                                  const double *t, const struct param_layout *L,
+                                  struct solver_scratch *W, struct objective *o)
 {
         *o = (struct objective){ P, w, l, t, L, W->s };
         return (struct fit_problem){ .ctx = o,
@@ -568,8 +571,9 @@ static struct fit_problem problem(const struct prob *P, const double *w, const d
  * Newton's method (fit_newton) on the log-posterior, from x, keeping the factor once the steps
  * are below CHORD_FROM. Returns true on convergence; x always ends finite.
  */
-static bool newton(const struct prob *P, const double *w, const double *l, const double *t,
-                   const struct layout *L, double *x, struct work *W, unsigned *iters)
+static bool newton(const struct pair_counts *P, const double *w, const double *l, const double *t,
+                   const struct param_layout *L, double *x, struct solver_scratch *W,
+                   unsigned *iters)
 {
         struct objective o;
         struct fit_problem F = problem(P, w, l, t, L, W, &o);
@@ -581,8 +585,9 @@ static bool newton(const struct prob *P, const double *w, const double *l, const
  * Fixed-Hessian (chord) iterations (fit_chord) from x with the factor lo of the full fit's
  * Hessian: cheap steps for bootstrap resamples, which sit close to the full fit.
  */
-static bool chord(const struct prob *P, const double *w, const double *l, const double *t,
-                  const struct layout *L, double *x, const double *lo, struct work *W)
+static bool chord(const struct pair_counts *P, const double *w, const double *l, const double *t,
+                  const struct param_layout *L, double *x, const double *lo,
+                  struct solver_scratch *W)
 {
         struct objective o;
         struct fit_problem F = problem(P, w, l, t, L, W, &o);
@@ -595,8 +600,8 @@ static bool chord(const struct prob *P, const double *w, const double *l, const 
 /* The full covariance of the reported thetas (components_gauge() applied) from a covariance C of
  * the free parameters, into out (n x n): per component, P C P^T with P the centring (or, in the
  * anchor's component, the subtraction of the anchor's theta). rs is n scratch. */
-static void gauge_cov(const struct prob *P, const struct layout *L, const double *cv, double *out,
-                      double *rs)
+static void gauge_cov(const struct pair_counts *P, const struct param_layout *L, const double *cv,
+                      double *out, double *rs)
 {
         size_t m = L->m, n = P->n;
 
@@ -643,8 +648,8 @@ static void gauge_cov(const struct prob *P, const struct layout *L, const double
  * only). A cell's score is sx (e_a - e_b) + sd e_nu, so a pair adds
  * A v v^T + B (v e_nu^T + e_nu v^T) + C e_nu e_nu^T, v = e_a - e_b, with A = sum count sx^2,
  * B = sum count sx sd, C = sum count sd^2 over its cells; B = C = 0 without the tie model. */
-static void meat_coefs(const struct prob *P, const struct layout *L, const double *x, double *ca,
-                       double *cb, double *csum)
+static void meat_coefs(const struct pair_counts *P, const struct param_layout *L, const double *x,
+                       double *ca, double *cb, double *csum)
 {
         int di = L->didx;
         bool dav = di >= 0;
@@ -682,7 +687,7 @@ static void meat_coefs(const struct prob *P, const struct layout *L, const doubl
 }
 
 /* y = G z over the free parameters. */
-static void meat_apply(const struct prob *P, const struct layout *L, const double *ca,
+static void meat_apply(const struct pair_counts *P, const struct param_layout *L, const double *ca,
                        const double *cb, double csum, const double *z, double *y)
 {
         int di = L->didx;
@@ -715,7 +720,7 @@ static void sym_apply(const double *mi, size_t m, const double *z, double *y)
  * forming C: gauge_var needs its diagonal, C u for each component's indicator u and C e_anchor,
  * each of which costs O(pairs m) or O(m^2). mi has m + 1 rows, the last zero. ws is 3 m + 2
  * pairs scratch. */
-static void sandwich_var(const struct prob *P, const struct layout *L, const double *x,
+static void sandwich_var(const struct pair_counts *P, const struct param_layout *L, const double *x,
                          const double *mi, double *var, double *ws)
 {
         size_t m = L->m, np = P->np;
@@ -805,21 +810,22 @@ static void sandwich_var(const struct prob *P, const struct layout *L, const dou
 
 /* ---- bootstrap ---- */
 
-struct boot {
-        const struct prob *P;
-        const struct layout *L0;  /* layout of the full fit */
-        const double *x0;         /* full fit, before components_gauge() (n + 1) */
-        const double *lo0;        /* Cholesky factor of the full fit's Hessian, or NULL */
-        size_t ncell;             /* (pair, outcome) cells with a positive count */
-        const struct cell *cells; /* their Poisson samplers */
-        /* per cell what a round reads (8 bytes, where a struct cell is 56): its slot, and its
-         * inversion table, or -1 - k for its own sampler cells[k] */
+/* What every bootstrap round reads: the full fit, the cells' samplers and the certificate. */
+struct boot_plan {
+        const struct pair_counts *P;
+        const struct param_layout *L0;    /* layout of the full fit */
+        const double *x0;                 /* full fit, before components_gauge() (n + 1) */
+        const double *lo0;                /* Cholesky factor of the full fit's Hessian, or NULL */
+        size_t ncell;                     /* (pair, outcome) cells with a positive count */
+        const struct poisson_cell *cells; /* their Poisson samplers */
+        /* per cell what a round reads (8 bytes, where a struct poisson_cell is 56): its slot, and
+         * its inversion table, or -1 - k for its own sampler cells[k] */
         struct draw {
                 uint32_t slot;
                 int32_t tab;
         } * draws;
-        const struct ptab *tabs; /* inversion tables the cells point to */
-        const double *aprob;     /* alias table over the cells, weights = counts */
+        const struct poisson_table *tabs; /* inversion tables the cells point to */
+        const double *aprob;              /* alias table over the cells, weights = counts */
         const uint32_t *alias;
         uint64_t total;      /* outcomes drawn per round (N) */
         uint64_t pois_total; /* the Poisson part's mean: max(0, N - 5 sqrt(N)) */
@@ -841,14 +847,14 @@ struct boot {
         bool half;
         uint32_t *ia, *ib, *pmodel;
         /* owned by boot_prepare / boot_release */
-        struct cell *m_cells;
-        struct ptab *m_tabs;
+        struct poisson_cell *m_cells;
+        struct poisson_table *m_tabs;
         double *m_cdf, *m_aprob;
         uint32_t *m_guide, *m_alias;
 };
 
 struct boot_thread {
-        const struct boot *B;
+        const struct boot_plan *B;
         unsigned r0, r1; /* rounds [r0, r1) */
         unsigned prior, failed;
         double *w, *l, *t;    /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
@@ -856,8 +862,8 @@ struct boot_thread {
         double *y, *na;       /* half-tie model: per pair, a's score w + t / 2 and w + l + t */
         double *g, *s;        /* half-tie model: gradient and exp(theta) per parameter, m + 1 */
         double *x;            /* n + 1 */
-        struct layout L;
-        struct work W;
+        struct param_layout L;
+        struct solver_scratch W;
 };
 
 /* One multinomial resample of the N outcomes over the cells, with probabilities count / total.
@@ -868,7 +874,7 @@ struct boot_thread {
  * depends on the previous one, so every sampler constant is computed once for all rounds. */
 static void resample(struct boot_thread *T, struct rng *rg)
 {
-        const struct boot *B = T->B;
+        const struct boot_plan *B = T->B;
         size_t np = B->P->np;
         uint64_t s;
         int tries = 0;
@@ -906,7 +912,7 @@ static void resample(struct boot_thread *T, struct rng *rg)
  * certificate edges all survive (see cert_build), and the tie model's status must not change. */
 static bool keeps_layout(const struct boot_thread *T)
 {
-        const struct boot *B = T->B;
+        const struct boot_plan *B = T->B;
 
         for (size_t e = 0; e < B->ncert; e++)
                 if (!(T->w[B->cert[e].main] + T->w[B->cert[e].tie] > 0))
@@ -919,8 +925,8 @@ static bool keeps_layout(const struct boot_thread *T)
  * the strengths are too spread out for exp(theta) (then the general path is taken). */
 static bool grad_half(struct boot_thread *T, const double *x)
 {
-        const struct boot *B = T->B;
-        const struct layout *L = B->L0;
+        const struct boot_plan *B = T->B;
+        const struct param_layout *L = B->L0;
         size_t m = L->m, np = B->P->np;
         double *g = T->g, *s = T->s;
 
@@ -950,8 +956,8 @@ static bool grad_half(struct boot_thread *T, const double *x)
 /* chord() for the half-tie model with the full fit's layout. -1 when grad_half cannot be used. */
 static int chord_half(struct boot_thread *T, double *x)
 {
-        const struct boot *B = T->B;
-        const struct layout *L = B->L0;
+        const struct boot_plan *B = T->B;
+        const struct param_layout *L = B->L0;
         size_t m = L->m, np = B->P->np;
 
         for (size_t p = 0; p < np; p++) {
@@ -976,9 +982,9 @@ static int chord_half(struct boot_thread *T, double *x)
 
 static void boot_round(struct boot_thread *T, unsigned round)
 {
-        const struct boot *B = T->B;
-        const struct prob *P = B->P;
-        const struct layout *L = B->L0;
+        const struct boot_plan *B = T->B;
+        const struct pair_counts *P = B->P;
+        const struct param_layout *L = B->L0;
         size_t n = P->n;
         struct rng rg;
         double *row = B->reps + (size_t)round * n;
@@ -1027,7 +1033,7 @@ static void boot_main(void *arg)
                 boot_round(T, r);
 }
 
-static void work_free(struct work *W)
+static void scratch_free(struct solver_scratch *W)
 {
         fit_work_free(&W->fit);
         free(W->s);
@@ -1036,7 +1042,7 @@ static void work_free(struct work *W)
         memset(W, 0, sizeof *W);
 }
 
-static int work_init(struct work *W, size_t n)
+static int scratch_init(struct solver_scratch *W, size_t n)
 {
         size_t n1 = n + 1;
 
@@ -1045,20 +1051,20 @@ static int work_init(struct work *W, size_t n)
         W->stack = calloc(n1, sizeof *W->stack);
         W->seen = calloc(n1, sizeof *W->seen);
         if (fit_work_init(&W->fit, n1, n1 * n1) < 0 || !W->s || !W->stack || !W->seen) {
-                work_free(W);
+                scratch_free(W);
                 return -1;
         }
         return 0;
 }
 
-static void layout_free(struct layout *L)
+static void layout_free(struct param_layout *L)
 {
         free(L->pidx);
         free(L->cprior);
         memset(L, 0, sizeof *L);
 }
 
-static int layout_init(struct layout *L, size_t n, size_t ncomp)
+static int layout_init(struct param_layout *L, size_t n, size_t ncomp)
 {
         memset(L, 0, sizeof *L);
         L->pidx = calloc(n, sizeof *L->pidx);
@@ -1073,7 +1079,7 @@ static int layout_init(struct layout *L, size_t n, size_t ncomp)
 /* Table memory cap (entries) for the shared Poisson inversion tables. */
 #define PTAB_MAX (1u << 19)
 
-static void boot_release(struct boot *B)
+static void boot_release(struct boot_plan *B)
 {
         free(B->cert);
         B->cert = NULL;
@@ -1104,9 +1110,9 @@ static void boot_release(struct boot *B)
  * vanish in a resample). Both trees surviving prove the resample's component strongly connected.
  * O(components (pairs + size^2)).
  */
-static int cert_build(struct boot *B)
+static int cert_build(struct boot_plan *B)
 {
-        const struct prob *P = B->P;
+        const struct pair_counts *P = B->P;
         size_t n = P->n, np = P->np;
         double *best = calloc(n + 1, sizeof *best);
         struct cert_edge *via = calloc(n + 1, sizeof *via);
@@ -1192,9 +1198,9 @@ static int count_key_cmp(const void *a, const void *b)
         return (x->cell > y->cell) - (x->cell < y->cell);
 }
 
-static int boot_prepare(struct boot *B)
+static int boot_prepare(struct boot_plan *B)
 {
-        const struct prob *P = B->P;
+        const struct pair_counts *P = B->P;
         size_t np = P->np, nc = 0, ntab = 0, used = 0, npois = 0;
         double *cw = calloc(3 * np + 1, sizeof *cw), ctot = 0, lam;
         uint32_t *awork = calloc(6 * np + 2, sizeof *awork),
@@ -1234,7 +1240,7 @@ static int boot_prepare(struct boot *B)
         qsort(keys, nc, sizeof *keys, count_key_cmp);
         for (size_t k = 0; k < nc;) {
                 size_t end = k;
-                struct cell ce;
+                struct poisson_cell ce;
                 uint64_t lo;
                 size_t len;
                 long tab = -1;
@@ -1246,10 +1252,11 @@ static int boot_prepare(struct boot *B)
                         ptab_range(ce.lam, &lo, &len);
                         if (used + len <= PTAB_MAX) {
                                 ptab_build(ce.lam, lo, len, B->m_cdf + used, B->m_guide + used);
-                                B->m_tabs[ntab] = (struct ptab){ .lo = lo,
-                                                                 .len = len,
-                                                                 .cdf = B->m_cdf + used,
-                                                                 .guide = B->m_guide + used };
+                                B->m_tabs[ntab] =
+                                    (struct poisson_table){ .lo = lo,
+                                                            .len = len,
+                                                            .cdf = B->m_cdf + used,
+                                                            .guide = B->m_guide + used };
                                 used += len;
                                 tab = (long)ntab++;
                         }
@@ -1283,10 +1290,10 @@ out:
 }
 
 /* The index arrays of grad_half, when the fit is the half-tie model. */
-static int half_prepare(struct boot *B)
+static int half_prepare(struct boot_plan *B)
 {
-        const struct prob *P = B->P;
-        const struct layout *L = B->L0;
+        const struct pair_counts *P = B->P;
+        const struct param_layout *L = B->L0;
 
         B->half = L->didx < 0 && P->ties != RANK_TIES_DAVIDSON;
         if (!B->half)
@@ -1309,10 +1316,10 @@ static int half_prepare(struct boot *B)
 }
 
 /* Runs the bootstrap and fills ci_low, ci_high and se of every model. */
-static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_result *res, char *err,
-                     size_t errlen)
+static int bootstrap(struct boot_plan *B, const struct rank_opts *o, struct rank_result *res,
+                     char *err, size_t errlen)
 {
-        const struct prob *P = B->P;
+        const struct pair_counts *P = B->P;
         size_t n = P->n, np = P->np;
         unsigned nt = MIN(o->threads, o->rounds);
         struct boot_thread *T = calloc(nt, sizeof *T);
@@ -1338,7 +1345,7 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, struct rank_resu
                 T[k].g = calloc(2 * (n + 2), sizeof *T[k].g);
                 T[k].s = T[k].g + n + 2;
                 if (!T[k].w || !T[k].x || !T[k].y || !T[k].g ||
-                    layout_init(&T[k].L, n, P->C.ncomp) < 0 || work_init(&T[k].W, n) < 0) {
+                    layout_init(&T[k].L, n, P->C.ncomp) < 0 || scratch_init(&T[k].W, n) < 0) {
                         fit_seterr(err, errlen, "out of memory");
                         goto out;
                 }
@@ -1373,7 +1380,7 @@ out:
                         free(T[k].y);
                         free(T[k].g);
                         layout_free(&T[k].L);
-                        work_free(&T[k].W);
+                        scratch_free(&T[k].W);
                 }
         }
         free(T);
@@ -1388,16 +1395,17 @@ out:
 
 /* One (pair, outcome) cell that may lose outcomes: the change of theta_i - theta_j per outcome
  * removed (influence approximation), and how many it has. */
-struct cand {
+struct flip_candidate {
         double delta;
         uint32_t pair;
         uint8_t kind; /* enum cell_kind */
         double count;
 };
 
-struct frag {
-        const struct prob *P;
-        const struct layout *L0;
+/* What every fragility search reads: the fit, its Hessian's factor, the models in order. */
+struct frag_plan {
+        const struct pair_counts *P;
+        const struct param_layout *L0;
         const double *x0;      /* the fit, before components_gauge() */
         const double *lo;      /* factor of its Hessian */
         const uint32_t *order; /* models by component, then rating descending */
@@ -1406,25 +1414,26 @@ struct frag {
 };
 
 struct frag_thread {
-        const struct frag *F;
+        const struct frag_plan *F;
         size_t k0, k1; /* positions [k0, k1) of order whose flip with the next one is computed */
         bool oom;
-        double *w;         /* counts after removal: 3 np (l = w + np, t = w + 2 np) */
-        double *x;         /* n + 1 */
-        double *u;         /* n + 1 */
-        struct cand *cand; /* 3 np: the candidates taken so far, in order (sorted of them) */
-        struct cand *heap; /* 3 np: the others, a heap (nheap of them) */
+        double *w; /* counts after removal: 3 np (l = w + np, t = w + 2 np) */
+        double *x; /* n + 1 */
+        double *u; /* n + 1 */
+        struct flip_candidate
+            *cand; /* 3 np: the candidates taken so far, in order (sorted of them) */
+        struct flip_candidate *heap; /* 3 np: the others, a heap (nheap of them) */
         size_t sorted, nheap;
         double have; /* outcomes in the sorted prefix */
-        struct layout L;
-        struct work W;
+        struct param_layout L;
+        struct solver_scratch W;
 };
 
 /* Score of one outcome of cell (p, kind) at x0: its derivative by theta_a - theta_b (sx) and by
  * log nu (sd, Davidson only). */
-static void cell_score(const struct frag *F, size_t p, int kind, double *sx, double *sd)
+static void cell_score(const struct frag_plan *F, size_t p, int kind, double *sx, double *sd)
 {
-        const struct prob *P = F->P;
+        const struct pair_counts *P = F->P;
         double xd = F->x0[P->pa[p]] - F->x0[P->pb[p]];
 
         *sd = 0;
@@ -1442,7 +1451,7 @@ static void cell_score(const struct frag *F, size_t p, int kind, double *sx, dou
 }
 
 /* Candidate order: most negative delta first (ties by cell, for determinism). */
-static bool cand_before(const struct cand *x, const struct cand *y)
+static bool cand_before(const struct flip_candidate *x, const struct flip_candidate *y)
 {
         if (x->delta != y->delta)
                 return x->delta < y->delta;
@@ -1451,11 +1460,11 @@ static bool cand_before(const struct cand *x, const struct cand *y)
         return x->kind < y->kind;
 }
 
-static void heap_down(struct cand *h, size_t n, size_t i)
+static void heap_down(struct flip_candidate *h, size_t n, size_t i)
 {
         for (;;) {
                 size_t l = 2 * i + 1, best = i;
-                struct cand t;
+                struct flip_candidate t;
 
                 if (l < n && cand_before(&h[l], &h[best]))
                         best = l;
@@ -1473,7 +1482,7 @@ static void heap_down(struct cand *h, size_t n, size_t i)
 static void cand_take(struct frag_thread *T, double outcomes)
 {
         while (T->nheap > 0 && T->have < outcomes) {
-                struct cand top = T->heap[0];
+                struct flip_candidate top = T->heap[0];
 
                 T->heap[0] = T->heap[--T->nheap];
                 heap_down(T->heap, T->nheap, 0);
@@ -1486,11 +1495,11 @@ static void cand_take(struct frag_thread *T, double outcomes)
  * then rates below model j. */
 static bool flipped(struct frag_thread *T, double k, size_t i, size_t j)
 {
-        const struct frag *F = T->F;
-        const struct prob *P = F->P;
+        const struct frag_plan *F = T->F;
+        const struct pair_counts *P = F->P;
         size_t np = P->np, n = P->n;
         double *w = T->w, *l = w + np, *t = w + 2 * np;
-        const struct layout *L = F->L0;
+        const struct param_layout *L = F->L0;
         unsigned iters;
         bool ok = false;
 
@@ -1501,7 +1510,7 @@ static bool flipped(struct frag_thread *T, double k, size_t i, size_t j)
         memcpy(l, P->l, np * sizeof *l);
         memcpy(t, P->t, np * sizeof *t);
         for (size_t q = 0; q < T->sorted && k > 0; q++) {
-                const struct cand *c = &T->cand[q];
+                const struct flip_candidate *c = &T->cand[q];
                 double take = MIN(c->count, k), *cell = &w[(size_t)c->kind * np + c->pair];
 
                 *cell -= take;
@@ -1533,9 +1542,9 @@ static bool flipped(struct frag_thread *T, double k, size_t i, size_t j)
  */
 static void flip_one(struct frag_thread *T, size_t i, size_t j, struct rank_flip *out)
 {
-        const struct frag *F = T->F;
-        const struct prob *P = F->P;
-        const struct layout *L = F->L0;
+        const struct frag_plan *F = T->F;
+        const struct pair_counts *P = F->P;
+        const struct param_layout *L = F->L0;
         size_t np = P->np, m = L->m, nc = 0;
         double d = F->x0[i] - F->x0[j], need, predicted = 0, avail = 0, lo, hi;
         int refits = 0;
@@ -1560,10 +1569,10 @@ static void flip_one(struct frag_thread *T, size_t i, size_t j, struct rank_flip
                         cell_score(F, p, kind, &sx, &sd);
                         delta = -(sx * ud + (L->didx >= 0 ? sd * T->u[L->didx] : 0));
                         if (delta < 0) {
-                                T->heap[nc++] = (struct cand){ .delta = delta,
-                                                               .pair = (uint32_t)p,
-                                                               .kind = (uint8_t)kind,
-                                                               .count = cnt[kind] };
+                                T->heap[nc++] = (struct flip_candidate){ .delta = delta,
+                                                                         .pair = (uint32_t)p,
+                                                                         .kind = (uint8_t)kind,
+                                                                         .count = cnt[kind] };
                                 avail += cnt[kind];
                         }
                 }
@@ -1637,7 +1646,7 @@ static void flip_one(struct frag_thread *T, size_t i, size_t j, struct rank_flip
 static void frag_main(void *arg)
 {
         struct frag_thread *T = arg;
-        const struct frag *F = T->F;
+        const struct frag_plan *F = T->F;
 
         for (size_t k = T->k0; k < T->k1; k++) {
                 size_t i = F->order[k], j = F->order[k + 1];
@@ -1647,16 +1656,17 @@ static void frag_main(void *arg)
         }
 }
 
-struct frag_key {
+/* A model's place in the order of fragility's pairs. */
+struct order_key {
         unsigned comp;
         double theta;
         uint32_t index;
 };
 
 /* component ascending, then theta descending, then index */
-static int frag_key_cmp(const void *a, const void *b)
+static int order_key_cmp(const void *a, const void *b)
 {
-        const struct frag_key *x = a, *y = b;
+        const struct order_key *x = a, *y = b;
 
         if (x->comp != y->comp)
                 return x->comp < y->comp ? -1 : 1;
@@ -1673,16 +1683,16 @@ static void frag_thread_free(struct frag_thread *T)
         free(T->cand);
         free(T->heap);
         layout_free(&T->L);
-        work_free(&T->W);
+        scratch_free(&T->W);
 }
 
 /* Fills res->flips (n entries) for the fit x0 (before gauge) with Hessian factor lo. */
-static int fragility(const struct prob *P, const struct layout *L0, const double *x0,
+static int fragility(const struct pair_counts *P, const struct param_layout *L0, const double *x0,
                      const double *lo, unsigned threads, struct rank_result *res)
 {
         size_t n = P->n, np = P->np, npos = n > 0 ? n - 1 : 0;
-        struct frag F = { .P = P, .L0 = L0, .x0 = x0, .lo = lo };
-        struct frag_key *keys = calloc(n + 1, sizeof *keys);
+        struct frag_plan F = { .P = P, .L0 = L0, .x0 = x0, .lo = lo };
+        struct order_key *keys = calloc(n + 1, sizeof *keys);
         uint32_t *order = calloc(n + 1, sizeof *order);
         unsigned nt = (unsigned)MAX(1, MIN((size_t)threads, npos));
         struct frag_thread *T = calloc(nt, sizeof *T);
@@ -1692,10 +1702,10 @@ static int fragility(const struct prob *P, const struct layout *L0, const double
         if (!keys || !order || !T || !res->flips)
                 goto out;
         for (size_t i = 0; i < n; i++) {
-                keys[i] = (struct frag_key){ P->C.comp[i], x0[i], (uint32_t)i };
+                keys[i] = (struct order_key){ P->C.comp[i], x0[i], (uint32_t)i };
                 res->flips[i].below = -1;
         }
-        qsort(keys, n, sizeof *keys, frag_key_cmp);
+        qsort(keys, n, sizeof *keys, order_key_cmp);
         for (size_t i = 0; i < n; i++)
                 order[i] = keys[i].index;
         F.order = order;
@@ -1711,7 +1721,7 @@ static int fragility(const struct prob *P, const struct layout *L0, const double
                 T[k].cand = calloc(3 * np + 1, sizeof *T[k].cand);
                 T[k].heap = calloc(3 * np + 1, sizeof *T[k].heap);
                 if (!T[k].w || !T[k].x || !T[k].u || !T[k].cand || !T[k].heap ||
-                    layout_init(&T[k].L, n, P->C.ncomp) < 0 || work_init(&T[k].W, n) < 0)
+                    layout_init(&T[k].L, n, P->C.ncomp) < 0 || scratch_init(&T[k].W, n) < 0)
                         goto out;
         }
         fit_parallel(T, nt, sizeof(*T), frag_main);
@@ -1730,16 +1740,17 @@ out:
 
 /* ---- setup ---- */
 
-struct agg {
+/* One input pair's outcomes, before pairs are aggregated. */
+struct pair_outcomes {
         uint32_t a, b; /* a < b */
         double w, l, t;
 };
 
 /* Sorts ag by (a, b), keeping the input order among equal pairs (so that the sums are added in
  * a fixed order): two stable counting-sort passes, by b then by a, O(na + n). */
-static int sort_agg(struct agg *ag, size_t na, size_t n)
+static int sort_agg(struct pair_outcomes *ag, size_t na, size_t n)
 {
-        struct agg *tmp = malloc((na + 1) * sizeof *tmp), *src = ag, *dst = tmp;
+        struct pair_outcomes *tmp = malloc((na + 1) * sizeof *tmp), *src = ag, *dst = tmp;
         size_t *count = calloc(n + 1, sizeof *count);
 
         if (!tmp || !count) {
@@ -1755,7 +1766,7 @@ static int sort_agg(struct agg *ag, size_t na, size_t n)
                         count[k + 1] += count[k];
                 for (size_t i = 0; i < na; i++)
                         dst[count[pass ? src[i].a : src[i].b]++] = src[i];
-                struct agg *t = src;
+                struct pair_outcomes *t = src;
                 src = dst;
                 dst = t;
         }
@@ -1765,7 +1776,7 @@ static int sort_agg(struct agg *ag, size_t na, size_t n)
         return 0;
 }
 
-static void prob_free(struct prob *P)
+static void pair_counts_free(struct pair_counts *P)
 {
         free(P->pa);
         free(P->pb);
@@ -1781,10 +1792,11 @@ static void prob_free(struct prob *P)
 }
 
 /* Validates the pairs, adds up the raw per-model counts into res, and builds the problem. */
-static int prob_build(struct prob *P, size_t n, const struct rank_pair *pairs, size_t npairs,
-                      const struct rank_opts *o, struct rank_result *res, char *err, size_t errlen)
+static int pair_counts_build(struct pair_counts *P, size_t n, const struct rank_pair *pairs,
+                             size_t npairs, const struct rank_opts *o, struct rank_result *res,
+                             char *err, size_t errlen)
 {
-        struct agg *ag = NULL;
+        struct pair_outcomes *ag = NULL;
         size_t na = 0, np = 0, *fill = NULL;
         double *mtotal = NULL;
         int rc = -1;
@@ -2020,9 +2032,9 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
 {
         struct rank_opts def;
         const struct rank_opts *o = opts;
-        struct prob P;
-        struct layout L;
-        struct work W;
+        struct pair_counts P;
+        struct param_layout L;
+        struct solver_scratch W;
         struct rank_result res;
         double *x = NULL, *xs = NULL, *lo = NULL, *mi = NULL, *gm = NULL, *ws = NULL, *var = NULL,
                *base = NULL, *tmp = NULL;
@@ -2055,9 +2067,9 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
                 fit_seterr(err, errlen, "out of memory");
                 goto out;
         }
-        if (prob_build(&P, n, pairs, npairs, o, &res, err, errlen) < 0)
+        if (pair_counts_build(&P, n, pairs, npairs, o, &res, err, errlen) < 0)
                 goto out;
-        if (layout_init(&L, n, P.C.ncomp) < 0 || work_init(&W, n) < 0)
+        if (layout_init(&L, n, P.C.ncomp) < 0 || scratch_init(&W, n) < 0)
                 goto oom;
         x = calloc(n1, sizeof *x);
         xs = calloc(n1, sizeof *xs);
@@ -2185,7 +2197,7 @@ int rank_fit(size_t n, const struct rank_pair *pairs, size_t npairs, const struc
         }
 
         if (o->ci == RANK_CI_BOOTSTRAP) {
-                struct boot B;
+                struct boot_plan B;
 
                 if (!(res.counted < 1e15)) {
                         fit_seterr(err, errlen, "too many outcomes (%g) for the bootstrap",
@@ -2236,9 +2248,9 @@ oom:
         fit_seterr(err, errlen, "out of memory");
 out:
         rank_result_fini(&res);
-        prob_free(&P);
+        pair_counts_free(&P);
         layout_free(&L);
-        work_free(&W);
+        scratch_free(&W);
         free(x);
         free(xs);
         free(var);
