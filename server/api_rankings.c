@@ -538,6 +538,14 @@ static void flips_read(struct req *r, const struct db_res *res)
         reply_leaderboard(r, j);
 }
 
+/*
+ * The votes fragility names (sql/functions/prefd_flip_votes.sql): $1 the project, $2 the cells
+ * as JSON, $3 to $6 the filters (NULL: none), $7 both_bad counted as a tie.
+ */
+static const char flip_votes_sql[] = "SELECT cell, vote_id "
+                                     "FROM prefd_flip_votes($1, $2::jsonb, $3, $4, $5::bigint, "
+                                     "$6::bigint, $7::boolean)";
+
 /* robustness: looks up the votes of every flip's cells (the most recent ones of each pair and
  * outcome, under the same filters), then replies. */
 static void fetch_flips(struct req *r, struct lb_job *j)
@@ -590,10 +598,7 @@ static void fetch_flips(struct req *r, struct lb_job *j)
                 req_reply_oom(r);
                 return;
         }
-        req_db(r,
-               "SELECT cell, vote_id FROM prefd_flip_votes($1, $2::jsonb, $3, $4, $5::bigint, "
-               "$6::bigint, $7::boolean)",
-               7, params, flips_read);
+        req_db(r, flip_votes_sql, 7, params, flips_read);
         free(text);
 }
 
@@ -1026,6 +1031,20 @@ static void weighed(struct req *r, void *arg, int status, const struct tally_wei
         tally_sync(r->app->tally, j->project_id, synced, j);
 }
 
+/*
+ * The pair totals the vote transactions keep (one row per shard), added up per model pair, as
+ * text: "lo,hi,lo_wins,hi_wins,ties,both_bad,left_wins,right_wins" per pair, joined by ';'.
+ */
+static const char pair_totals_sql[] =
+    "SELECT coalesce(string_agg(concat_ws(',', model_lo, model_hi, lo_wins, hi_wins, ties, "
+    "both_bad, left_wins, right_wins), ';'), '') "
+    "FROM (SELECT model_lo, model_hi, sum(lo_wins) AS lo_wins, sum(hi_wins) AS hi_wins, "
+    "sum(ties) AS ties, sum(both_bad) AS both_bad, sum(left_wins) AS left_wins, "
+    "sum(right_wins) AS right_wins "
+    "FROM pair_totals "
+    "WHERE project_id = $1 "
+    "GROUP BY model_lo, model_hi) t";
+
 /* Rows: kind -1 the project, kind 0 its models (in no order). */
 static void models_read(struct req *r, const struct db_res *res)
 {
@@ -1074,15 +1093,12 @@ static void models_read(struct req *r, const struct db_res *res)
         char id[24];
         snprintf(id, sizeof(id), "%lld", (long long)j->project_id);
         const char *params[] = { id };
-        req_db(r,
-               "SELECT coalesce(string_agg(concat_ws(',', model_lo, model_hi, lo_wins, hi_wins, "
-               "ties, both_bad, left_wins, right_wins), ';'), '') FROM ("
-               "SELECT model_lo, model_hi, sum(lo_wins) AS lo_wins, sum(hi_wins) AS hi_wins, "
-               "sum(ties) AS ties, sum(both_bad) AS both_bad, sum(left_wins) AS left_wins, "
-               "sum(right_wins) AS right_wins FROM pair_totals WHERE project_id = $1 "
-               "GROUP BY model_lo, model_hi) t",
-               1, params, totals_read);
+        req_db(r, pair_totals_sql, 1, params, totals_read);
 }
+
+/* The project and its models (sql/functions/prefd_rank_models.sql): $1 the slug. */
+static const char models_sql[] = "SELECT kind, id, name "
+                                 "FROM prefd_rank_models($1)";
 
 static void start(struct req *r, bool matrix)
 {
@@ -1108,11 +1124,7 @@ static void start(struct req *r, bool matrix)
                 j->p.style = false;
         }
         const char *params[] = { req_param(r, 0) };
-        req_db(r,
-               "SELECT -1, p.id, NULL FROM projects p WHERE p.slug = $1 "
-               "UNION ALL SELECT 0, m.id, m.name FROM models m JOIN projects p "
-               "ON p.id = m.project_id WHERE p.slug = $1",
-               1, params, models_read);
+        req_db(r, models_sql, 1, params, models_read);
 }
 
 void api_rankings_leaderboard(struct req *r)

@@ -1,12 +1,12 @@
--- What the in-memory vote index (server/tally.c) reads to follow project p_project: one row 'x'
--- (id: the snapshot's xmin, a: the project's counts_epoch), then up to p_limit counted rated
--- votes written at or after the transaction mark p_mark with ids above p_after, in id order
--- ('v': id, a/b the models shown left/right, the choice, category, language, at_us the time in
+-- What the in-memory vote index (server/tally_sync.c) reads to follow project p_project: one row
+-- 'x' (id: the snapshot's xmin, a: the project's counts_epoch), then up to p_limit counted rated
+-- votes written at or after the transaction mark p_mark with ids above p_after, in id order ('v':
+-- id, a/b the models shown left/right, the choice, category, language, at_us the time in
 -- microseconds since 1970, txid, who the rater, style_a/style_b the answers' style features,
 -- strength), then, on the first chunk only (p_after = 0), the imports committed since the mark
 -- ('i': id, a/b their first and last vote ids, txid, who their vote count). One statement, one
--- snapshot (a STABLE function runs in its caller's): the xmin and the rows agree.
--- Cost: index ranges on (project_id, txid) of votes and imports; the style lookups by primary key.
+-- snapshot (a STABLE function runs in its caller's): the xmin and the rows agree. Cost: index
+-- ranges on (project_id, txid) of votes and imports; the style lookups by primary key.
 CREATE FUNCTION prefd_tally_feed(p_project bigint, p_mark xid8, p_after bigint, p_limit integer)
 RETURNS TABLE (kind text, id text, a bigint, b bigint, choice text, category text,
                language text, at_us bigint, txid text, who bigint, style_a text, style_b text,

@@ -1,8 +1,8 @@
--- Up to p_limit votes of import p_import into project p_project with ids in (p_after, p_last],
--- in id order, for the in-memory vote index (server/tally.c): the models shown left and right,
+-- Up to p_limit votes of import p_import into project p_project with ids in (p_after, p_last], in
+-- id order, for the in-memory vote index (server/tally_sync.c): the models shown left and right,
 -- the choice, category, language, the time in microseconds since 1970 and both answers' style
--- features (none for a vote that names no item). Cost: a primary-key range; each style lookup
--- goes through the unique (item_id, model_id) index, whatever the statistics say.
+-- features (none for a vote that names no item). Cost: a primary-key range; each style lookup goes
+-- through the unique (item_id, model_id) index, whatever the statistics say.
 CREATE FUNCTION prefd_tally_imported(p_project bigint, p_import bigint, p_after bigint,
                                      p_last bigint, p_limit integer)
 RETURNS TABLE (id bigint, model_left bigint, model_right bigint, choice text, category text,
