@@ -9,11 +9,10 @@
 
 struct rank_model;
 
-#define FIT_TOL      1e-9 /* Newton has converged when its largest step is below this */
-#define FIT_ITER     100  /* Newton iterations before giving up */
-#define FIT_BOOT_TOL 1e-7 /* bootstrap refits: the same test (1.7e-5 rating points at scale 400)   \
-                           */
-#define FIT_CHORD_MAX 60  /* chord iterations before giving up */
+#define FIT_TOL       1e-9 /* Newton has converged when its largest step is below this */
+#define FIT_ITER      100  /* Newton iterations before giving up */
+#define FIT_BOOT_TOL  1e-7 /* bootstrap refits: the same test, 1.7e-5 points at scale 400 */
+#define FIT_CHORD_MAX 60   /* chord iterations before giving up */
 
 /* Scratch of one Newton solver (the main fit, or one thread's refits). */
 struct fit_work {
