@@ -74,6 +74,12 @@ double fit_max_abs(const double *v, size_t m);
  * started runs on this thread afterwards.
  */
 void fit_parallel(void *items, size_t n, size_t stride, void (*fn)(void *item));
+/*
+ * Runs rounds [0, rounds) of a resampling scheme on n work items as fit_parallel does: item k
+ * takes an even share of them, in order, calling round(item, r) for each.
+ */
+void fit_rounds(void *items, size_t n, size_t stride, unsigned rounds,
+                void (*round)(void *item, unsigned r));
 
 /*
  * The flags of a fitted model: size its component's number of models, won and lost the

@@ -37,37 +37,83 @@ double fit_max_abs(const double *v, size_t m)
 struct thread_item {
         void (*fn)(void *item);
         void *item;
+        /* fit_rounds: the item's rounds [r0, r1) and what runs each */
+        void (*round)(void *item, unsigned r);
+        unsigned r0, r1;
 };
+
+static void run_item(struct thread_item *t)
+{
+        if (t->round) {
+                for (unsigned r = t->r0; r < t->r1; r++)
+                        t->round(t->item, r);
+        } else {
+                t->fn(t->item);
+        }
+}
 
 static void *thread_main(void *arg)
 {
-        struct thread_item *t = arg;
-        t->fn(t->item);
+        run_item(arg);
         return NULL;
+}
+
+/* Runs the n items of t, t[0] on this thread and the others on threads of their own. */
+static void run_items(struct thread_item *t, size_t n)
+{
+        pthread_t *tid = n > 1 ? calloc(n, sizeof(*tid)) : NULL;
+        bool *started = n > 1 ? calloc(n, sizeof(*started)) : NULL;
+        for (size_t k = 1; tid && started && k < n; k++)
+                started[k] = pthread_create(&tid[k], NULL, thread_main, &t[k]) == 0;
+        run_item(&t[0]);
+        for (size_t k = 1; k < n; k++) {
+                if (started && started[k])
+                        pthread_join(tid[k], NULL);
+                else
+                        run_item(&t[k]);
+        }
+        free(tid);
+        free(started);
 }
 
 void fit_parallel(void *items, size_t n, size_t stride, void (*fn)(void *item))
 {
         if (n == 0)
                 return;
-        pthread_t *tid = n > 1 ? calloc(n, sizeof(*tid)) : NULL;
-        bool *started = n > 1 ? calloc(n, sizeof(*started)) : NULL;
-        struct thread_item *t = n > 1 ? calloc(n, sizeof(*t)) : NULL;
-        char *base = items;
-        for (size_t k = 1; tid && started && t && k < n; k++) {
-                t[k] = (struct thread_item){ fn, base + k * stride };
-                started[k] = pthread_create(&tid[k], NULL, thread_main, &t[k]) == 0;
+        struct thread_item one = { fn, items, NULL, 0, 0 };
+        struct thread_item *t = n > 1 ? calloc(n, sizeof(*t)) : &one;
+        if (!t) {
+                /* No memory for the threads' records: every item on this thread. */
+                for (size_t k = 0; k < n; k++)
+                        fn((char *)items + k * stride);
+                return;
         }
-        fn(base);
-        for (size_t k = 1; k < n; k++) {
-                if (started && started[k])
-                        pthread_join(tid[k], NULL);
-                else
-                        fn(base + k * stride);
+        for (size_t k = 0; k < n; k++)
+                t[k] = (struct thread_item){ fn, (char *)items + k * stride, NULL, 0, 0 };
+        run_items(t, n);
+        if (t != &one)
+                free(t);
+}
+
+void fit_rounds(void *items, size_t n, size_t stride, unsigned rounds,
+                void (*round)(void *item, unsigned r))
+{
+        if (n == 0)
+                return;
+        struct thread_item one = { NULL, items, round, 0, rounds };
+        struct thread_item *t = n > 1 ? calloc(n, sizeof(*t)) : &one;
+        if (!t) {
+                for (unsigned r = 0; r < rounds; r++)
+                        round(items, r);
+                return;
         }
-        free(tid);
-        free(started);
-        free(t);
+        for (size_t k = 0; k < n; k++)
+                t[k] = (struct thread_item){ NULL, (char *)items + k * stride, round,
+                                             (unsigned)((uint64_t)rounds * k / n),
+                                             (unsigned)((uint64_t)rounds * (k + 1) / n) };
+        run_items(t, n);
+        if (t != &one)
+                free(t);
 }
 
 unsigned fit_model_flags(size_t size, double won, double lost, long anchor, size_t i)

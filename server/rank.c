@@ -855,7 +855,6 @@ struct boot_plan {
 
 struct boot_thread {
         const struct boot_plan *B;
-        unsigned r0, r1; /* rounds [r0, r1) */
         unsigned prior, failed;
         double *w, *l, *t;    /* resampled counts: w has 3 np entries, l = w + np, t = w + 2 np */
         double ties, decided; /* the resample's counted ties and decided outcomes */
@@ -980,8 +979,9 @@ static int chord_half(struct boot_thread *T, double *x)
         return 0;
 }
 
-static void boot_round(struct boot_thread *T, unsigned round)
+static void boot_round(void *thread, unsigned round)
 {
+        struct boot_thread *T = thread;
         const struct boot_plan *B = T->B;
         const struct pair_counts *P = B->P;
         const struct param_layout *L = B->L0;
@@ -1023,14 +1023,6 @@ static void boot_round(struct boot_thread *T, unsigned round)
         components_gauge(&P->C, T->x);
         for (size_t i = 0; i < n; i++)
                 row[i] = B->base[i] + B->k * T->x[i];
-}
-
-static void boot_main(void *arg)
-{
-        struct boot_thread *T = arg;
-
-        for (unsigned r = T->r0; r < T->r1; r++)
-                boot_round(T, r);
 }
 
 static void scratch_free(struct solver_scratch *W)
@@ -1334,8 +1326,6 @@ static int bootstrap(struct boot_plan *B, const struct rank_opts *o, struct rank
         }
         for (unsigned k = 0; k < nt; k++) {
                 T[k].B = B;
-                T[k].r0 = (unsigned)((uint64_t)o->rounds * k / nt);
-                T[k].r1 = (unsigned)((uint64_t)o->rounds * (k + 1) / nt);
                 T[k].w = calloc(3 * np + 1, sizeof *T[k].w);
                 T[k].l = T[k].w + np;
                 T[k].t = T[k].w + 2 * np;
@@ -1350,7 +1340,7 @@ static int bootstrap(struct boot_plan *B, const struct rank_opts *o, struct rank
                         goto out;
                 }
         }
-        fit_parallel(T, nt, sizeof(*T), boot_main);
+        fit_rounds(T, nt, sizeof(*T), o->rounds, boot_round);
         res->rounds = o->rounds;
         for (unsigned k = 0; k < nt; k++) {
                 res->rounds_prior += T[k].prior;

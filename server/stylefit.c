@@ -218,15 +218,15 @@ struct boot {
 
 struct boot_thread {
         const struct boot *B;
-        unsigned r0, r1;
         unsigned failed;
         double *cnt; /* nv: how often each vote was drawn */
         double *x;   /* m */
         struct fit_work W;
 };
 
-static void boot_round(struct boot_thread *T, unsigned round)
+static void boot_round(void *thread, unsigned round)
 {
+        struct boot_thread *T = thread;
         const struct boot *B = T->B;
         const struct data *D = B->D;
         size_t m = D->n + D->k;
@@ -250,14 +250,6 @@ static void boot_round(struct boot_thread *T, unsigned round)
         memcpy(B->reps + (size_t)round * m, T->x, m * sizeof *T->x);
 }
 
-static void boot_main(void *arg)
-{
-        struct boot_thread *T = arg;
-
-        for (unsigned r = T->r0; r < T->r1; r++)
-                boot_round(T, r);
-}
-
 /* Runs the rounds; percentiles and sds of the gauged parameters into low, high, se (m each). */
 static int bootstrap(struct boot *B, const struct rank_opts *o, double *low, double *high,
                      double *se, unsigned *failed)
@@ -274,14 +266,12 @@ static int bootstrap(struct boot *B, const struct rank_opts *o, double *low, dou
                 goto out;
         for (unsigned t = 0; t < nt; t++) {
                 T[t].B = B;
-                T[t].r0 = (unsigned)((uint64_t)o->rounds * t / nt);
-                T[t].r1 = (unsigned)((uint64_t)o->rounds * (t + 1) / nt);
                 T[t].cnt = calloc(D->nv + 1, sizeof *T[t].cnt);
                 T[t].x = calloc(m, sizeof *T[t].x);
                 if (!T[t].cnt || !T[t].x || fit_work_init(&T[t].W, m + 1, m * m + 1) < 0)
                         goto out;
         }
-        fit_parallel(T, nt, sizeof(*T), boot_main);
+        fit_rounds(T, nt, sizeof(*T), o->rounds, boot_round);
         *failed = 0;
         for (unsigned t = 0; t < nt; t++)
                 *failed += T[t].failed;
