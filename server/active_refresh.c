@@ -19,11 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const projects_sql =
-    "SELECT id FROM projects WHERE schedule = 'active' AND status = 'active' ORDER BY id";
-static const char *const pairs_sql = "SELECT model_lo, model_hi FROM model_pairs "
-                                     "WHERE project_id = $1 AND comparisons > 0 ORDER BY 1, 2";
-static const char *const save_sql =
+/* The open projects under the active schedule. */
+static const char projects_sql[] = "SELECT id "
+                                   "FROM projects "
+                                   "WHERE schedule = 'active' AND status = 'active' "
+                                   "ORDER BY id";
+/* Project $1's model pairs that have comparisons. */
+static const char pairs_sql[] = "SELECT model_lo, model_hi "
+                                "FROM model_pairs "
+                                "WHERE project_id = $1 AND comparisons > 0 "
+                                "ORDER BY 1, 2";
+/* Stores project $1's weights ($5) of its pairs ($3, $4), fitted from $2 votes. */
+static const char save_sql[] =
     "SELECT prefd_pair_weights_save($1, $2, $3::bigint[], $4::bigint[], $5::float8[])";
 
 /* The project in hand: its model pairs (ids), the fit's input and the weights. */

@@ -51,6 +51,25 @@ static bool batch_failed(struct req *r, const struct db_res *res, int row)
         return true;
 }
 
+/*
+ * unauthorized or role: the credential the function checked again (the caller came from the
+ * cache) is gone, or no longer has a role the route is open to (role names the one it has).
+ */
+static bool recheck_failed(struct req *r, const char *status, const char *role)
+{
+        bool wrong_role = strcmp(status, "role") == 0;
+        if (!wrong_role && strcmp(status, "unauthorized") != 0)
+                return false;
+        auth_recheck_failed(r, wrong_role ? role : NULL);
+        return true;
+}
+
+/*
+ * The status words of the rating functions map to HTTP through the tables below (req.h); the
+ * few whose reply carries values beyond the argument (details, a second value) are answered
+ * where they are read.
+ */
+
 /* --- next --- */
 
 enum next_col {
@@ -102,16 +121,34 @@ static json_t *assignment_json(const struct db_res *res, int row, const char *sl
         return a;
 }
 
-/* next in a project not open to the caller: 403 when they see it (a reviewer), else 404. */
+/*
+ * next's answers, the argument the project's slug. A project a rater may not see (prefd_may_see)
+ * answers as GET /projects/{slug} does, word for word, so that next cannot tell a restricted or
+ * closed one from a missing one. An inactive project answers with its status (paused, closed).
+ */
+static const struct req_status next_status[] = {
+        { "ok", 0, NULL, NULL },
+        { "none", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no project \"{}\"" },
+        { "forbidden", 403, "forbidden", "project \"{}\" is not open to you" },
+        { "paused", 409, "conflict", "project \"{}\" is paused: it gives out no work now" },
+        { "closed", 409, "conflict", "project \"{}\" is closed: it gives out no work now" },
+        { NULL, 0, NULL, NULL },
+};
+
+/* Whether the rater sees the project ($1 its slug, $2 the rater): 403 when so, else 404. */
+static const char may_see_sql[] = "SELECT 1 "
+                                  "FROM projects p "
+                                  "WHERE p.slug = $1 "
+                                  "AND prefd_may_see(p, $2, false)";
+
 static void not_open(struct req *r, const struct db_res *seen)
 {
-        if (seen && req_db_failed(r, seen))
+        if (req_db_failed(r, seen))
                 return;
-        if (seen && db_res_nrows(seen) == 0)
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-        else
-                req_reply_error(r, 403, "forbidden", NULL, "project \"%s\" is not open to you",
-                                req_param(r, 0));
+        const char *status = db_res_nrows(seen) > 0 ? "forbidden" : "not_found";
+        if (req_reply_status(r, next_status, status, req_param(r, 0)))
+                return; /* both are errors: always answered */
 }
 
 static void next_done(struct req *r, const struct db_res *res, int row)
@@ -120,45 +157,25 @@ static void next_done(struct req *r, const struct db_res *res, int row)
                 return;
         const char *slug = req_param(r, 0);
         const char *status = db_res_value(res, row, N_STATUS);
-        if (strcmp(status, "unauthorized") == 0 || strcmp(status, "role") == 0) {
-                auth_recheck_failed(r, status[0] == 'r' ? db_res_value(res, row, N_ROLE) : NULL);
+        if (recheck_failed(r, status, db_res_value(res, row, N_ROLE)))
                 return;
-        }
-        /* A project a rater may not see (prefd_may_see) answers as GET /projects/{slug} does,
-         * word for word, so that next cannot tell a restricted or closed one from a missing one. */
         bool rater = r->user.role == ROLE_RATER;
-        if (strcmp(status, "not_found") == 0 ||
-            (rater && strcmp(status, "inactive") == 0 &&
-             strcmp(db_res_value(res, row, N_PROJECT_STATUS), "closed") == 0)) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", slug);
-                return;
-        }
-        if (strcmp(status, "forbidden") == 0) {
-                if (!rater) {
-                        not_open(r, NULL);
-                        return;
-                }
-                const char *params[] = { slug, r->user.id_text };
-                req_db(r,
-                       "SELECT 1 FROM projects p WHERE p.slug = $1 AND prefd_may_see(p, $2, false)",
-                       2, params, not_open);
-                return;
-        }
         if (strcmp(status, "inactive") == 0) {
-                req_reply_error(r, 409, "conflict", NULL,
-                                "project \"%s\" is %s: it gives out no work now", slug,
-                                db_res_value(res, row, N_PROJECT_STATUS));
+                status = db_res_value(res, row, N_PROJECT_STATUS);
+                if (rater && strcmp(status, "closed") == 0)
+                        status = "not_found";
+        } else if (rater && strcmp(status, "forbidden") == 0) {
+                const char *params[] = { slug, r->user.id_text };
+                req_db(r, may_see_sql, 2, params, not_open);
                 return;
-        }
-        if (strcmp(status, "not_qualified") == 0) {
+        } else if (strcmp(status, "not_qualified") == 0) {
                 const char *at = db_res_value(res, row, N_EXPIRES);
                 req_reply_error(r, 403, "not_qualified", json_pack("{s:s}", "retry_at", at),
                                 "you did not reach the accuracy project \"%s\" asks on its control "
                                 "pairs; you may try again at %s",
                                 slug, at);
                 return;
-        }
-        if (strcmp(status, "guidelines") == 0) {
+        } else if (strcmp(status, "guidelines") == 0) {
                 json_int_t version = (json_int_t)db_res_int(res, row, N_GUIDELINES);
                 json_int_t known = (json_int_t)db_res_int(res, row, N_DONE);
                 req_reply_error(r, 409, "guidelines_changed",
@@ -168,6 +185,8 @@ static void next_done(struct req *r, const struct db_res *res, int row)
                                 slug, (long long)version, (long long)known);
                 return;
         }
+        if (req_reply_status(r, next_status, status, slug))
+                return;
         if (strcmp(status, "none") == 0) {
                 req_reply_empty(r, 204);
                 return;
@@ -196,48 +215,68 @@ void api_rating_next(struct req *r)
 
 enum vote_col { V_I, V_STATUS, V_ID, V_MESSAGE, V_GOLD, V_REASON, V_FIELD, V_MODELS };
 
+/*
+ * The answers of a vote (prefd_votes) and of a renewal (prefd_renew): the argument is the text
+ * the function wrote (conflict, gone), else the assignment's token. An invalid vote names its
+ * field in the details, so it is answered where it is read.
+ */
+static const struct req_status vote_status[] = {
+        { "created", 0, NULL, NULL },
+        { "same", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no assignment \"{}\" of yours" },
+        { "conflict", 409, "conflict", NULL },
+        { "gone", 410, "gone", NULL },
+        { NULL, 0, NULL, NULL },
+};
+
+static const struct req_status renew_status[] = {
+        { "ok", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no assignment \"{}\" of yours" },
+        { "conflict", 409, "conflict", NULL },
+        { "gone", 410, "gone", NULL },
+        { NULL, 0, NULL, NULL },
+};
+
+/* The argument of vote_status and renew_status: the function's message, else the token. */
+static const char *vote_arg(const struct req *r, const struct db_res *res, int row, int col)
+{
+        return db_res_isnull(res, row, col) ? req_param(r, 0) : db_res_value(res, row, col);
+}
+
 static void vote_done(struct req *r, const struct db_res *res, int row)
 {
         if (batch_failed(r, res, row))
                 return;
         const char *status = db_res_value(res, row, V_STATUS);
         const char *message = db_res_value(res, row, V_MESSAGE);
-        if (strcmp(status, "unauthorized") == 0 || strcmp(status, "role") == 0) {
-                auth_recheck_failed(r, status[0] == 'r' ? message : NULL);
+        if (recheck_failed(r, status, message))
                 return;
-        }
-        if (strcmp(status, "created") == 0 || strcmp(status, "same") == 0) {
-                bool created = status[0] == 'c';
-                json_t *body =
-                    json_pack("{s:I}", "vote_id", (json_int_t)db_res_int(res, row, V_ID));
-                if (!db_res_isnull(res, row, V_GOLD))
-                        json_object_set_new(body, "gold",
-                                            json_pack("{s:s, s:s?}", "expected",
-                                                      db_res_value(res, row, V_GOLD), "reason",
-                                                      db_res_isnull(res, row, V_REASON)
-                                                          ? NULL
-                                                          : db_res_value(res, row, V_REASON)));
-                /* A project with "reveal" names the models after the vote, never before. */
-                if (!db_res_isnull(res, row, V_MODELS))
-                        json_object_set_new(body, "models",
-                                            json_loads(db_res_value(res, row, V_MODELS), 0, NULL));
-                if (created)
-                        metrics_votes(r->app->metrics, 1);
-                req_reply_json(r, created ? 201 : 200, body);
-        } else if (strcmp(status, "not_found") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no assignment \"%s\" of yours",
-                                req_param(r, 0));
-        } else if (strcmp(status, "conflict") == 0) {
-                req_reply_error(r, 409, "conflict", NULL, "%s", message);
-        } else if (strcmp(status, "gone") == 0) {
-                req_reply_error(r, 410, "gone", NULL, "%s", message);
-        } else {
+        if (strcmp(status, "invalid") == 0) {
                 json_t *details =
                     db_res_isnull(res, row, V_FIELD)
                         ? NULL
                         : json_pack("{s:s}", "field", db_res_value(res, row, V_FIELD));
                 req_reply_error(r, 422, "validation_failed", details, "%s", message);
+                return;
         }
+        if (req_reply_status(r, vote_status, status, vote_arg(r, res, row, V_MESSAGE)))
+                return;
+        bool created = strcmp(status, "created") == 0;
+        json_t *body = json_pack("{s:I}", "vote_id", (json_int_t)db_res_int(res, row, V_ID));
+        if (!db_res_isnull(res, row, V_GOLD))
+                json_object_set_new(body, "gold",
+                                    json_pack("{s:s, s:s?}", "expected",
+                                              db_res_value(res, row, V_GOLD), "reason",
+                                              db_res_isnull(res, row, V_REASON)
+                                                  ? NULL
+                                                  : db_res_value(res, row, V_REASON)));
+        /* A project with "reveal" names the models after the vote, never before. */
+        if (!db_res_isnull(res, row, V_MODELS))
+                json_object_set_new(body, "models",
+                                    json_loads(db_res_value(res, row, V_MODELS), 0, NULL));
+        if (created)
+                metrics_votes(r->app->metrics, 1);
+        req_reply_json(r, created ? 201 : 200, body);
 }
 
 static const char *const choice_names[] = { "a", "b", "tie", "both_bad", NULL };
@@ -270,24 +309,24 @@ void api_rating_vote(struct req *r)
 
 enum skip_col { S_I, S_STATUS, S_MESSAGE };
 
+/* A skip's answers (prefd_skip), the argument the assignment's token. */
+static const struct req_status skip_status[] = {
+        { "ok", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no assignment \"{}\" of yours" },
+        { "conflict", 409, "conflict", "this assignment already has a vote; it cannot be skipped" },
+        { "gone", 410, "gone", "the assignment expired; ask for the next comparison" },
+        { NULL, 0, NULL, NULL },
+};
+
 static void skip_done(struct req *r, const struct db_res *res, int row)
 {
         if (batch_failed(r, res, row))
                 return;
         const char *status = db_res_value(res, row, S_STATUS);
-        if (strcmp(status, "unauthorized") == 0 || strcmp(status, "role") == 0)
-                auth_recheck_failed(r, status[0] == 'r' ? db_res_value(res, row, S_MESSAGE) : NULL);
-        else if (strcmp(status, "ok") == 0)
-                req_reply_empty(r, 204);
-        else if (strcmp(status, "not_found") == 0)
-                req_reply_error(r, 404, "not_found", NULL, "no assignment \"%s\" of yours",
-                                req_param(r, 0));
-        else if (strcmp(status, "conflict") == 0)
-                req_reply_error(r, 409, "conflict", NULL,
-                                "this assignment already has a vote; it cannot be skipped");
-        else
-                req_reply_error(r, 410, "gone", NULL,
-                                "the assignment expired; ask for the next comparison");
+        if (recheck_failed(r, status, db_res_value(res, row, S_MESSAGE)) ||
+            req_reply_status(r, skip_status, status, req_param(r, 0)))
+                return;
+        req_reply_empty(r, 204);
 }
 
 void api_rating_skip(struct req *r)
@@ -310,21 +349,14 @@ enum renew_col { RN_STATUS, RN_EXPIRES, RN_LEASE, RN_MESSAGE };
 
 static void renew_done(struct req *r, const struct db_res *res)
 {
-        if (req_db_failed(r, res))
+        if (req_db_failed(r, res) ||
+            req_reply_status(r, renew_status, db_res_value(res, 0, RN_STATUS),
+                             vote_arg(r, res, 0, RN_MESSAGE)))
                 return;
-        const char *status = db_res_value(res, 0, RN_STATUS);
-        if (strcmp(status, "ok") == 0)
-                req_reply_json(r, 200,
-                               json_pack("{s:s, s:s, s:I}", "id", req_param(r, 0), "expires_at",
-                                         db_res_value(res, 0, RN_EXPIRES), "lease_seconds",
-                                         (json_int_t)db_res_int(res, 0, RN_LEASE)));
-        else if (strcmp(status, "not_found") == 0)
-                req_reply_error(r, 404, "not_found", NULL, "no assignment \"%s\" of yours",
-                                req_param(r, 0));
-        else if (strcmp(status, "conflict") == 0)
-                req_reply_error(r, 409, "conflict", NULL, "%s", db_res_value(res, 0, RN_MESSAGE));
-        else
-                req_reply_error(r, 410, "gone", NULL, "%s", db_res_value(res, 0, RN_MESSAGE));
+        req_reply_json(r, 200,
+                       json_pack("{s:s, s:s, s:I}", "id", req_param(r, 0), "expires_at",
+                                 db_res_value(res, 0, RN_EXPIRES), "lease_seconds",
+                                 (json_int_t)db_res_int(res, 0, RN_LEASE)));
 }
 
 static const char renew_sql[] = "SELECT status, expires_at, lease_seconds, message "
@@ -363,16 +395,20 @@ static void undo_next_done(struct req *r, const struct db_res *res, int row)
         req_reply_json(r, 200, body);
 }
 
+/* An undo's answers (prefd_undo), the argument the vote's id; undone and expired, which name a
+ * time, are answered where they are read. */
+static const struct req_status undo_status[] = {
+        { "ok", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no vote {} of yours" },
+        { NULL, 0, NULL, NULL },
+};
+
 static void undone(struct req *r, const struct db_res *res)
 {
+        const char *id = req_param(r, 0);
         if (req_db_failed(r, res))
                 return;
         const char *status = db_res_value(res, 0, U_STATUS);
-        const char *id = req_param(r, 0);
-        if (strcmp(status, "not_found") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no vote %s of yours", id);
-                return;
-        }
         if (strcmp(status, "undone") == 0) {
                 req_reply_error(r, 409, "already_undone", NULL, "vote %s was undone at %s", id,
                                 db_res_value(res, 0, U_UNDONE_AT));
@@ -385,6 +421,8 @@ static void undone(struct req *r, const struct db_res *res)
                                 id, r->app->cfg->undo_seconds);
                 return;
         }
+        if (req_reply_status(r, undo_status, status, id))
+                return;
         char token[48];
         json_t *state = NULL, *elem = NULL;
         if (crypto_token(token, sizeof(token), "", 24) == 0) {
@@ -404,8 +442,8 @@ static void undone(struct req *r, const struct db_res *res)
         batch_add(r->app->rating->nexts, r, elem, r->user.id_text, undo_next_done);
 }
 
-static const char undo_sql[] = "SELECT status, slug, undone_at FROM prefd_undo($1::bigint, "
-                               "$2::bigint, $3::integer)";
+static const char undo_sql[] = "SELECT status, slug, undone_at "
+                               "FROM prefd_undo($1::bigint, $2::bigint, $3::integer)";
 
 void api_rating_undo(struct req *r)
 {

@@ -32,17 +32,17 @@ void auth_hash_token(const char *token, char hash_hex[65])
 }
 
 /* The enabled user of an API token: $1 the token's hex SHA-256. */
-static const char token_user_sql[] = "SELECT u.id, u.name, u.role"
-                                     " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                                     " WHERE t.hash = decode($1, 'hex')"
-                                     " AND NOT u.disabled";
+static const char token_user_sql[] = "SELECT u.id, u.name, u.role "
+                                     "FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                                     "WHERE t.hash = decode($1, 'hex') "
+                                     "AND NOT u.disabled";
 
 /* The enabled user of a live browser session, with its CSRF token: $1 the cookie's SHA-256. */
-static const char session_user_sql[] = "SELECT u.id, u.name, u.role, s.csrf"
-                                       " FROM sessions s JOIN users u ON u.id = s.user_id"
-                                       " WHERE s.hash = decode($1, 'hex')"
-                                       " AND s.expires_at > now()"
-                                       " AND NOT u.disabled";
+static const char session_user_sql[] = "SELECT u.id, u.name, u.role, s.csrf "
+                                       "FROM sessions s JOIN users u ON u.id = s.user_id "
+                                       "WHERE s.hash = decode($1, 'hex') "
+                                       "AND s.expires_at > now() "
+                                       "AND NOT u.disabled";
 
 static void unauthorized(struct req *r, const char *message)
 {

@@ -704,6 +704,11 @@ static void project_found(struct req *r, const struct db_res *res)
         db_pin(r->app->db, pinned, b);
 }
 
+/* The project the upload goes to: $1 its slug. */
+static const char project_sql[] = "SELECT id "
+                                  "FROM projects "
+                                  "WHERE slug = $1";
+
 void bulk_run(struct req *r, const struct bulk_kind *kind)
 {
         static const char *const known[] = { "partial", NULL };
@@ -726,9 +731,9 @@ void bulk_run(struct req *r, const struct bulk_kind *kind)
         b->cfg = r->app->cfg;
         b->work = r->app->work;
         b->partial = partial;
-        snprintf(b->user_id, sizeof(b->user_id), "%lld", (long long)r->user.id);
+        snprintf(b->user_id, sizeof(b->user_id), "%s", r->user.id_text);
         jsonl_init(&b->jl, (size_t)r->app->cfg->max_line);
         r->state = b; /* not owned by the request: see "Lifetime" above */
         const char *params[] = { req_param(r, 0) };
-        req_db(r, "SELECT id FROM projects WHERE slug = $1", 1, params, project_found);
+        req_db(r, project_sql, 1, params, project_found);
 }

@@ -262,18 +262,27 @@ static void submit(struct db *db, struct db_query *q)
                 conn_next(c);
 }
 
-void db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_fn fn,
-              void *arg)
+/* A statement whose result goes to fn; NULL when out of memory, after fn was told so. */
+static struct db_query *query_for(enum db_kind kind, const char *sql, int nparams,
+                                  const char *const *params, db_fn fn, void *arg)
 {
-        struct db_query *q = query_new(DB_KIND_QUERY, sql, nparams, params);
+        struct db_query *q = query_new(kind, sql, nparams, params);
         if (!q) {
                 struct db_res res = { .status = DB_UNAVAILABLE, .message = "out of memory" };
                 fn(&res, arg);
-                return;
+                return NULL;
         }
         q->fn = fn;
         q->arg = arg;
-        submit(db, q);
+        return q;
+}
+
+void db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_fn fn,
+              void *arg)
+{
+        struct db_query *q = query_for(DB_KIND_QUERY, sql, nparams, params, fn, arg);
+        if (q)
+                submit(db, q);
 }
 
 void db_pin(struct db *db, db_pin_fn fn, void *arg)
@@ -304,47 +313,31 @@ static void pin_submit(struct db_pin *pin, struct db_query *q)
 void db_pin_query(struct db_pin *pin, const char *sql, int nparams, const char *const *params,
                   db_fn fn, void *arg)
 {
-        struct db_query *q = query_new(DB_KIND_QUERY, sql, nparams, params);
-        if (!q) {
-                struct db_res res = { .status = DB_UNAVAILABLE, .message = "out of memory" };
-                fn(&res, arg);
-                return;
-        }
-        q->fn = fn;
-        q->arg = arg;
-        pin_submit(pin, q);
+        struct db_query *q = query_for(DB_KIND_QUERY, sql, nparams, params, fn, arg);
+        if (q)
+                pin_submit(pin, q);
 }
 
 void db_pin_script(struct db_pin *pin, const char *sql, db_fn fn, void *arg)
 {
-        struct db_query *q = query_new(DB_KIND_SCRIPT, sql, 0, NULL);
-        if (!q) {
-                struct db_res res = { .status = DB_UNAVAILABLE, .message = "out of memory" };
-                fn(&res, arg);
-                return;
-        }
-        q->fn = fn;
-        q->arg = arg;
-        pin_submit(pin, q);
+        struct db_query *q = query_for(DB_KIND_SCRIPT, sql, 0, NULL, fn, arg);
+        if (q)
+                pin_submit(pin, q);
 }
 
-/* The pin is done with and its connection idle: share the connection again. */
 void db_pin_copy(struct db_pin *pin, const char *sql, char *data, size_t len, db_fn fn, void *arg)
 {
-        struct db_query *q = query_new(DB_KIND_COPY, sql, 0, NULL);
+        struct db_query *q = query_for(DB_KIND_COPY, sql, 0, NULL, fn, arg);
         if (!q) {
                 free(data);
-                struct db_res res = { .status = DB_UNAVAILABLE, .message = "out of memory" };
-                fn(&res, arg);
                 return;
         }
         q->copy_data = data;
         q->copy_len = len;
-        q->fn = fn;
-        q->arg = arg;
         pin_submit(pin, q);
 }
 
+/* The pin is done with and its connection idle: share the connection again. */
 static void pin_release(struct db_conn *c)
 {
         free(c->pin);
@@ -545,6 +538,20 @@ static int send_params(struct db_conn *c, struct db_query *q)
         return PQsendPrepare(c->pg, name, q->sql, q->nparams, NULL);
 }
 
+/*
+ * Sends what libpq holds for the server as far as the socket takes it, then watches the socket:
+ * for reading, and for writing too while some is left.
+ */
+static void conn_flush(struct db_conn *c)
+{
+        int f = PQflush(c->pg);
+        if (f < 0) {
+                conn_broken(c, "flush_failed");
+                return;
+        }
+        conn_arm(c, f ? EV_READ | EV_WRITE : EV_READ, 0);
+}
+
 static void conn_send(struct db_conn *c, struct db_query *q)
 {
         c->cur = q;
@@ -555,12 +562,7 @@ static void conn_send(struct db_conn *c, struct db_query *q)
                 conn_broken(c, "send_failed");
                 return;
         }
-        int f = PQflush(c->pg);
-        if (f < 0) {
-                conn_broken(c, "flush_failed");
-                return;
-        }
-        conn_arm(c, f ? EV_READ | EV_WRITE : EV_READ, 0);
+        conn_flush(c);
 }
 
 /* The connection is idle: run the next statement of its pin, or of the shared queue. */
@@ -639,12 +641,7 @@ static void conn_copy_send(struct db_conn *c)
                 }
                 q->copying = false;
         }
-        int f = PQflush(c->pg);
-        if (f < 0) {
-                conn_broken(c, "flush_failed");
-                return;
-        }
-        conn_arm(c, f ? EV_READ | EV_WRITE : EV_READ, 0);
+        conn_flush(c);
 }
 
 /* Empties the connection's prepared statements (the connection is gone). */
@@ -735,6 +732,19 @@ static void setup_done(const struct db_res *res, void *arg)
         /* DB_UNAVAILABLE: the connection broke during set-up and is already reconnecting. */
 }
 
+/*
+ * The session's settings, $1 the statement timeout (ms), $2 the search path (NULL: the server's).
+ * Uploads stage their lines in temporary tables (temp_buffers); JIT is off because compiling a
+ * plan costs more than our short queries take, and a stale estimate can trigger it.
+ */
+static const char setup_sql[] =
+    "SELECT set_config('statement_timeout', $1, false), "
+    "set_config('TimeZone', 'UTC', false), "
+    "set_config('application_name', 'prefd', false), "
+    "set_config('search_path', coalesce($2, current_setting('search_path')), false), "
+    "set_config('temp_buffers', '64MB', false), "
+    "set_config('jit', 'off', false)";
+
 static void conn_setup(struct db_conn *c)
 {
         if (PQsetnonblocking(c->pg, 1) != 0) {
@@ -744,18 +754,7 @@ static void conn_setup(struct db_conn *c)
         char timeout[32];
         snprintf(timeout, sizeof(timeout), "%ld", (long)(c->db->opts.statement_timeout * 1000));
         const char *params[] = { timeout, c->db->opts.search_path };
-        struct db_query *q = query_new(DB_KIND_QUERY,
-                                       "SELECT set_config('statement_timeout', $1, false), "
-                                       "set_config('TimeZone', 'UTC', false), "
-                                       "set_config('application_name', 'prefd', false), "
-                                       "set_config('search_path', coalesce($2, "
-                                       "current_setting('search_path')), false), "
-                                       /* uploads stage their lines in temporary tables */
-                                       "set_config('temp_buffers', '64MB', false), "
-                                       /* compiling a plan costs more than our short queries
-                                        * take, and a stale estimate can trigger it */
-                                       "set_config('jit', 'off', false)",
-                                       2, params);
+        struct db_query *q = query_new(DB_KIND_QUERY, setup_sql, 2, params);
         if (!q) {
                 conn_broken(c, "out_of_memory");
                 return;

@@ -21,15 +21,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const copy_items =
-    "COPY items (id, project_id, ext_id, prompt, category, language, metadata, gold, "
-    "gold_reason, messages, sensitive, digest) FROM STDIN";
-static const char *const copy_responses =
-    "COPY responses (id, item_id, model_id, position, text, style) FROM STDIN";
-static const char *const copy_comparisons =
-    "COPY comparisons (project_id, item_id, resp_lo, resp_hi, model_lo, model_hi, gold, turn, "
-    "rnd) FROM STDIN";
-static const char *const copy_seen = "COPY upload_seen (ext_id, line, digest) FROM STDIN";
+/* The rows of a batch go in by COPY, one statement per table. */
+static const char copy_items[] = "COPY items (id, project_id, ext_id, prompt, category, language, "
+                                 "metadata, gold, gold_reason, messages, sensitive, digest) "
+                                 "FROM STDIN";
+static const char copy_responses[] = "COPY responses (id, item_id, model_id, position, text, "
+                                     "style) "
+                                     "FROM STDIN";
+static const char copy_comparisons[] = "COPY comparisons (project_id, item_id, resp_lo, resp_hi, "
+                                       "model_lo, model_hi, gold, turn, rnd) "
+                                       "FROM STDIN";
+static const char copy_seen[] = "COPY upload_seen (ext_id, line, digest) "
+                                "FROM STDIN";
+
+/* Starts the upload of project $1: its models and its model pairs' counts so far. */
+static const char begin_sql[] = "SELECT kind, a, b, n, name "
+                                "FROM prefd_upload_begin($1)";
+/* The ids of the models a batch names ($2, JSON), made in project $1 when new. */
+static const char models_sql[] = "SELECT id, name "
+                                 "FROM prefd_models_ensure($1, $2::jsonb)";
+/* Which of a batch's ids ($2, JSON) project $1 knows already, from this upload or before. */
+static const char known_sql[] = "SELECT ext_id, line, digest "
+                                "FROM prefd_upload_known($1, "
+                                "ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))";
+/* Ids for a batch's items ($1 how many) and responses ($2). */
+static const char ids_sql[] = "SELECT kind, first, n, list "
+                              "FROM prefd_upload_ids($1, $2)";
+/* Completes the upload of project $1: the model pairs' new comparisons ($2, JSON). */
+static const char end_sql[] = "SELECT prefd_upload_end($1, $2::jsonb)";
 
 /* A model pair: its comparisons before the upload, and those the upload adds. */
 struct pair {
@@ -152,8 +171,7 @@ void itemstore_open(struct bulk *b)
         rng_seed(&s->rng, seed, 0);
         bulk_set_state(b, s);
         const char *params[] = { bulk_project_id(b) };
-        db_pin_query(bulk_pin(b), "SELECT kind, a, b, n, name FROM prefd_upload_begin($1)", 1,
-                     params, begun, b);
+        db_pin_query(bulk_pin(b), begin_sql, 1, params, begun, b);
 }
 
 /* --- a batch --- */
@@ -463,8 +481,7 @@ static void store_new(struct bulk *b)
                 return;
         }
         const char *params[] = { bulk_project_id(b), names };
-        db_pin_query(bulk_pin(b), "SELECT id, name FROM prefd_models_ensure($1, $2::jsonb)", 2,
-                     params, models_made, b);
+        db_pin_query(bulk_pin(b), models_sql, 2, params, models_made, b);
         free(names);
 }
 
@@ -628,12 +645,8 @@ void itemstore_store(struct bulk *b, json_t *batch)
         snprintf(nr, sizeof(nr), "%ld", s->want_responses);
         const char *known_params[] = { bulk_project_id(b), text };
         const char *id_params[] = { ni, nr };
-        db_pin_query(bulk_pin(b),
-                     "SELECT ext_id, line, digest FROM prefd_upload_known($1, "
-                     "ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))",
-                     2, known_params, known_read, b);
-        db_pin_query(bulk_pin(b), "SELECT kind, first, n, list FROM prefd_upload_ids($1, $2)", 2,
-                     id_params, ids_read, b);
+        db_pin_query(bulk_pin(b), known_sql, 2, known_params, known_read, b);
+        db_pin_query(bulk_pin(b), ids_sql, 2, id_params, ids_read, b);
         free(text);
 }
 
@@ -661,6 +674,6 @@ void itemstore_close(struct bulk *b)
                 return;
         }
         const char *params[] = { bulk_project_id(b), text };
-        db_pin_query(bulk_pin(b), "SELECT prefd_upload_end($1, $2::jsonb)", 2, params, ended, b);
+        db_pin_query(bulk_pin(b), end_sql, 2, params, ended, b);
         free(text);
 }

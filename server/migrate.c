@@ -18,6 +18,69 @@
 #define FUNCTIONS_DIR   "sql/functions/"
 #define FUNCTIONS_TYPES "sql/functions/types.sql" /* applied before the functions */
 
+/*
+ * migrate's own statements: it runs before the functions exist (it makes them), so its SQL stays
+ * here. Each round is one transaction that takes the migration lock.
+ */
+static const char lock_sql[] = "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")";
+
+static const char migrations_table_sql[] = "SET LOCAL client_min_messages = warning; "
+                                           "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                           " version integer PRIMARY KEY CHECK (version > 0),"
+                                           " name text NOT NULL,"
+                                           " applied_at timestamptz NOT NULL DEFAULT now())";
+
+static const char applied_sql[] = "SELECT version "
+                                  "FROM schema_migrations "
+                                  "ORDER BY version";
+
+/* $1 the version, $2 the name of the migration just applied. */
+static const char record_sql[] = "INSERT INTO schema_migrations (version, name) "
+                                 "VALUES ($1, $2)";
+
+/* The functions: the digest of their files, kept in schema_functions, says when to rebuild. */
+static const char functions_table_sql[] = "SET LOCAL client_min_messages = warning; "
+                                          "CREATE TABLE IF NOT EXISTS schema_functions ("
+                                          " id integer PRIMARY KEY CHECK (id = 1),"
+                                          " digest text NOT NULL,"
+                                          " applied_at timestamptz NOT NULL DEFAULT now())";
+
+static const char digest_sql[] = "SELECT digest "
+                                 "FROM schema_functions "
+                                 "WHERE id = 1";
+
+/*
+ * What outside the schema depends on something in it (the objects described), ignoring the
+ * triggers its files make again; at most one.
+ */
+static const char dependents_sql[] =
+    "SELECT pg_describe_object(d.classid, d.objid, d.objsubid), "
+    "pg_describe_object(d.refclassid, d.refobjid, 0) "
+    "FROM pg_depend d "
+    "JOIN pg_namespace n ON n.nspname = '" MIGRATE_SCHEMA "' "
+    "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass AND rp.oid = d.refobjid "
+    "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid "
+    "LEFT JOIN pg_proc dp ON d.classid = 'pg_proc'::regclass AND dp.oid = d.objid "
+    "LEFT JOIN pg_type dt ON d.classid = 'pg_type'::regclass AND dt.oid = d.objid "
+    "LEFT JOIN pg_class dc ON d.classid = 'pg_class'::regclass AND dc.oid = d.objid "
+    "WHERE coalesce(rp.pronamespace, rt.typnamespace) = n.oid "
+    "AND coalesce(dp.pronamespace, dt.typnamespace, dc.relnamespace) IS DISTINCT FROM n.oid "
+    "AND d.classid <> 'pg_trigger'::regclass AND d.deptype IN ('n', 'a') "
+    "LIMIT 1";
+
+/* The schema of the functions, made empty; the function files are applied in it next. */
+static const char schema_sql[] = "SET LOCAL client_min_messages = warning; "
+                                 "SET LOCAL check_function_bodies = off; "
+                                 "SET LOCAL search_path = " MIGRATE_SCHEMA ", public; "
+                                 "DROP SCHEMA IF EXISTS " MIGRATE_SCHEMA " CASCADE; "
+                                 "CREATE SCHEMA " MIGRATE_SCHEMA;
+
+/* $1 the digest of the function files just applied. */
+static const char functions_record_sql[] = "INSERT INTO schema_functions (id, digest) "
+                                           "VALUES (1, $1) "
+                                           "ON CONFLICT (id) DO UPDATE "
+                                           "SET digest = EXCLUDED.digest, applied_at = now()";
+
 struct migration {
         int version;
         char name[128];
@@ -157,11 +220,7 @@ static void apply_next_function(struct run *run)
 {
         if (run->function_at == run->nfunctions) {
                 const char *params[] = { run->digest };
-                db_pin_query(run->pin,
-                             "INSERT INTO schema_functions (id, digest) VALUES (1, $1) "
-                             "ON CONFLICT (id) DO UPDATE SET digest = EXCLUDED.digest, "
-                             "applied_at = now()",
-                             1, params, function_applied, run);
+                db_pin_query(run->pin, functions_record_sql, 1, params, function_applied, run);
                 return;
         }
         db_pin_script(run->pin, (const char *)run->functions[run->function_at]->data,
@@ -210,13 +269,7 @@ static void dependents_read(const struct db_res *res, void *arg)
                 return;
         }
         log_info(NULL, "msg=functions_start files=%d digest=%.12s", run->nfunctions, run->digest);
-        db_pin_script(run->pin,
-                      "SET LOCAL client_min_messages = warning; "
-                      "SET LOCAL check_function_bodies = off; "
-                      "SET LOCAL search_path = " MIGRATE_SCHEMA ", public; "
-                      "DROP SCHEMA IF EXISTS " MIGRATE_SCHEMA " CASCADE; "
-                      "CREATE SCHEMA " MIGRATE_SCHEMA,
-                      schema_rebuilt, run);
+        db_pin_script(run->pin, schema_sql, schema_rebuilt, run);
 }
 
 static void digest_read(const struct db_res *res, void *arg)
@@ -228,25 +281,7 @@ static void digest_read(const struct db_res *res, void *arg)
                 db_pin_script(run->pin, "COMMIT", functions_committed, run);
                 return;
         }
-        db_pin_query(run->pin,
-                     "SELECT pg_describe_object(d.classid, d.objid, d.objsubid), "
-                     "pg_describe_object(d.refclassid, d.refobjid, 0) "
-                     "FROM pg_depend d "
-                     "JOIN pg_namespace n ON n.nspname = '" MIGRATE_SCHEMA "' "
-                     "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass "
-                     "AND rp.oid = d.refobjid "
-                     "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "
-                     "AND rt.oid = d.refobjid "
-                     "LEFT JOIN pg_proc dp ON d.classid = 'pg_proc'::regclass AND dp.oid = d.objid "
-                     "LEFT JOIN pg_type dt ON d.classid = 'pg_type'::regclass AND dt.oid = d.objid "
-                     "LEFT JOIN pg_class dc ON d.classid = 'pg_class'::regclass "
-                     "AND dc.oid = d.objid "
-                     "WHERE coalesce(rp.pronamespace, rt.typnamespace) = n.oid "
-                     "AND coalesce(dp.pronamespace, dt.typnamespace, dc.relnamespace) "
-                     "IS DISTINCT FROM n.oid "
-                     "AND d.classid <> 'pg_trigger'::regclass AND d.deptype IN ('n', 'a') "
-                     "LIMIT 1",
-                     0, NULL, dependents_read, run);
+        db_pin_query(run->pin, dependents_sql, 0, NULL, dependents_read, run);
 }
 
 static void functions_table_ready(const struct db_res *res, void *arg)
@@ -254,20 +289,13 @@ static void functions_table_ready(const struct db_res *res, void *arg)
         struct run *run = arg;
         if (failed(run, res, "creating schema_functions"))
                 return;
-        db_pin_query(run->pin, "SELECT digest FROM schema_functions WHERE id = 1", 0, NULL,
-                     digest_read, run);
+        db_pin_query(run->pin, digest_sql, 0, NULL, digest_read, run);
 }
 
 /* Every migration is applied and the lock is held: bring the functions up to date. */
 static void functions_start(struct run *run)
 {
-        db_pin_script(run->pin,
-                      "SET LOCAL client_min_messages = warning; "
-                      "CREATE TABLE IF NOT EXISTS schema_functions ("
-                      " id integer PRIMARY KEY CHECK (id = 1),"
-                      " digest text NOT NULL,"
-                      " applied_at timestamptz NOT NULL DEFAULT now())",
-                      functions_table_ready, run);
+        db_pin_script(run->pin, functions_table_sql, functions_table_ready, run);
 }
 
 /* --- the numbered migrations: one transaction each --- */
@@ -300,8 +328,7 @@ static void script_done(const struct db_res *res, void *arg)
         char version[16];
         snprintf(version, sizeof(version), "%d", m->version);
         const char *params[] = { version, m->name };
-        db_pin_query(run->pin, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
-                     params, recorded, run);
+        db_pin_query(run->pin, record_sql, 2, params, recorded, run);
 }
 
 static void got_applied(const struct db_res *res, void *arg)
@@ -337,8 +364,7 @@ static void table_ready(const struct db_res *res, void *arg)
         struct run *run = arg;
         if (failed(run, res, "creating schema_migrations"))
                 return;
-        db_pin_query(run->pin, "SELECT version FROM schema_migrations ORDER BY version", 0, NULL,
-                     got_applied, run);
+        db_pin_query(run->pin, applied_sql, 0, NULL, got_applied, run);
 }
 
 static void locked(const struct db_res *res, void *arg)
@@ -346,13 +372,7 @@ static void locked(const struct db_res *res, void *arg)
         struct run *run = arg;
         if (failed(run, res, "taking the migration lock"))
                 return;
-        db_pin_script(run->pin,
-                      "SET LOCAL client_min_messages = warning; "
-                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version integer PRIMARY KEY CHECK (version > 0),"
-                      " name text NOT NULL,"
-                      " applied_at timestamptz NOT NULL DEFAULT now())",
-                      table_ready, run);
+        db_pin_script(run->pin, migrations_table_sql, table_ready, run);
 }
 
 static void began(const struct db_res *res, void *arg)
@@ -361,8 +381,7 @@ static void began(const struct db_res *res, void *arg)
         if (failed(run, res, "BEGIN"))
                 return;
         /* Held until this transaction ends: concurrent prefd processes take turns. */
-        db_pin_query(run->pin, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", 0, NULL, locked,
-                     run);
+        db_pin_query(run->pin, lock_sql, 0, NULL, locked, run);
 }
 
 /* One round: in a transaction, find the first pending migration and apply it. */

@@ -198,6 +198,11 @@ static void chunk_read(const struct db_res *res, void *arg)
         settle(rd);
 }
 
+/* Up to $3 rated votes of project $1 with ids above $2, in id order. */
+static const char chunk_sql[] = "SELECT id, comparison, rater, category, chosen, gold, correct, "
+                                "left_chosen, seconds, flags "
+                                "FROM prefd_quality_votes($1, $2, $3)";
+
 static void next_chunk(struct reader *rd)
 {
         char after[24], limit[24];
@@ -205,10 +210,7 @@ static void next_chunk(struct reader *rd)
         snprintf(limit, sizeof(limit), "%d", QVOTES_CHUNK);
         const char *params[] = { rd->project, after, limit };
         rd->reading = true;
-        db_query(rd->db,
-                 "SELECT id, comparison, rater, category, chosen, gold, correct, left_chosen, "
-                 "seconds, flags FROM prefd_quality_votes($1, $2, $3)",
-                 3, params, chunk_read, rd);
+        db_query(rd->db, chunk_sql, 3, params, chunk_read, rd);
 }
 
 void qvotes_read(struct db *db, struct work *work, int64_t project, qvotes_fn fn, void *arg)

@@ -12,17 +12,18 @@
 #define INFLIGHT  1
 #define BATCH_MAX 64
 
-static const char *const nexts_sql =
-    "SELECT i, status, token, expires_at, prompt, left_text, right_text, guidelines_version, "
-    "done, remaining, to_json(outcomes), to_json(flags), rationale, project_status, role, extra "
-    "FROM prefd_nexts($1::jsonb, $2::text[])";
+static const char nexts_sql[] = "SELECT i, status, token, expires_at, prompt, left_text, "
+                                "right_text, guidelines_version, done, remaining, "
+                                "to_json(outcomes), to_json(flags), rationale, project_status, "
+                                "role, extra "
+                                "FROM prefd_nexts($1::jsonb, $2::text[])";
 
-static const char *const skips_sql =
-    "SELECT i, status, message FROM prefd_skips($1::jsonb, $2::text[])";
+static const char skips_sql[] = "SELECT i, status, message "
+                                "FROM prefd_skips($1::jsonb, $2::text[])";
 
-static const char *const votes_sql = "SELECT i, status, vote_id, message, gold, gold_reason, "
-                                     "field, models FROM prefd_votes($1::jsonb, "
-                                     "$2::text[])";
+static const char votes_sql[] = "SELECT i, status, vote_id, message, gold, gold_reason, field, "
+                                "models "
+                                "FROM prefd_votes($1::jsonb, $2::text[])";
 
 struct rating *rating_new(struct db *db)
 {

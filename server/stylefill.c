@@ -21,6 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Up to $1 answers whose style features are not known yet. */
+static const char missing_sql[] = "SELECT id, text "
+                                  "FROM prefd_style_missing($1)";
+/* Stores the features counted ($1: [[id, length, headers, lists, bold], ...]). */
+static const char fill_sql[] = "SELECT project_id "
+                               "FROM prefd_style_fill($1::jsonb)";
+/* The projects ($1, JSON ids) whose vote indexes reload for the new features. */
+static const char loaded_sql[] = "SELECT prefd_style_loaded($1::jsonb)";
+
 struct stylefill {
         struct app *app;
         struct event *timer;
@@ -92,7 +101,7 @@ static void tell(struct stylefill *sf)
                 return;
         }
         const char *params[] = { text };
-        db_query(sf->app->db, "SELECT prefd_style_loaded($1::jsonb)", 1, params, told, sf);
+        db_query(sf->app->db, loaded_sql, 1, params, told, sf);
         free(text);
 }
 
@@ -142,8 +151,7 @@ static void count_done(void *arg)
                 j->out.data[j->out.len - 1] = '\0';
                 const char *params[] = { j->out.data };
                 sf->filled += db_res_nrows(j->rows);
-                db_query(sf->app->db, "SELECT project_id FROM prefd_style_fill($1::jsonb)", 1,
-                         params, written, sf);
+                db_query(sf->app->db, fill_sql, 1, params, written, sf);
         }
         db_res_free(j->rows);
         buf_fini(&j->out);
@@ -179,8 +187,7 @@ static void look(struct stylefill *sf)
         char limit[16];
         snprintf(limit, sizeof(limit), "%d", STYLEFILL_BATCH);
         const char *params[] = { limit };
-        db_query(sf->app->db, "SELECT id, text FROM prefd_style_missing($1)", 1, params,
-                 missing_read, sf);
+        db_query(sf->app->db, missing_sql, 1, params, missing_read, sf);
 }
 
 struct stylefill *stylefill_new(struct app *app)

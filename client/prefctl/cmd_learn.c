@@ -142,10 +142,8 @@ static int learn_mystats(struct ctl *ctl, const struct args *a)
                 table_cell_json(&t, json_object_get(s, *k));
                 table_cell_json(&t, json_object_get(json_object_get(s, "project_median"), *k));
         }
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
+        if (ctl_print_table(ctl, &t) != 0)
                 goto out;
-        }
         size_t i;
         const json_t *w;
         json_array_foreach(json_object_get(s, "warnings"), i, w)

@@ -82,10 +82,10 @@ static int print_project(struct ctl *ctl, const json_t *p)
         struct table t;
         kv_init(&t);
         kv_rows(&t, p, project_keys, skip);
-        int rc = table_print(&t, stdout);
+        int rc = ctl_print_table(ctl, &t);
         table_fini(&t);
         if (rc != 0)
-                return ctl_oom(ctl);
+                return -1;
         const char *g = json_string_value(json_object_get(p, "guidelines"));
         if (!g)
                 return 0;
@@ -180,28 +180,30 @@ static int set(struct ctl *ctl, json_t *body, const char *key, json_t *v)
         return 0;
 }
 
-/* Sets body[key] to the string value of option opt, when given. */
-static int set_string(struct ctl *ctl, json_t *body, const struct args *a, const char *opt,
-                      const char *key)
+/* Sets body[key] to make(the text of option opt), when given: UTF-8 or a usage error. */
+static int set_text(struct ctl *ctl, json_t *body, const struct args *a, const char *opt,
+                    const char *key, json_t *(*make)(const char *s))
 {
         const char *s = args_get(a, opt);
         if (!s)
                 return 0;
         if (!text_utf8(s, strlen(s)))
                 return ctl_usage(ctl, "--%s: not valid UTF-8", opt);
-        return set(ctl, body, key, json_string(s));
+        return set(ctl, body, key, make(s));
+}
+
+/* Sets body[key] to the string value of option opt, when given. */
+static int set_string(struct ctl *ctl, json_t *body, const struct args *a, const char *opt,
+                      const char *key)
+{
+        return set_text(ctl, body, a, opt, key, json_string);
 }
 
 /* Sets body[key] to the comma-separated list of option opt, when given. */
 static int set_list(struct ctl *ctl, json_t *body, const struct args *a, const char *opt,
                     const char *key)
 {
-        const char *s = args_get(a, opt);
-        if (!s)
-                return 0;
-        if (!text_utf8(s, strlen(s)))
-                return ctl_usage(ctl, "--%s: not valid UTF-8", opt);
-        return set(ctl, body, key, comma_list(s));
+        return set_text(ctl, body, a, opt, key, comma_list);
 }
 
 /* The project body from --from and the flags (flags win). slug: set it (create), or NULL. */
@@ -418,9 +420,9 @@ static int show_progress(struct ctl *ctl, const json_t *v)
                 table_cellf(&t, "%.1f%% of the target votes",
                             100.0 * json_number_value(votes) / json_number_value(target));
         }
-        int rc = table_print(&t, stdout);
+        int rc = ctl_print_table(ctl, &t);
         table_fini(&t);
-        return rc == 0 ? 0 : ctl_oom(ctl);
+        return rc;
 }
 
 static int progress(struct ctl *ctl, const struct args *a)

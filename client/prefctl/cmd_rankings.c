@@ -427,11 +427,7 @@ static int matrix_table(struct ctl *ctl, const json_t *mx, const char *which)
                        strcmp(which, "predicted") == 0 ? "predicted (fitted)" : "observed");
         else
                 printf("comparisons counted per pair of models\n");
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        rc = 0;
+        rc = ctl_print_table(ctl, &t);
 out:
         table_fini(&t);
         return rc;

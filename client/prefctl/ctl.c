@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "net.h"
+#include "table.h"
 #include "text.h"
 
 #include <errno.h>
@@ -180,6 +181,11 @@ int ctl_print_json(struct ctl *ctl, const json_t *v)
                 return ctl_fail(ctl, CTL_EXIT_LOCAL, "cannot write standard output: %s",
                                 strerror(errno));
         return 0;
+}
+
+int ctl_print_table(struct ctl *ctl, const struct table *t)
+{
+        return table_print(t, stdout) == 0 ? 0 : ctl_oom(ctl);
 }
 
 int ctl_print_raw(struct ctl *ctl, const char *data, size_t len)

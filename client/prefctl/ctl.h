@@ -11,6 +11,8 @@
 
 #include "prefd.h"
 
+struct table;
+
 /* Exit statuses (documented in `prefctl --help`). */
 enum ctl_exit {
         CTL_EXIT_OK = 0,
@@ -87,5 +89,7 @@ int ctl_read_file(struct ctl *ctl, const char *path, size_t max, char **out,
  */
 int ctl_print_json(struct ctl *ctl, const struct json_t *v) PREFD_MUSTCHECK;
 int ctl_print_raw(struct ctl *ctl, const char *data, size_t len) PREFD_MUSTCHECK;
+/* Writes a table (table.h) to standard output; -1 after ctl_oom when it cannot. */
+int ctl_print_table(struct ctl *ctl, const struct table *t) PREFD_MUSTCHECK;
 
 #endif

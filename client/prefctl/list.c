@@ -30,11 +30,7 @@ int list_print(struct ctl *ctl, const struct args *a, const char *path, const st
         {
                 row(&t, x);
         }
-        if (table_print(&t, stdout) != 0) {
-                ctl_oom(ctl);
-                goto out;
-        }
-        rc = 0;
+        rc = ctl_print_table(ctl, &t);
 out:
         table_fini(&t);
         json_decref(items);
