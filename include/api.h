@@ -95,6 +95,9 @@ void api_rating_skip(struct req *r);
 void api_rating_renew(struct req *r);
 void api_rating_undo(struct req *r);
 
+/* api_markdown.c: Markdown rendered as answers are (the guidelines preview) */
+void api_markdown_render(struct req *r);
+
 /* api_web.c: the web client's pages and assets */
 void api_web_page(struct req *r);
 void api_web_asset(struct req *r);

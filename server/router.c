@@ -41,6 +41,9 @@ static const struct route routes[] = {
         { REQ_DELETE, "/api/v1/projects/{slug}", api_items_delete_project, ROLES_ADMIN, 0 },
         { REQ_GET, "/api/v1/projects/{slug}/progress", api_projects_progress, ROLES_STAFF, 0 },
 
+        /* Markdown rendered as raters see it (the guidelines preview) */
+        { REQ_POST, "/api/v1/markdown", api_markdown_render, ROLES_ADMIN, ROUTE_BODY_JSON },
+
         /* Items */
         { REQ_POST, "/api/v1/projects/{slug}/items", api_items_upload, ROLES_ADMIN,
           ROUTE_BODY_STREAM },

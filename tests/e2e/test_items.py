@@ -43,6 +43,45 @@ class ProjectsTest(PrefdCase):
         self.assertError(self.admin.patch("/api/v1/projects/proj-a", {"gold_rate": 2}), 422, "validation_failed")
         self.assertError(self.admin.patch("/api/v1/projects/proj-a", {"slug": "x"}), 422, "validation_failed")
 
+    def test_guidelines_html(self):
+        """guidelines_html is the guidelines rendered by markdown.c, the renderer of answers: raw
+        HTML shown as text, emphasis rendered; the source stays in guidelines for the editor."""
+        text = ("## Rules\n\n- Judge **correctness** first, *then* style.\n"
+                "- <script>alert(1)</script> and <b>bold</b> stay text.\n"
+                "- [a bad link](javascript:alert(2)) and O(n1*n2) as written.\n")
+        p = self.project("guide-html", guidelines=text)
+        self.assertEqual(p["guidelines"], text)
+        html = p["guidelines_html"]
+        for part in ("<h2>Rules</h2>", "<strong>correctness</strong>", "<em>then</em>",
+                     "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;bold&lt;/b&gt;", "O(n1*n2)"):
+            self.assertIn(part, html)
+        for part in ("<script", "<b>", "javascript:"):
+            self.assertNotIn(part, html)
+        rater = self.user("guide-reader")
+        got = rater.get("/api/v1/projects/guide-html").json
+        self.assertEqual((got["guidelines"], got["guidelines_html"]), (text, html))
+        # an answer of the same text is rendered the same: one renderer
+        r = self.upload("guide-html", [{"id": "g-1", "prompt": "p", "responses": [
+            {"model": "m1", "text": text}, {"model": "m2", "text": text}]}])
+        self.assertEqual(r.status, 200, r)
+        a = rater.get("/api/v1/projects/guide-html/next").json
+        self.assertEqual((a["left"]["html"], a["right"]["html"]), (html, html))
+        # the admin page's preview asks the same renderer
+        r = self.admin.post("/api/v1/markdown", {"text": text})
+        self.assertEqual((r.status, r.json), (200, {"html": html}))
+        self.assertEqual(self.admin.post("/api/v1/markdown", {"text": ""}).json, {"html": ""})
+        self.assertError(rater.post("/api/v1/markdown", {"text": text}), 403, "forbidden")
+        self.assertError(self.admin.post("/api/v1/markdown", {"text": 5}), 422, "validation_failed")
+        self.assertError(self.admin.post("/api/v1/markdown", {}), 422, "validation_failed")
+        self.assertError(self.admin.post("/api/v1/markdown", {"text": "x", "more": 1}), 422, "validation_failed")
+        self.assertError(self.admin.post("/api/v1/markdown", {"text": "x" * 200001}), 422, "validation_failed")
+        # a change is rendered anew; no guidelines, no HTML
+        r = self.admin.patch("/api/v1/projects/guide-html", {"guidelines": "*plain* & simple"})
+        self.assertEqual(r.json["guidelines_html"], "<p><em>plain</em> &amp; simple</p>\n")
+        self.assertEqual(rater.get("/api/v1/projects/guide-html").json["guidelines_html"],
+                         "<p><em>plain</em> &amp; simple</p>\n")
+        self.assertEqual(self.project("guide-none")["guidelines_html"], "")
+
     def test_rater_visibility(self):
         r1 = self.user("vis-1")
         r2 = self.user("vis-2")
