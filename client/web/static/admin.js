@@ -3,10 +3,10 @@
 // per-line error report, a searchable list, deleting one item or the whole project with what
 // happens to its votes said first), and users (create, role, disable/enable, reset password, new
 // API token shown once). The URL's hash keeps the tab and the selected project (#users, #project=SLUG, #new).
+import { guidelinesBody } from './answer.js';
 import { ApiError, del, errorMessage, get, patch, post, upload } from './api.js';
 import { dateText, h, newId, replace } from './dom.js';
 import { bind, fmtNumber, fmtPercent } from './i18n.js';
-import { markdown } from './md.js';
 import { workOptions } from './ratework.js';
 import { allProjects } from './home.js';
 
@@ -199,14 +199,30 @@ export async function render(main, ctx) {
     guidelines.value = p.guidelines || '';
     // focusable: it scrolls, and a keyboard must be able to scroll it
     const preview = h('div', { class: 'md preview card', 'aria-live': 'off', id: newId('preview'), tabindex: 0, role: 'region' });
+    // The server renders the preview (POST /markdown: markdown.c, as for answers and for the
+    // raters' guidelines), asked 300 ms after the last key; only the latest answer is shown.
     let previewTimer = 0;
-    const drawPreview = () => replace(preview, guidelines.value.trim()
-      ? markdown(guidelines.value, { shift: 2 }) : h('p', { class: 'muted', t: 'admin.preview_empty' }));
+    let previewAsked = 0;
+    const showPreview = (html) => replace(preview, guidelinesBody(html, 'admin.preview_empty'));
+    const drawPreview = async () => {
+      const asked = ++previewAsked;
+      if (!guidelines.value.trim()) {
+        showPreview('');
+        return;
+      }
+      try {
+        const { body } = await post('/markdown', { text: guidelines.value });
+        if (asked === previewAsked) showPreview(body.html);
+      } catch (err) {
+        if (asked === previewAsked) replace(preview, h('p', { class: 'notice notice-error', role: 'alert' }, errorMessage(err)));
+      }
+    };
     guidelines.addEventListener('input', () => {
       clearTimeout(previewTimer);
-      previewTimer = setTimeout(drawPreview, 120);
+      previewTimer = setTimeout(drawPreview, 300);
     });
-    drawPreview();
+    if (typeof p.guidelines_html === 'string') showPreview(p.guidelines_html);
+    else drawPreview();
     const work = workOptions(create ? null : p);
     const syncRaters = () => { raters.disabled = ratersAll.checked; };
     ratersAll.addEventListener('change', syncRaters);

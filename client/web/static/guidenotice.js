@@ -2,10 +2,10 @@
 // answers 409 guidelines_changed, the change since the version the rater knew is shown as a line
 // diff of the Markdown, with the guidelines of now below; "I have read the change" records the
 // acknowledgement (POST .../guidelines/ack) and the rating goes on.
+import { answerBody } from './answer.js';
 import { get, post } from './api.js';
 import { h, replace } from './dom.js';
 import { bind } from './i18n.js';
-import { answerBody } from './rate.js';
 
 /** Shows the notice in box; onDone() runs once the acknowledgement is recorded. */
 export async function showGuidelineNotice(box, slug, onDone) {

@@ -2,10 +2,10 @@
 // project, newest first (GET /me/reviews?project=): the comparison as they saw it, their choice,
 // the reviewer's verdict and comment (the reviewer by pseudonym), and a reply, once per review
 // (POST /reviews/{id}/reply). Reading a page marks its reviews read; new ones are marked "new".
+import { answerBody } from './answer.js';
 import { ApiError, errorMessage, get, post } from './api.js';
 import { h, replace } from './dom.js';
 import { fmtDate } from './i18n.js';
-import { answerBody } from './rate.js';
 
 export async function render(main, ctx) {
   const slug = ctx.params[0];

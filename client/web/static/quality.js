@@ -6,7 +6,6 @@
 import { ApiError, del, errorMessage, get, post } from './api.js';
 import { dateText, h, newId, replace, safeHtml } from './dom.js';
 import { fmtNumber, fmtPercent, has, label } from './i18n.js';
-import { markdown } from './md.js';
 import { exposureTable, quoteList } from './ratework.js';
 
 const FLAGS_PAGE = 20;
@@ -329,9 +328,8 @@ export async function render(main, ctx) {
           t: ['qc.flag_count', { flag: label('flag', flag), n }] }))),
         h('span', { class: 'flagged-votes', t: ['qc.flag_votes', { n: f.votes }] })),
       // rendered like the answers on the rating page: the server's HTML of the excerpt (raw HTML
-      // in it shown as text), else the client's Markdown of its text
-      h('blockquote', { class: 'excerpt md' }, typeof f.response_html === 'string'
-        ? safeHtml(f.response_html) : markdown(f.response || '', { shift: 3 })),
+      // in it shown as text)
+      h('blockquote', { class: 'excerpt md' }, safeHtml(f.response_html || '')),
       quoteList(f.quotes),
       f.rationales.length ? h('details', null, h('summary', { t: ['qc.rationales', { n: f.rationales.length }] }),
         h('ul', null, f.rationales.map((r) => h('li', { class: 'rationale-text' }, r)))) : null);

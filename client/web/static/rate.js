@@ -2,60 +2,26 @@
 // project's choices (keys 1-4, s to skip), flags per answer, the rationale, the guidelines, and
 // progress. The time from showing a comparison to the vote is sent as elapsed_ms. Every failure
 // (nothing left, session or assignment expired, server away) ends in a message that says what
-// happened and what to do. The guidelines panel and the answers' rendering serve the review page too.
+// happened and what to do (the notice, the stage and the answers every work page gives a failure
+// are workpage.js's, shared with the review page; the answers' rendering is answer.js's).
 //
 // The rater's work is kept safe: the lease is renewed while the rater is at the page (and the time
 // left shown when it gets short), flags and rationale are kept as a draft (drafts.js) until the
 // vote is sent, and the last vote can be undone (key U) for a short while, which brings that
 // comparison back. Each answer has an "as written" view (the exact text, monospace); maths is
 // rendered by maths.js. On a narrow screen one answer shows at a time, switched with A/B.
-import { ApiError, errorMessage, get, post } from './api.js';
-import { h, replace, safeHtml, typingIn } from './dom.js';
+import { answerContent, promptBody } from './answer.js';
+import { ApiError, get, post } from './api.js';
+import { h, replace } from './dom.js';
 import { digest, draftKey, dropDraft, loadDraft, saveDraft } from './drafts.js';
 import { bind, fmtDate, label } from './i18n.js';
 import { shortcuts } from './keys.js';
-import { renderMaths } from './maths.js';
-import { markdown } from './md.js';
 import { revealBox, workParts } from './ratework.js';
+import { button, guidelinesPanel, homeLink, workArea, workKey } from './workpage.js';
 
 const ORDER = ['a', 'b', 'tie', 'both_bad'];
 const KEYS = { 1: 'a', 2: 'b', 3: 'tie', 4: 'both_bad' };
 const SIDES = [['left', 'a'], ['right', 'b']];
-
-/** An answer or prompt from the server's rendered Markdown; an empty one says so. */
-export function answerBody(html) {
-  if (!html || !html.trim()) return h('p', { class: 'empty-answer', t: 'rate.empty_answer' });
-  return safeHtml(html);
-}
-
-/**
- * One answer's (or the prompt's) text: the rendered Markdown with its maths, and the exact text
- * as written in a monospace block, with the button that switches between them (aria-pressed).
- * Returns {body, toggle, setWritten(bool)}.
- */
-export function answerContent(part, cls, sideLetter) {
-  const rendered = h('div', { class: 'rendered' }, answerBody(part.html));
-  renderMaths(rendered);
-  const written = h('pre', { class: 'as-written', tabindex: 0, hidden: true }, part.text || '');
-  const body = h('div', { class: `md ${cls}` }, rendered, written);
-  const toggle = h('button', { type: 'button', class: 'btn btn-quiet btn-small as-written-toggle', 'aria-pressed': 'false',
-    tAttrs: sideLetter ? { 'aria-label': ['rate.as_written_label', { side: sideLetter }] } : {} },
-  h('span', { t: 'rate.as_written' }));
-  function setWritten(on) {
-    written.hidden = !on;
-    rendered.hidden = on;
-    toggle.setAttribute('aria-pressed', on ? 'true' : 'false');
-  }
-  toggle.addEventListener('click', () => setWritten(written.hidden));
-  return { body, toggle, setWritten, isWritten: () => !written.hidden };
-}
-
-/** The prompt, rendered, with its maths. */
-export function promptBody(part) {
-  const el = h('div', { class: 'md prompt-body' }, answerBody(part.html));
-  renderMaths(el);
-  return el;
-}
 
 /**
  * On a narrow screen only one of the two answers shows; this control (and keys A/B) picks which.
@@ -94,34 +60,6 @@ const IDLE_MS = 10 * 60 * 1000;
 const WARN_S = 60;
 const UNDO_SHOWN_MS = 120 * 1000; // the server's default PREFD_UNDO_SECONDS; it answers 409 when later
 
-/**
- * The project's guidelines as a collapsible panel (key G): open until the person closes this
- * version once (remembered per project in localStorage). show(project) fills it in.
- */
-export function guidelinesPanel(slug) {
-  const body = h('div', { class: 'md guidelines-body' });
-  const version = h('span', { class: 'muted' });
-  const el = h('details', { class: 'guidelines card', id: 'guidelines' },
-    h('summary', null, h('span', { t: 'rate.guidelines' }), ' ', version,
-      h('span', { class: 'kbd-hint' }, h('kbd', null, 'G'))),
-    body);
-  let shown = null;
-  el.addEventListener('toggle', () => {
-    if (!el.open && shown) localStorage.setItem(`prefd.guidelines.${slug}`, String(shown));
-  });
-  return {
-    el,
-    show(project) {
-      shown = project.guidelines_version;
-      replace(body, project.guidelines && project.guidelines.trim()
-        ? markdown(project.guidelines, { shift: 2 })
-        : h('p', { class: 'muted', t: 'rate.no_guidelines' }));
-      bind(version, 'rate.version', { v: project.guidelines_version });
-      el.open = localStorage.getItem(`prefd.guidelines.${slug}`) !== String(shown);
-    },
-  };
-}
-
 export async function render(main, ctx) {
   const slug = ctx.params[0];
   const path = encodeURIComponent(slug);
@@ -146,9 +84,8 @@ export async function render(main, ctx) {
   const progressBar = h('progress', { class: 'progress', max: 1, value: 0, 'aria-labelledby': 'rate-progress-text' });
   const progressText = h('span', { id: 'rate-progress-text', class: 'progress-text' });
   const guidelines = guidelinesPanel(slug);
-  const guide = guidelines.el;
-  const notice = h('div', { class: 'rate-notice', 'aria-live': 'assertive' });
-  const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
+  const area = workArea(ctx);
+  const { notice, stage, clearNotice, showNotice } = area;
   const help = shortcuts(signal, RATE_KEYS);
   const timeLeft = h('span', { class: 'time-left', role: 'timer', hidden: true });
   const undoBtn = h('button', { type: 'button', class: 'btn btn-small undo-button', hidden: true, 'aria-keyshortcuts': 'u',
@@ -156,52 +93,15 @@ export async function render(main, ctx) {
   replace(main, h('div', { class: 'rate-page', dataset: { slug } },
     h('div', { class: 'rate-head' }, title,
       h('div', { class: 'progress-wrap' }, progressBar, progressText, timeLeft, undoBtn, help.button)),
-    guide, notice, stage));
+    guidelines.el, notice, stage));
 
   // --- messages ---
-
-  function clearNotice() {
-    replace(notice);
-  }
-
-  /** A message above the comparison; kind: info | warn | error; actions: buttons. */
-  function showNotice(kind, key, vars, ...actions) {
-    const box = h('div', { class: `notice notice-${kind}`, role: kind === 'info' ? 'status' : 'alert', dataset: { kind: key } },
-      h('p', { t: [key, vars] }),
-      actions.length ? h('div', { class: 'actions' }, actions) : null);
-    replace(notice, box);
-    return box;
-  }
-
-  function showNoticeText(kind, code, text, ...actions) {
-    replace(notice, h('div', { class: `notice notice-${kind}`, role: 'alert', dataset: { kind: code } },
-      h('p', null, text), actions.length ? h('div', { class: 'actions' }, actions) : null));
-  }
-
-  function button(key, onclick, primary) {
-    return h('button', { type: 'button', class: primary ? 'btn btn-primary' : 'btn', t: key, onclick });
-  }
-
-  const homeLink = () => h('a', { class: 'btn', href: '/', t: 'rate.back' });
 
   /** Maps a failed call to a message; 401 goes back to the login form. */
   function failed(err, again) {
     state.busy = false;
-    setButtonsDisabled(false);
-    if (!(err instanceof ApiError)) throw err;
-    if (err.status === 401) {
-      ctx.sessionExpired();
-      return;
-    }
-    if (err.status === 0 || err.status >= 502) {
-      // a failed vote was not saved; a failed "next" loses nothing
-      showNotice('error', err.where === 'vote' ? 'rate.unavailable' : 'rate.unavailable_next', null, button('common.retry', () => {
-        clearNotice();
-        again();
-      }, true));
-      notice.querySelector('button').focus();
-      return;
-    }
+    // a failed vote was not saved; a failed "next" loses nothing
+    if (area.failed(err, err.where === 'vote' ? 'rate.unavailable' : 'rate.unavailable_next', again)) return;
     if (err.status === 410) {
       showNotice('warn', 'rate.expired');
       loadNext(true);
@@ -214,7 +114,7 @@ export async function render(main, ctx) {
         return;
       }
       import('./guidenotice.js').then((m) => m.showGuidelineNotice(notice, slug, () => loadNext(true)))
-        .catch((e) => showNoticeText('error', 'error', errorMessage(e)));
+        .catch((e) => area.showError(e));
       return;
     }
     if (err.status === 409 && err.where === 'vote') {
@@ -237,7 +137,7 @@ export async function render(main, ctx) {
       loadNext(true);
       return;
     }
-    showNoticeText('error', err.code || 'error', errorMessage(err));
+    area.showError(err);
   }
 
   // --- project and guidelines ---
@@ -260,12 +160,7 @@ export async function render(main, ctx) {
     state.deadline = 0;
     els = null;
     timeLeft.hidden = true;
-    replace(stage);
-  }
-
-  function setButtonsDisabled(disabled) {
-    if (!els) return;
-    for (const b of els.buttons) b.disabled = disabled;
+    area.clearStage();
   }
 
   function setProgress(p) {
@@ -343,6 +238,7 @@ export async function render(main, ctx) {
         buttons, skipBtn),
       h('p', { class: 'hint keys-hint', t: 'rate.keys' }));
     els = { buttons: [...buttons, skipBtn], rationale, comparison, contents, switcher, draftKey: key0, work };
+    area.setButtons(els.buttons);
     replace(stage, comparison);
     state.shownAt = performance.now();
     state.busy = false;
@@ -448,7 +344,7 @@ export async function render(main, ctx) {
     const last = state.lastVote;
     if (!last || state.busy) return;
     state.busy = true;
-    setButtonsDisabled(true);
+    area.setDisabled(true);
     try {
       const { body } = await post(`/votes/${encodeURIComponent(last.id)}/undo`, {});
       if (signal.aborted) return;
@@ -464,7 +360,7 @@ export async function render(main, ctx) {
       ctx.announce('rate.undone');
     } catch (err) {
       state.busy = false;
-      setButtonsDisabled(false);
+      area.setDisabled(false);
       if (err instanceof ApiError && err.status === 409) {
         forgetVote();
         showNotice('warn', err.code === 'already_undone' ? 'rate.already_undone' : 'rate.undo_expired');
@@ -475,14 +371,14 @@ export async function render(main, ctx) {
         return;
       }
       if (!(err instanceof ApiError)) throw err;
-      showNoticeText('error', err.code || 'error', errorMessage(err));
+      area.showError(err);
     }
   }
 
   async function loadNext(keepNotice) {
     state.busy = true;
     if (!keepNotice) clearNotice();
-    setButtonsDisabled(true);
+    area.setDisabled(true);
     stage.setAttribute('aria-busy', 'true');
     try {
       const res = await get(`/projects/${path}/next`);
@@ -534,7 +430,7 @@ export async function render(main, ctx) {
 
   async function send(a, body, choice) {
     state.busy = true;
-    setButtonsDisabled(true);
+    area.setDisabled(true);
     const pressed = els && els.buttons.find((b) => b.dataset.choice === choice);
     if (pressed) pressed.classList.add('pressed');
     try {
@@ -596,7 +492,7 @@ export async function render(main, ctx) {
     const a = state.assignment;
     if (!a || state.busy || state.gold) return;
     state.busy = true;
-    setButtonsDisabled(true);
+    area.setDisabled(true);
     try {
       await post(`/assignments/${encodeURIComponent(a.id)}/skip`, {});
       if (signal.aborted) return;
@@ -610,13 +506,8 @@ export async function render(main, ctx) {
   }
 
   document.addEventListener('keydown', (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typingIn(ev.target)) return;
-    const key = ev.key.toLowerCase();
-    if (key === 'g') {
-      guide.open = !guide.open;
-      ev.preventDefault();
-      return;
-    }
+    const key = workKey(ev, guidelines, els && els.contents);
+    if (!key) return;
     if (state.gold && key === 'enter' && ev.target === document.body) {
       ev.preventDefault();
       state.gold = false;
@@ -635,10 +526,6 @@ export async function render(main, ctx) {
     } else if (key === 'u') {
       ev.preventDefault();
       undo();
-    } else if (key === 'w' && els) {
-      ev.preventDefault();
-      const on = !els.contents.every((c) => c.isWritten());
-      for (const c of els.contents) c.setWritten(on);
     } else if ((key === 'a' || key === 'b') && els) {
       ev.preventDefault();
       els.switcher.show(key === 'a' ? 'left' : 'right');

@@ -4,9 +4,9 @@
 // criteria, the rewrite box (prefilled with an answer), flags on a selected passage, sensitive
 // content blurred behind a warning until revealed, and the models revealed after the vote.
 // rate.js calls workParts(a) once per comparison and asks it for the vote's extra fields.
+import { answerBody } from './answer.js';
 import { h } from './dom.js';
 import { getLang } from './i18n.js';
-import { answerBody } from './rate.js';
 
 const STRENGTHS = [1, 2, 3];
 

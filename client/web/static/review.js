@@ -4,14 +4,15 @@
 // one, until nothing is left. Model names and raters are never shown (the API sends neither).
 // The rater's choice and rationale come first, above the (often long) answers; each answer has
 // the rating page's "as written" view and maths, and `?` lists the keys.
-import { ApiError, errorMessage, get, post } from './api.js';
+import { answerContent, promptBody } from './answer.js';
+import { get, post } from './api.js';
 import { diffView } from './diff.js';
-import { h, replace, typingIn } from './dom.js';
+import { h, replace } from './dom.js';
 import { bind, label } from './i18n.js';
 import { shortcuts } from './keys.js';
-import { answerContent, guidelinesPanel, promptBody } from './rate.js';
 import { transcript } from './ratework.js';
 import { reviewFilterForm, reviewQuery } from './reviewfilter.js';
+import { guidelinesPanel, homeLink, workArea, workKey } from './workpage.js';
 
 const REVIEW_KEYS = [
   { keys: ['Y'], t: 'keys.review.agree' }, { keys: ['N'], t: 'keys.review.disagree' },
@@ -57,49 +58,26 @@ export async function render(main, ctx) {
   const title = h('h1', { class: 'rate-title', t: 'review.title' });
   const count = h('span', { class: 'progress-text' });
   const guidelines = guidelinesPanel(slug);
-  const notice = h('div', { class: 'rate-notice', 'aria-live': 'assertive' });
-  const stage = h('div', { class: 'rate-stage', 'aria-live': 'off' });
+  const area = workArea(ctx);
+  const { notice, stage, showNotice } = area;
   const help = shortcuts(signal, REVIEW_KEYS);
   replace(main, h('div', { class: 'review-page', dataset: { slug } },
     h('div', { class: 'rate-head' }, title, h('div', { class: 'progress-wrap' }, count, help.button)),
     h('p', { class: 'muted', t: 'review.intro' }), reviewFilterForm(),
     guidelines.el, notice, stage));
 
-  // --- messages ---
-
-  function showNotice(kind, key, vars, ...actions) {
-    replace(notice, h('div', { class: `notice notice-${kind}`, role: kind === 'info' ? 'status' : 'alert', dataset: { kind: key } },
-      h('p', { t: [key, vars] }),
-      actions.length ? h('div', { class: 'actions' }, actions) : null));
-  }
-
-  const homeLink = () => h('a', { class: 'btn', href: '/', t: 'rate.back' });
-
   function clearStage() {
     state.vote = null;
     els = null;
-    replace(stage);
+    area.clearStage();
   }
 
-  function setButtonsDisabled(disabled) {
-    if (els) for (const b of els.buttons) b.disabled = disabled;
-  }
+  // --- messages ---
 
   /** Maps a failed call to a message; 401 goes back to the login form. */
   function failed(err, where, again) {
     state.busy = false;
-    setButtonsDisabled(false);
-    if (!(err instanceof ApiError)) throw err;
-    if (err.status === 401) {
-      ctx.sessionExpired();
-      return;
-    }
-    if (err.status === 0 || err.status >= 502) {
-      showNotice('error', where === 'review' ? 'review.unavailable' : 'rate.unavailable_next', null,
-        h('button', { type: 'button', class: 'btn btn-primary', t: 'common.retry', onclick: () => again() }));
-      notice.querySelector('button').focus();
-      return;
-    }
+    if (area.failed(err, where === 'review' ? 'review.unavailable' : 'rate.unavailable_next', again)) return;
     if (err.status === 403) {
       clearStage();
       showNotice('error', 'review.not_reviewer', { slug }, homeLink());
@@ -116,8 +94,7 @@ export async function render(main, ctx) {
       loadNext(true);
       return;
     }
-    replace(notice, h('div', { class: 'notice notice-error', role: 'alert', dataset: { kind: err.code || 'error' } },
-      h('p', null, errorMessage(err))));
+    area.showError(err);
   }
 
   // --- the vote under review ---
@@ -178,6 +155,7 @@ export async function render(main, ctx) {
       h('div', { class: 'choices', role: 'group', tAttrs: { 'aria-label': 'review.verdict' } }, buttons),
       h('p', { class: 'hint keys-hint', t: 'review.keys' }));
     els = { buttons, comment, contents };
+    area.setButtons(buttons);
     replace(stage, vote);
     state.busy = false;
     const top = vote.getBoundingClientRect().top;
@@ -187,8 +165,8 @@ export async function render(main, ctx) {
 
   async function loadNext(keepNotice) {
     state.busy = true;
-    if (!keepNotice) replace(notice);
-    setButtonsDisabled(true);
+    if (!keepNotice) area.clearNotice();
+    area.setDisabled(true);
     stage.setAttribute('aria-busy', 'true');
     try {
       const res = await get(`/projects/${path}/review/next`, reviewQuery());
@@ -215,7 +193,7 @@ export async function render(main, ctx) {
     const text = els.comment.value.trim();
     if (text) body.comment = text;
     state.busy = true;
-    setButtonsDisabled(true);
+    area.setDisabled(true);
     const pressed = els.buttons.find((b) => b.dataset.verdict === verdict);
     pressed.classList.add('pressed');
     try {
@@ -230,19 +208,8 @@ export async function render(main, ctx) {
   }
 
   document.addEventListener('keydown', (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typingIn(ev.target)) return;
-    const key = ev.key.toLowerCase();
-    if (key === 'g') {
-      ev.preventDefault();
-      guidelines.el.open = !guidelines.el.open;
-      return;
-    }
-    if (key === 'w' && els) {
-      ev.preventDefault();
-      const on = !els.contents.every((c) => c.isWritten());
-      for (const c of els.contents) c.setWritten(on);
-      return;
-    }
+    const key = workKey(ev, guidelines, els && els.contents);
+    if (!key) return;
     const verdict = VERDICTS.find(([, k]) => k === key);
     if (verdict) {
       ev.preventDefault();
