@@ -1,6 +1,6 @@
 // api.js - the HTTP API from the browser: JSON in and out, the session cookie, the CSRF token on
 // every state change, and the API's error shape turned into ApiError with a message for people.
-import { t } from './i18n.js';
+import { apiErrorText, t } from './i18n.js';
 
 const BASE = '/api/v1';
 let csrfToken = null;
@@ -135,9 +135,14 @@ export function upload(path, file, query, onProgress) {
   });
 }
 
-/** A message for people about a failed call, in the page's language. */
+/**
+ * A message for people about a failed call, in the page's language: in Chinese, the text of the
+ * API's error code where i18n.js knows it; otherwise by status, with the server's message.
+ */
 export function errorMessage(err) {
   if (!(err instanceof ApiError)) return t('err.unexpected', { detail: String(err && err.message ? err.message : err) });
+  const known = apiErrorText(err.code, err.details, err.retryAfter);
+  if (known) return known;
   const detail = err.message || '';
   switch (err.status) {
     case 0: return t('err.network');

@@ -591,6 +591,64 @@ const STRINGS = {
   'work.criteria_invalid': ['Criteria must be a JSON array.', '评分项必须是 JSON 数组。'],
 };
 
+// The API's error codes (error.code; for validation_failed also the field in details.field) in
+// Chinese. A Chinese page shows this text for a code it knows, else the server's own message
+// (errorMessage in api.js); an English page always shows the server's message, which is the
+// English text of these. {seconds} is Retry-After, {field} the field's name below, {parameter}
+// the query parameter the server names.
+const API_ERRORS_ZH = {
+  bad_request: '请求有误，服务器无法处理。',
+  'bad_request.parameter': '请求参数“{parameter}”有误。',
+  invalid_json: '请求内容不是有效的 JSON。',
+  validation_failed: '提交的内容未被接受，请检查后重试。',
+  'validation_failed.field': '“{field}”一项未被接受，请检查后重试。',
+  'validation_failed.slug': '项目标识（slug）只能使用小写字母、数字、- 和 _，以字母或数字开头，最长 64 个字符。',
+  'validation_failed.outcomes': '“选项”必须包含 A 和 B，且只能是 A、B、平局、都不好。',
+  'validation_failed.rationale': '理由不符合要求：此项目要求填写理由，或理由过长。',
+  unauthorized: '登录已过期或凭据无效，请重新登录。',
+  forbidden: '你没有执行此操作的权限。',
+  not_qualified: '你尚未通过本项目的资格测试，暂时不能评审。',
+  not_found: '未找到所请求的内容，或你无权查看。',
+  method_not_allowed: '不支持此操作。',
+  conflict: '操作与当前状态冲突（内容已存在、已被处理或项目已暂停），请刷新后重试。',
+  guidelines_changed: '评审指南已更新，请先阅读变更。',
+  already_undone: '这次投票已经撤销。',
+  undo_expired: '撤销时限已过，这次投票不能再撤销。',
+  gone: '已过期：这项任务的保留时间已到，请重新获取。',
+  payload_too_large: '提交的内容过大。',
+  unsupported_media_type: '不支持此内容类型。',
+  rate_limited: '尝试次数过多，请在 {seconds} 秒后重试。',
+  unavailable: '服务器暂时不可用，请稍后重试。',
+  internal: '服务器内部出错，请稍后重试；如仍失败，请联系管理员。',
+};
+
+// The fields that validation_failed names, in Chinese (the key itself where it is not here).
+const FIELDS_ZH = {
+  slug: '项目标识', title: '标题', guidelines: '评审指南', outcomes: '选项', flags: '标记', rationale: '理由',
+  overlap: '重叠数', lease_seconds: '保留时长', raters: '评审员', reviewers: '复核员', gold_rate: '对照题比例',
+  status: '状态', qc_min_seconds: '最短用时', qc_min_gold_accuracy: '对照题最低准确率', schedule: '分配方式',
+  strength: '偏好强度', criteria: '评分项', rewrite: '改写', reveal: '揭晓模型', explicit: '露骨内容',
+  qualification: '资格测试', name: '用户名', role: '角色', password: '密码', disabled: '停用', choice: '选择',
+  elapsed_ms: '用时', scores: '评分', comment: '评论', verdict: '结论', reason: '原因', text: '文本',
+  version: '版本', reply: '回复', username: '用户名',
+};
+
+/**
+ * The Chinese text of an API error (code, details, retryAfter) when the page is in Chinese and
+ * the code is known; null otherwise (then the server's message is shown).
+ */
+export function apiErrorText(code, details, retryAfter) {
+  if (current !== 'zh-CN' || !code || !Object.prototype.hasOwnProperty.call(API_ERRORS_ZH, code)) return null;
+  const d = details && typeof details === 'object' ? details : {};
+  const own = (key) => Object.prototype.hasOwnProperty.call(API_ERRORS_ZH, key);
+  let key = code;
+  if (typeof d.field === 'string' && d.field) key = own(`${code}.${d.field}`) ? `${code}.${d.field}` : `${code}.field`;
+  else if (typeof d.parameter === 'string' && d.parameter) key = `${code}.parameter`;
+  if (!own(key)) key = code;
+  const vars = { seconds: retryAfter || '60', field: FIELDS_ZH[d.field] || d.field, parameter: d.parameter };
+  return API_ERRORS_ZH[key].replace(/\{(\w+)\}/g, (m, name) => (vars[name] === undefined ? m : String(vars[name])));
+}
+
 function initial() {
   let stored = null;
   try { stored = localStorage.getItem(STORE_KEY); } catch (_) { /* storage disabled */ }
