@@ -436,6 +436,25 @@ scenarios.hostile = async () => {
   const v = votesOf('rater', 'hostile');
   eq(v.map((x) => [x[0], x[4]]), [['a', 'Left is readable.']], 'the hostile vote with its rationale');
   check((await page.textContent('.rate-notice')).includes('Nothing is left'), 'the 204 message');
+
+  // the panel draws the server's guidelines_html, never the source text
+  await page.route('**/api/v1/projects/hostile', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    await route.fulfill({ response: res, json: { ...body, guidelines: '**the source, not shown**',
+      guidelines_html: `${body.guidelines_html}<p>from guidelines_html</p>` } });
+  });
+  await page.reload();
+  await page.waitForSelector('[data-kind="rate.done"]', { timeout: T });
+  await page.waitForFunction(() => (document.querySelector('.guidelines-body') || {}).textContent?.includes('from guidelines_html'),
+    null, { timeout: T });
+  const shown = await page.textContent('.guidelines-body');
+  check(!shown.includes('the source, not shown'), 'the guidelines source is not what is shown');
+  check(shown.includes('<script>window.__pwned = "guidelines"</script>'), 'raw HTML in guidelines_html shows as text');
+  eq(await page.$$eval('.guidelines-body script', (x) => x.length), 0, 'no script element from the guidelines');
+  check(await page.$('.guidelines-body strong'), 'emphasis in the guidelines rendered');
+  eq(await page.evaluate(() => window.__pwned === undefined), true, 'no injected code ran from the guidelines');
+  await page.unroute('**/api/v1/projects/hostile');
 };
 
 scenarios.gold = async () => {
@@ -548,41 +567,84 @@ scenarios.language = async () => {
   eq(await page.getAttribute('html', 'lang'), 'en', 'lang back to en');
 };
 
-// The client's own Markdown renderer (guidelines) and the string table, run in the page.
+// Guidelines as the pages draw them (the server's markdown.c rendering, POST /markdown as the
+// admin page's preview asks it, through answer.js's guidelinesBody), the Chinese texts of the
+// API's error codes, and the string table, run in the page.
 scenarios.modules = async () => {
   const { page, server } = env;
+  await login('admin');
   await page.goto(`${server.url}/`);
   await page.waitForSelector('#lang', { timeout: T });
   const out = await page.evaluate(async () => {
-    const { markdown } = await import('/static/md.js');
-    const render = (text) => {
+    const { guidelinesBody } = await import('/static/answer.js');
+    const { post } = await import('/static/api.js');
+    const render = async (text) => {
+      const { body } = await post('/markdown', { text });
       const div = document.createElement('div');
-      div.append(markdown(text));
-      return div.innerHTML;
+      div.append(...guidelinesBody(body.html, 'admin.preview_empty'));
+      return div.innerHTML.replace(/\n/g, '');
     };
-    return {
-      heading: render('# Title\n\ntext'),
-      list: render('- one\n- **two**\n  - nested\n\n1. first\n2. second'),
-      code: render('```js\nlet a = "<b>";\n```'),
-      table: render('| a | b |\n|---|:-:|\n| `x` | 2 |'),
-      links: render('[ok](https://example.com/x) [bad](javascript:alert(1)) [data](data:text/html,hi) <https://a.example>'),
-      html: render('<script>alert(1)</script> <img src=x onerror=alert(1)> & "quotes"'),
-      inline: render('snake_case_name and *em* and _em_ and ~~gone~~ and \\*not em\\*'),
-      intraword: render('O(n1*n2) for n1*n2 cells and a*b*c'),
-      quote: render('> quoted\n> more'),
+    const cases = {
+      heading: '# Title\n\ntext',
+      list: '- one\n- **two**\n  - nested\n\n1. first\n2. second',
+      code: '```js\nlet a = "<b>";\n```',
+      table: '| a | b |\n|---|:-:|\n| `x` | 2 |',
+      links: '[ok](https://example.com/x) [bad](javascript:alert(1)) [data](data:text/html,hi) <https://a.example>',
+      html: '<script>alert(1)</script> <img src=x onerror=alert(1)> & "quotes"',
+      inline: 'snake_case_name and *em* and _em_ and \\*not em\\*',
+      intraword: 'O(n1*n2) for n1*n2 cells and a*b*c',
+      quote: '> quoted\n> more',
+      empty: '  ',
     };
+    const got = {};
+    for (const [k, text] of Object.entries(cases)) got[k] = await render(text);
+    return got;
   });
-  eq(out.heading, '<h1>Title</h1><p>text</p>', 'heading');
+  eq(out.heading, '<h3>Title</h3><p>text</p>', 'heading (two levels down)');
   eq(out.list, '<ul><li>one</li><li><strong>two</strong><ul><li>nested</li></ul></li></ul><ol><li>first</li><li>second</li></ol>', 'lists');
   eq(out.code, '<pre tabindex="0"><code class="language-js">let a = "&lt;b&gt;";</code></pre>', 'fenced code');
   eq(out.table, '<div class="table-wrap"><table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td><code>x</code></td><td>2</td></tr></tbody></table></div>', 'table');
   eq(out.links, '<p><a href="https://example.com/x" target="_blank" rel="noopener noreferrer nofollow">ok</a> ' +
-    '<span class="inert-link">bad</span> <span class="inert-link">data</span> ' +
-    '<a href="https://a.example" target="_blank" rel="noopener noreferrer nofollow">https://a.example</a></p>', 'links');
+    '<a class="inert-link">bad</a> <a class="inert-link">data</a> ' +
+    '<a href="https://a.example/" target="_blank" rel="noopener noreferrer nofollow">https://a.example</a></p>', 'links');
   eq(out.html, '<p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &amp; "quotes"</p>', 'HTML stays text');
   eq(out.intraword, '<p>O(n1*n2) for n1*n2 cells and a*b*c</p>', 'intraword asterisks stay as written');
-  eq(out.inline, '<p>snake_case_name and <em>em</em> and <em>em</em> and <del>gone</del> and *not em*</p>', 'inline');
+  eq(out.inline, '<p>snake_case_name and <em>em</em> and <em>em</em> and *not em*</p>', 'inline');
   eq(out.quote, '<blockquote><p>quoted<br>more</p></blockquote>', 'block quote');
+  eq(out.empty, '<p class="muted" data-i18n="admin.preview_empty">Nothing to preview.</p>', 'nothing to show');
+
+  // the API's error codes in Chinese: the known ones translated (a field named), others not
+  const errs = await page.evaluate(async () => {
+    const { ApiError, errorMessage } = await import('/static/api.js');
+    const { setLang } = await import('/static/i18n.js');
+    const msg = (status, code, details) => errorMessage(new ApiError(status, code, `server says ${code}`, details));
+    const cases = () => ({
+      validation: msg(422, 'validation_failed', { field: 'overlap' }),
+      validation_other: msg(422, 'validation_failed', { field: 'no_such_field' }),
+      validation_plain: msg(422, 'validation_failed'),
+      bad_param: msg(400, 'bad_request', { parameter: 'limit' }),
+      gone: msg(410, 'gone'),
+      conflict: msg(409, 'conflict'),
+      unknown: msg(409, 'some_new_code'),
+      limited: errorMessage(new ApiError(429, 'rate_limited', 'slow down', null, null, '42')),
+    });
+    setLang('zh-CN');
+    const zh = cases();
+    setLang('en');
+    return { zh, en: cases() };
+  });
+  eq(errs.zh.validation, '“重叠数”一项未被接受，请检查后重试。', 'validation_failed with a known field, in Chinese');
+  eq(errs.zh.validation_other, '“no_such_field”一项未被接受，请检查后重试。', 'validation_failed with another field');
+  eq(errs.zh.validation_plain, '提交的内容未被接受，请检查后重试。', 'validation_failed without a field');
+  eq(errs.zh.bad_param, '请求参数“limit”有误。', 'bad_request naming its parameter');
+  eq(errs.zh.gone, '已过期：这项任务的保留时间已到，请重新获取。', 'gone (an expired lease) in Chinese');
+  check(!/server says/.test(errs.zh.conflict), `conflict in Chinese (${errs.zh.conflict})`);
+  eq(errs.zh.unknown, '冲突：server says some_new_code', 'an unknown code keeps the server\'s message');
+  eq(errs.zh.limited, '尝试次数过多，请在 42 秒后重试。', 'rate_limited with Retry-After');
+  eq(errs.en.validation, 'Not accepted: server says validation_failed', 'English shows the server\'s message');
+  eq(errs.en.conflict, 'Conflict: server says conflict', 'English conflict');
+  await page.click('#logout'); // the login scenario starts logged out
+  await page.waitForSelector('input[name=username]', { timeout: T });
 
   // every string in both languages, with the same {placeholders}
   const src = fs.readFileSync(path.join(TOP, 'client', 'web', 'static', 'i18n.js'), 'utf8');
@@ -598,6 +660,18 @@ scenarios.modules = async () => {
   }
   check(Object.keys(STRINGS).length > 200, `the string table was read (${Object.keys(STRINGS).length} strings)`);
   eq(bad, [], 'the string table');
+
+  // every error code the server answers with has its Chinese text
+  const at = src.indexOf('const API_ERRORS_ZH = {');
+  const ZH = new Function(`${src.slice(at, src.indexOf('\n};\n', at) + 3)}; return API_ERRORS_ZH;`)(); // eslint-disable-line no-new-func
+  const codes = new Set();
+  for (const f of fs.readdirSync(path.join(TOP, 'server')).filter((n) => n.endsWith('.c'))) {
+    const c = fs.readFileSync(path.join(TOP, 'server', f), 'utf8');
+    for (const m of c.matchAll(/(?:req_reply_error|early_error|fail)\(\s*[^,()]+,\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);
+    for (const m of c.matchAll(/\{ "[a-z_]+", \d{3}, "([a-z_]+)"/g)) codes.add(m[1]);
+  }
+  check(codes.size >= 15, `the server's error codes were read (${[...codes].join(', ')})`);
+  eq([...codes].filter((c) => !(c in ZH)).sort(), [], 'every error code of the server has a Chinese text');
 };
 
 /** API.md-shaped leaderboard and matrix from votes.jsonl, for when the endpoints are missing. */
@@ -1261,8 +1335,12 @@ scenarios.admin = async () => {
   await page.waitForSelector('form.project-form[data-mode=create]', { timeout: T });
   await page.fill('input[name=slug]', 'webadmin');
   await page.fill('input[name=title]', 'Made in the browser');
+  const previewAsked = page.waitForResponse((r) => r.url().endsWith('/api/v1/markdown') && r.request().method() === 'POST',
+    { timeout: T });
   await page.fill('textarea[name=guidelines]', '# Be fair\n\n- **read** both\n- <script>x</script>');
+  eq((await previewAsked).status(), 200, 'the preview is the server\'s rendering (POST /markdown)');
   await page.waitForSelector('.preview h3', { timeout: T });
+  check(await page.$('.preview li strong'), 'the preview renders emphasis');
   check((await page.textContent('.preview')).includes('<script>'), 'the preview shows raw HTML as text');
   eq(await page.$$eval('.preview script', (s) => s.length), 0, 'no script in the preview');
   await page.uncheck('input[name=outcomes][value=both_bad]');
@@ -1295,6 +1373,33 @@ scenarios.admin = async () => {
   await page.fill('input[name=overlap]', '0');
   await page.click('form.project-form button[type=submit]');
   await page.waitForSelector('form.project-form input[name=overlap][aria-invalid=true]', { timeout: T });
+  check((await page.textContent('form.project-form .form-msg')).includes('overlap'), 'the server\'s message in English');
+  // in Chinese: the known code and its field in Chinese; an unknown code keeps the server's words
+  await page.selectOption('#lang', 'zh-CN');
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('form.project-form .form-msg').textContent.includes('重叠数'), null, { timeout: T });
+  eq(await page.textContent('form.project-form .form-msg'), '“重叠数”一项未被接受，请检查后重试。', 'a validation error in Chinese');
+  await page.route('**/api/v1/projects/webadmin', (route) => (route.request().method() === 'PATCH'
+    ? route.fulfill({ status: 409, contentType: 'application/json', body: '{"error":{"code":"brand_new_code","message":"words of the server"}}' })
+    : route.fallback()));
+  await page.fill('input[name=overlap]', '2');
+  await page.fill('input[name=title]', 'Made in the browser!');
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('form.project-form .form-msg').textContent.includes('words of the server'), null, { timeout: T });
+  eq(await page.textContent('form.project-form .form-msg'), '冲突：words of the server', 'an unknown code: the server\'s message');
+  await page.unroute('**/api/v1/projects/webadmin');
+  // a real conflict: a project of that slug exists
+  await page.goto(`${server.url}/admin#new`);
+  await page.waitForSelector('form.project-form[data-mode=create]', { timeout: T });
+  await page.fill('input[name=slug]', 'webadmin');
+  await page.fill('input[name=title]', 'Twice');
+  await page.click('form.project-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('form.project-form .form-msg').textContent.includes('冲突'), null, { timeout: T });
+  eq(await page.textContent('form.project-form .form-msg'), '操作与当前状态冲突（内容已存在、已被处理或项目已暂停），请刷新后重试。',
+    'the server\'s 409 conflict in Chinese');
+  await page.selectOption('#lang', 'en');
+  await page.goto(`${server.url}/admin#project=webadmin`);
+  await page.waitForSelector('form.project-form[data-mode=edit]', { timeout: T });
 
   // upload with one bad line: all-or-nothing 422 with the line's error, then partial
   const lines = [
