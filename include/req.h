@@ -260,16 +260,23 @@ void req_reply_project_json(struct req *r, const struct db_res *res);
  * unique id, starts after the row whose id the cursor is, and fetches limit + 1 rows; the
  * extra row only tells that another page follows.
  *
- * req_reply_page replies 200 {"items": items, "next_cursor": next or null}; next is the id of
- * the last item shown, 0 when there is no next page. Steals items (NULL answers 503).
+ * req_reply_page replies 200 {"items": items, "next_cursor": next or null} plus the members of
+ * extra (an object, or NULL) when a list reports more; next is the id of the last item shown, 0
+ * when there is no next page. Steals items and extra (a NULL items answers 503).
  */
-void req_reply_page(struct req *r, json_t *items, long long next);
+void req_reply_page(struct req *r, json_t *items, long long next, json_t *extra);
 /*
  * The continuation of a list statement whose rows are (cursor bigint, item json): the first
- * limit rows' items, the cursor of row limit - 1 when there are more. The limit is the one
- * req_page or qv_page read.
+ * limit items, the cursor of the last of them when there are more. A row whose item is NULL is
+ * no item (so a statement can say "the project exists" with one such row and no items). The
+ * limit is the one req_page or qv_page read.
  */
 void req_reply_page_rows(struct req *r, const struct db_res *res);
+/* The same for a list of the project the route names: no row at all is 404 "no project". */
+void req_reply_project_page(struct req *r, const struct db_res *res);
+/* req_reply_project_page that passes each item to each (which may add to it) before replying. */
+void req_reply_project_page_each(struct req *r, const struct db_res *res,
+                                 void (*each)(json_t *item));
 
 /* --- used by http.c --- */
 

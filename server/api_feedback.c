@@ -109,48 +109,48 @@ static void mine_read(struct req *r, const struct db_res *res)
                 }
                 json_array_append_new(items, e);
         }
-        json_t *next = json_null();
-        if (reviews > pg->limit) {
-                char cursor[24];
-                snprintf(cursor, sizeof(cursor), "%lld",
-                         (long long)db_res_int(res, (int)pg->limit - 1, M_REVIEW));
-                next = json_string(cursor);
-        }
-        req_reply_json(r, 200,
-                       json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "unread",
-                                 (json_int_t)db_res_int(res, rows - 1, M_UNREAD)));
+        long long next =
+            reviews > pg->limit ? (long long)db_res_int(res, (int)pg->limit - 1, M_REVIEW) : 0;
+        req_reply_page(
+            r, items, next,
+            json_pack("{s:I}", "unread", (json_int_t)db_res_int(res, rows - 1, M_UNREAD)));
 }
 
-/* The lists' query: ?project= (required), ?limit=, ?cursor=; NULL after a 400 reply. */
-static struct page *page_start(struct req *r, long long *before)
+/*
+ * Both lists: ?project= (required), ?limit=, ?cursor= (newest first: the cursor is the last
+ * review shown, the page starts below it), then statement sql with (slug, caller, limit,
+ * cursor) and its continuation done.
+ */
+static void list_start(struct req *r, const char *sql, req_db_fn done)
 {
         static const char *const known[] = { "project", "limit", "cursor", NULL };
         struct page *pg = calloc(1, sizeof(*pg));
         if (!pg) {
                 req_reply_oom(r);
-                return NULL;
+                return;
         }
         req_set_state(r, pg, free);
+        long long before;
         struct qv q;
         qv_init(&q, r, known);
         if (!qv_text(&q, "project", pg->slug, sizeof(pg->slug)) && !q.failed)
                 qv_fail(&q, "project", "project (the project's slug) is required");
-        qv_page(&q, &pg->limit, before);
-        return qv_reply(&q) ? NULL : pg;
-}
-
-void api_feedback_mine(struct req *r)
-{
-        long long before;
-        struct page *pg = page_start(r, &before);
-        if (!pg)
+        qv_page(&q, &pg->limit, &before);
+        if (qv_reply(&q))
                 return;
         char limit[24], cursor[24];
         snprintf(limit, sizeof(limit), "%ld", pg->limit);
         snprintf(cursor, sizeof(cursor), "%lld", before);
         const char *params[] = { pg->slug, r->user.id_text, limit, cursor };
-        req_db(r, "SELECT * FROM prefd_my_reviews($1, $2::bigint, $3::int, $4::bigint)", 4, params,
-               mine_read);
+        req_db(r, sql, 4, params, done);
+}
+
+static const char mine_sql[] = "SELECT * "
+                               "FROM prefd_my_reviews($1, $2::bigint, $3::int, $4::bigint)";
+
+void api_feedback_mine(struct req *r)
+{
+        list_start(r, mine_sql, mine_read);
 }
 
 /* --- GET /api/v1/me/reviews/unread --- */
@@ -167,34 +167,41 @@ static void unread_read(struct req *r, const struct db_res *res)
         req_reply_json(r, 200, json_pack("{s:I, s:o}", "unread", total, "projects", projects));
 }
 
+static const char unread_sql[] = "SELECT prefd_unread_reviews($1::bigint)";
+
 void api_feedback_unread(struct req *r)
 {
         const char *params[] = { r->user.id_text };
-        req_db(r, "SELECT prefd_unread_reviews($1::bigint)", 1, params, unread_read);
+        req_db(r, unread_sql, 1, params, unread_read);
 }
 
 /* --- POST /api/v1/reviews/{id}/reply --- */
+
+static const struct req_status reply_status[] = {
+        { "created", 0, NULL, NULL },
+        { "same", 0, NULL, NULL },
+        { "conflict", 409, "conflict",
+          "you answered this review already, differently (a review is answered once)" },
+        { "not_found", 404, "not_found", "no review {} of your votes" },
+        { NULL, 0, NULL, NULL },
+};
 
 static void replied(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
                 return;
         const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "created") == 0 || strcmp(status, "same") == 0) {
-                req_reply_json(r, status[0] == 'c' ? 201 : 200,
-                               json_pack("{s:s, s:{s:s, s:s}}", "review_id", req_param(r, 0),
-                                         "reply", "text",
-                                         json_string_value(json_object_get(r->json, "text")),
-                                         "created_at", db_res_value(res, 0, 1)));
-        } else if (strcmp(status, "conflict") == 0) {
-                req_reply_error(r, 409, "conflict", NULL,
-                                "you answered this review already, differently (a review is "
-                                "answered once)");
-        } else {
-                req_reply_error(r, 404, "not_found", NULL, "no review %s of your votes",
-                                req_param(r, 0));
-        }
+        if (req_reply_status(r, reply_status, status, req_param(r, 0)))
+                return;
+        req_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200,
+                       json_pack("{s:I, s:{s:s, s:s}}", "review_id",
+                                 (json_int_t)strtoll(req_param(r, 0), NULL, 10), "reply", "text",
+                                 json_string_value(json_object_get(r->json, "text")), "created_at",
+                                 db_res_value(res, 0, 1)));
 }
+
+static const char reply_sql[] = "SELECT * "
+                                "FROM prefd_review_reply($1::bigint, $2::bigint, $3)";
 
 void api_feedback_reply(struct req *r)
 {
@@ -209,8 +216,7 @@ void api_feedback_reply(struct req *r)
         if (!review_id_ok(r, id))
                 return;
         const char *params[] = { id, r->user.id_text, text };
-        req_db(r, "SELECT * FROM prefd_review_reply($1::bigint, $2::bigint, $3)", 3, params,
-               replied);
+        req_db(r, reply_sql, 3, params, replied);
 }
 
 /* --- GET /api/v1/me/reviews/given?project= --- */
@@ -233,26 +239,15 @@ static void given_read(struct req *r, const struct db_res *res)
                                                 "comment", db_res_value(res, row, G_COMMENT),
                                                 "created_at", db_res_value(res, row, G_CREATED),
                                                 "reply", reply_json(res, row, G_REPLY, G_REPLIED)));
-        json_t *next = json_null();
-        if (rows > pg->limit) {
-                char cursor[24];
-                snprintf(cursor, sizeof(cursor), "%lld",
-                         (long long)db_res_int(res, (int)pg->limit - 1, G_REVIEW));
-                next = json_string(cursor);
-        }
-        req_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+        long long next =
+            rows > pg->limit ? (long long)db_res_int(res, (int)pg->limit - 1, G_REVIEW) : 0;
+        req_reply_page(r, items, next, NULL);
 }
+
+static const char given_sql[] = "SELECT * "
+                                "FROM prefd_given_reviews($1, $2::bigint, $3::int, $4::bigint)";
 
 void api_feedback_given(struct req *r)
 {
-        long long before;
-        struct page *pg = page_start(r, &before);
-        if (!pg)
-                return;
-        char limit[24], cursor[24];
-        snprintf(limit, sizeof(limit), "%ld", pg->limit);
-        snprintf(cursor, sizeof(cursor), "%lld", before);
-        const char *params[] = { pg->slug, r->user.id_text, limit, cursor };
-        req_db(r, "SELECT * FROM prefd_given_reviews($1, $2::bigint, $3::int, $4::bigint)", 4,
-               params, given_read);
+        list_start(r, given_sql, given_read);
 }

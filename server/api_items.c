@@ -304,8 +304,14 @@ void api_items_facets(struct req *r)
 
 /* --- GET .../items --- */
 
-static const char items_sql[] = "SELECT prefd_items_page(p.id, $2::bigint, $3::integer, $4) "
-                                "FROM projects p WHERE p.slug = $1";
+/* One row with a NULL item when the project has no items in the page, none when it does not
+ * exist. */
+static const char items_sql[] =
+    "SELECT x.page_key, x.item "
+    "FROM projects p "
+    "LEFT JOIN LATERAL prefd_items_page(p.id, $2::bigint, $3::integer, $4) x "
+    "ON true "
+    "WHERE p.slug = $1";
 
 void api_items_list(struct req *r)
 {
@@ -322,7 +328,7 @@ void api_items_list(struct req *r)
         snprintf(a, sizeof(a), "%lld", after);
         snprintf(l, sizeof(l), "%ld", limit);
         const char *params[] = { req_param(r, 0), a, l, search ? q : NULL };
-        req_db(r, items_sql, 4, params, req_reply_project_json);
+        req_db(r, items_sql, 4, params, req_reply_project_page);
 }
 
 /* --- DELETE /api/v1/projects/{slug} --- */

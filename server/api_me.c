@@ -35,16 +35,13 @@ static void no_project(struct req *r)
 
 enum stats_col { T_ID, T_MIN_SECONDS, T_MIN_GOLD, T_SEEN, T_QUAL, T_AGREE, T_DISAGREE, T_SKIPS };
 
-static const char stats_sql[] =
-    "SELECT p.id, p.qc_min_seconds, p.qc_min_gold_accuracy, prefd_may_see(p, $2::bigint, "
-    "$3::boolean), coalesce(prefd_qualification_json(p, $2::bigint)::text, 'null'), "
-    "(SELECT count(*) FROM votes v JOIN reviews w ON w.vote_id = v.id WHERE v.rater_id = "
-    "$2::bigint AND v.project_id = p.id AND v.reviews > 0 AND w.verdict = 'agree'), "
-    "(SELECT count(*) FROM votes v JOIN reviews w ON w.vote_id = v.id WHERE v.rater_id = "
-    "$2::bigint AND v.project_id = p.id AND v.reviews > 0 AND w.verdict = 'disagree'), "
-    "(SELECT count(*) FROM assignments a WHERE a.project_id = p.id AND a.rater_id = $2::bigint "
-    "AND a.state = 'skipped') "
-    "FROM projects p WHERE p.slug = $1";
+static const char stats_sql[] = "SELECT p.id, p.qc_min_seconds, p.qc_min_gold_accuracy, "
+                                "prefd_may_see(p, $2::bigint, $3::boolean), "
+                                "coalesce(prefd_qualification_json(p, $2::bigint)::text, 'null'), "
+                                "s.agreed, s.disagreed, s.skipped "
+                                "FROM projects p "
+                                "CROSS JOIN LATERAL prefd_rater_review_counts(p.id, $2::bigint) s "
+                                "WHERE p.slug = $1";
 
 /* What the database said, kept until the statistics are computed. */
 struct me_stats {
@@ -117,10 +114,11 @@ enum guide_col { U_SEEN, U_VERSION, U_KNOWN, U_TEXT, U_OLD };
 static const char guidelines_sql[] =
     "SELECT prefd_may_see(p, $2::bigint, $3::boolean), p.guidelines_version, "
     "coalesce(k.version, p.guidelines_version), p.guidelines, "
-    "coalesce((SELECT g.text FROM guidelines g WHERE g.project_id = p.id AND g.version = "
-    "coalesce(k.version, p.guidelines_version)), '') "
-    "FROM projects p LEFT JOIN guideline_known k ON k.project_id = p.id AND k.rater_id = "
-    "$2::bigint WHERE p.slug = $1";
+    "coalesce((SELECT g.text FROM guidelines g "
+    "WHERE g.project_id = p.id AND g.version = coalesce(k.version, p.guidelines_version)), '') "
+    "FROM projects p "
+    "LEFT JOIN guideline_known k ON k.project_id = p.id AND k.rater_id = $2::bigint "
+    "WHERE p.slug = $1";
 
 struct notice {
         struct req *req;
@@ -192,6 +190,9 @@ void api_me_guidelines(struct req *r)
 
 /* --- POST /api/v1/me/projects/{slug}/guidelines/ack --- */
 
+static const char ack_sql[] = "SELECT * "
+                              "FROM prefd_ack_guidelines($1, $2::bigint, $3::boolean, $4::int)";
+
 static void acked(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
@@ -228,6 +229,5 @@ void api_me_guidelines_ack(struct req *r)
         snprintf(ver, sizeof(ver), "%lld", version);
         const char *params[] = { req_param(r, 0), r->user.id_text, staff(r) ? "true" : "false",
                                  ver };
-        req_db(r, "SELECT * FROM prefd_ack_guidelines($1, $2::bigint, $3::boolean, $4::int)", 4,
-               params, acked);
+        req_db(r, ack_sql, 4, params, acked);
 }

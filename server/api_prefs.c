@@ -11,6 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* $1 the caller, $2 the new opt-out or NULL (unchanged). */
+static const char prefs_sql[] = "UPDATE users "
+                                "SET no_explicit = coalesce($2::boolean, no_explicit) "
+                                "WHERE id = $1 "
+                                "RETURNING no_explicit";
+
 static void saved(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
@@ -31,8 +37,5 @@ void api_prefs_update(struct req *r)
                 return;
         }
         const char *params[] = { r->user.id_text, given ? (opt_out ? "true" : "false") : NULL };
-        req_db(r,
-               "UPDATE users SET no_explicit = coalesce($2::boolean, no_explicit) WHERE id = $1 "
-               "RETURNING no_explicit",
-               2, params, saved);
+        req_db(r, prefs_sql, 2, params, saved);
 }

@@ -156,6 +156,10 @@ static const struct req_status save_status[] = {
         { NULL, 0, NULL, NULL },
 };
 
+/* $1 the slug (NULL: a new project), $2 the fields, $3 the caller. */
+static const char save_sql[] = "SELECT * "
+                               "FROM prefd_project_save($1, $2::jsonb, $3)";
+
 static void saved(struct req *r, const struct db_res *res)
 {
         bool create = r->method == REQ_POST;
@@ -185,7 +189,7 @@ static void save(struct req *r, const char *slug, bool create)
                 return;
         }
         const char *params[] = { slug, fields, create ? "true" : "false" };
-        req_db(r, "SELECT * FROM prefd_project_save($1, $2::jsonb, $3)", 3, params, saved);
+        req_db(r, save_sql, 3, params, saved);
         free(fields);
 }
 
@@ -203,12 +207,15 @@ void api_projects_update(struct req *r)
         save(r, req_param(r, 0), false);
 }
 
-static void listed(struct req *r, const struct db_res *res)
-{
-        if (req_db_failed(r, res))
-                return;
-        req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
-}
+/* Raters see the open projects they may rate or review. */
+static const char list_sql[] = "SELECT p.id, prefd_project_for(p, $3, $4, $5) "
+                               "|| jsonb_build_object('progress', prefd_rater_progress(p, $3)) "
+                               "FROM projects p "
+                               "WHERE p.id > $1 "
+                               "AND p.deleted_at IS NULL "
+                               "AND prefd_may_see(p, $3, $4) "
+                               "ORDER BY p.id "
+                               "LIMIT $2::int + 1";
 
 void api_projects_list(struct req *r)
 {
@@ -216,24 +223,13 @@ void api_projects_list(struct req *r)
         long long after;
         if (req_page(r, &limit, &after) != 0)
                 return;
-        char a[32], l[32];
+        char a[24], l[24];
         snprintf(a, sizeof(a), "%lld", after);
         snprintf(l, sizeof(l), "%ld", limit);
         bool staff = r->user.role != ROLE_RATER;
         const char *params[] = { a, l, r->user.id_text, staff ? "true" : "false",
                                  r->user.role == ROLE_ADMIN ? "true" : "false" };
-        /* One page plus one row tells whether another page follows. Raters see the open
-         * projects they may rate or review. */
-        req_db(r,
-               "WITH page AS (SELECT p.* FROM projects p WHERE p.id > $1 AND p.deleted_at IS NULL "
-               "AND prefd_may_see(p, $3, "
-               "$4) ORDER BY p.id LIMIT $2 + 1), "
-               "shown AS (SELECT * FROM page ORDER BY id LIMIT $2) "
-               "SELECT json_build_object('items', coalesce((SELECT json_agg(prefd_project_for(s, "
-               "$3, $4, $5) || jsonb_build_object('progress', prefd_rater_progress(s, $3)) "
-               "ORDER BY s.id) FROM shown s), '[]'), 'next_cursor', CASE WHEN (SELECT "
-               "count(*) FROM page) > $2 THEN (SELECT max(id)::text FROM shown) END)",
-               5, params, listed);
+        req_db(r, list_sql, 5, params, req_reply_page_rows);
 }
 
 static void project_read(struct req *r, const struct db_res *res)
@@ -247,38 +243,25 @@ static void project_read(struct req *r, const struct db_res *res)
         reply_project(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
 }
 
+static const char get_sql[] = "SELECT prefd_project_for(p, $2, $3, $4) "
+                              "FROM projects p "
+                              "WHERE p.slug = $1 "
+                              "AND prefd_may_see(p, $2, $3)";
+
 void api_projects_get(struct req *r)
 {
         bool staff = r->user.role != ROLE_RATER;
         const char *params[] = { req_param(r, 0), r->user.id_text, staff ? "true" : "false",
                                  r->user.role == ROLE_ADMIN ? "true" : "false" };
-        req_db(r,
-               "SELECT prefd_project_for(p, $2, $3, $4) FROM projects p WHERE p.slug = $1 AND "
-               "prefd_may_see(p, $2, $3)",
-               4, params, project_read);
+        req_db(r, get_sql, 4, params, project_read);
 }
+
+static const char progress_sql[] = "SELECT prefd_project_progress(p) "
+                                   "FROM projects p "
+                                   "WHERE p.slug = $1";
 
 void api_projects_progress(struct req *r)
 {
         const char *params[] = { req_param(r, 0) };
-        req_db(r,
-               "SELECT json_build_object("
-               "'prompts', (SELECT count(*) FROM items i WHERE i.project_id = p.id AND i.gold IS "
-               "NULL), "
-               "'control_prompts', (SELECT count(*) FROM items i WHERE i.project_id = p.id AND "
-               "i.gold IS NOT NULL), "
-               "'models', (SELECT count(*) FROM models m WHERE m.project_id = p.id), "
-               "'comparisons', p.comparisons, "
-               "'votes', (SELECT coalesce(sum(k.votes), 0) FROM project_counts k "
-               "WHERE k.project_id = p.id), "
-               "'target_votes', p.comparisons * p.overlap, "
-               "'open_places', (SELECT coalesce(sum(k.open), 0) FROM project_counts k "
-               "WHERE k.project_id = p.id), "
-               "'imported_votes', (SELECT coalesce(sum(i.votes), 0) FROM imports i WHERE "
-               "i.project_id = p.id), "
-               "'active_assignments', (SELECT count(*) FROM assignments a WHERE a.project_id = "
-               "p.id AND a.state = 'open' AND a.expires_at > now()), "
-               "'raters', (SELECT count(*) FROM rater_votes r WHERE r.project_id = p.id)) "
-               "FROM projects p WHERE p.slug = $1",
-               1, params, req_reply_project_json);
+        req_db(r, progress_sql, 1, params, req_reply_project_json);
 }

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char qualify_sql[] = "SELECT * "
+                                  "FROM prefd_qualify($1, $2, $3, $4::bigint, $5)";
+
 static void qualified(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
@@ -51,5 +54,5 @@ void api_qualification_set(struct req *r)
         }
         const char *params[] = { req_param(r, 0), req_param(r, 1), action, r->user.id_text,
                                  reason };
-        req_db(r, "SELECT * FROM prefd_qualify($1, $2, $3, $4::bigint, $5)", 5, params, qualified);
+        req_db(r, qualify_sql, 5, params, qualified);
 }

@@ -42,7 +42,7 @@ struct qjob {
         int64_t project;
         double min_seconds, min_gold;
         long limit;       /* Q_RATERS: the page size */
-        long long offset; /* Q_RATERS: the cursor, raters before this page (by name) */
+        long long after;  /* Q_RATERS: the cursor, the last rater of the page before (by name) */
         struct qvotes *v; /* the votes (qvotes.h) */
         long *timed;      /* Q_RATERS: per rater, the votes that reported their time */
         /* results */
@@ -156,6 +156,10 @@ static void project_read(struct req *r, const struct db_res *res)
         qvotes_read(req_db_pool(r), r->app->work, q->project, votes_read, q);
 }
 
+static const char project_sql[] = "SELECT id, qc_min_seconds, qc_min_gold_accuracy "
+                                  "FROM projects "
+                                  "WHERE slug = $1";
+
 static void start(struct req *r, enum qkind kind)
 {
         struct qjob *q = calloc(1, sizeof(*q));
@@ -167,11 +171,10 @@ static void start(struct req *r, enum qkind kind)
         q->kind = kind;
         req_set_state(r, q, qjob_free);
         req_db_may_lag(r); /* statistics: a standby's copy will do */
-        if (kind == Q_RATERS && req_page(r, &q->limit, &q->offset) != 0)
+        if (kind == Q_RATERS && req_page(r, &q->limit, &q->after) != 0)
                 return;
         const char *params[] = { req_param(r, 0) };
-        req_db(r, "SELECT id, qc_min_seconds, qc_min_gold_accuracy FROM projects WHERE slug = $1",
-               1, params, project_read);
+        req_db(r, project_sql, 1, params, project_read);
 }
 
 /* --- GET .../raters --- */
@@ -269,42 +272,29 @@ static void raters_info(struct req *r, const struct db_res *res)
                     json_loads(db_res_value(res, row, I_QUALIFICATION), JSON_DECODE_ANY, NULL));
                 json_array_append_new(items, e);
         }
-        char next[24];
-        snprintf(next, sizeof(next), "%lld", q->offset + q->limit);
-        req_reply_json(r, 200,
-                       json_pack("{s:o, s:o, s:{s:f, s:f, s:i, s:i, s:i}}", "items", items,
-                                 "next_cursor", rows > q->limit ? json_string(next) : json_null(),
-                                 "thresholds", "min_seconds", q->min_seconds, "min_gold_accuracy",
-                                 q->min_gold, "fast_min_votes", FAST_MIN_VOTES, "side_min_votes",
-                                 SIDE_MIN_VOTES, "gold_min_seen", GOLD_MIN_SEEN));
+        long long next = rows > q->limit ? (long long)db_res_int(res, (int)q->limit - 1, I_ID) : 0;
+        req_reply_page(r, items, next,
+                       json_pack("{s:{s:f, s:f, s:i, s:i, s:i}}", "thresholds", "min_seconds",
+                                 q->min_seconds, "min_gold_accuracy", q->min_gold, "fast_min_votes",
+                                 FAST_MIN_VOTES, "side_min_votes", SIDE_MIN_VOTES, "gold_min_seen",
+                                 GOLD_MIN_SEEN));
 }
+
+/* Everyone who took part (voted, skipped, or holds an assignment), a page by name and one
+ * more row to tell whether another page follows. */
+static const char raters_sql[] =
+    "SELECT id, name, skips, agreed, disagreed, excluded, qualification "
+    "FROM prefd_quality_raters($1, $2::int, $3::bigint)";
 
 static void raters_computed(struct qjob *q)
 {
         struct req *r = q->req;
-        char id[24], limit[24], offset[24];
+        char id[24], limit[24], after[24];
         snprintf(id, sizeof(id), "%lld", (long long)q->project);
         snprintf(limit, sizeof(limit), "%ld", q->limit);
-        snprintf(offset, sizeof(offset), "%lld", q->offset);
-        const char *params[] = { id, limit, offset };
-        /* Everyone who took part (voted, skipped, or holds an assignment), a page by name and
-         * one more row to tell whether another page follows. */
-        req_db(r,
-               "SELECT u.id, u.name, "
-               "(SELECT count(*) FROM assignments a WHERE a.project_id = $1 AND a.rater_id = u.id "
-               "AND a.state = 'skipped'), "
-               "(SELECT count(*) FROM reviews w JOIN votes v ON v.id = w.vote_id WHERE "
-               "v.project_id = $1 AND v.rater_id = u.id AND w.verdict = 'agree'), "
-               "(SELECT count(*) FROM reviews w JOIN votes v ON v.id = w.vote_id WHERE "
-               "v.project_id = $1 AND v.rater_id = u.id AND w.verdict = 'disagree'), "
-               "EXISTS (SELECT 1 FROM exclusions e WHERE e.project_id = $1 AND e.rater_id = u.id "
-               "AND e.undone_at IS NULL), "
-               "coalesce((SELECT prefd_qualification_json(p, u.id) FROM projects p WHERE p.id = "
-               "$1)::text, 'null') "
-               "FROM users u WHERE u.id IN (SELECT rater_id FROM rater_given WHERE project_id = "
-               "$1 UNION SELECT rater_id FROM rater_votes WHERE project_id = $1) "
-               "ORDER BY u.name LIMIT $2::int + 1 OFFSET $3::bigint",
-               3, params, raters_info);
+        snprintf(after, sizeof(after), "%lld", q->after);
+        const char *params[] = { id, limit, after };
+        req_db(r, raters_sql, 3, params, raters_info);
 }
 
 void api_quality_raters(struct req *r)
@@ -430,6 +420,8 @@ static json_t *agreement_json(const struct quality_agreement *a)
                          number_or_null(a->percent, 1e-4), "units", (json_int_t)a->units);
 }
 
+static const char strength_sql[] = "SELECT prefd_strength_agreement($1)";
+
 static void strength_agreed(struct req *r, const struct db_res *res)
 {
         struct qjob *q = r->state;
@@ -459,7 +451,7 @@ static void agreement_computed(struct qjob *q)
         /* A project with "strength": agreement on it as an interval scale, from SQL. */
         q->body = body;
         const char *params[] = { req_param(q->req, 0) };
-        req_db(q->req, "SELECT prefd_strength_agreement($1)", 1, params, strength_agreed);
+        req_db(q->req, strength_sql, 1, params, strength_agreed);
 }
 
 void api_quality_agreement(struct req *r)
@@ -469,34 +461,28 @@ void api_quality_agreement(struct req *r)
 
 /* --- GET .../flags --- */
 
+/* Each excerpt also rendered as the rater saw it. */
+static void flag_rendered(json_t *item)
+{
+        json_t *text = json_object_get(item, "response");
+        char *html = json_is_string(text)
+                         ? markdown_to_html(json_string_value(text), json_string_length(text))
+                         : NULL;
+        json_object_set_new(item, "response_html", html ? json_string(html) : json_null());
+        free(html);
+}
+
 static void flags_read(struct req *r, const struct db_res *res)
 {
-        if (req_db_failed(r, res))
-                return;
-        if (!db_res_bool(res, 0, 0)) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-                return;
-        }
-        /* each excerpt also rendered as the rater saw it */
-        json_t *body = json_loadb(db_res_value(res, 0, 1), db_res_length(res, 0, 1), 0, NULL);
-        json_t *list = json_object_get(body, "items");
-        size_t i;
-        json_t *it;
-        json_array_foreach(list, i, it)
-        {
-                json_t *text = json_object_get(it, "response");
-                char *html = json_is_string(text) ? markdown_to_html(json_string_value(text),
-                                                                     json_string_length(text))
-                                                  : NULL;
-                json_object_set_new(it, "response_html", html ? json_string(html) : json_null());
-                free(html);
-        }
-        if (!body) {
-                req_reply_error(r, 500, "internal", NULL, "the flags could not be read");
-                return;
-        }
-        req_reply_json(r, 200, body);
+        req_reply_project_page_each(r, res, flag_rendered);
 }
+
+/* Responses flagged in rated votes, most flagged first (prefd_flags_page). */
+static const char flags_sql[] = "SELECT x.page_key, x.item "
+                                "FROM projects p "
+                                "LEFT JOIN LATERAL prefd_flags_page(p.id, $2::int, $3::bigint) x "
+                                "ON true "
+                                "WHERE p.slug = $1";
 
 void api_quality_flags(struct req *r)
 {
@@ -509,64 +495,33 @@ void api_quality_flags(struct req *r)
         snprintf(l, sizeof(l), "%ld", limit);
         snprintf(a, sizeof(a), "%lld", after);
         const char *params[] = { req_param(r, 0), l, a };
-        /* Responses flagged in rated votes, most flagged first; the cursor is an offset. */
-        req_db(r,
-               "WITH p AS (SELECT id FROM projects WHERE slug = $1), "
-               "f AS (SELECT v.resp_left AS resp, x AS flag, v.id AS vote, v.rationale FROM votes "
-               "v JOIN p ON v.project_id = p.id, unnest(v.flags_left) x WHERE NOT v.is_gold "
-               "AND v.undone_at IS NULL "
-               "UNION ALL SELECT v.resp_right, x, v.id, v.rationale FROM votes v JOIN p ON "
-               "v.project_id = p.id, unnest(v.flags_right) x WHERE NOT v.is_gold "
-               "AND v.undone_at IS NULL), "
-               "per AS (SELECT resp, count(DISTINCT vote) AS votes, array_agg(DISTINCT rationale) "
-               "FILTER (WHERE rationale <> '') AS rationales FROM f GROUP BY resp), "
-               /* quoted passages (issue 14): "a" quotes the left answer */
-               "q AS (SELECT v.resp_left AS resp, e FROM votes v JOIN p ON v.project_id = p.id, "
-               "jsonb_array_elements(v.flag_quotes->'a') e WHERE v.flag_quotes IS NOT NULL AND NOT "
-               "v.is_gold UNION ALL SELECT v.resp_right, e FROM votes v JOIN p ON v.project_id = "
-               "p.id, jsonb_array_elements(v.flag_quotes->'b') e WHERE v.flag_quotes IS NOT NULL "
-               "AND NOT v.is_gold), "
-               "counts AS (SELECT resp, jsonb_object_agg(flag, n) AS flags FROM (SELECT resp, "
-               "flag, count(*) AS n FROM f GROUP BY resp, flag) c GROUP BY resp), "
-               "page AS (SELECT per.*, counts.flags FROM per JOIN counts USING (resp) ORDER BY "
-               "per.votes DESC, per.resp LIMIT $2::int + 1 OFFSET $3::bigint) "
-               "SELECT EXISTS (SELECT 1 FROM p), json_build_object('items', coalesce((SELECT "
-               "json_agg(jsonb_build_object('prompt_id', i.ext_id, 'category', i.category, "
-               "'model', m.name, 'response', left(r.text, 300), 'votes', pg.votes, 'flags', "
-               "pg.flags, 'rationales', coalesce(to_jsonb(pg.rationales[1:20]), '[]')) || "
-               "coalesce((SELECT jsonb_build_object('quotes', jsonb_agg(qq.e)) FROM (SELECT q.e "
-               "FROM q WHERE q.resp = pg.resp LIMIT 20) qq HAVING count(*) > 0), '{}') ORDER BY "
-               "pg.votes DESC, pg.resp) FROM (SELECT * FROM page ORDER BY votes DESC, resp LIMIT "
-               "$2::int) pg JOIN responses r ON r.id = pg.resp JOIN items i ON i.id = r.item_id "
-               "JOIN models m ON m.id = r.model_id), '[]'), 'next_cursor', CASE WHEN (SELECT "
-               "count(*) FROM page) > $2::int THEN ($3::bigint + $2::int)::text END)",
-               3, params, flags_read);
+        req_db(r, flags_sql, 3, params, flags_read);
 }
 
 /* --- exclusions --- */
 
-/* The project's exclusions, oldest first, undone ones included: $1 slug. */
+/* The project's exclusions, oldest first, undone ones included (prefd_exclusions_page). */
 static const char exclusions_sql[] =
-    "WITH p AS (SELECT id FROM projects WHERE slug = $1),"
-    " x AS (SELECT json_agg(prefd_exclusion_json(e) ORDER BY e.id) AS items"
-    "       FROM exclusions e JOIN p ON e.project_id = p.id)"
-    " SELECT EXISTS (SELECT 1 FROM p),"
-    "        json_build_object('items', coalesce(x.items, '[]'), 'next_cursor', NULL)"
-    " FROM x";
+    "SELECT x.page_key, x.item "
+    "FROM projects p "
+    "LEFT JOIN LATERAL prefd_exclusions_page(p.id, $2::int, $3::bigint) x ON true "
+    "WHERE p.slug = $1";
 
 /* A new exclusion (prefd_exclusion: $1 project, $2 rater, $3 vote, $4 reason, $5 by). */
 static const char exclude_sql[] =
     "SELECT prefd_exclusion_json(e) FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e";
 
-static void exclusions_listed(struct req *r, const struct db_res *res)
-{
-        flags_read(r, res); /* same shape: exists, json */
-}
-
 void api_quality_exclusions(struct req *r)
 {
-        const char *params[] = { req_param(r, 0) };
-        req_db(r, exclusions_sql, 1, params, exclusions_listed);
+        long limit;
+        long long after;
+        if (req_page(r, &limit, &after) != 0)
+                return;
+        char l[24], a[24];
+        snprintf(l, sizeof(l), "%ld", limit);
+        snprintf(a, sizeof(a), "%lld", after);
+        const char *params[] = { req_param(r, 0), l, a };
+        req_db(r, exclusions_sql, 3, params, req_reply_project_page);
 }
 
 struct exclude {
@@ -594,6 +549,13 @@ static void excluded(struct req *r, const struct db_res *res)
 }
 
 enum exclude_check { X_PROJECT, X_RATER, X_VOTE };
+
+/* The project, the rater and the vote an exclusion names ($1 slug, $2 name, $3 vote id). */
+static const char exclude_check_sql[] =
+    "WITH p AS (SELECT id FROM projects WHERE slug = $1) "
+    "SELECT (SELECT id FROM p), "
+    "(SELECT id FROM users WHERE name = $2), "
+    "(SELECT v.id FROM votes v, p WHERE v.id = $3::bigint AND v.project_id = p.id)";
 
 static void exclusion_checked(struct req *r, const struct db_res *res)
 {
@@ -645,12 +607,14 @@ void api_quality_exclude(struct req *r)
         snprintf(x->reason, sizeof(x->reason), "%s", reason);
         req_set_state(r, x, free);
         const char *params[] = { req_param(r, 0), x->rater, x->vote[0] ? x->vote : NULL };
-        req_db(r,
-               "WITH p AS (SELECT id FROM projects WHERE slug = $1) "
-               "SELECT (SELECT id FROM p), (SELECT id FROM users WHERE name = $2), "
-               "(SELECT v.id FROM votes v, p WHERE v.id = $3::bigint AND v.project_id = p.id)",
-               3, params, exclusion_checked);
+        req_db(r, exclude_check_sql, 3, params, exclusion_checked);
 }
+
+/* Undoes exclusion $2 of project $1 for user $3. */
+static const char unexclude_sql[] =
+    "SELECT e.id "
+    "FROM projects p, prefd_exclusion(p.id, NULL, NULL, NULL, $3, $2::bigint) e "
+    "WHERE p.slug = $1";
 
 static void unexcluded(struct req *r, const struct db_res *res)
 {
@@ -675,11 +639,7 @@ void api_quality_unexclude(struct req *r)
                 return;
         }
         const char *params[] = { req_param(r, 0), id, r->user.id_text };
-        req_db(r,
-               "SELECT e.id FROM projects p, prefd_exclusion(p.id, NULL, NULL, NULL, $3, "
-               "$2::bigint) e "
-               "WHERE p.slug = $1",
-               3, params, unexcluded);
+        req_db(r, unexclude_sql, 3, params, unexcluded);
 }
 
 /* --- review --- */

@@ -32,21 +32,25 @@ struct login {
 };
 
 /* Counts an attempt before the password is checked: $1 name, $2 client, $3 limit -> wait. */
-static const char *const login_attempt_sql = "SELECT prefd_login_attempt($1, $2::inet, $3)";
-/* Forgets the attempts of a name and client after a correct password. */
+static const char login_attempt_sql[] = "SELECT prefd_login_attempt($1, $2::inet, $3)";
 /* A new session: $1 its cookie's hex SHA-256, $2 the user, $3 the CSRF token, $4 seconds to
  * live. Expired sessions are cleared on the way, so the table does not grow without bound. */
 static const char session_insert_sql[] =
-    "WITH gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day')"
-    " INSERT INTO sessions (hash, user_id, csrf, expires_at)"
-    " VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(secs => $4::double precision))";
+    "WITH gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day') "
+    "INSERT INTO sessions (hash, user_id, csrf, expires_at) "
+    "VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(secs => $4::double precision))";
 
 /* Who is logging in: $1 the name. */
-static const char login_user_sql[] = "SELECT id, name, role, password_hash"
-                                     " FROM users"
-                                     " WHERE name = $1 AND NOT disabled";
+static const char login_user_sql[] = "SELECT id, name, role, password_hash "
+                                     "FROM users "
+                                     "WHERE name = $1 AND NOT disabled";
 
-static const char *const login_succeeded_sql = "SELECT prefd_login_succeeded($1, $2::inet)";
+/* Forgets the attempts of a name and client after a correct password. */
+static const char login_succeeded_sql[] = "SELECT prefd_login_succeeded($1, $2::inet)";
+
+/* Ends the session whose cookie's hex SHA-256 is $1. */
+static const char logout_sql[] = "DELETE FROM sessions "
+                                 "WHERE hash = decode($1, 'hex')";
 
 static void login_free(void *p)
 {
@@ -192,7 +196,7 @@ void api_session_logout(struct req *r)
         }
         auth_hash_token(value, hash);
         const char *params[] = { hash };
-        req_db(r, "DELETE FROM sessions WHERE hash = decode($1, 'hex')", 1, params, logout_done);
+        req_db(r, logout_sql, 1, params, logout_done);
 }
 
 void api_session_me(struct req *r)

@@ -118,6 +118,9 @@ struct user_patch {
         int disabled; /* -1 unchanged */
 };
 
+static const char update_sql[] = "SELECT * "
+                                 "FROM prefd_user_update($1, $2, $3, $4)";
+
 static void updated(struct req *r, const struct db_res *res)
 {
         struct user_patch *p = r->state;
@@ -145,7 +148,7 @@ static void update_user(struct req *r, const char *hash)
         struct user_patch *p = r->state;
         const char *disabled = p->disabled < 0 ? NULL : p->disabled ? "true" : "false";
         const char *params[] = { p->name, p->role, hash, disabled };
-        req_db_retry(r, "SELECT * FROM prefd_user_update($1, $2, $3, $4)", 4, params, updated);
+        req_db_retry(r, update_sql, 4, params, updated);
 }
 
 static void patch_hashed(struct req *r, const char *hash)

@@ -474,41 +474,79 @@ void req_reply_project_json(struct req *r, const struct db_res *res)
         req_reply_json_text(r, 200, db_res_value(res, 0, 0), db_res_length(res, 0, 0));
 }
 
-void req_reply_page(struct req *r, json_t *items, long long next)
+void req_reply_page(struct req *r, json_t *items, long long next, json_t *extra)
 {
-        json_t *cursor = NULL;
+        json_t *cursor = json_null();
         if (next > 0) {
                 char text[24];
                 snprintf(text, sizeof(text), "%lld", next);
                 cursor = json_string(text);
-        } else {
-                cursor = json_null();
         }
-        if (!items || !cursor) {
-                json_decref(items);
-                json_decref(cursor);
+        json_t *page =
+            items && cursor ? json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor) : NULL;
+        if (!page || (extra && json_object_update(page, extra) != 0)) {
+                if (!page) {
+                        json_decref(items);
+                        json_decref(cursor);
+                }
+                json_decref(page);
+                json_decref(extra);
                 req_reply_oom(r);
                 return;
         }
-        req_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor));
+        json_decref(extra);
+        req_reply_json(r, 200, page);
 }
 
-void req_reply_page_rows(struct req *r, const struct db_res *res)
+static void page_rows(struct req *r, const struct db_res *res, void (*each)(json_t *item))
 {
-        if (req_db_failed(r, res))
-                return;
         int n = db_res_nrows(res);
-        long limit = r->page_limit;
+        long limit = r->page_limit, shown = 0;
+        long long next = 0, last = 0;
         json_t *items = json_array();
-        for (int i = 0; items && i < n && i < limit; i++) {
+        for (int i = 0; items && i < n; i++) {
+                if (db_res_isnull(res, i, 1))
+                        continue;
+                if (shown == limit) {
+                        next = last;
+                        break;
+                }
                 json_t *item = json_loadb(db_res_value(res, i, 1), db_res_length(res, i, 1),
                                           JSON_DECODE_ANY, NULL);
                 if (!item || json_array_append_new(items, item) != 0) {
                         json_decref(items);
                         items = NULL;
+                        break;
                 }
+                if (each)
+                        each(item);
+                last = (long long)db_res_int(res, i, 0);
+                shown++;
         }
-        req_reply_page(r, items, n > limit ? (long long)db_res_int(res, (int)limit - 1, 0) : 0);
+        req_reply_page(r, items, next, NULL);
+}
+
+void req_reply_page_rows(struct req *r, const struct db_res *res)
+{
+        if (!req_db_failed(r, res))
+                page_rows(r, res, NULL);
+}
+
+void req_reply_project_page_each(struct req *r, const struct db_res *res,
+                                 void (*each)(json_t *item))
+{
+        if (req_db_failed(r, res))
+                return;
+        if (db_res_nrows(res) == 0) {
+                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
+                return;
+        }
+        page_rows(r, res, each);
+}
+
+void req_reply_project_page(struct req *r, const struct db_res *res)
+{
+        req_reply_project_page_each(r, res, NULL);
 }
 
 /* --- names --- */

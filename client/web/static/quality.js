@@ -372,7 +372,7 @@ export async function render(main, ctx) {
   /** Raters, agreement and exclusions, which every exclusion changes. */
   async function reload() {
     const [raters, agreement, exclusions] = await Promise.all([
-      allPages('raters', { limit: 1000 }), get(`${path}/agreement`).then((r) => r.body), allPages('exclusions')]);
+      allPages('raters', { limit: 1000 }), get(`${path}/agreement`).then((r) => r.body), allPages('exclusions', { limit: 1000 })]);
     if (ctx.signal.aborted) return;
     drawRaters(raters, exclusions.items);
     drawAgreement(agreement);
