@@ -53,8 +53,9 @@ bool qv_timestamp(struct qv *q, const char *name, char *out, size_t len, bool da
 /* Fails when from_us is after to_us (since after until; call it only when both were given),
  * with "parameters": [from, to] in the details beside "parameter": from. */
 void qv_order(struct qv *q, const char *from, int64_t from_us, const char *to, int64_t to_us);
-/* The list parameters ?limit= (1..1000, default 100) and ?cursor= (0 when absent). */
-void qv_page(struct qv *q, long *limit, long long *after);
+/* The list parameters ?limit= (1..1000, default 100) and ?cursor= (0 when absent), into the
+ * request's page (req.h). */
+void qv_page(struct qv *q);
 
 /* Records a failure by hand (printf-style message). */
 void qv_fail(struct qv *q, const char *name, const char *fmt, ...) PREFD_PRINTF(3, 4);

@@ -124,8 +124,12 @@ struct req {
         /* The router's continuation after an asynchronous step (authentication). */
         req_fn next;
 
-        /* The page size req_page or qv_page read (req_reply_page_rows). */
-        long page_limit;
+        /* The page req_page or qv_page read, also as text for a statement's parameters. */
+        struct {
+                long limit;
+                long long after;
+                char limit_text[24], after_text[24];
+        } page;
 
         /* The handler's own state, freed by state_free in req_free. */
         void *state;
@@ -141,10 +145,11 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen);
 const char *req_param(const struct req *r, size_t i);
 /*
  * For lists whose only parameters are ?limit= (1..1000, default 100) and ?cursor= (the
- * next_cursor of the previous page; 0 when absent): replies 400 and returns -1 when they are
- * malformed or another parameter is given (qv.h; lists with filters use qv_page).
+ * next_cursor of the previous page; 0 when absent): reads them into r->page, or replies 400
+ * and returns -1 when they are malformed or another parameter is given (qv.h; lists with
+ * filters use qv_page).
  */
-int req_page(struct req *r, long *limit, long long *after) PREFD_MUSTCHECK;
+int req_page(struct req *r) PREFD_MUSTCHECK;
 /* Attaches handler state, freed with `fn` when the request is freed (steals). */
 void req_set_state(struct req *r, void *state, void (*fn)(void *state));
 

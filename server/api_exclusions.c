@@ -29,14 +29,9 @@ static const char exclude_sql[] =
 
 void api_exclusions_list(struct req *r)
 {
-        long limit;
-        long long after;
-        if (req_page(r, &limit, &after) != 0)
+        if (req_page(r) != 0)
                 return;
-        char l[24], a[24];
-        snprintf(l, sizeof(l), "%ld", limit);
-        snprintf(a, sizeof(a), "%lld", after);
-        const char *params[] = { req_param(r, 0), l, a };
+        const char *params[] = { req_param(r, 0), r->page.limit_text, r->page.after_text };
         req_db(r, exclusions_sql, 3, params, req_reply_project_page);
 }
 

@@ -130,18 +130,16 @@ static void list_start(struct req *r, const char *sql, req_db_fn done)
                 return;
         }
         req_set_state(r, pg, free);
-        long long before;
         struct qv q;
         qv_init(&q, r, known);
         if (!qv_text(&q, "project", pg->slug, sizeof(pg->slug)) && !q.failed)
                 qv_fail(&q, "project", "project (the project's slug) is required");
-        qv_page(&q, &pg->limit, &before);
+        qv_page(&q);
         if (qv_reply(&q))
                 return;
-        char limit[24], cursor[24];
-        snprintf(limit, sizeof(limit), "%ld", pg->limit);
-        snprintf(cursor, sizeof(cursor), "%lld", before);
-        const char *params[] = { pg->slug, r->user.id_text, limit, cursor };
+        pg->limit = r->page.limit;
+        const char *params[] = { pg->slug, r->user.id_text, r->page.limit_text,
+                                 r->page.after_text };
         req_db(r, sql, 4, params, done);
 }
 

@@ -316,18 +316,15 @@ static const char items_sql[] =
 void api_items_list(struct req *r)
 {
         static const char *const known[] = { "limit", "cursor", "q", NULL };
-        long limit;
-        long long after;
-        char q[512], a[24], l[24];
+        char q[512];
         struct qv v;
         qv_init(&v, r, known);
-        qv_page(&v, &limit, &after);
+        qv_page(&v);
         bool search = qv_text(&v, "q", q, sizeof(q));
         if (qv_reply(&v))
                 return;
-        snprintf(a, sizeof(a), "%lld", after);
-        snprintf(l, sizeof(l), "%ld", limit);
-        const char *params[] = { req_param(r, 0), a, l, search ? q : NULL };
+        const char *params[] = { req_param(r, 0), r->page.after_text, r->page.limit_text,
+                                 search ? q : NULL };
         req_db(r, items_sql, 4, params, req_reply_project_page);
 }
 

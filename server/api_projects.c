@@ -219,15 +219,11 @@ static const char list_sql[] = "SELECT p.id, prefd_project_for(p, $3, $4, $5) "
 
 void api_projects_list(struct req *r)
 {
-        long limit;
-        long long after;
-        if (req_page(r, &limit, &after) != 0)
+        if (req_page(r) != 0)
                 return;
-        char a[24], l[24];
-        snprintf(a, sizeof(a), "%lld", after);
-        snprintf(l, sizeof(l), "%ld", limit);
         bool staff = r->user.role != ROLE_RATER;
-        const char *params[] = { a, l, r->user.id_text, staff ? "true" : "false",
+        const char *params[] = { r->page.after_text, r->page.limit_text, r->user.id_text,
+                                 staff ? "true" : "false",
                                  r->user.role == ROLE_ADMIN ? "true" : "false" };
         req_db(r, list_sql, 5, params, req_reply_page_rows);
 }

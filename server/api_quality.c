@@ -37,8 +37,6 @@ struct qjob {
         enum qkind kind;
         int64_t project;
         double min_seconds, min_gold;
-        long limit;       /* Q_RATERS: the page size */
-        long long after;  /* Q_RATERS: the cursor, the last rater of the page before (by name) */
         struct qvotes *v; /* the votes (qvotes.h) */
         long *timed;      /* Q_RATERS: per rater, the votes that reported their time */
         /* results */
@@ -167,7 +165,7 @@ static void start(struct req *r, enum qkind kind)
         q->kind = kind;
         req_set_state(r, q, qjob_free);
         req_db_may_lag(r); /* statistics: a standby's copy will do */
-        if (kind == Q_RATERS && req_page(r, &q->limit, &q->after) != 0)
+        if (kind == Q_RATERS && req_page(r) != 0)
                 return;
         const char *params[] = { req_param(r, 0) };
         req_db(r, project_sql, 1, params, project_read);
@@ -250,7 +248,8 @@ static void raters_info(struct req *r, const struct db_res *res)
         long *timed = q->timed;
         json_t *items = json_array();
         int rows = db_res_nrows(res);
-        for (int row = 0; row < rows && row < q->limit; row++) {
+        long limit = r->page.limit;
+        for (int row = 0; row < rows && row < limit; row++) {
                 uint32_t k;
                 struct quality_rater none = { .median_seconds = NAN, .accuracy = NAN, .weight = 1 };
                 bool voted =
@@ -268,7 +267,7 @@ static void raters_info(struct req *r, const struct db_res *res)
                     json_loads(db_res_value(res, row, I_QUALIFICATION), JSON_DECODE_ANY, NULL));
                 json_array_append_new(items, e);
         }
-        long long next = rows > q->limit ? (long long)db_res_int(res, (int)q->limit - 1, I_ID) : 0;
+        long long next = rows > limit ? (long long)db_res_int(res, (int)limit - 1, I_ID) : 0;
         req_reply_page(r, items, next,
                        json_pack("{s:{s:f, s:f, s:i, s:i, s:i}}", "thresholds", "min_seconds",
                                  q->min_seconds, "min_gold_accuracy", q->min_gold, "fast_min_votes",
@@ -285,11 +284,9 @@ static const char raters_sql[] =
 static void raters_computed(struct qjob *q)
 {
         struct req *r = q->req;
-        char id[24], limit[24], after[24];
+        char id[24];
         snprintf(id, sizeof(id), "%lld", (long long)q->project);
-        snprintf(limit, sizeof(limit), "%ld", q->limit);
-        snprintf(after, sizeof(after), "%lld", q->after);
-        const char *params[] = { id, limit, after };
+        const char *params[] = { id, r->page.limit_text, r->page.after_text };
         req_db(r, raters_sql, 3, params, raters_info);
 }
 
@@ -482,14 +479,9 @@ static const char flags_sql[] = "SELECT x.page_key, x.item "
 
 void api_quality_flags(struct req *r)
 {
-        long limit;
-        long long after;
-        if (req_page(r, &limit, &after) != 0)
+        if (req_page(r) != 0)
                 return;
         req_db_may_lag(r);
-        char l[24], a[24];
-        snprintf(l, sizeof(l), "%ld", limit);
-        snprintf(a, sizeof(a), "%lld", after);
-        const char *params[] = { req_param(r, 0), l, a };
+        const char *params[] = { req_param(r, 0), r->page.limit_text, r->page.after_text };
         req_db(r, flags_sql, 3, params, flags_read);
 }

@@ -101,14 +101,9 @@ static const char list_sql[] = "SELECT id, json_build_object('id', id, 'name', n
 
 void api_users_list(struct req *r)
 {
-        long limit;
-        long long after;
-        if (req_page(r, &limit, &after) != 0)
+        if (req_page(r) != 0)
                 return;
-        char a[24], l[24];
-        snprintf(a, sizeof(a), "%lld", after);
-        snprintf(l, sizeof(l), "%ld", limit);
-        const char *params[] = { a, l };
+        const char *params[] = { r->page.after_text, r->page.limit_text };
         req_db(r, list_sql, 2, params, req_reply_page_rows);
 }
 

@@ -194,21 +194,23 @@ void qv_order(struct qv *q, const char *from, int64_t from_us, const char *to, i
         snprintf(q->param2, sizeof(q->param2), "%s", to);
 }
 
-void qv_page(struct qv *q, long *limit, long long *after)
+void qv_page(struct qv *q)
 {
         long long v = 100;
         qv_int(q, "limit", 1, 1000, &v);
-        *limit = (long)v;
-        q->req->page_limit = *limit;
-        *after = 0;
+        struct req *r = q->req;
+        r->page.limit = (long)v;
+        r->page.after = 0;
         char buf[32];
         int got = value(q, "cursor", buf, sizeof(buf));
-        if (got == 0 || got == SKIP)
-                return;
-        if (got != 1 || !parse_whole(buf, &v) || v < 0)
+        if (got == 1 && (!parse_whole(buf, &v) || v < 0))
                 qv_fail(q, "cursor", "cursor must be the next_cursor of an earlier page");
-        else
-                *after = v;
+        else if (got == 1)
+                r->page.after = v;
+        else if (got != 0 && got != SKIP)
+                qv_fail(q, "cursor", "cursor must be the next_cursor of an earlier page");
+        snprintf(r->page.limit_text, sizeof(r->page.limit_text), "%ld", r->page.limit);
+        snprintf(r->page.after_text, sizeof(r->page.after_text), "%lld", r->page.after);
 }
 
 bool qv_reply(const struct qv *q)

@@ -74,12 +74,12 @@ const char *req_param(const struct req *r, size_t i)
         return i < r->nparams ? r->params[i] : "";
 }
 
-int req_page(struct req *r, long *limit, long long *after)
+int req_page(struct req *r)
 {
         static const char *const known[] = { "limit", "cursor", NULL };
         struct qv q;
         qv_init(&q, r, known);
-        qv_page(&q, limit, after);
+        qv_page(&q);
         return qv_reply(&q) ? -1 : 0;
 }
 
@@ -501,7 +501,7 @@ void req_reply_page(struct req *r, json_t *items, long long next, json_t *extra)
 static void page_rows(struct req *r, const struct db_res *res, void (*each)(json_t *item))
 {
         int n = db_res_nrows(res);
-        long limit = r->page_limit, shown = 0;
+        long limit = r->page.limit, shown = 0;
         long long next = 0, last = 0;
         json_t *items = json_array();
         for (int i = 0; items && i < n; i++) {

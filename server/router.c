@@ -71,8 +71,7 @@ static const struct route routes[] = {
           ROUTE_BODY_JSON },
         { REQ_DELETE, "/api/v1/projects/{slug}/exclusions/{id}", api_exclusions_undo, ROLES_ADMIN,
           0 },
-        { REQ_GET, "/api/v1/projects/{slug}/review/next", api_reviews_next, ROLES_RATING,
-          0 },
+        { REQ_GET, "/api/v1/projects/{slug}/review/next", api_reviews_next, ROLES_RATING, 0 },
         { REQ_POST, "/api/v1/votes/{id}/review", api_reviews_submit, ROLES_RATING,
           ROUTE_BODY_JSON },
 

@@ -49,9 +49,10 @@ static void test_absent(void)
         struct qv q = start(&r, "since=&n=");
         char since[40] = "x", text[8] = "x";
         int64_t us = 7;
-        long long n = 9, after = 5;
-        long limit = 0;
+        long long n = 9;
         bool flag = true;
+        r.page.limit = 0;
+        r.page.after = 5;
         CHECK_INT(qv_enum(&q, "format", formats, 0), 0);
         CHECK(!qv_timestamp(&q, "since", since, sizeof(since), false, &us));
         CHECK_STR(since, ""); /* empty counts as absent */
@@ -62,9 +63,11 @@ static void test_absent(void)
         CHECK(flag);
         CHECK(!qv_text(&q, "q", text, sizeof(text)));
         CHECK_STR(text, "");
-        qv_page(&q, &limit, &after);
-        CHECK_INT(limit, 100);
-        CHECK_INT(after, 0);
+        qv_page(&q);
+        CHECK_INT(r.page.limit, 100);
+        CHECK_INT(r.page.after, 0);
+        CHECK_STR(r.page.limit_text, "100");
+        CHECK_STR(r.page.after_text, "0");
         CHECK(!q.failed);
 }
 
@@ -90,8 +93,6 @@ static void read_all(struct qv *q)
         int64_t us = 0, us2 = 0;
         long long n = 0;
         double x = 0;
-        long limit = 0;
-        long long after = 0;
         bool b = false;
         qv_enum(q, "format", formats, 0);
         bool s = qv_timestamp(q, "since", buf, sizeof(buf), false, &us);
@@ -102,7 +103,7 @@ static void read_all(struct qv *q)
         qv_number(q, "x", 0, 1, &x);
         qv_bool(q, "flag", &b);
         qv_text(q, "q", buf, 8);
-        qv_page(q, &limit, &after);
+        qv_page(q);
 }
 
 static void test_errors(void)
