@@ -62,13 +62,6 @@ void api_rankings_leaderboard(struct req *r);
 void api_rankings_matrix(struct req *r);
 
 /* api_quality.c: quality statistics */
-/* Receives one rater's statistics (status 0; stats {"mine", "project_median", "raters",
- * "thresholds"}, stolen by the callee) or a failure (-1, NULL); unused is NULL. */
-typedef void (*api_stats_fn)(struct req *r, void *arg, int status, json_t *stats, json_t *unused);
-/* Computes rater's statistics in a project with the definitions of GET .../raters, beside the
- * project's median rater (issue 17), for GET /me/projects/{slug}/stats. */
-void api_quality_rater_stats(struct req *r, int64_t project, int64_t rater, double min_seconds,
-                             double min_gold, api_stats_fn fn, void *arg);
 void api_quality_raters(struct req *r);
 void api_quality_agreement(struct req *r);
 void api_quality_flags(struct req *r);

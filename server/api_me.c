@@ -1,7 +1,7 @@
 /*
  * api_me.c - what a rater sees of themselves in a project (issue 17): their own quality
  * statistics beside the project's median rater (GET /api/v1/me/projects/{slug}/stats, with the
- * definitions of GET .../raters: api_quality_rater_stats), and the guideline-change notice
+ * definitions of GET .../raters: qualityjob.h), and the guideline-change notice
  * (GET /api/v1/me/projects/{slug}/guidelines: the change since the version they knew, as a line
  * diff of the Markdown computed on a worker; POST .../guidelines/ack records that they read it).
  *
@@ -15,6 +15,7 @@
 #include "jsonv.h"
 #include "linediff.h"
 #include "markdown.h"
+#include "qualityjob.h"
 #include "work.h"
 
 #include <stdio.h>
@@ -89,9 +90,9 @@ static void stats_project(struct req *r, const struct db_res *res)
                              "reviews", "agree", (json_int_t)db_res_int(res, 0, T_AGREE),
                              "disagree", (json_int_t)db_res_int(res, 0, T_DISAGREE), "skips",
                              (json_int_t)db_res_int(res, 0, T_SKIPS));
-        api_quality_rater_stats(r, db_res_int(res, 0, T_ID), r->user.id,
-                                db_res_double(res, 0, T_MIN_SECONDS),
-                                db_res_double(res, 0, T_MIN_GOLD), stats_ready, m);
+        qjob_rater_stats(r, db_res_int(res, 0, T_ID), r->user.id,
+                         db_res_double(res, 0, T_MIN_SECONDS), db_res_double(res, 0, T_MIN_GOLD),
+                         stats_ready, m);
 }
 
 void api_me_stats(struct req *r)
