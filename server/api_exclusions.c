@@ -24,8 +24,8 @@ static const char exclusions_sql[] =
     "WHERE p.slug = $1";
 
 /* A new exclusion (prefd_exclusion: $1 project, $2 rater, $3 vote, $4 reason, $5 by). */
-static const char exclude_sql[] =
-    "SELECT prefd_exclusion_json(e) FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e";
+static const char exclude_sql[] = "SELECT prefd_exclusion_json(e) "
+                                  "FROM prefd_exclusion($1, $2, $3, $4, $5, NULL) e";
 
 void api_exclusions_list(struct req *r)
 {

@@ -292,7 +292,9 @@ void api_items_upload(struct req *r)
 /* --- GET .../facets --- */
 
 /* Anyone who may see the project: the answer is the same 404 as a missing one otherwise. */
-static const char facets_sql[] = "SELECT prefd_facets(p.id) FROM projects p WHERE p.slug = $1 "
+static const char facets_sql[] = "SELECT prefd_facets(p.id) "
+                                 "FROM projects p "
+                                 "WHERE p.slug = $1 "
                                  "AND prefd_may_see(p, $2::bigint, $3::boolean)";
 
 void api_items_facets(struct req *r)
@@ -348,8 +350,8 @@ static void project_deleted(struct req *r, const struct db_res *res)
                       "database (no longer in rankings or exports), and its name is free"));
 }
 
-static const char project_delete_sql[] = "SELECT slug, deleted_at, votes, imported FROM "
-                                         "prefd_project_delete($1, $2::bigint)";
+static const char project_delete_sql[] = "SELECT slug, deleted_at, votes, imported "
+                                         "FROM prefd_project_delete($1, $2::bigint)";
 
 void api_items_delete_project(struct req *r)
 {
@@ -383,9 +385,9 @@ static void item_deleted(struct req *r, const struct db_res *res)
                       "exports"));
 }
 
-static const char item_delete_sql[] =
-    "SELECT d.status, d.deleted_at, d.votes, d.excluded FROM projects p, "
-    "prefd_item_delete(p.id, $2, $3::bigint) d WHERE p.slug = $1";
+static const char item_delete_sql[] = "SELECT d.status, d.deleted_at, d.votes, d.excluded "
+                                      "FROM projects p, prefd_item_delete(p.id, $2, $3::bigint) d "
+                                      "WHERE p.slug = $1";
 
 void api_items_delete(struct req *r)
 {

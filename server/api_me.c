@@ -194,26 +194,33 @@ void api_me_guidelines(struct req *r)
 static const char ack_sql[] = "SELECT * "
                               "FROM prefd_ack_guidelines($1, $2::bigint, $3::boolean, $4::int)";
 
+/* "stale" carries the current version in its details: answered by acked itself. */
+static const struct req_status ack_status[] = {
+        { "created", 0, NULL, NULL },
+        { "same", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no project \"{}\"" },
+        { NULL, 0, NULL, NULL },
+};
+
 static void acked(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
                 return;
         const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "not_found") == 0) {
-                no_project(r);
-        } else if (strcmp(status, "stale") == 0) {
+        if (strcmp(status, "stale") == 0) {
                 req_reply_error(r, 409, "conflict",
                                 json_pack("{s:I}", "version", (json_int_t)db_res_int(res, 0, 1)),
                                 "the guidelines are at version %s now: read that one",
                                 db_res_value(res, 0, 1));
-        } else {
-                req_reply_json(r, status[0] == 'c' ? 201 : 200,
-                               json_pack("{s:s, s:I, s:o}", "project", req_param(r, 0), "version",
-                                         (json_int_t)db_res_int(res, 0, 1), "acknowledged_at",
-                                         db_res_isnull(res, 0, 2)
-                                             ? json_null()
-                                             : json_string(db_res_value(res, 0, 2))));
+                return;
         }
+        if (req_reply_status(r, ack_status, status, req_param(r, 0)))
+                return;
+        req_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200,
+                       json_pack("{s:s, s:I, s:o}", "project", req_param(r, 0), "version",
+                                 (json_int_t)db_res_int(res, 0, 1), "acknowledged_at",
+                                 db_res_isnull(res, 0, 2) ? json_null()
+                                                          : json_string(db_res_value(res, 0, 2))));
 }
 
 void api_me_guidelines_ack(struct req *r)

@@ -18,27 +18,28 @@
 static const char qualify_sql[] = "SELECT * "
                                   "FROM prefd_qualify($1, $2, $3, $4::bigint, $5)";
 
+static const struct req_status qualify_status[] = {
+        { "ok", 0, NULL, NULL },
+        { "no_project", 404, "not_found", "no project \"{}\"" },
+        { "no_rater", 404, "not_found", "no user \"{}\"" },
+        { "off", 409, "conflict",
+          "project \"{}\" asks for no qualification (set \"qualification\" first)" },
+        { NULL, 0, NULL, NULL },
+};
+
 static void qualified(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
                 return;
         const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "no_project") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no project \"%s\"", req_param(r, 0));
-        } else if (strcmp(status, "no_rater") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no user \"%s\"", req_param(r, 1));
-        } else if (strcmp(status, "off") == 0) {
-                req_reply_error(r, 409, "conflict", NULL,
-                                "project \"%s\" asks for no qualification (set \"qualification\" "
-                                "first)",
-                                req_param(r, 0));
-        } else {
-                log_info(r->id, "msg=qualification slug=%s rater=%s action=%s by=%s",
-                         LOGQ(req_param(r, 0)), LOGQ(req_param(r, 1)),
-                         LOGQ(json_string_value(json_object_get(r->json, "action"))),
-                         LOGQ(r->user.name));
-                req_reply_json_text(r, 200, db_res_value(res, 0, 1), db_res_length(res, 0, 1));
-        }
+        /* every status names the project but no_rater, which names the rater */
+        const char *named = req_param(r, strcmp(status, "no_rater") == 0 ? 1 : 0);
+        if (req_reply_status(r, qualify_status, status, named))
+                return;
+        log_info(r->id, "msg=qualification slug=%s rater=%s action=%s by=%s", LOGQ(req_param(r, 0)),
+                 LOGQ(req_param(r, 1)), LOGQ(json_string_value(json_object_get(r->json, "action"))),
+                 LOGQ(r->user.name));
+        req_reply_json_text(r, 200, db_res_value(res, 0, 1), db_res_length(res, 0, 1));
 }
 
 void api_qualification_set(struct req *r)

@@ -77,25 +77,8 @@ static const char *const review_filters[] = { "disagreement", "gold_wrong", "fla
 
 /* The next vote for this reviewer: $1 slug, $2 reviewer, $3 an admin (may review any project),
  * $4 only this rater's votes (a name) or NULL, $5 a filter (review_filters) or NULL. */
-static const char review_next_sql[] =
-    "WITH p AS (SELECT * FROM projects WHERE slug = $1),"
-    " a AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM project_members m, p"
-    "        WHERE m.project_id = p.id AND m.kind = 'reviewer' AND m.user_id = $2) AS allowed),"
-    " n AS (SELECT CASE WHEN a.allowed THEN prefd_review_next(p.id, $2,"
-    "         CASE WHEN $4::text IS NOT NULL"
-    "              THEN coalesce((SELECT u.id FROM users u WHERE u.name = $4), -1) END,"
-    "         $5) END AS vote"
-    "       FROM p, a)"
-    " SELECT a.allowed, v.id, i.prompt, rl.text, rr.text, v.choice,"
-    "        to_json(v.flags_left), to_json(v.flags_right), v.rationale, to_json(p.outcomes),"
-    "        v.reviews,"
-    "        jsonb_strip_nulls(jsonb_build_object('strength', v.strength, 'scores', v.scores,"
-    "          'rewrite', v.rewrite, 'flag_quotes', v.flag_quotes, 'messages', i.messages))"
-    " FROM p CROSS JOIN a CROSS JOIN n"
-    " LEFT JOIN votes v ON v.id = n.vote"
-    " LEFT JOIN items i ON i.id = v.item_id"
-    " LEFT JOIN responses rl ON rl.id = v.resp_left"
-    " LEFT JOIN responses rr ON rr.id = v.resp_right";
+static const char review_next_sql[] = "SELECT * "
+                                      "FROM prefd_review_item($1, $2::bigint, $3::boolean, $4, $5)";
 
 void api_reviews_next(struct req *r)
 {
@@ -114,25 +97,29 @@ void api_reviews_next(struct req *r)
         req_db(r, review_next_sql, 5, params, review_found);
 }
 
+/* $1 the vote, $2 the reviewer, $3 an admin, $4 the verdict, $5 the comment. */
+static const char review_sql[] = "SELECT * "
+                                 "FROM prefd_review($1, $2, $3, $4, $5)";
+
+static const struct req_status review_status[] = {
+        { "created", 0, NULL, NULL },
+        { "same", 0, NULL, NULL },
+        { "not_found", 404, "not_found", "no rated vote {}" },
+        { "forbidden", 403, "forbidden", "you are not a reviewer of this vote's project" },
+        { "own", 403, "forbidden", "you cannot review your own vote" },
+        { "conflict", 409, "conflict", "you reviewed this vote already, differently" },
+        { NULL, 0, NULL, NULL },
+};
+
 static void reviewed(struct req *r, const struct db_res *res)
 {
         if (req_db_failed(r, res))
                 return;
         const char *status = db_res_value(res, 0, 0);
-        if (strcmp(status, "created") == 0 || strcmp(status, "same") == 0) {
-                req_reply_json(r, status[0] == 'c' ? 201 : 200,
-                               json_pack("{s:I}", "review_id", (json_int_t)db_res_int(res, 0, 1)));
-        } else if (strcmp(status, "not_found") == 0) {
-                req_reply_error(r, 404, "not_found", NULL, "no rated vote %s", req_param(r, 0));
-        } else if (strcmp(status, "forbidden") == 0) {
-                req_reply_error(r, 403, "forbidden", NULL,
-                                "you are not a reviewer of this vote's project");
-        } else if (strcmp(status, "own") == 0) {
-                req_reply_error(r, 403, "forbidden", NULL, "you cannot review your own vote");
-        } else {
-                req_reply_error(r, 409, "conflict", NULL,
-                                "you reviewed this vote already, differently");
-        }
+        if (req_reply_status(r, review_status, status, req_param(r, 0)))
+                return;
+        req_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200,
+                       json_pack("{s:I}", "review_id", (json_int_t)db_res_int(res, 0, 1)));
 }
 
 void api_reviews_submit(struct req *r)
@@ -153,5 +140,5 @@ void api_reviews_submit(struct req *r)
         }
         const char *params[] = { id, r->user.id_text, r->user.role == ROLE_ADMIN ? "true" : "false",
                                  verdict, comment };
-        req_db_retry(r, "SELECT * FROM prefd_review($1, $2, $3, $4, $5)", 5, params, reviewed);
+        req_db_retry(r, review_sql, 5, params, reviewed);
 }
