@@ -4,7 +4,7 @@
 // happens to its votes said first), and users (create, role, disable/enable, reset password, new
 // API token shown once). The URL's hash keeps the tab and the selected project (#users, #project=SLUG, #new).
 import { guidelinesBody } from './answer.js';
-import { ApiError, del, errorMessage, get, patch, post, upload } from './api.js';
+import { ApiError, del, errorMessage, get, getAll, patch, post, upload } from './api.js';
 import { dateText, h, newId, replace } from './dom.js';
 import { bind, fmtNumber, fmtPercent } from './i18n.js';
 import { workOptions } from './ratework.js';
@@ -582,16 +582,9 @@ export async function render(main, ctx) {
   }
 
   async function allUsers() {
-    const items = [];
-    let cursor = null;
-    for (let page = 0; page < 20; page++) {
-      const { body } = await get('/users', { limit: 1000, cursor });
-      items.push(...body.items);
-      cursor = body.next_cursor;
-      if (!cursor) break;
-    }
-    return items;
+    return (await getAll('/users')).items;
   }
+
 
   async function changeUser(u, body, okKey) {
     try {

@@ -81,6 +81,23 @@ export const post = (path, json) => api('POST', path, { json: json === undefined
 export const patch = (path, json) => api('PATCH', path, { json });
 export const del = (path) => api('DELETE', path);
 
+/**
+ * Every page of a list (API.md, "Lists"): the first page's answer with the items of all pages,
+ * following next_cursor (1000 items a page unless the query says; at most 20 pages).
+ */
+export async function getAll(path, query = {}) {
+  let first = null;
+  let cursor = null;
+  for (let page = 0; page < 20; page++) {
+    const { body } = await get(path, { limit: 1000, ...query, cursor });
+    if (first) first.items.push(...body.items);
+    else first = body;
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return first;
+}
+
 /** The logged-in user ({id, name, role}) or null; keeps the CSRF token it carries. */
 export async function me() {
   try {

@@ -1,21 +1,13 @@
 // home.js - where a logged-in user lands at /: the projects open to them. Whoever may rate a
 // project gets a "start rating" link, its reviewers a "review" link; admins and analysts the
 // leaderboards and quality pages (and admins the admin page). A rater's card shows their progress.
-import { get } from './api.js';
+import { getAll } from './api.js';
 import { h, replace } from './dom.js';
 import { label } from './i18n.js';
 
 /** Every project visible to the caller (follows next_cursor). */
 export async function allProjects() {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < 20; page++) {
-    const { body } = await get('/projects', { limit: 1000, cursor });
-    items.push(...body.items);
-    cursor = body.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
+  return (await getAll('/projects')).items;
 }
 
 /** The caller's own progress in project p: a bar and "N done · M left" (API.md, progress). */

@@ -3,7 +3,7 @@
 // the server's warnings and their numbers, the agreement between raters (overall and per category),
 // the exclusions from rankings, and the flagged responses (paged). Admins also exclude a rater or
 // one vote, with a reason, and undo exclusions; analysts read.
-import { ApiError, del, errorMessage, get, post } from './api.js';
+import { ApiError, del, errorMessage, get, getAll, post } from './api.js';
 import { dateText, h, newId, replace, safeHtml } from './dom.js';
 import { fmtNumber, fmtPercent, has, label } from './i18n.js';
 import { exposureTable, quoteList } from './ratework.js';
@@ -355,24 +355,10 @@ export async function render(main, ctx) {
 
   // ================= loading =================
 
-  /** Every page of a paged list: the first page's answer with the items of all pages. */
-  async function allPages(list, query) {
-    let first = null;
-    let cursor = null;
-    for (let page = 0; page < 20; page++) {
-      const { body } = await get(`${path}/${list}`, { ...query, cursor });
-      if (first) first.items.push(...body.items);
-      else first = body;
-      cursor = body.next_cursor;
-      if (!cursor) break;
-    }
-    return first;
-  }
-
   /** Raters, agreement and exclusions, which every exclusion changes. */
   async function reload() {
     const [raters, agreement, exclusions] = await Promise.all([
-      allPages('raters', { limit: 1000 }), get(`${path}/agreement`).then((r) => r.body), allPages('exclusions', { limit: 1000 })]);
+      getAll(`${path}/raters`), get(`${path}/agreement`).then((r) => r.body), getAll(`${path}/exclusions`)]);
     if (ctx.signal.aborted) return;
     drawRaters(raters, exclusions.items);
     drawAgreement(agreement);
