@@ -90,9 +90,9 @@ export async function render(main, ctx) {
   const timeLeft = h('span', { class: 'time-left', role: 'timer', hidden: true });
   const undoBtn = h('button', { type: 'button', class: 'btn btn-small undo-button', hidden: true, 'aria-keyshortcuts': 'u',
     onclick: () => undo() }, h('span', { t: 'rate.undo' }), h('kbd', null, 'U'));
+  const progressWrap = h('div', { class: 'progress-wrap' }, progressBar, progressText, timeLeft, undoBtn, help.button);
   replace(main, h('div', { class: 'rate-page', dataset: { slug } },
-    h('div', { class: 'rate-head' }, title,
-      h('div', { class: 'progress-wrap' }, progressBar, progressText, timeLeft, undoBtn, help.button)),
+    h('div', { class: 'rate-head' }, title, progressWrap),
     guidelines.el, notice, stage));
 
   // --- messages ---
@@ -129,6 +129,9 @@ export async function render(main, ctx) {
     }
     if (err.status === 403 || (err.status === 404 && err.where !== 'vote')) {
       clearStage();
+      // no project to rate: no progress or guidelines to show above the message
+      progressWrap.hidden = true;
+      guidelines.el.hidden = true;
       showNotice('error', 'rate.no_project', { slug }, homeLink());
       return;
     }

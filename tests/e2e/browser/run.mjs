@@ -475,6 +475,12 @@ scenarios.gold = async () => {
 scenarios.failures = async () => {
   const { page, server } = env;
   await login('rater');
+  // a project that does not exist: the message alone, no empty progress or guidelines above it
+  await page.goto(`${server.url}/rate/nope`);
+  await page.waitForSelector('.notice-error', { timeout: T });
+  eq(await page.$eval('.rate-head .progress-wrap', (e) => e.hidden), true, 'no progress for a missing project');
+  eq(await page.$$eval('.rate-page .guidelines:not([hidden])', (e) => e.length), 0, 'no guidelines for a missing project');
+
   await page.goto(`${server.url}/rate/errors`);
   await page.waitForSelector('.comparison', { timeout: T });
 
