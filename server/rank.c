@@ -18,6 +18,7 @@
 #include "fit.h"
 #include "numeric.h"
 #include "rng.h"
+#include "sample.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,9 +27,9 @@
 
 #define CHORD_FROM  1e-2 /* Newton steps below this: keep the factor (see newton()) */
 #define FLIP_REFITS 24   /* fragility: refits per pair of models */
-#define LFACT_N     1024 /* bootstrap: log k! tabulated for k < LFACT_N */
-#define RIDGE       1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
-#define Z95         1.959963984540054
+
+#define RIDGE 1e-5 /* arena-rank's hessian_reg, times the component's counted outcomes */
+#define Z95   1.959963984540054
 
 enum cell_kind { CELL_A, CELL_B, CELL_TIE };
 
@@ -65,187 +66,6 @@ struct solver_scratch {
         size_t *stack;       /* graph search, n */
         unsigned char *seen; /* graph search, n */
 };
-
-/* ---- sampling (the generator is rng.h): Poisson (PTRS / inversion), alias ---- */
-
-/* log(k!) through Stirling's series with Hormann's correction table (exact to ~1e-11). */
-static double log_factorial(double k)
-{
-        static const double tab[10] = {
-                0.08106146679532726,  0.04134069595540929, 0.02767792568499834,
-                0.02079067210376509,  0.01664469118982119, 0.01387612882307075,
-                0.01189670994589177,  0.01041126526197209, 0.009255462182712733,
-                0.008330563433362871,
-        };
-        double fc;
-
-        if (k < 10) {
-                fc = tab[(int)k];
-        } else {
-                double r = 1.0 / (k + 1), r2 = r * r;
-
-                fc = (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 * r2) * r2) * r;
-        }
-        return (k + 0.5) * log(k + 1) - (k + 1) + 0.918938533204672742 + fc;
-}
-
-/* The Poisson sampler constants of a (pair, outcome) cell of the bootstrap that has no inversion
- * table (struct poisson_table), fixed for all rounds: PTRS (Hormann 1993) when lam >= 10, inversion
- * below. */
-struct poisson_cell {
-        double lam;    /* Poisson mean */
-        double a, b;   /* PTRS constants; b = exp(-lam) for inversion */
-        double vr;     /* PTRS: squeeze acceptance bound */
-        double loglam; /* log(lam) */
-};
-
-/* Poisson(lam) by table inversion over lo .. lo + len - 1, where the mass outside is below
- * 1e-20: X = lo + min { i : u <= cdf[i] }, found from guide[floor(u len)] in one or two steps. */
-struct poisson_table {
-        uint64_t lo;           /* smallest value tabulated */
-        size_t len;            /* number of values */
-        const double *cdf;     /* P(lo <= X <= lo + i), normalised to end at 1 */
-        const uint32_t *guide; /* guide[j] = min { i : cdf[i] >= j / len } */
-};
-
-/* Fills cdf and guide (len entries each) for Poisson(lam), lam > 0, from lo. */
-static void ptab_build(double lam, uint64_t lo, size_t len, double *cdf, uint32_t *guide)
-{
-        double loglam = log(lam), p, sum = 0;
-        size_t i = 0;
-
-        p = exp(-lam + (double)lo * loglam - log_factorial((double)lo));
-        for (size_t k = 0; k < len; k++) {
-                sum += p;
-                cdf[k] = sum;
-                p *= lam / ((double)(lo + k) + 1);
-        }
-        for (size_t k = 0; k < len; k++)
-                cdf[k] /= sum;
-        cdf[len - 1] = 1;
-        for (size_t j = 0; j < len; j++) {
-                while (cdf[i] < (double)j / (double)len)
-                        i++;
-                guide[j] = (uint32_t)i;
-        }
-}
-
-/* The range ptab_build needs for lam: about lam -+ 12 sqrt(lam), plus a margin for small lam. */
-static void ptab_range(double lam, uint64_t *lo, size_t *len)
-{
-        double sd = sqrt(lam), a = floor(lam - 12 * sd - 5), b = ceil(lam + 12 * sd + 12);
-
-        *lo = a > 0 ? (uint64_t)a : 0;
-        *len = (size_t)(b - (double)*lo) + 1;
-}
-
-static uint64_t ptab_draw(struct rng *r, const struct poisson_table *t)
-{
-        double u = rng_unif(r);
-        size_t j = (size_t)(u * (double)t->len), i;
-
-        if (j >= t->len)
-                j = t->len - 1;
-        i = t->guide[j];
-        i += u > t->cdf[i]; /* usually enough: one or two steps */
-        while (u > t->cdf[i])
-                i++;
-        return t->lo + i;
-}
-
-static void cell_setup(struct poisson_cell *c, double lam)
-{
-        c->lam = lam;
-        if (lam < 10) {
-                c->b = exp(-lam);
-                return;
-        }
-        c->b = 0.931 + 2.53 * sqrt(lam);
-        c->a = -0.059 + 0.02483 * c->b;
-        c->vr = 0.9277 - 3.6224 / (c->b - 2);
-        c->loglam = log(lam);
-}
-
-static uint64_t poisson(struct rng *r, const struct poisson_cell *c, const double *lfact)
-{
-        if (!(c->lam > 0))
-                return 0;
-        if (c->lam < 10) {
-                for (;;) {
-                        double u = rng_unif(r), p = c->b, f = p;
-                        uint64_t x = 0;
-
-                        while (u > f && p > 1e-300) {
-                                x++;
-                                p *= c->lam / (double)x;
-                                f += p;
-                        }
-                        if (u <= f)
-                                return x;
-                }
-        }
-        for (;;) {
-                double u = rng_unif(r) - 0.5, v = rng_unif(r), us = 0.5 - fabs(u), k, ia;
-
-                /* k = floor(...) by truncation: a negative k is rejected either way (and never
-                 * reaches the quick acceptance when lam >= 10) */
-                k = (2 * c->a / us + c->b) * u + c->lam + 0.43;
-                if (!(k >= 0))
-                        continue;
-                k = (double)(int64_t)k;
-                if (us >= 0.07 && v <= c->vr)
-                        return (uint64_t)k;
-                if (us < 0.013 && v > us)
-                        continue;
-                ia = 1.1239 + 1.1328 / (c->b - 3.4);
-                if (log(v * ia / (c->a / (us * us) + c->b)) <=
-                    -c->lam + k * c->loglam - (k < LFACT_N ? lfact[(int)k] : log_factorial(k)))
-                        return (uint64_t)k;
-        }
-}
-
-/* Walker's alias table (Vose's construction) over weights w[0..k): prob and alias, k each;
- * work is 2 k scratch. */
-static void alias_build(const double *w, size_t k, double *prob, uint32_t *alias, uint32_t *work)
-{
-        uint32_t *small = work, *large = work + k;
-        size_t ns = 0, nl = 0;
-        double total = 0;
-
-        for (size_t i = 0; i < k; i++)
-                total += w[i];
-        for (size_t i = 0; i < k; i++) {
-                prob[i] = w[i] * (double)k / total;
-                alias[i] = (uint32_t)i;
-                if (prob[i] < 1)
-                        small[ns++] = (uint32_t)i;
-                else
-                        large[nl++] = (uint32_t)i;
-        }
-        while (ns > 0 && nl > 0) {
-                uint32_t s = small[--ns], g = large[nl - 1];
-
-                alias[s] = g;
-                prob[g] -= 1 - prob[s];
-                if (prob[g] < 1) {
-                        nl--;
-                        small[ns++] = g;
-                }
-        }
-        while (nl > 0)
-                prob[large[--nl]] = 1;
-        while (ns > 0)
-                prob[small[--ns]] = 1;
-}
-
-static size_t alias_draw(struct rng *r, const double *prob, const uint32_t *alias, size_t k)
-{
-        size_t i = (size_t)(rng_unif(r) * (double)k);
-
-        if (i >= k)
-                i = k - 1;
-        return rng_unif(r) < prob[i] ? i : alias[i];
-}
 
 /* ---- graphs: components and strong connectivity ---- */
 
@@ -813,27 +633,27 @@ static void sandwich_var(const struct pair_counts *P, const struct param_layout 
 /* What every bootstrap round reads: the full fit, the cells' samplers and the certificate. */
 struct boot_plan {
         const struct pair_counts *P;
-        const struct param_layout *L0;    /* layout of the full fit */
-        const double *x0;                 /* full fit, before components_gauge() (n + 1) */
-        const double *lo0;                /* Cholesky factor of the full fit's Hessian, or NULL */
-        size_t ncell;                     /* (pair, outcome) cells with a positive count */
-        const struct poisson_cell *cells; /* their Poisson samplers */
-        /* per cell what a round reads (8 bytes, where a struct poisson_cell is 56): its slot, and
+        const struct param_layout *L0;      /* layout of the full fit */
+        const double *x0;                   /* full fit, before components_gauge() (n + 1) */
+        const double *lo0;                  /* Cholesky factor of the full fit's Hessian, or NULL */
+        size_t ncell;                       /* (pair, outcome) cells with a positive count */
+        const struct sample_poisson *cells; /* their Poisson samplers */
+        /* per cell what a round reads (8 bytes, where a struct sample_poisson is 56): its slot, and
          * its inversion table, or -1 - k for its own sampler cells[k] */
         struct draw {
                 uint32_t slot;
                 int32_t tab;
         } * draws;
-        const struct poisson_table *tabs; /* inversion tables the cells point to */
+        const struct sample_ptable *tabs; /* inversion tables the cells point to */
         const double *aprob;              /* alias table over the cells, weights = counts */
         const uint32_t *alias;
         uint64_t total;      /* outcomes drawn per round (N) */
         uint64_t pois_total; /* the Poisson part's mean: max(0, N - 5 sqrt(N)) */
         uint64_t seed;
-        const double *base;    /* per model: init or anchor_rating */
-        double k;              /* scale / ln(base) */
-        double lfact[LFACT_N]; /* log k! */
-        double *reps;          /* rounds x n ratings */
+        const double *base;           /* per model: init or anchor_rating */
+        double k;                     /* scale / ln(base) */
+        double lfact[SAMPLE_LFACT_N]; /* log k! */
+        double *reps;                 /* rounds x n ratings */
         /* Strong connectivity certificate: per component with an MLE, an out-tree and an in-tree
          * of "beat" edges from one member; each edge is kept when the count in slot main (that
          * direction's wins) or in slot tie is positive. */
@@ -847,8 +667,8 @@ struct boot_plan {
         bool half;
         uint32_t *ia, *ib, *pmodel;
         /* owned by boot_prepare / boot_release */
-        struct poisson_cell *m_cells;
-        struct poisson_table *m_tabs;
+        struct sample_poisson *m_cells;
+        struct sample_ptable *m_tabs;
         double *m_cdf, *m_aprob;
         uint32_t *m_guide, *m_alias;
 };
@@ -886,9 +706,10 @@ static void resample(struct boot_thread *T, struct rng *rg)
                 bool pois = B->pois_total > 0 && tries++ < 64;
                 for (size_t c = 0; c < B->ncell; c++) {
                         const struct draw *d = &B->draws[c];
-                        uint64_t x = !pois         ? 0
-                                     : d->tab >= 0 ? ptab_draw(rg, &B->tabs[d->tab])
-                                                   : poisson(rg, &B->cells[-1 - d->tab], B->lfact);
+                        uint64_t x = !pois ? 0
+                                     : d->tab >= 0
+                                         ? sample_ptable_draw(rg, &B->tabs[d->tab])
+                                         : sample_poisson(rg, &B->cells[-1 - d->tab], B->lfact);
 
                         s += x;
                         T->w[d->slot] = (double)x;
@@ -897,7 +718,7 @@ static void resample(struct boot_thread *T, struct rng *rg)
                 }
         } while (s > B->total);
         for (uint64_t j = s; j < B->total; j++) {
-                size_t slot = B->draws[alias_draw(rg, B->aprob, B->alias, B->ncell)].slot;
+                size_t slot = B->draws[sample_alias_draw(rg, B->aprob, B->alias, B->ncell)].slot;
 
                 T->w[slot]++;
                 if (slot >= 2 * np)
@@ -1222,8 +1043,8 @@ static int boot_prepare(struct boot_plan *B)
                         ctot += v[kind];
                 }
         }
-        for (int i = 0; i < LFACT_N; i++)
-                B->lfact[i] = log_factorial(i);
+        for (int i = 0; i < SAMPLE_LFACT_N; i++)
+                B->lfact[i] = sample_log_factorial(i);
         B->total = (uint64_t)llround(ctot);
         lam = (double)B->total - 5 * sqrt((double)B->total);
         B->pois_total = lam > 0 ? (uint64_t)lam : 0;
@@ -1232,20 +1053,21 @@ static int boot_prepare(struct boot_plan *B)
         qsort(keys, nc, sizeof *keys, count_key_cmp);
         for (size_t k = 0; k < nc;) {
                 size_t end = k;
-                struct poisson_cell ce;
+                struct sample_poisson ce;
                 uint64_t lo;
                 size_t len;
                 long tab = -1;
 
                 while (end < nc && keys[end].w == keys[k].w)
                         end++;
-                cell_setup(&ce, (double)B->pois_total * keys[k].w / ctot);
+                sample_poisson_setup(&ce, (double)B->pois_total * keys[k].w / ctot);
                 if (ce.lam > 0) {
-                        ptab_range(ce.lam, &lo, &len);
+                        sample_ptable_range(ce.lam, &lo, &len);
                         if (used + len <= PTAB_MAX) {
-                                ptab_build(ce.lam, lo, len, B->m_cdf + used, B->m_guide + used);
+                                sample_ptable_build(ce.lam, lo, len, B->m_cdf + used,
+                                                    B->m_guide + used);
                                 B->m_tabs[ntab] =
-                                    (struct poisson_table){ .lo = lo,
+                                    (struct sample_ptable){ .lo = lo,
                                                             .len = len,
                                                             .cdf = B->m_cdf + used,
                                                             .guide = B->m_guide + used };
@@ -1266,7 +1088,7 @@ static int boot_prepare(struct boot_plan *B)
                 }
         }
         if (nc > 0)
-                alias_build(cw, nc, B->m_aprob, B->m_alias, awork);
+                sample_alias_build(cw, nc, B->m_aprob, B->m_alias, awork);
         B->ncell = nc;
         B->cells = B->m_cells;
         B->tabs = B->m_tabs;
