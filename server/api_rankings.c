@@ -386,7 +386,7 @@ static void reply_leaderboard_csv(struct req *r, struct lb_job *j, const size_t 
         }
         if (b.oom) {
                 buf_fini(&b);
-                req_reply_error(r, 500, "internal", NULL, "out of memory");
+                req_reply_oom(r);
                 return;
         }
         req_reply_raw(r, 200, "text/csv; charset=utf-8", b.data, b.len);
