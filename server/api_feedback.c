@@ -55,7 +55,6 @@ enum mine_col {
 
 struct page {
         char slug[128];
-        long limit;
 };
 
 static json_t *reply_json(const struct db_res *res, int row, int text, int at)
@@ -78,7 +77,7 @@ static void mine_read(struct req *r, const struct db_res *res)
         }
         json_t *items = json_array();
         int reviews = rows - 1; /* the last row carries the unread count */
-        for (int row = 0; row < reviews && row < pg->limit; row++) {
+        for (int row = 0; row < reviews && row < r->page.limit; row++) {
                 json_t *e = json_pack(
                     "{s:I, s:I, s:s, s:o, s:o, s:o, s:s, s:{s:o, s:o}, s:s, s:o, s:s, s:s, s:s, "
                     "s:o, s:b}",
@@ -109,8 +108,9 @@ static void mine_read(struct req *r, const struct db_res *res)
                 }
                 json_array_append_new(items, e);
         }
-        long long next =
-            reviews > pg->limit ? (long long)db_res_int(res, (int)pg->limit - 1, M_REVIEW) : 0;
+        long long next = reviews > r->page.limit
+                             ? (long long)db_res_int(res, (int)r->page.limit - 1, M_REVIEW)
+                             : 0;
         req_reply_page(
             r, items, next,
             json_pack("{s:I}", "unread", (json_int_t)db_res_int(res, rows - 1, M_UNREAD)));
@@ -137,7 +137,6 @@ static void list_start(struct req *r, const char *sql, req_db_fn done)
         qv_page(&q);
         if (qv_reply(&q))
                 return;
-        pg->limit = r->page.limit;
         const char *params[] = { pg->slug, r->user.id_text, r->page.limit_text,
                                  r->page.after_text };
         req_db(r, sql, 4, params, done);
@@ -223,12 +222,11 @@ enum given_col { G_REVIEW, G_VOTE, G_VERDICT, G_COMMENT, G_CREATED, G_REPLY, G_R
 
 static void given_read(struct req *r, const struct db_res *res)
 {
-        struct page *pg = r->state;
         if (req_db_failed(r, res))
                 return;
         int rows = db_res_nrows(res);
         json_t *items = json_array();
-        for (int row = 0; row < rows && row < pg->limit; row++)
+        for (int row = 0; row < rows && row < r->page.limit; row++)
                 json_array_append_new(items,
                                       json_pack("{s:I, s:I, s:s, s:s, s:s, s:o}", "review_id",
                                                 (json_int_t)db_res_int(res, row, G_REVIEW),
@@ -238,7 +236,7 @@ static void given_read(struct req *r, const struct db_res *res)
                                                 "created_at", db_res_value(res, row, G_CREATED),
                                                 "reply", reply_json(res, row, G_REPLY, G_REPLIED)));
         long long next =
-            rows > pg->limit ? (long long)db_res_int(res, (int)pg->limit - 1, G_REVIEW) : 0;
+            rows > r->page.limit ? (long long)db_res_int(res, (int)r->page.limit - 1, G_REVIEW) : 0;
         req_reply_page(r, items, next, NULL);
 }
 

@@ -482,13 +482,16 @@ void req_reply_page(struct req *r, json_t *items, long long next, json_t *extra)
                 snprintf(text, sizeof(text), "%lld", next);
                 cursor = json_string(text);
         }
-        json_t *page =
-            items && cursor ? json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor) : NULL;
+        if (!items || !cursor) {
+                json_decref(items);
+                json_decref(cursor);
+                json_decref(extra);
+                req_reply_oom(r);
+                return;
+        }
+        /* json_pack releases what "o" stole when it fails */
+        json_t *page = json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor);
         if (!page || (extra && json_object_update(page, extra) != 0)) {
-                if (!page) {
-                        json_decref(items);
-                        json_decref(cursor);
-                }
                 json_decref(page);
                 json_decref(extra);
                 req_reply_oom(r);

@@ -181,6 +181,24 @@ class FeedbackTest(PrefdCase):
                                       {"verdict": verdict, "comment": "comment %d" % k})
             cls.reviews.append((r.json["review_id"], x["vote_id"], verdict))
 
+    def test_feedback_lists_page(self):
+        """Both feedback lists page one review at a time, newest first, as one scheme (API.md, Lists)."""
+        newest_first = [x[0] for x in reversed(self.reviews)]
+        for who, path in (("writer", "/api/v1/me/reviews?project=fb"),
+                          ("checker", "/api/v1/me/reviews/given?project=fb")):
+            c = self.c[who]
+            seen, cursor = [], None
+            for _ in range(10):
+                r = c.get(path + "&limit=1" + ("&cursor=" + cursor if cursor else ""))
+                self.assertEqual(r.status, 200, r)
+                self.assertLessEqual(len(r.json["items"]), 1)
+                seen += [x["review_id"] for x in r.json["items"]]
+                cursor = r.json["next_cursor"]
+                if cursor is None:
+                    break
+            self.assertEqual(seen, newest_first, path)
+            self.assertError(c.get(path + "&cursor=x"), 400, "bad_request")
+
     def test_reviews_reach_the_rater(self):
         w = self.c["writer"]
         psql(self.db, "UPDATE reviews SET read_at = NULL")  # as before the other tests read them
